@@ -1,0 +1,35 @@
+// Error values shared by every layer, and their single mapping onto gRPC statuses.
+//
+// Errors travel as absl::Status. A status may carry a machine-readable reason (for example
+// "missing-field") that the gateway needs to pick an HTTP status the gRPC code alone cannot
+// express (422 for a missing required parameter, as the service this one replaces answered).
+#ifndef MARKETDATA_SERVICES_COMMON_ERRORS_H_
+#define MARKETDATA_SERVICES_COMMON_ERRORS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/status.h"
+
+namespace marketdata {
+
+// Metadata key carrying the reason to clients (sent as trailing metadata).
+inline constexpr char kErrorReasonKey[] = "mds-error-reason";
+inline constexpr char kReasonMissingField[] = "missing-field";
+
+// An INVALID_ARGUMENT status for a required field that is absent.
+absl::Status MissingFieldError(absl::string_view field);
+
+absl::Status WithReason(absl::Status status, absl::string_view reason);
+std::optional<std::string> ReasonOf(const absl::Status& status);
+
+// The one place where absl codes become gRPC codes. `context` (may be null) receives the
+// reason as trailing metadata.
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_COMMON_ERRORS_H_

@@ -1,0 +1,30 @@
+// A price as a provider reported it, before it is stored.
+#ifndef MARKETDATA_SERVICES_DOMAIN_QUOTE_H_
+#define MARKETDATA_SERVICES_DOMAIN_QUOTE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace marketdata {
+
+struct Quote {
+  std::string symbol;    // normalised
+  double price = 0;
+  absl::Time timestamp;  // when the provider priced it
+  std::string provider;
+  // The provider's reply as a JSON document, with credentials removed.
+  std::string raw_response;
+};
+
+// A quote after it was committed to the database.
+struct StoredPrice {
+  Quote quote;
+  int64_t raw_response_id = 0;
+  int64_t price_point_id = 0;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_DOMAIN_QUOTE_H_
