@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Regenerates the gateway's Go code and merged OpenAPI document from proto/marketdata/v1.
+#
+#   gateway/generate.sh          write gateway/gen/marketdata/v1/*.go and gateway/openapi/*.json
+#   gateway/generate.sh --check  regenerate into a temporary folder and fail if the committed
+#                                files differ (stale generated code)
+#
+# Plugin versions are pinned once, by the `tool` directives in gateway/go.mod, so the plugins
+# always match the runtime libraries the gateway links. They are installed into $GATEWAY_BIN_DIR
+# (default <repo>/.local/bin). PROTOC overrides the compiler (default /usr/bin/protoc).
+set -euo pipefail
+
+gateway_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(git -C "$gateway_dir" rev-parse --show-toplevel)"
+bin_dir="${GATEWAY_BIN_DIR:-$repo_root/.local/bin}"
+protoc="${PROTOC:-/usr/bin/protoc}"
+http_config="proto/marketdata/v1/http.yaml"
+openapi_name="marketdata"   # -> openapi/marketdata.swagger.json
+
+check=0
+case "${1:-}" in
+  "") ;;
+  --check) check=1 ;;
+  *) echo "usage: $0 [--check]" >&2; exit 2 ;;
+esac
+
+export PATH="/usr/local/go/bin:$PATH"
+mkdir -p "$bin_dir"
+(cd "$gateway_dir" && GOBIN="$bin_dir" go install tool)
+
+generate() {  # $1: folder standing for gateway/
+  local out="$1"
+  mkdir -p "$out/openapi"
+  (
+    cd "$repo_root"
+    "$protoc" -I . \
+      --plugin=protoc-gen-go="$bin_dir/protoc-gen-go" \
+      --plugin=protoc-gen-go-grpc="$bin_dir/protoc-gen-go-grpc" \
+      --plugin=protoc-gen-grpc-gateway="$bin_dir/protoc-gen-grpc-gateway" \
+      --plugin=protoc-gen-openapiv2="$bin_dir/protoc-gen-openapiv2" \
+      --go_out="$out" --go_opt=module=marketdata/gateway \
+      --go-grpc_out="$out" --go-grpc_opt=module=marketdata/gateway \
+      --grpc-gateway_out="$out" \
+      --grpc-gateway_opt=module=marketdata/gateway,grpc_api_configuration="$http_config",generate_unbound_methods=false \
+      --openapiv2_out="$out/openapi" \
+      --openapiv2_opt=grpc_api_configuration="$http_config",generate_unbound_methods=false,allow_merge=true,merge_file_name="$openapi_name",output_format=json,json_names_for_fields=false,disable_default_errors=true \
+      proto/marketdata/v1/*.proto
+  )
+}
+
+if [[ $check == 0 ]]; then
+  rm -rf "$gateway_dir/gen"
+  rm -f "$gateway_dir/openapi/$openapi_name.swagger.json"
+  generate "$gateway_dir"
+  exit 0
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+generate "$tmp"
+status=0
+diff -r "$tmp/gen" "$gateway_dir/gen" || status=1
+diff "$tmp/openapi/$openapi_name.swagger.json" "$gateway_dir/openapi/$openapi_name.swagger.json" || status=1
+if [[ $status != 0 ]]; then
+  echo "generated code is stale: run gateway/generate.sh and commit the result" >&2
+  exit 1
+fi
+echo "generated code is up to date"

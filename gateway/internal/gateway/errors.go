@@ -1,0 +1,210 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// The backend marks an InvalidArgument caused by a missing required parameter with this
+// metadata key (trailer or header). The replaced service answered 422 in that case.
+const (
+	errorReasonKey     = "mds-error-reason"
+	reasonMissingField = "missing-field"
+)
+
+// errorBody is the error format of the REST contract; the original's clients read `detail`.
+type errorBody struct {
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
+}
+
+// codeName renders a gRPC code the way the proto enum spells it (INVALID_ARGUMENT).
+func codeName(c codes.Code) string {
+	switch c {
+	case codes.OK:
+		return "OK"
+	case codes.Canceled:
+		return "CANCELLED"
+	case codes.Unknown:
+		return "UNKNOWN"
+	case codes.InvalidArgument:
+		return "INVALID_ARGUMENT"
+	case codes.DeadlineExceeded:
+		return "DEADLINE_EXCEEDED"
+	case codes.NotFound:
+		return "NOT_FOUND"
+	case codes.AlreadyExists:
+		return "ALREADY_EXISTS"
+	case codes.PermissionDenied:
+		return "PERMISSION_DENIED"
+	case codes.ResourceExhausted:
+		return "RESOURCE_EXHAUSTED"
+	case codes.FailedPrecondition:
+		return "FAILED_PRECONDITION"
+	case codes.Aborted:
+		return "ABORTED"
+	case codes.OutOfRange:
+		return "OUT_OF_RANGE"
+	case codes.Unimplemented:
+		return "UNIMPLEMENTED"
+	case codes.Internal:
+		return "INTERNAL"
+	case codes.Unavailable:
+		return "UNAVAILABLE"
+	case codes.DataLoss:
+		return "DATA_LOSS"
+	case codes.Unauthenticated:
+		return "UNAUTHENTICATED"
+	}
+	return fmt.Sprintf("CODE_%d", uint32(c))
+}
+
+// httpStatusFromCode differs from runtime.HTTPStatusFromCode in one place: a deadline exceeded
+// upstream (a provider timeout) is 503, as the contract says, not 504.
+func httpStatusFromCode(c codes.Code) int {
+	switch c {
+	case codes.OK:
+		return http.StatusOK
+	case codes.InvalidArgument, codes.OutOfRange, codes.FailedPrecondition:
+		return http.StatusBadRequest
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.AlreadyExists, codes.Aborted:
+		return http.StatusConflict
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return http.StatusServiceUnavailable
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.Unimplemented:
+		return http.StatusNotImplemented
+	case codes.Canceled:
+		return 499 // client closed request
+	}
+	return http.StatusInternalServerError
+}
+
+func writeError(w http.ResponseWriter, httpStatus int, code codes.Code, detail string) {
+	body, _ := json.Marshal(errorBody{Detail: detail, Code: codeName(code)})
+	h := w.Header()
+	h.Del("Trailer")
+	h.Del("Transfer-Encoding")
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(httpStatus)
+	_, _ = w.Write(body)
+}
+
+// missingFieldReason reports whether the backend tagged its error as a missing required field.
+func missingFieldReason(ctx context.Context) bool {
+	md, ok := runtime.ServerMetadataFromContext(ctx)
+	if !ok {
+		return false
+	}
+	for _, v := range append(md.TrailerMD.Get(errorReasonKey), md.HeaderMD.Get(errorReasonKey)...) {
+		if strings.EqualFold(v, reasonMissingField) {
+			return true
+		}
+	}
+	return false
+}
+
+// handleError replaces runtime.DefaultHTTPErrorHandler: errors of unary calls (and of a stream
+// call that fails before it starts) become {"detail","code"} with the contract's status.
+func handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if state := requestStateFrom(r.Context()); state != nil && state.bodyTooLarge {
+		writeError(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument,
+			fmt.Sprintf("request body is larger than %d bytes", state.maxBodyBytes))
+		return
+	}
+	if httpErr, ok := err.(*runtime.HTTPStatusError); ok {
+		st := status.Convert(httpErr.Err)
+		writeError(w, httpErr.HTTPStatus, st.Code(), st.Message())
+		return
+	}
+	st := status.Convert(err)
+	httpStatus := httpStatusFromCode(st.Code())
+	if st.Code() == codes.InvalidArgument && missingFieldReason(ctx) {
+		httpStatus = http.StatusUnprocessableEntity
+	}
+	if st.Code() == codes.Unauthenticated {
+		w.Header().Set("WWW-Authenticate", st.Message())
+	}
+	writeError(w, httpStatus, st.Code(), st.Message())
+}
+
+// handleRoutingError answers paths the API does not have with 404 and a known path with the wrong
+// method with 405 (grpc-gateway's default is 501), both in the contract's error format.
+func handleRoutingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, httpStatus int) {
+	switch httpStatus {
+	case http.StatusNotFound:
+		writeError(w, http.StatusNotFound, codes.NotFound, "Not Found")
+	case http.StatusMethodNotAllowed:
+		writeError(w, http.StatusMethodNotAllowed, codes.Unimplemented, "Method Not Allowed")
+	case http.StatusBadRequest:
+		writeError(w, http.StatusBadRequest, codes.InvalidArgument, "Bad Request")
+	default:
+		writeError(w, http.StatusInternalServerError, codes.Internal, http.StatusText(httpStatus))
+	}
+}
+
+// handleStreamError decides the HTTP status of a stream that fails before its first message
+// (grpc-gateway writes it from the returned code, with its own table; the response writer applies
+// ours instead). Once a stream has started the status is sent and the error goes in the body.
+func handleStreamError(ctx context.Context, err error) *status.Status {
+	st := status.Convert(err)
+	if state := requestStateFrom(ctx); state != nil {
+		state.streamErrorStatus = httpStatusFromCode(st.Code())
+	}
+	return st
+}
+
+// streamMarshaler is protojson with the contract's settings: snake_case names (UseProtoNames),
+// zero values present (EmitUnpopulated), unknown request fields ignored (DiscardUnknown).
+//
+// Streams keep grpc-gateway's framing, one JSON object per line, flushed per message:
+//
+//	{"result":{"symbol":"AAPL","price":180.1,"timestamp":"2024-01-02T15:04:05Z","provider":"test"}}
+//	{"error":{"detail":"backend went away","code":"UNAVAILABLE"}}
+//
+// The `result` wrapper is grpc-gateway's documented stream format and lets a client tell a
+// message from the final error line; only the error line is rewritten to the contract's
+// {"detail","code"} shape. Streams are sent as application/x-ndjson.
+type streamMarshaler struct {
+	*runtime.JSONPb
+}
+
+func newMarshaler() *streamMarshaler {
+	return &streamMarshaler{JSONPb: &runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+	}}
+}
+
+func (*streamMarshaler) StreamContentType(any) string { return "application/x-ndjson" }
+
+func (m *streamMarshaler) Marshal(v any) ([]byte, error) {
+	// grpc-gateway frames a stream error as map[string]proto.Message{"error": *status.Status}.
+	if chunk, ok := v.(map[string]proto.Message); ok && len(chunk) == 1 {
+		if st, ok := chunk["error"].(*spb.Status); ok {
+			return json.Marshal(map[string]errorBody{"error": {
+				Detail: st.GetMessage(),
+				Code:   codeName(codes.Code(st.GetCode())),
+			}})
+		}
+	}
+	return m.JSONPb.Marshal(v)
+}

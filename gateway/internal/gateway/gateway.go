@@ -1,0 +1,218 @@
+// Package gateway is the REST front of the market data service: grpc-gateway handlers generated
+// from proto/marketdata/v1, routed to mds-api and mds-consumer, with the REST contract's JSON
+// and error format, CORS, body limits, health, readiness, OpenAPI, metrics and request logs.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	marketdatav1 "marketdata/gateway/gen/marketdata/v1"
+)
+
+// backend is one gRPC server the gateway forwards to.
+type backend struct {
+	name string
+	addr string
+	conn *grpc.ClientConn
+}
+
+// Gateway is the HTTP handler with the connections it owns.
+type Gateway struct {
+	handler  http.Handler
+	backends []*backend
+	// drain ends open streams when the server shuts down; Shutdown would otherwise wait for them.
+	drain     context.Context
+	drainDone context.CancelFunc
+}
+
+// New connects (lazily) to the backends and builds the handler. logger may be nil.
+func New(opts Options, logger *slog.Logger) (*Gateway, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBodyBytes <= 0 {
+		return nil, errors.New("MaxBodyBytes must be positive")
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = time.Second
+	}
+	g := &Gateway{}
+	g.drain, g.drainDone = context.WithCancel(context.Background())
+
+	api, err := dial("mds-api", opts.APIAddr)
+	if err != nil {
+		return nil, err
+	}
+	g.backends = append(g.backends, api)
+	var consumer *backend
+	if opts.ConsumerAddr != "" {
+		if consumer, err = dial("mds-consumer", opts.ConsumerAddr); err != nil {
+			g.Close()
+			return nil, err
+		}
+		g.backends = append(g.backends, consumer)
+	}
+
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
+		runtime.WithErrorHandler(handleError),
+		runtime.WithStreamErrorHandler(handleStreamError),
+		runtime.WithRoutingErrorHandler(handleRoutingError),
+		runtime.WithForwardResponseOption(setSuccessStatus),
+		runtime.WithMetadata(forwardRequestID),
+		runtime.WithMiddlewares(recordRoute, g.endStreamsOnDrain),
+	)
+	ctx := context.Background() // only used by the generated code to log; connections are ours
+	if err := marketdatav1.RegisterPriceServiceHandlerClient(ctx, mux, marketdatav1.NewPriceServiceClient(api.conn)); err != nil {
+		g.Close()
+		return nil, err
+	}
+	if err := marketdatav1.RegisterPollingServiceHandlerClient(ctx, mux, marketdatav1.NewPollingServiceClient(api.conn)); err != nil {
+		g.Close()
+		return nil, err
+	}
+	var averages marketdatav1.MovingAverageServiceClient = notDeployedAverages{}
+	if consumer != nil {
+		averages = marketdatav1.NewMovingAverageServiceClient(consumer.conn)
+	}
+	if err := marketdatav1.RegisterMovingAverageServiceHandlerClient(ctx, mux, averages); err != nil {
+		g.Close()
+		return nil, err
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := registerOperationalRoutes(mux, g.backends, opts.ReadyTimeout, registry); err != nil {
+		g.Close()
+		return nil, err
+	}
+
+	var h http.Handler = mux
+	h = limitBody(opts.MaxBodyBytes, h)
+	h = cors(opts.CORSAllowedOrigins, h)
+	h = observe(logger, newMetrics(registry), opts.MaxBodyBytes, h)
+	g.handler = h
+	return g, nil
+}
+
+func dial(name, addr string) (*backend, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("%s at %q: %w", name, addr, err)
+	}
+	return &backend{name: name, addr: addr, conn: conn}, nil
+}
+
+// Handler serves the whole HTTP surface.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// EndStreams ends every open stream response (each client sees the stream end) and makes new
+// ones end at once; used when shutting down.
+func (g *Gateway) EndStreams() { g.drainDone() }
+
+// Close ends streams and closes the backend connections.
+func (g *Gateway) Close() {
+	g.drainDone()
+	for _, b := range g.backends {
+		_ = b.conn.Close()
+	}
+}
+
+// endStreamsOnDrain ties server-streaming routes to the drain signal; unary calls are left to
+// finish on their own during shutdown.
+func (g *Gateway) endStreamsOnDrain(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if pattern, ok := runtime.HTTPPattern(r.Context()); !ok || !streamRoutes[pattern.String()] {
+			next(w, r, params)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(g.drain, cancel)
+		defer stop()
+		next(w, r.WithContext(ctx), params)
+	}
+}
+
+var streamRoutes = map[string]bool{
+	"/api/v1/prices/stream":   true,
+	"/api/v1/averages/stream": true,
+}
+
+// setSuccessStatus: creating a polling job answers 202 Accepted, as the original did;
+// grpc-gateway would write 200.
+func setSuccessStatus(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
+	if method, ok := runtime.RPCMethod(ctx); ok && method == marketdatav1.PollingService_CreatePollingJob_FullMethodName {
+		w.WriteHeader(http.StatusAccepted)
+	}
+	return nil
+}
+
+func forwardRequestID(_ context.Context, r *http.Request) metadata.MD {
+	if id := r.Header.Get("X-Request-Id"); id != "" {
+		return metadata.Pairs("x-request-id", id)
+	}
+	return nil
+}
+
+// Run serves until ctx is cancelled, then stops accepting connections, ends open streams and
+// lets in-flight requests finish within opts.ShutdownTimeout.
+func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	g, err := New(opts, logger)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+
+	lis, err := net.Listen("tcp", opts.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (GATEWAY_LISTEN): %w", opts.ListenAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           g.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// No WriteTimeout: stream responses last as long as the client stays.
+	}
+	srv.RegisterOnShutdown(g.EndStreams)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	consumer := opts.ConsumerAddr
+	if consumer == "" {
+		consumer = "not deployed"
+	}
+	logger.Info("gateway listening", "addr", lis.Addr().String(), "mds_api", opts.APIAddr, "mds_consumer", consumer)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", opts.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), opts.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,139 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"marketdata/gateway/openapi"
+)
+
+// registerOperationalRoutes adds the routes that are not RPCs to the grpc-gateway mux, so that
+// they share its 404/405 handling and its route-pattern metrics label.
+func registerOperationalRoutes(mux *runtime.ServeMux, backends []*backend, readyTimeout time.Duration, registry *prometheus.Registry) error {
+	metricsHandler := promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
+	routes := []struct {
+		path    string
+		handler http.HandlerFunc
+	}{
+		{"/health", serveHealth},
+		{"/ready", readyHandler(backends, readyTimeout)},
+		{"/openapi.json", serveOpenAPI},
+		{"/docs", serveDocs},
+		{"/metrics", metricsHandler.ServeHTTP},
+	}
+	for _, route := range routes {
+		h := route.handler
+		if err := mux.HandlePath(http.MethodGet, route.path, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+			h(w, r)
+		}); err != nil {
+			return fmt.Errorf("route %s: %w", route.path, err)
+		}
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, httpStatus int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "cannot encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(httpStatus)
+	_, _ = w.Write(body)
+}
+
+// serveHealth is liveness only: the process answers. Backends are /ready's business.
+func serveHealth(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type readiness struct {
+	Status   string            `json:"status"`
+	Backends map[string]string `json:"backends"`
+	Detail   string            `json:"detail,omitempty"`
+}
+
+// readyHandler asks every configured backend's grpc.health.v1 service about the whole server
+// (service ""), all at once, each within timeout. Ready means every one answers SERVING.
+func readyHandler(backends []*backend, timeout time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		results := make([]string, len(backends))
+		var wg sync.WaitGroup
+		for i, b := range backends {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = checkBackend(ctx, b)
+			}()
+		}
+		wg.Wait()
+
+		resp := readiness{Status: "ready", Backends: make(map[string]string, len(backends))}
+		var failed []string
+		for i, b := range backends {
+			resp.Backends[b.name] = results[i]
+			if results[i] != healthpb.HealthCheckResponse_SERVING.String() {
+				failed = append(failed, fmt.Sprintf("%s (%s): %s", b.name, b.addr, results[i]))
+			}
+		}
+		if len(failed) == 0 {
+			writeJSON(w, http.StatusOK, resp)
+			return
+		}
+		sort.Strings(failed)
+		resp.Status = "not ready"
+		resp.Detail = "backend not serving: " + strings.Join(failed, "; ")
+		writeJSON(w, http.StatusServiceUnavailable, resp)
+	}
+}
+
+func checkBackend(ctx context.Context, b *backend) string {
+	resp, err := healthpb.NewHealthClient(b.conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		st := status.Convert(err)
+		return codeName(st.Code()) + ": " + st.Message()
+	}
+	return resp.GetStatus().String()
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openapi.Document)
+}
+
+// docsPage renders /openapi.json with Redoc, loaded from its CDN.
+const docsPage = `<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Market Data Service API</title>
+<style>body { margin: 0; padding: 0; }</style>
+</head>
+<body>
+<redoc spec-url="/openapi.json"></redoc>
+<script src="https://cdn.redoc.ly/redoc/v2.1.5/bundles/redoc.standalone.js"></script>
+</body>
+</html>
+`
+
+func serveDocs(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(docsPage))
+}

@@ -1,0 +1,257 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+)
+
+// requestState is what the layers of one request tell each other: the outer middleware creates
+// it, grpc-gateway's router and error handlers fill it in.
+type requestState struct {
+	route             string // route pattern, a bounded metrics label
+	maxBodyBytes      int64
+	bodyTooLarge      bool
+	streamErrorStatus int
+}
+
+type requestStateKey struct{}
+
+func requestStateFrom(ctx context.Context) *requestState {
+	s, _ := ctx.Value(requestStateKey{}).(*requestState)
+	return s
+}
+
+const (
+	routeUnmatched = "unmatched"
+	routePreflight = "preflight"
+)
+
+// recordRoute is a grpc-gateway middleware: it runs after routing, where the matched pattern is
+// known. Patterns render captures as {job_id=*}; the label drops the "=*".
+func recordRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if pattern, ok := runtime.HTTPPattern(r.Context()); ok {
+			if state := requestStateFrom(r.Context()); state != nil {
+				state.route = strings.ReplaceAll(pattern.String(), "=*}", "}")
+			}
+		}
+		next(w, r, params)
+	}
+}
+
+// statusRecorder remembers the status for logs and metrics, and applies the contract's status to
+// a stream that failed before its first message (see handleStreamError).
+type statusRecorder struct {
+	http.ResponseWriter
+	state   *requestState
+	status  int
+	written int64
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status != 0 {
+		return
+	}
+	if s.state.streamErrorStatus != 0 && code >= 400 {
+		code = s.state.streamErrorStatus
+	}
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.WriteHeader(http.StatusOK)
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.written += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush on the real writer (streams flush per message).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_http_requests_total",
+			Help: "HTTP requests answered by the gateway, by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gateway_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request (whole stream for streaming routes).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route", "method", "status"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// methodLabel keeps the label set bounded whatever method a client sends.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return method
+	}
+	return "OTHER"
+}
+
+// observe is the outermost middleware: request id, panic recovery, one log line and the metrics
+// of every request.
+func observe(logger *slog.Logger, m *metrics, maxBodyBytes int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		state := &requestState{route: routeUnmatched, maxBodyBytes: maxBodyBytes}
+		r = r.WithContext(context.WithValue(r.Context(), requestStateKey{}, state))
+		requestID := r.Header.Get("X-Request-Id")
+		if requestID == "" || len(requestID) > 128 {
+			requestID = newRequestID()
+			r.Header.Set("X-Request-Id", requestID)
+		}
+		w.Header().Set("X-Request-Id", requestID)
+		rec := &statusRecorder{ResponseWriter: w, state: state}
+
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				logger.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				if rec.status == 0 {
+					writeError(rec, http.StatusInternalServerError, codes.Internal, "internal error")
+				}
+			}
+			if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			code := strconv.Itoa(rec.status)
+			m.requests.WithLabelValues(state.route, methodLabel(r.Method), code).Inc()
+			m.duration.WithLabelValues(state.route, methodLabel(r.Method), code).Observe(elapsed.Seconds())
+			level := slog.LevelInfo
+			if rec.status >= 500 {
+				level = slog.LevelWarn
+			}
+			logger.LogAttrs(r.Context(), level, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("route", state.route),
+				slog.Int("status", rec.status),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.Int64("bytes", rec.written),
+				slog.String("request_id", requestID),
+				slog.String("remote", r.RemoteAddr),
+			)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// limitBody answers 413 for a declared oversize body at once, and caps an undeclared (chunked)
+// one; reading past the cap marks the request so the error handler answers 413, not 400.
+func limitBody(maxBytes int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBytes {
+			if state := requestStateFrom(r.Context()); state != nil {
+				state.bodyTooLarge = true
+			}
+			writeError(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument,
+				fmt.Sprintf("request body is larger than %d bytes", maxBytes))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &cappedBody{ReadCloser: http.MaxBytesReader(w, r.Body, maxBytes), state: requestStateFrom(r.Context())}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type cappedBody struct {
+	io.ReadCloser
+	state *requestState
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var tooLarge *http.MaxBytesError
+	if err != nil && errors.As(err, &tooLarge) && b.state != nil {
+		b.state.bodyTooLarge = true
+	}
+	return n, err
+}
+
+// cors answers preflight requests (204) and adds the allow-origin header to actual requests.
+// An empty allowed list disables CORS; "*" allows every origin.
+func cors(allowed []string, next http.Handler) http.Handler {
+	allowAll := false
+	set := make(map[string]bool, len(allowed))
+	for _, o := range allowed {
+		if o == "*" {
+			allowAll = true
+		}
+		set[o] = true
+	}
+	const (
+		allowMethods = "GET, POST, DELETE, OPTIONS"
+		allowHeaders = "Content-Type, Accept, Authorization, X-Request-Id"
+	)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || len(set) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Add("Vary", "Origin")
+		if !allowAll && !set[origin] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if allowAll {
+			h.Set("Access-Control-Allow-Origin", "*")
+		} else {
+			h.Set("Access-Control-Allow-Origin", origin)
+		}
+		h.Set("Access-Control-Expose-Headers", "X-Request-Id")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			if state := requestStateFrom(r.Context()); state != nil {
+				state.route = routePreflight
+			}
+			h.Set("Access-Control-Allow-Methods", allowMethods)
+			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+				h.Set("Access-Control-Allow-Headers", req)
+			} else {
+				h.Set("Access-Control-Allow-Headers", allowHeaders)
+			}
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
