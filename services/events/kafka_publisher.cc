@@ -1,0 +1,112 @@
+#include "services/events/kafka_publisher.h"
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "services/events/price_event.h"
+#include "spdlog/spdlog.h"
+
+namespace marketdata {
+
+class KafkaPriceEventPublisher::DeliveryReports final : public RdKafka::DeliveryReportCb {
+ public:
+  explicit DeliveryReports(KafkaPriceEventPublisher* owner) : owner_(owner) {}
+  void dr_cb(RdKafka::Message& message) override { owner_->OnDelivery(message); }
+
+ private:
+  KafkaPriceEventPublisher* owner_;
+};
+
+KafkaPriceEventPublisher::KafkaPriceEventPublisher(KafkaPublisherOptions options)
+    : options_(std::move(options)), reports_(std::make_unique<DeliveryReports>(this)) {}
+
+absl::StatusOr<std::unique_ptr<KafkaPriceEventPublisher>> KafkaPriceEventPublisher::Create(
+    KafkaPublisherOptions options) {
+  std::unique_ptr<KafkaPriceEventPublisher> publisher(
+      new KafkaPriceEventPublisher(std::move(options)));
+  const KafkaPublisherOptions& o = publisher->options_;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", o.bootstrap_servers},
+      {"client.id", "mds-api"},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"linger.ms", absl::StrCat(absl::ToInt64Milliseconds(o.linger))},
+      {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.message_timeout))},
+      {"compression.type", "lz4"},
+      {"socket.keepalive.enable", "true"},
+  };
+  for (const auto& [k, v] : o.extra) props[k] = v;
+  std::string error;
+  for (const auto& [k, v] : props) {
+    if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));
+    }
+  }
+  if (conf->set("dr_cb", publisher->reports_.get(), error) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(error);
+  }
+  publisher->producer_.reset(RdKafka::Producer::create(conf.get(), error));
+  if (publisher->producer_ == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka producer for ",
+                                                   "KAFKA_BOOTSTRAP_SERVERS=", o.bootstrap_servers,
+                                                   ": ", error));
+  }
+  KafkaPriceEventPublisher* raw = publisher.get();
+  publisher->poller_ = std::thread([raw] {
+    while (!raw->stopping_.load()) raw->producer_->poll(100);
+  });
+  return publisher;
+}
+
+KafkaPriceEventPublisher::~KafkaPriceEventPublisher() {
+  stopping_.store(true);
+  if (poller_.joinable()) poller_.join();
+  if (producer_ != nullptr) producer_->poll(0);
+}
+
+void KafkaPriceEventPublisher::Publish(const StoredPrice& price) {
+  const std::string payload = ToPriceEvent(price).SerializeAsString();
+  RdKafka::Headers* headers = RdKafka::Headers::create();
+  headers->add(kContentTypeHeader, kPriceEventContentType);
+  const int64_t timestamp_ms = absl::ToUnixMillis(price.quote.timestamp);
+  RdKafka::ErrorCode err = producer_->produce(
+      options_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+      const_cast<char*>(payload.data()), payload.size(), price.quote.symbol.data(),
+      price.quote.symbol.size(), timestamp_ms, headers,
+      reinterpret_cast<void*>(static_cast<intptr_t>(price.price_point_id)));
+  if (err != RdKafka::ERR_NO_ERROR) {
+    delete headers;  // ownership passes to librdkafka only on success
+    failed_.fetch_add(1);
+    spdlog::warn("event for price point {} not queued ({}); the outbox relay will retry",
+                 price.price_point_id, RdKafka::err2str(err));
+  }
+}
+
+void KafkaPriceEventPublisher::OnDelivery(RdKafka::Message& message) {
+  const int64_t id = static_cast<int64_t>(reinterpret_cast<intptr_t>(message.msg_opaque()));
+  if (message.err() != RdKafka::ERR_NO_ERROR) {
+    failed_.fetch_add(1);
+    spdlog::warn("event for price point {} not delivered ({}); the outbox relay will retry", id,
+                 message.errstr());
+    return;
+  }
+  delivered_.fetch_add(1);
+  absl::MutexLock lock(&mu_);
+  acknowledged_.push_back(id);
+}
+
+std::vector<int64_t> KafkaPriceEventPublisher::TakeAcknowledged() {
+  absl::MutexLock lock(&mu_);
+  std::vector<int64_t> out;
+  out.swap(acknowledged_);
+  return out;
+}
+
+void KafkaPriceEventPublisher::Flush(absl::Duration timeout) {
+  producer_->flush(static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+}
+
+int KafkaPriceEventPublisher::InFlight() const { return producer_->outq_len(); }
+
+}  // namespace marketdata

@@ -1,0 +1,187 @@
+#include "services/storage/database.h"
+
+#include <libpq-fe.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "soci/postgresql/soci-postgresql.h"
+#include "soci/soci-backend.h"
+#include "spdlog/spdlog.h"
+
+namespace marketdata {
+namespace {
+
+// Percent-decodes a URL component.
+std::string Decode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int value = 0;
+      if (absl::SimpleHexAtoi(s.substr(i + 1, 2), &value)) {
+        out += static_cast<char>(value);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+// Quotes a keyword value for libpq: 'it''s' style escaping.
+std::string Quote(absl::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ToConnectString(absl::string_view url) {
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "postgresql://") && !absl::ConsumePrefix(&rest, "postgres://")) {
+    if (absl::StrContains(url, "=")) return std::string(url);  // already keyword form
+    return absl::InvalidArgumentError(
+        "DATABASE_URL must look like postgresql://user:password@host:port/database");
+  }
+  std::vector<std::string> parts;
+  absl::string_view query;
+  if (size_t q = rest.find('?'); q != absl::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  absl::string_view authority = rest, database;
+  if (size_t slash = rest.find('/'); slash != absl::string_view::npos) {
+    authority = rest.substr(0, slash);
+    database = rest.substr(slash + 1);
+  }
+  if (size_t at = authority.rfind('@'); at != absl::string_view::npos) {
+    absl::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    absl::string_view user = userinfo, password;
+    if (size_t colon = userinfo.find(':'); colon != absl::string_view::npos) {
+      user = userinfo.substr(0, colon);
+      password = userinfo.substr(colon + 1);
+    }
+    if (!user.empty()) parts.push_back(absl::StrCat("user=", Quote(Decode(user))));
+    if (!password.empty()) parts.push_back(absl::StrCat("password=", Quote(Decode(password))));
+  }
+  absl::string_view host = authority, port;
+  if (!authority.empty() && authority.front() == '[') {  // [::1]:5432
+    size_t close = authority.find(']');
+    if (close == absl::string_view::npos) {
+      return absl::InvalidArgumentError("DATABASE_URL has an unterminated IPv6 host");
+    }
+    host = authority.substr(1, close - 1);
+    absl::string_view after = authority.substr(close + 1);
+    if (absl::ConsumePrefix(&after, ":")) port = after;
+  } else if (size_t colon = authority.rfind(':'); colon != absl::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (!host.empty()) parts.push_back(absl::StrCat("host=", Quote(Decode(host))));
+  if (!port.empty()) {
+    int parsed = 0;
+    if (!absl::SimpleAtoi(port, &parsed) || parsed <= 0 || parsed > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("DATABASE_URL has an invalid port \"", port, "\""));
+    }
+    parts.push_back(absl::StrCat("port=", parsed));
+  }
+  if (!database.empty()) parts.push_back(absl::StrCat("dbname=", Quote(Decode(database))));
+  for (absl::string_view kv : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+    parts.push_back(absl::StrCat(Decode(p.first), "=", Quote(Decode(p.second))));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+std::string RedactDatabaseUrl(absl::string_view url) {
+  size_t scheme = url.find("://");
+  size_t at = url.rfind('@');
+  if (scheme == absl::string_view::npos || at == absl::string_view::npos || at < scheme) {
+    return absl::StrContains(url, "password") ? "(keyword connection string)" : std::string(url);
+  }
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == absl::string_view::npos || colon > at) return std::string(url);
+  return absl::StrCat(url.substr(0, colon + 1), "***", url.substr(at));
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Connect(absl::string_view database_url,
+                                                            size_t pool_size,
+                                                            absl::Duration wait) {
+  absl::StatusOr<std::string> connect = ToConnectString(database_url);
+  if (!connect.ok()) return connect.status();
+  std::unique_ptr<Database> db(new Database(pool_size));
+  const absl::Time deadline = absl::Now() + wait;
+  for (size_t i = 0; i < pool_size; ++i) {
+    while (true) {
+      try {
+        db->pool_.at(i).open(soci::postgresql, *connect);
+        break;
+      } catch (const std::exception& e) {
+        if (absl::Now() >= deadline) {
+          return absl::UnavailableError(
+              absl::StrCat("cannot connect to DATABASE_URL=", RedactDatabaseUrl(database_url),
+                           ": ", absl::StripTrailingAsciiWhitespace(e.what())));
+        }
+        spdlog::info("database not reachable yet, retrying: {}", e.what());
+        absl::SleepFor(absl::Milliseconds(500));
+      }
+    }
+  }
+  return db;
+}
+
+Database::Lease::Lease(soci::connection_pool& pool)
+    : pool_(pool), position_(pool.lease()), session_(&pool.at(position_)) {
+  if (!session_->is_connected()) {
+    try {
+      session_->reconnect();
+    } catch (...) {
+      pool_.give_back(position_);
+      throw;
+    }
+  }
+}
+
+Database::Lease::~Lease() { pool_.give_back(position_); }
+
+PGconn* Database::Lease::pg() {
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
+  return backend->conn_;
+}
+
+absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {
+  PGresult* result = PQexec(lease.pg(), sql.c_str());
+  const ExecStatusType status = PQresultStatus(result);
+  absl::Status out = absl::OkStatus();
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    out = absl::InternalError(absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(result)));
+  }
+  PQclear(result);
+  return out;
+}
+
+absl::Status DatabaseError(absl::string_view what, const std::exception& e) {
+  std::string message = absl::StrCat(what, ": ", absl::StripTrailingAsciiWhitespace(e.what()));
+  spdlog::error("database error: {}", message);
+  // A lost connection is transient; a rejected statement is our bug.
+  if (absl::StrContains(message, "connection") || absl::StrContains(message, "server closed")) {
+    return absl::UnavailableError(absl::StrCat("database unavailable: ", what));
+  }
+  return absl::InternalError(absl::StrCat("database error: ", what));
+}
+
+}  // namespace marketdata

@@ -1,0 +1,95 @@
+#include "services/storage/price_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "soci/soci.h"
+
+namespace marketdata {
+namespace {
+
+// One statement, hence one transaction: raw reply, price point and outbox entry.
+constexpr char kSavePrice[] = R"SQL(
+WITH raw AS (
+    INSERT INTO raw_market_data (symbol, provider, response, fetched_at)
+    VALUES (:symbol, :provider, CAST(:response AS jsonb),
+            timestamptz 'epoch' + :ts_us * interval '1 microsecond')
+    RETURNING id, symbol, provider, fetched_at),
+point AS (
+    INSERT INTO price_points (symbol, price, ts, provider, raw_response_id)
+    SELECT symbol, :price, fetched_at, provider, id FROM raw
+    RETURNING id, raw_response_id),
+outbox AS (
+    INSERT INTO price_event_outbox (price_point_id) SELECT id FROM point)
+SELECT id, raw_response_id FROM point)SQL";
+
+constexpr char kClaimDue[] = R"SQL(
+WITH due AS (
+    SELECT price_point_id FROM price_event_outbox
+    WHERE available_at <= now()
+    ORDER BY available_at
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED),
+claimed AS (
+    UPDATE price_event_outbox o
+    SET available_at = now() + :lease_ms * interval '1 millisecond', attempts = o.attempts + 1
+    FROM due WHERE o.price_point_id = due.price_point_id
+    RETURNING o.price_point_id)
+SELECT p.id, p.raw_response_id, p.symbol, p.price,
+       CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.provider
+FROM claimed JOIN price_points p ON p.id = claimed.price_point_id
+ORDER BY p.id)SQL";
+
+constexpr char kAcknowledge[] =
+    "DELETE FROM price_event_outbox WHERE price_point_id = ANY(CAST(:ids AS BIGINT[]))";
+
+}  // namespace
+
+absl::StatusOr<StoredPrice> PostgresPriceStore::SavePrice(const Quote& quote) {
+  StoredPrice stored{quote};
+  absl::Status status = WithSession(db_, "saving a price", [&](Database::Lease& lease) {
+    long long ts_us = absl::ToUnixMicros(quote.timestamp);
+    long long id = 0, raw_id = 0;
+    *lease << kSavePrice, soci::use(quote.symbol, "symbol"), soci::use(quote.provider, "provider"),
+        soci::use(quote.raw_response, "response"), soci::use(ts_us, "ts_us"),
+        soci::use(quote.price, "price"), soci::into(id), soci::into(raw_id);
+    stored.price_point_id = id;
+    stored.raw_response_id = raw_id;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return stored;
+}
+
+absl::StatusOr<std::vector<StoredPrice>> PostgresPriceStore::ClaimDue(int limit,
+                                                                      absl::Duration lease_time) {
+  std::vector<StoredPrice> out;
+  absl::Status status = WithSession(db_, "claiming outbox entries", [&](Database::Lease& lease) {
+    long long lease_ms = absl::ToInt64Milliseconds(lease_time);
+    soci::rowset<soci::row> rows =
+        (lease->prepare << kClaimDue, soci::use(limit, "limit"), soci::use(lease_ms, "lease_ms"));
+    for (const soci::row& row : rows) {
+      StoredPrice p;
+      p.price_point_id = row.get<long long>(0);
+      p.raw_response_id = row.get_indicator(1) == soci::i_ok ? row.get<long long>(1) : 0;
+      p.quote.symbol = row.get<std::string>(2);
+      p.quote.price = row.get<double>(3);
+      p.quote.timestamp = absl::FromUnixMicros(row.get<long long>(4));
+      p.quote.provider = row.get<std::string>(5);
+      out.push_back(std::move(p));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::Status PostgresPriceStore::Acknowledge(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return absl::OkStatus();
+  return WithSession(db_, "acknowledging outbox entries", [&](Database::Lease& lease) {
+    std::string array = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+    *lease << kAcknowledge, soci::use(array, "ids");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace marketdata

@@ -1,0 +1,46 @@
+// PriceStore: durable storage of prices. Saving a price writes the raw reply, the price point and
+// its outbox entry in one transaction, so a committed price is always eventually published.
+#ifndef MARKETDATA_SERVICES_STORAGE_PRICE_STORE_H_
+#define MARKETDATA_SERVICES_STORAGE_PRICE_STORE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/domain/quote.h"
+#include "services/storage/database.h"
+
+namespace marketdata {
+
+class PriceStore {
+ public:
+  virtual ~PriceStore() = default;
+  virtual absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) = 0;
+};
+
+// Prices whose event is not yet acknowledged by the broker.
+class PriceOutbox {
+ public:
+  virtual ~PriceOutbox() = default;
+  // Claims up to `limit` entries that are due, hiding them from other claimers for `lease`.
+  virtual absl::StatusOr<std::vector<StoredPrice>> ClaimDue(int limit, absl::Duration lease) = 0;
+  // Forgets entries whose events the broker acknowledged.
+  virtual absl::Status Acknowledge(const std::vector<int64_t>& price_point_ids) = 0;
+};
+
+class PostgresPriceStore final : public PriceStore, public PriceOutbox {
+ public:
+  explicit PostgresPriceStore(Database& db) : db_(db) {}
+
+  absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override;
+  absl::StatusOr<std::vector<StoredPrice>> ClaimDue(int limit, absl::Duration lease) override;
+  absl::Status Acknowledge(const std::vector<int64_t>& price_point_ids) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_STORAGE_PRICE_STORE_H_
