@@ -1,6 +1,6 @@
 """C++ code generation for .proto files with Debian's protoc and grpc_cpp_plugin."""
 
-def cc_grpc_library(name, srcs, deps = [], **kwargs):
+def cc_grpc_library(name, srcs, deps = [], services = True, **kwargs):
     """Generates message and gRPC service code for `srcs` and wraps it in a cc_library.
 
     Paths are relative to the workspace root (-I.); well-known types come from /usr/include.
@@ -8,7 +8,9 @@ def cc_grpc_library(name, srcs, deps = [], **kwargs):
     outs = []
     for src in srcs:
         base = src[:-len(".proto")]
-        outs += [base + ".pb.h", base + ".pb.cc", base + ".grpc.pb.h", base + ".grpc.pb.cc"]
+        outs += [base + ".pb.h", base + ".pb.cc"]
+        if services:
+            outs += [base + ".grpc.pb.h", base + ".grpc.pb.cc"]
     pkg = native.package_name()
     native.genrule(
         name = name + "_gen",
@@ -18,9 +20,10 @@ def cc_grpc_library(name, srcs, deps = [], **kwargs):
             "/usr/bin/protoc",
             "-I.",
             "--cpp_out=$(GENDIR)",
+        ] + ([
             "--grpc_out=$(GENDIR)",
             "--plugin=protoc-gen-grpc=/usr/bin/grpc_cpp_plugin",
-        ] + ["%s/%s" % (pkg, s) for s in srcs]),
+        ] if services else []) + ["%s/%s" % (pkg, s) for s in srcs]),
     )
     native.cc_library(
         name = name,

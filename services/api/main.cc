@@ -1,0 +1,81 @@
+// mds-api: PriceService and PollingService over gRPC. Composition root only: reads the
+// configuration, builds every part once and hands them to each other.
+#include <memory>
+
+#include "services/api/api_config.h"
+#include "proto/marketdata/v1/polling.grpc.pb.h"
+#include "services/api/price_service.h"
+#include "services/common/grpc_server.h"
+#include "services/common/logging.h"
+#include "services/events/kafka_publisher.h"
+#include "services/events/outbox_relay.h"
+#include "services/pricing/price_recorder.h"
+#include "services/providers/registry.h"
+#include "services/providers/test_provider.h"
+#include "services/storage/database.h"
+#include "services/storage/migrations.h"
+#include "services/storage/price_store.h"
+#include "spdlog/spdlog.h"
+
+namespace marketdata {
+namespace {
+
+constexpr char kProgram[] = "mds-api";
+
+template <typename T>
+T OrExit(absl::StatusOr<T> value) {
+  if (!value.ok()) ExitWithError(kProgram, value.status());
+  return std::move(*value);
+}
+
+int Run(int argc, char** argv) {
+  BlockTerminationSignals();
+  Settings settings = Settings::FromProcess(argc, argv);
+  const ApiConfig config = OrExit(LoadApiConfig(settings));
+  if (absl::Status s = InitLogging(kProgram, config.log_level); !s.ok()) {
+    ExitWithError(kProgram, s);
+  }
+
+  ProviderRegistry providers(config.default_provider);
+  providers.Add(std::make_unique<TestProvider>(config.test_provider_seed));
+  if (absl::Status s = providers.Find(config.default_provider).status(); !s.ok()) {
+    ExitWithError(kProgram, absl::InvalidArgumentError("DEFAULT_PROVIDER: " +
+                                                       std::string(s.message())));
+  }
+
+  std::unique_ptr<Database> db = OrExit(
+      Database::Connect(config.database_url, config.database_pool_size, absl::Seconds(30)));
+  const int applied = OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
+  spdlog::info("database ready ({} migrations applied now)", applied);
+  PostgresPriceStore store(*db);
+
+  KafkaPublisherOptions kafka;
+  kafka.bootstrap_servers = config.kafka_bootstrap_servers;
+  kafka.topic = config.price_events_topic;
+  std::unique_ptr<KafkaPriceEventPublisher> publisher =
+      OrExit(KafkaPriceEventPublisher::Create(kafka));
+  OutboxRelay relay(store, *publisher, OutboxRelayOptions{});
+  relay.Start();
+
+  PriceRecorder recorder(providers, store, *publisher);
+  PriceServiceImpl price_service(recorder, providers);
+  v1::PollingService::Service polling_service;  // answers UNIMPLEMENTED for now
+
+  std::unique_ptr<GrpcServer> server =
+      OrExit(GrpcServer::Start(config.listen_address, {&price_service, &polling_service}));
+  spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
+
+  const int signal = WaitForTerminationSignal();
+  spdlog::info("signal {} received, shutting down", signal);
+  server->Shutdown(absl::Seconds(10));
+  relay.Stop();
+  publisher->Flush(absl::Seconds(5));
+  relay.RunOnce();  // record the last acknowledgements
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace marketdata
+
+int main(int argc, char** argv) { return marketdata::Run(argc, argv); }

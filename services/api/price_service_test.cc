@@ -1,0 +1,140 @@
+// PriceServiceImpl in an in-process gRPC server, called through the generated client, with the
+// store and the publisher faked.
+#include "services/api/price_service.h"
+
+#include <memory>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "services/common/errors.h"
+#include "services/providers/test_provider.h"
+
+namespace marketdata {
+namespace {
+
+class FakeStore : public PriceStore {
+ public:
+  absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override {
+    if (!fail.ok()) return fail;
+    saved.push_back(quote);
+    return StoredPrice{quote, static_cast<int64_t>(saved.size()) + 100,
+                       static_cast<int64_t>(saved.size())};
+  }
+  absl::Status fail = absl::OkStatus();
+  std::vector<Quote> saved;
+};
+
+class FakePublisher : public PriceEventPublisher {
+ public:
+  void Publish(const StoredPrice& price) override { published.push_back(price); }
+  std::vector<int64_t> TakeAcknowledged() override { return {}; }
+  std::vector<StoredPrice> published;
+};
+
+class FailingProvider : public PriceProvider {
+ public:
+  explicit FailingProvider(absl::Status status) : status_(std::move(status)) {}
+  std::string name() const override { return "failing"; }
+  bool configured() const override { return true; }
+  absl::StatusOr<Quote> FetchQuote(absl::string_view) override { return status_; }
+
+ private:
+  absl::Status status_;
+};
+
+class PriceServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry_.Add(std::make_unique<TestProvider>(1));
+    registry_.Add(std::make_unique<FailingProvider>(absl::ResourceExhaustedError("slow down")));
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    stub_ = v1::PriceService::NewStub(server_->InProcessChannel({}));
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  grpc::Status Call(const std::string& symbol, const std::string& provider, v1::Price* out,
+                    grpc::ClientContext* context = nullptr) {
+    grpc::ClientContext local;
+    v1::GetLatestPriceRequest request;
+    request.set_symbol(symbol);
+    request.set_provider(provider);
+    return stub_->GetLatestPrice(context != nullptr ? context : &local, request, out);
+  }
+
+  ProviderRegistry registry_{"test"};
+  FakeStore store_;
+  FakePublisher publisher_;
+  PriceRecorder recorder_{registry_, store_, publisher_};
+  PriceServiceImpl service_{recorder_, registry_};
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::PriceService::Stub> stub_;
+};
+
+TEST_F(PriceServiceTest, ReturnsStoresAndPublishesThePrice) {
+  v1::Price price;
+  ASSERT_TRUE(Call("aapl", "", &price).ok());
+  EXPECT_EQ(price.symbol(), "AAPL");
+  EXPECT_EQ(price.provider(), "test");
+  EXPECT_NEAR(price.price(), 180, 180 * 0.02 + 0.01);
+  EXPECT_GT(price.timestamp().seconds(), 1600000000);
+  ASSERT_EQ(store_.saved.size(), 1u);
+  EXPECT_EQ(store_.saved[0].symbol, "AAPL");
+  ASSERT_EQ(publisher_.published.size(), 1u);
+  EXPECT_EQ(publisher_.published[0].price_point_id, 1);
+  EXPECT_EQ(publisher_.published[0].quote.price, price.price());
+}
+
+TEST_F(PriceServiceTest, MissingSymbolIsInvalidWithMissingFieldReason) {
+  v1::Price price;
+  grpc::ClientContext context;
+  grpc::Status status = Call("", "test", &price, &context);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "symbol is required");
+  auto trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find(kErrorReasonKey);
+  ASSERT_NE(it, trailers.end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), kReasonMissingField);
+  EXPECT_TRUE(store_.saved.empty());
+}
+
+TEST_F(PriceServiceTest, InvalidSymbolAndUnknownProviderAreInvalidArgument) {
+  v1::Price price;
+  grpc::ClientContext context;
+  grpc::Status status = Call("AA PL", "test", &price, &context);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(context.GetServerTrailingMetadata().count(kErrorReasonKey), 0u);
+  status = Call("AAPL", "nope", &price);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("unknown provider"), std::string::npos);
+  EXPECT_TRUE(store_.saved.empty());
+  EXPECT_TRUE(publisher_.published.empty());
+}
+
+TEST_F(PriceServiceTest, ProviderErrorsPassThroughWithTheirCode) {
+  v1::Price price;
+  grpc::Status status = Call("AAPL", "failing", &price);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(store_.saved.empty());
+}
+
+TEST_F(PriceServiceTest, StoreFailureIsNotPublished) {
+  store_.fail = absl::UnavailableError("database unavailable");
+  v1::Price price;
+  EXPECT_EQ(Call("AAPL", "test", &price).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(publisher_.published.empty());
+}
+
+TEST_F(PriceServiceTest, ListsProvidersWithTheDefault) {
+  grpc::ClientContext context;
+  v1::ListProvidersResponse response;
+  ASSERT_TRUE(stub_->ListProviders(&context, {}, &response).ok());
+  ASSERT_EQ(response.providers_size(), 2);
+  EXPECT_EQ(response.providers(0).name(), "test");
+  EXPECT_TRUE(response.providers(0).is_default());
+  EXPECT_FALSE(response.providers(1).is_default());
+}
+
+}  // namespace
+}  // namespace marketdata

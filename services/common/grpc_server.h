@@ -1,0 +1,44 @@
+// Starting a gRPC server the same way in every binary: health checking (grpc.health.v1),
+// server reflection (so `grpcurl list` works), and a graceful stop on SIGTERM/SIGINT.
+#ifndef MARKETDATA_SERVICES_COMMON_GRPC_SERVER_H_
+#define MARKETDATA_SERVICES_COMMON_GRPC_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+
+namespace marketdata {
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards; call it
+// first in main() so WaitForTerminationSignal() can receive them.
+void BlockTerminationSignals();
+// Returns the signal number once SIGTERM or SIGINT arrives.
+int WaitForTerminationSignal();
+
+class GrpcServer {
+ public:
+  // Binds `address` (host:port) and starts serving `services`, reported SERVING.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const std::string& address, const std::vector<grpc::Service*>& services);
+
+  // Reports NOT_SERVING, stops accepting calls, and lets calls in flight finish until `grace`.
+  void Shutdown(absl::Duration grace);
+  int port() const { return port_; }
+
+ private:
+  GrpcServer(std::unique_ptr<grpc::Server> server, int port)
+      : server_(std::move(server)), port_(port) {}
+  std::unique_ptr<grpc::Server> server_;
+  int port_;
+};
+
+// Prints "<program>: <message>" on one line and exits with status 2.
+[[noreturn]] void ExitWithError(const std::string& program, const absl::Status& status);
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_COMMON_GRPC_SERVER_H_

@@ -1,0 +1,41 @@
+// PriceRecorder: the one path every new price takes — validate, fetch from the provider, store
+// (raw reply + price point + outbox entry in one transaction), publish. Used by GetLatestPrice
+// and by polling jobs alike.
+#ifndef MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
+#define MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "services/domain/quote.h"
+#include "services/events/publisher.h"
+#include "services/providers/registry.h"
+#include "services/storage/price_store.h"
+
+namespace marketdata {
+
+// Observes every stored price (live streams subscribe here).
+class PriceObserver {
+ public:
+  virtual ~PriceObserver() = default;
+  virtual void OnPrice(const StoredPrice& price) = 0;
+};
+
+class PriceRecorder {
+ public:
+  PriceRecorder(ProviderRegistry& providers, PriceStore& store, PriceEventPublisher& publisher,
+                PriceObserver* observer = nullptr)
+      : providers_(providers), store_(store), publisher_(publisher), observer_(observer) {}
+
+  // `symbol` and `provider` as the client sent them; an empty provider means the default.
+  absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider);
+
+ private:
+  ProviderRegistry& providers_;
+  PriceStore& store_;
+  PriceEventPublisher& publisher_;
+  PriceObserver* observer_;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
