@@ -17,8 +17,31 @@ class KafkaPriceEventPublisher::DeliveryReports final : public RdKafka::Delivery
   KafkaPriceEventPublisher* owner_;
 };
 
+// Sends librdkafka's own log lines and errors through the process logger.
+class KafkaPriceEventPublisher::LogEvents final : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override {
+    switch (event.type()) {
+      case RdKafka::Event::EVENT_ERROR:
+        spdlog::warn("kafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
+        break;
+      case RdKafka::Event::EVENT_LOG:
+        if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
+          spdlog::warn("kafka: {}: {}", event.fac(), event.str());
+        } else {
+          spdlog::debug("kafka: {}: {}", event.fac(), event.str());
+        }
+        break;
+      default:
+        break;
+    }
+  }
+};
+
 KafkaPriceEventPublisher::KafkaPriceEventPublisher(KafkaPublisherOptions options)
-    : options_(std::move(options)), reports_(std::make_unique<DeliveryReports>(this)) {}
+    : options_(std::move(options)),
+      reports_(std::make_unique<DeliveryReports>(this)),
+      log_events_(std::make_unique<LogEvents>()) {}
 
 absl::StatusOr<std::unique_ptr<KafkaPriceEventPublisher>> KafkaPriceEventPublisher::Create(
     KafkaPublisherOptions options) {
@@ -43,7 +66,8 @@ absl::StatusOr<std::unique_ptr<KafkaPriceEventPublisher>> KafkaPriceEventPublish
       return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));
     }
   }
-  if (conf->set("dr_cb", publisher->reports_.get(), error) != RdKafka::Conf::CONF_OK) {
+  if (conf->set("dr_cb", publisher->reports_.get(), error) != RdKafka::Conf::CONF_OK ||
+      conf->set("event_cb", publisher->log_events_.get(), error) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);
   }
   publisher->producer_.reset(RdKafka::Producer::create(conf.get(), error));

@@ -46,12 +46,14 @@ class KafkaPriceEventPublisher final : public PriceEventPublisher {
 
  private:
   class DeliveryReports;
+  class LogEvents;
 
   explicit KafkaPriceEventPublisher(KafkaPublisherOptions options);
   void OnDelivery(RdKafka::Message& message);
 
   KafkaPublisherOptions options_;
   std::unique_ptr<DeliveryReports> reports_;
+  std::unique_ptr<LogEvents> log_events_;
   std::unique_ptr<RdKafka::Producer> producer_;
   std::atomic<bool> stopping_{false};
   std::thread poller_;

@@ -1,0 +1,29 @@
+// Configuration of mds-consumer, read once at start-up (see .env.example for every setting).
+#ifndef MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
+#define MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/common/settings.h"
+
+namespace marketdata {
+
+struct ConsumerConfig {
+  std::string listen_address;
+  std::string database_url;
+  int database_pool_size = 4;
+  std::string kafka_bootstrap_servers;
+  std::string price_events_topic;
+  std::string dead_letter_topic;
+  std::string consumer_group;
+  std::vector<int> windows;
+  std::string log_level;
+};
+
+absl::StatusOr<ConsumerConfig> LoadConsumerConfig(Settings& settings);
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
