@@ -59,6 +59,7 @@ load_dotenv() {
     [[ "$line" == *=* ]] || continue
     key="${line%%=*}" value="${line#*=}"
     key="${key%"${key##*[![:space:]]}"}"
+    value="${value#"${value%%[![:space:]]*}"}"
     [[ "$key" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || { warn ".env: ignoring line for '$key'"; continue; }
     if [[ "$value" =~ ^\"(.*)\"[[:space:]]*$ || "$value" =~ ^\'(.*)\'[[:space:]]*$ ]]; then
       value="${BASH_REMATCH[1]}"
@@ -110,6 +111,9 @@ start_service() {
   pidfile="$(svc_pid "$name")" logfile="$(svc_log "$name")"
   if service_running "$name"; then
     ok "$name already running (pid $(pid_of "$pidfile"))"
+    # /proc/<pid> carries the process's start time.
+    [[ "$bin" -nt "/proc/$(pid_of "$pidfile")" ]] &&
+      warn "$name was rebuilt since it started; ./deploy/dev restart runs the new build"
     return 0
   fi
   "$@" >/dev/null 2>&1 && die "$name: its address already answers, but not from a process this script started"
