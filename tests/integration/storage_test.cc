@@ -1,0 +1,188 @@
+// PriceStore, the outbox and migrations against a real PostgreSQL.
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "services/storage/migrations.h"
+#include "services/storage/price_store.h"
+#include "soci/soci.h"
+#include "tests/support/test_env.h"
+
+namespace marketdata {
+namespace {
+
+using ::marketdata::testing::ScratchDatabase;
+
+Quote MakeQuote(const std::string& symbol, double price) {
+  return Quote{symbol, price, absl::FromUnixMicros(1767225600123456), "test",
+               R"({"symbol":")" + symbol + R"(","price":1})"};
+}
+
+long long Count(Database& db, const std::string& table) {
+  auto lease = db.Borrow();
+  long long n = 0;
+  *lease << "SELECT count(*) FROM " + table, soci::into(n);
+  return n;
+}
+
+TEST(MigrationsTest, FreshDatabaseGetsEveryTableOnceAndRecordsVersions) {
+  ScratchDatabase scratch;
+  auto db = Database::Connect(scratch.url(), 2, absl::Seconds(10));
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto applied = ApplyMigrations(**db, EmbeddedMigrations());
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(*applied, static_cast<int>(EmbeddedMigrations().size()));
+  EXPECT_EQ(*ApplyMigrations(**db, EmbeddedMigrations()), 0);  // idempotent
+  for (const char* table : {"raw_market_data", "price_points", "price_event_outbox",
+                            "moving_averages", "polling_jobs"}) {
+    EXPECT_EQ(Count(**db, table), 0) << table;
+  }
+  EXPECT_EQ(Count(**db, "schema_migrations"), static_cast<long long>(EmbeddedMigrations().size()));
+}
+
+TEST(MigrationsTest, ConcurrentStartsApplyEachMigrationOnce) {
+  ScratchDatabase scratch;
+  std::vector<int> applied(4, -1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      auto db = Database::Connect(scratch.url(), 1, absl::Seconds(10));
+      if (!db.ok()) return;
+      auto n = ApplyMigrations(**db, EmbeddedMigrations());
+      if (n.ok()) applied[i] = *n;
+    });
+  }
+  for (auto& t : threads) t.join();
+  int total = 0;
+  for (int n : applied) {
+    ASSERT_GE(n, 0);
+    total += n;
+  }
+  EXPECT_EQ(total, static_cast<int>(EmbeddedMigrations().size()));
+}
+
+TEST(MigrationsTest, FailedMigrationLeavesNothingBehind) {
+  ScratchDatabase scratch;
+  auto db = Database::Connect(scratch.url(), 1, absl::Seconds(10));
+  ASSERT_TRUE(db.ok());
+  std::vector<Migration> broken = {{1, "0001_ok", "CREATE TABLE a (x int);"},
+                                   {2, "0002_broken", "CREATE TABLE b (x int); SELEC 1;"}};
+  auto applied = ApplyMigrations(**db, broken);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_NE(applied.status().message().find("0002_broken"), absl::string_view::npos);
+  auto lease = (*db)->Borrow();
+  int tables = 0;
+  *lease << "SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'b', 'schema_migrations')",
+      soci::into(tables);
+  EXPECT_EQ(tables, 0);
+}
+
+TEST(PriceStoreTest, SaveWritesRawReplyPricePointAndOutboxTogether) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated();
+  PostgresPriceStore store(*db);
+  auto stored = store.SavePrice(MakeQuote("AAPL", 181.25));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_GT(stored->price_point_id, 0);
+  EXPECT_GT(stored->raw_response_id, 0);
+
+  auto lease = db->Borrow();
+  std::string symbol, provider, response;
+  double price = 0;
+  long long ts_us = 0, raw_id = 0;
+  *lease << "SELECT p.symbol, p.price, CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), "
+            "p.provider, p.raw_response_id, r.response::text FROM price_points p "
+            "JOIN raw_market_data r ON r.id = p.raw_response_id WHERE p.id = :id",
+      soci::use(static_cast<long long>(stored->price_point_id)), soci::into(symbol),
+      soci::into(price), soci::into(ts_us), soci::into(provider), soci::into(raw_id),
+      soci::into(response);
+  EXPECT_EQ(symbol, "AAPL");
+  EXPECT_EQ(price, 181.25);
+  EXPECT_EQ(ts_us, 1767225600123456);  // microsecond precision survives the round trip
+  EXPECT_EQ(provider, "test");
+  EXPECT_EQ(raw_id, stored->raw_response_id);
+  EXPECT_NE(response.find("\"symbol\": \"AAPL\""), std::string::npos);
+  EXPECT_EQ(Count(*db, "price_event_outbox"), 1);
+}
+
+TEST(PriceStoreTest, InvalidRawReplyFailsWithoutPartialRows) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated();
+  PostgresPriceStore store(*db);
+  Quote quote = MakeQuote("AAPL", 1);
+  quote.raw_response = "not json";
+  auto stored = store.SavePrice(quote);
+  ASSERT_FALSE(stored.ok());
+  EXPECT_EQ(stored.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(Count(*db, "raw_market_data"), 0);
+  EXPECT_EQ(Count(*db, "price_points"), 0);
+  EXPECT_EQ(Count(*db, "price_event_outbox"), 0);
+}
+
+TEST(PriceOutboxTest, ClaimsOnlyDueEntriesHidesThemForTheLeaseAndForgetsAcknowledged) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated();
+  PostgresPriceStore store(*db);
+  auto a = store.SavePrice(MakeQuote("AAPL", 1));
+  auto b = store.SavePrice(MakeQuote("MSFT", 2));
+  ASSERT_TRUE(a.ok() && b.ok());
+  // Fresh entries wait for the live publisher first.
+  EXPECT_TRUE(store.ClaimDue(10, absl::Seconds(30))->empty());
+  {
+    auto lease = db->Borrow();
+    *lease << "UPDATE price_event_outbox SET available_at = now() - interval '1 second'";
+  }
+  auto claimed = store.ClaimDue(10, absl::Seconds(30));
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].price_point_id, a->price_point_id);
+  EXPECT_EQ((*claimed)[0].quote.symbol, "AAPL");
+  EXPECT_EQ((*claimed)[0].raw_response_id, a->raw_response_id);
+  EXPECT_EQ((*claimed)[0].quote.timestamp, a->quote.timestamp);
+  EXPECT_EQ((*claimed)[1].quote.price, 2);
+  EXPECT_TRUE(store.ClaimDue(10, absl::Seconds(30))->empty());  // leased
+
+  ASSERT_TRUE(store.Acknowledge({a->price_point_id}).ok());
+  EXPECT_EQ(Count(*db, "price_event_outbox"), 1);
+  {
+    auto lease = db->Borrow();
+    *lease << "UPDATE price_event_outbox SET available_at = now() - interval '1 second'";
+  }
+  auto again = store.ClaimDue(10, absl::Seconds(30));
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].price_point_id, b->price_point_id);
+}
+
+TEST(PriceOutboxTest, ConcurrentClaimersNeverGetTheSameEntry) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(4);
+  PostgresPriceStore store(*db);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(store.SavePrice(MakeQuote("SPY", i)).ok());
+  {
+    auto lease = db->Borrow();
+    *lease << "UPDATE price_event_outbox SET available_at = now() - interval '1 second'";
+  }
+  std::vector<std::vector<int64_t>> claimed(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      while (true) {
+        auto batch = store.ClaimDue(7, absl::Seconds(30));
+        if (!batch.ok() || batch->empty()) return;
+        for (const auto& p : *batch) claimed[t].push_back(p.price_point_id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> all;
+  size_t total = 0;
+  for (const auto& ids : claimed) {
+    total += ids.size();
+    all.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(total, 200u);
+  EXPECT_EQ(all.size(), 200u);
+}
+
+}  // namespace
+}  // namespace marketdata

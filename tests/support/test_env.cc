@@ -1,0 +1,68 @@
+#include "tests/support/test_env.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "services/storage/migrations.h"
+#include "soci/soci.h"
+
+namespace marketdata::testing {
+namespace {
+
+std::string Required(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    ADD_FAILURE() << name << " is not set: run integration tests through ./deploy/dev test, "
+                  << "which starts PostgreSQL and Kafka and sets it";
+    std::abort();
+  }
+  return value;
+}
+
+// Replaces the database name (the path) of a postgresql:// URL.
+std::string WithDatabase(const std::string& url, const std::string& database) {
+  size_t query = url.find('?');
+  std::string base = url.substr(0, query);
+  size_t slash = base.rfind('/');
+  return base.substr(0, slash + 1) + database +
+         (query == std::string::npos ? "" : url.substr(query));
+}
+
+void Admin(const std::string& statement) {
+  auto db = Database::Connect(DatabaseUrl(), 1, absl::Seconds(10));
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto lease = (*db)->Borrow();
+  *lease << statement;
+}
+
+}  // namespace
+
+std::string DatabaseUrl() { return Required("MDS_TEST_DATABASE_URL"); }
+std::string KafkaBootstrapServers() { return Required("MDS_TEST_KAFKA_BOOTSTRAP_SERVERS"); }
+
+std::string UniqueName(const std::string& prefix) {
+  std::random_device rd;
+  return absl::StrCat(prefix, "_", getpid(), "_", rd() % 1000000);
+}
+
+ScratchDatabase::ScratchDatabase()
+    : name_(UniqueName("scratch")), url_(WithDatabase(DatabaseUrl(), name_)) {
+  Admin("CREATE DATABASE " + name_);
+}
+
+ScratchDatabase::~ScratchDatabase() { Admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"); }
+
+std::unique_ptr<Database> ScratchDatabase::ConnectMigrated(size_t pool_size) {
+  auto db = Database::Connect(url_, pool_size, absl::Seconds(10));
+  EXPECT_TRUE(db.ok()) << db.status();
+  if (!db.ok()) std::abort();
+  auto applied = ApplyMigrations(**db, EmbeddedMigrations());
+  EXPECT_TRUE(applied.ok()) << applied.status();
+  return std::move(*db);
+}
+
+}  // namespace marketdata::testing
