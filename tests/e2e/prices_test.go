@@ -1,0 +1,332 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	mdv1 "marketdata/gateway/gen/marketdata/v1"
+)
+
+func get(t *testing.T, method, path string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, shared.restURL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(body) > 0 && json.Unmarshal(body, &out) != nil {
+		t.Fatalf("%s %s: body is not a JSON object: %q", method, path, body)
+	}
+	return resp.StatusCode, out, resp.Header
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func queryDB(t *testing.T, sql string, args ...any) pgx.Row {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	conn, err := pgx.Connect(ctx, shared.databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn.QueryRow(ctx, sql, args...)
+}
+
+func countRows(t *testing.T, table string) int {
+	var n int
+	if err := queryDB(t, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// readEvent returns the first event on the stack's topic whose price point id is `id`.
+func readEvent(t *testing.T, id int64) (*mdv1.PriceEvent, *kgo.Record) {
+	t.Helper()
+	client, err := kgo.NewClient(
+		kgo.SeedBrokers(strings.Split(mustEnv(t, "MDS_TEST_KAFKA_BOOTSTRAP_SERVERS"), ",")...),
+		kgo.ConsumeTopics(shared.topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		fetches := client.PollFetches(ctx)
+		var found *kgo.Record
+		var event *mdv1.PriceEvent
+		fetches.EachRecord(func(r *kgo.Record) {
+			e := &mdv1.PriceEvent{}
+			if found == nil && proto.Unmarshal(r.Value, e) == nil && e.PricePointId == id {
+				found = r
+				event = e
+			}
+		})
+		if found != nil {
+			return event, found
+		}
+	}
+	t.Fatalf("no event for price point %d on topic %s", id, shared.topic)
+	return nil, nil
+}
+
+func mustEnv(t *testing.T, name string) string {
+	v, err := requiredEnv(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestLatestPriceOverRESTIsStoredAndPublished(t *testing.T) {
+	code, body, header := get(t, "GET", "/api/v1/prices/latest?symbol=aapl&provider=test")
+	if code != http.StatusOK {
+		t.Fatalf("status %d, body %v", code, body)
+	}
+	if !strings.HasPrefix(header.Get("Content-Type"), "application/json") {
+		t.Errorf("Content-Type %q", header.Get("Content-Type"))
+	}
+	if got := strings.Join(keys(body), ","); got != "price,provider,symbol,timestamp" {
+		t.Fatalf("fields %s, want exactly price,provider,symbol,timestamp (body %v)", got, body)
+	}
+	if body["symbol"] != "AAPL" || body["provider"] != "test" {
+		t.Errorf("body %v", body)
+	}
+	price, ok := body["price"].(float64)
+	if !ok || price < 180*0.98 || price > 180*1.02 {
+		t.Errorf("price %v is not a JSON number within 2%% of 180", body["price"])
+	}
+	ts, _ := body["timestamp"].(string)
+	parsed, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil || !strings.HasSuffix(ts, "Z") {
+		t.Fatalf("timestamp %q is not RFC 3339 UTC with Z", ts)
+	}
+	if d := time.Since(parsed); d < -time.Minute || d > time.Minute {
+		t.Errorf("timestamp %s is not now", ts)
+	}
+
+	// Stored: the price point and its raw reply, in one transaction.
+	var id, rawID int64
+	var storedPrice float64
+	var rawSymbol string
+	err = queryDB(t, `SELECT p.id, p.raw_response_id, p.price, r.response->>'symbol'
+		FROM price_points p JOIN raw_market_data r ON r.id = p.raw_response_id
+		WHERE p.symbol = 'AAPL' AND p.ts = $1`, parsed).Scan(&id, &rawID, &storedPrice, &rawSymbol)
+	if err != nil {
+		t.Fatalf("price point not stored: %v", err)
+	}
+	if storedPrice != price || rawSymbol != "AAPL" {
+		t.Errorf("stored %v %q, answered %v", storedPrice, rawSymbol, price)
+	}
+
+	// Published: keyed by symbol, protobuf with a content-type header.
+	event, record := readEvent(t, id)
+	if string(record.Key) != "AAPL" {
+		t.Errorf("record key %q, want AAPL", record.Key)
+	}
+	var contentType string
+	for _, h := range record.Headers {
+		if h.Key == "content-type" {
+			contentType = string(h.Value)
+		}
+	}
+	if contentType != "application/x-protobuf" {
+		t.Errorf("content-type header %q", contentType)
+	}
+	if event.Symbol != "AAPL" || event.Price != price || event.Provider != "test" ||
+		event.RawResponseId != rawID || !event.Timestamp.AsTime().Equal(parsed) {
+		t.Errorf("event %v does not match the answer %v (raw id %d)", event, body, rawID)
+	}
+
+	// Acknowledged by the broker, so nothing is left to relay.
+	deadline := time.Now().Add(10 * time.Second)
+	for countRows(t, "price_event_outbox") != 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := countRows(t, "price_event_outbox"); n != 0 {
+		t.Errorf("%d outbox entries left after delivery", n)
+	}
+}
+
+func TestLatestPriceUsesTheDefaultProvider(t *testing.T) {
+	code, body, _ := get(t, "GET", "/api/v1/prices/latest?symbol=MSFT")
+	if code != http.StatusOK || body["provider"] != "test" || body["symbol"] != "MSFT" {
+		t.Fatalf("status %d body %v", code, body)
+	}
+	if p := body["price"].(float64); p < 420*0.98 || p > 420*1.02 {
+		t.Errorf("MSFT price %v not near 420", p)
+	}
+}
+
+func TestContractErrors(t *testing.T) {
+	cases := []struct {
+		name, method, path string
+		status             int
+		code               string
+		detail             string
+	}{
+		{"missing symbol", "GET", "/api/v1/prices/latest", 422, "INVALID_ARGUMENT", "symbol is required"},
+		{"empty symbol", "GET", "/api/v1/prices/latest?symbol=", 422, "INVALID_ARGUMENT", "symbol is required"},
+		{"blank symbol", "GET", "/api/v1/prices/latest?symbol=%20%20", 422, "INVALID_ARGUMENT", "symbol is required"},
+		{"invalid symbol", "GET", "/api/v1/prices/latest?symbol=AA%20PL", 400, "INVALID_ARGUMENT", "invalid symbol"},
+		{"symbol too long", "GET", "/api/v1/prices/latest?symbol=ABCDEFGHIJKLMNOPQ", 400, "INVALID_ARGUMENT", "invalid symbol"},
+		{"injection", "GET", "/api/v1/prices/latest?symbol=A%27%3BDROP", 400, "INVALID_ARGUMENT", "invalid symbol"},
+		{"unknown provider", "GET", "/api/v1/prices/latest?symbol=AAPL&provider=bloomberg", 400, "INVALID_ARGUMENT", "unknown provider"},
+		{"wrong method", "POST", "/api/v1/prices/latest?symbol=AAPL", 405, "", ""},
+		{"wrong method delete", "DELETE", "/api/v1/prices/latest", 405, "", ""},
+		{"unknown path", "GET", "/api/v1/nothing-here", 404, "NOT_FOUND", ""},
+		{"unknown root path", "GET", "/nope", 404, "NOT_FOUND", ""},
+	}
+	before := countRows(t, "price_points")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, body, _ := get(t, c.method, c.path)
+			if code != c.status {
+				t.Fatalf("status %d, want %d (body %v)", code, c.status, body)
+			}
+			detail, ok := body["detail"].(string)
+			if !ok || detail == "" {
+				t.Fatalf("no detail in %v", body)
+			}
+			if _, ok := body["code"].(string); !ok {
+				t.Fatalf("no code in %v", body)
+			}
+			if c.code != "" && body["code"] != c.code {
+				t.Errorf("code %v, want %s", body["code"], c.code)
+			}
+			if !strings.Contains(detail, c.detail) {
+				t.Errorf("detail %q does not mention %q", detail, c.detail)
+			}
+		})
+	}
+	if after := countRows(t, "price_points"); after != before {
+		t.Errorf("rejected requests stored %d price points", after-before)
+	}
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	code, body, _ := get(t, "GET", "/health")
+	if code != 200 || body["status"] != "ok" {
+		t.Errorf("/health %d %v", code, body)
+	}
+	code, body, _ = get(t, "GET", "/ready")
+	if code != 200 {
+		t.Errorf("/ready %d %v", code, body)
+	}
+	code, body, _ = get(t, "GET", "/openapi.json")
+	paths, _ := body["paths"].(map[string]any)
+	if code != 200 || paths["/api/v1/prices/latest"] == nil {
+		t.Errorf("/openapi.json %d has no /api/v1/prices/latest", code)
+	}
+}
+
+func grpcConn(t *testing.T) *grpc.ClientConn {
+	conn, err := grpc.NewClient(shared.apiAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func TestLatestPriceOverGRPC(t *testing.T) {
+	client := mdv1.NewPriceServiceClient(grpcConn(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	price, err := client.GetLatestPrice(ctx, &mdv1.GetLatestPriceRequest{Symbol: "googl", Provider: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if price.Symbol != "GOOGL" || price.Provider != "test" || price.Price < 140*0.98 || price.Price > 140*1.02 {
+		t.Errorf("got %v", price)
+	}
+
+	var trailer metadata.MD
+	_, err = client.GetLatestPrice(ctx, &mdv1.GetLatestPriceRequest{}, grpc.Trailer(&trailer))
+	if status.Code(err) != codes.InvalidArgument || status.Convert(err).Message() != "symbol is required" {
+		t.Errorf("missing symbol: %v", err)
+	}
+	if got := trailer.Get("mds-error-reason"); len(got) != 1 || got[0] != "missing-field" {
+		t.Errorf("mds-error-reason trailer %v", got)
+	}
+	_, err = client.GetLatestPrice(ctx, &mdv1.GetLatestPriceRequest{Symbol: "AAPL", Provider: "nope"})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("unknown provider: %v", err)
+	}
+}
+
+func TestReflectionListsTheServices(t *testing.T) {
+	client := reflectionpb.NewServerReflectionClient(grpcConn(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := client.ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.Name)
+	}
+	got := strings.Join(names, " ")
+	for _, want := range []string{"marketdata.v1.PriceService", "marketdata.v1.PollingService", "grpc.health.v1.Health"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reflection lists %q, missing %s", got, want)
+		}
+	}
+}
+
+func TestGracefulShutdownOnSIGTERM(t *testing.T) {
+	s, cleanup, err := startStack("shutdown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	api := s.processes[0]
+	if err := api.stop(15 * time.Second); err != nil {
+		t.Fatalf("mds-api did not exit cleanly on SIGTERM: %v\n%s", err, s.logs())
+	}
+	s.processes = s.processes[1:]
+}

@@ -1,0 +1,279 @@
+// End-to-end tests: the real mds-api, mds-consumer and gateway binaries against the private
+// PostgreSQL and Kafka that ./deploy/dev test starts. Every test talks to the running processes
+// only through their public interfaces (REST, gRPC, the Kafka topic, the database).
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// stack is one set of running processes with a database and a topic of their own.
+type stack struct {
+	databaseURL string
+	topic       string
+	apiAddr     string
+	restURL     string
+	processes   []*process
+}
+
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan error
+}
+
+var shared *stack
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	s, cleanup, err := startStack("e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: cannot start the stack:", err)
+		return 1
+	}
+	shared = s
+	code := m.Run()
+	cleanup()
+	return code
+}
+
+func requiredEnv(name string) (string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("%s is not set: run the tests through ./deploy/dev test", name)
+	}
+	return v, nil
+}
+
+func binary(name string) (string, error) {
+	p, err := requiredEnv(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// withDatabase swaps the database name in a postgresql:// URL.
+func withDatabase(url, db string) string {
+	base, query, _ := strings.Cut(url, "?")
+	i := strings.LastIndex(base, "/")
+	out := base[:i+1] + db
+	if query != "" {
+		out += "?" + query
+	}
+	return out
+}
+
+func adminExec(sql string) error {
+	url, err := requiredEnv("MDS_TEST_DATABASE_URL")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+func startStack(prefix string) (*stack, func(), error) {
+	apiBin, err := binary("MDS_API_BIN")
+	if err != nil {
+		return nil, nil, err
+	}
+	consumerBin, err := binary("MDS_CONSUMER_BIN")
+	if err != nil {
+		return nil, nil, err
+	}
+	gatewayBin, err := binary("MDS_GATEWAY_BIN")
+	if err != nil {
+		return nil, nil, err
+	}
+	baseURL, err := requiredEnv("MDS_TEST_DATABASE_URL")
+	if err != nil {
+		return nil, nil, err
+	}
+	kafka, err := requiredEnv("MDS_TEST_KAFKA_BOOTSTRAP_SERVERS")
+	if err != nil {
+		return nil, nil, err
+	}
+	suffix := fmt.Sprintf("%d_%d", os.Getpid(), time.Now().UnixNano()%1000000)
+	dbName := prefix + "_" + suffix
+	if err := adminExec("CREATE DATABASE " + dbName); err != nil {
+		return nil, nil, fmt.Errorf("create database: %w", err)
+	}
+	s := &stack{
+		databaseURL: withDatabase(baseURL, dbName),
+		topic:       "price-events-" + prefix + "-" + suffix,
+		apiAddr:     freeAddr(),
+	}
+	consumerAddr := freeAddr()
+	restAddr := freeAddr()
+	s.restURL = "http://" + restAddr
+	logDir := os.Getenv("TEST_UNDECLARED_OUTPUTS_DIR")
+	if logDir == "" {
+		logDir = os.TempDir()
+	}
+	common := []string{
+		"DATABASE_URL=" + s.databaseURL,
+		"KAFKA_BOOTSTRAP_SERVERS=" + kafka,
+		"KAFKA_TOPIC_PRICE_EVENTS=" + s.topic,
+		"TEST_PROVIDER_SEED=42",
+		"LOG_LEVEL=info",
+	}
+	cleanup := func() {
+		for i := len(s.processes) - 1; i >= 0; i-- {
+			s.processes[i].stop(10 * time.Second)
+		}
+		_ = adminExec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)")
+	}
+	start := func(name, bin string, env []string) error {
+		p, err := startProcess(name, bin, env, filepath.Join(logDir, prefix+"-"+name+".log"))
+		if err != nil {
+			return err
+		}
+		s.processes = append(s.processes, p)
+		return nil
+	}
+	if err := start("mds-api", apiBin, append(common, "MDS_API_LISTEN="+s.apiAddr)); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	if err := start("mds-consumer", consumerBin, append(common, "MDS_CONSUMER_LISTEN="+consumerAddr)); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	for _, p := range []struct{ name, addr string }{{"mds-api", s.apiAddr}, {"mds-consumer", consumerAddr}} {
+		if err := waitServing(p.addr, 60*time.Second); err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("%s not serving: %w\n%s", p.name, err, s.logs())
+		}
+	}
+	if err := start("gateway", gatewayBin, []string{
+		"GATEWAY_LISTEN=" + restAddr, "MDS_API_ADDR=" + s.apiAddr, "MDS_CONSUMER_ADDR=" + consumerAddr,
+	}); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	if err := waitHTTP(s.restURL+"/ready", 30*time.Second); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("gateway not ready: %w\n%s", err, s.logs())
+	}
+	return s, cleanup, nil
+}
+
+func startProcess(name, bin string, env []string, logPath string) (*process, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan error, 1)}
+	go func() {
+		p.done <- cmd.Wait()
+		logFile.Close()
+	}()
+	return p, nil
+}
+
+// stop sends SIGTERM and waits; returns the exit error (nil for a clean exit).
+func (p *process) stop(grace time.Duration) error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(grace):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("%s did not stop within %v after SIGTERM", p.name, grace)
+	}
+}
+
+func (s *stack) logs() string {
+	var b strings.Builder
+	for _, p := range s.processes {
+		data, _ := os.ReadFile(p.log)
+		fmt.Fprintf(&b, "--- %s ---\n%s\n", p.name, data)
+	}
+	return b.String()
+}
+
+func waitServing(addr string, timeout time.Duration) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	client := healthpb.NewHealthClient(conn)
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		if err == nil && resp.Status == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("timed out: %v", last)
+}
+
+func waitHTTP(url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("timed out, last: %s", last)
+}
