@@ -3,11 +3,12 @@
 // Failures are classified with canonical codes so every layer above can pass them on unchanged:
 //   NOT_FOUND           the provider does not know the symbol
 //   RESOURCE_EXHAUSTED  the provider (or our outbound limit for it) is rate limiting us
-//   UNAVAILABLE         the provider is down, timed out or answered garbage
-//   FAILED_PRECONDITION the provider is not configured (e.g. its API key is missing)
+//   UNAVAILABLE         the provider is down, timed out, answered garbage, or is not configured
+//                       (e.g. its API key is missing: the message names the setting to set)
 #ifndef MARKETDATA_SERVICES_PROVIDERS_PROVIDER_H_
 #define MARKETDATA_SERVICES_PROVIDERS_PROVIDER_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -15,6 +16,18 @@
 #include "services/domain/quote.h"
 
 namespace marketdata {
+
+// How a provider has been doing lately, for the providers list.
+struct ProviderStats {
+  // The outbound limit; 0 when the provider has none (the offline test provider).
+  double rate_limit_per_minute = 0;
+  // Calls that could start right now without waiting (0 when there is no limit).
+  double tokens_available = 0;
+  // Share of the recent calls that failed with anything but NOT_FOUND, in [0, 1].
+  double recent_error_rate = 0;
+  // How many calls `recent_error_rate` is computed over (at most the last 100).
+  int recent_requests = 0;
+};
 
 class PriceProvider {
  public:
@@ -25,6 +38,8 @@ class PriceProvider {
   virtual bool configured() const = 0;
   // `symbol` is already normalised. Thread-safe.
   virtual absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) = 0;
+  // Recent health, when the provider keeps track of it (see GuardedProvider). Thread-safe.
+  virtual std::optional<ProviderStats> stats() const { return std::nullopt; }
 };
 
 }  // namespace marketdata
