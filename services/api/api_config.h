@@ -14,12 +14,19 @@ namespace marketdata {
 struct ApiConfig {
   std::string listen_address;
   std::string database_url;
-  int database_pool_size = 8;
+  int database_pool_size = 24;
   std::string kafka_bootstrap_servers;
   std::string price_events_topic;
   std::string default_provider;
   std::optional<uint64_t> test_provider_seed;
   std::string log_level;
+  // Polling.
+  int polling_max_symbols = 50;
+  int polling_min_interval = 1;
+  int polling_max_interval = 86400;
+  int polling_runners = 16;
+  int polling_lease_seconds = 30;
+  std::string polling_instance_id;  // default: <hostname>:<listen port>
 };
 
 absl::StatusOr<ApiConfig> LoadApiConfig(Settings& settings);

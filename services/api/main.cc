@@ -3,17 +3,19 @@
 #include <memory>
 
 #include "services/api/api_config.h"
-#include "proto/marketdata/v1/polling.grpc.pb.h"
+#include "services/api/polling_service.h"
 #include "services/api/price_service.h"
 #include "services/common/grpc_server.h"
 #include "services/common/logging.h"
 #include "services/events/kafka_publisher.h"
 #include "services/events/outbox_relay.h"
+#include "services/polling/scheduler.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
 #include "services/providers/test_provider.h"
 #include "services/storage/database.h"
 #include "services/storage/migrations.h"
+#include "services/storage/polling_job_store.h"
 #include "services/storage/price_store.h"
 #include "spdlog/spdlog.h"
 
@@ -58,16 +60,33 @@ int Run(int argc, char** argv) {
   relay.Start();
 
   PriceRecorder recorder(providers, store, *publisher);
-  PriceServiceImpl price_service(recorder, providers);
-  v1::PollingService::Service polling_service;  // answers UNIMPLEMENTED for now
+  PriceServiceImpl price_service(recorder, providers, store);
+
+  PostgresPollingJobStore jobs(*db);
+  PollingServiceImpl polling_service(
+      jobs, providers,
+      PollingLimits{config.polling_max_symbols, config.polling_min_interval,
+                    config.polling_max_interval});
+  SchedulerOptions scheduling;
+  scheduling.instance_id = config.polling_instance_id;
+  scheduling.runners = config.polling_runners;
+  scheduling.lease = absl::Seconds(config.polling_lease_seconds);
+  PollingScheduler scheduler(jobs, recorder, providers, scheduling);
 
   std::unique_ptr<GrpcServer> server =
       OrExit(GrpcServer::Start(config.listen_address, {&price_service, &polling_service}));
   spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
+  scheduler.Start();
+  spdlog::info("polling as {} with {} runners", scheduling.instance_id, scheduling.runners);
 
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
   server->Shutdown(absl::Seconds(10));
+  scheduler.Stop();
+  const LagSummary lag = scheduler.lag();
+  spdlog::info("polling lag over the last {} runs: p50 {} p99 {} max {}", lag.runs,
+               absl::FormatDuration(lag.p50), absl::FormatDuration(lag.p99),
+               absl::FormatDuration(lag.max));
   relay.Stop();
   publisher->Flush(absl::Seconds(5));
   relay.RunOnce();  // record the last acknowledgements

@@ -1,7 +1,9 @@
 #include "services/api/price_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
+#include "services/domain/symbol.h"
 
 namespace marketdata {
 
@@ -14,6 +16,47 @@ grpc::Status PriceServiceImpl::GetLatestPrice(grpc::ServerContext* context,
   response->set_price(stored->quote.price);
   ToProtoTimestamp(stored->quote.timestamp, response->mutable_timestamp());
   response->set_provider(stored->quote.provider);
+  return grpc::Status::OK;
+}
+
+grpc::Status PriceServiceImpl::ListPriceHistory(grpc::ServerContext* context,
+                                                const v1::ListPriceHistoryRequest* request,
+                                                v1::ListPriceHistoryResponse* response) {
+  constexpr int kDefaultLimit = 100;
+  constexpr int kMaxLimit = 1000;
+  absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
+  if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
+  PriceQuery query;
+  query.symbol = *symbol;
+  if (!request->provider().empty()) {
+    absl::StatusOr<PriceProvider*> provider = providers_.Find(request->provider());
+    if (!provider.ok()) return ToGrpcStatus(provider.status(), context);
+    query.provider = (*provider)->name();
+  }
+  if (request->has_start_time()) query.start = FromProtoTimestamp(request->start_time());
+  if (request->has_end_time()) query.end = FromProtoTimestamp(request->end_time());
+  if (query.start.has_value() && query.end.has_value() && *query.start >= *query.end) {
+    return ToGrpcStatus(absl::InvalidArgumentError("start_time must be before end_time"),
+                        context);
+  }
+  if (request->limit() < 0 || request->limit() > kMaxLimit) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError(absl::StrCat("limit must be between 1 and ", kMaxLimit,
+                                                " (0 means ", kDefaultLimit, ")")),
+        context);
+  }
+  query.limit = request->limit() == 0 ? kDefaultLimit : request->limit();
+  query.page_token = request->page_token();
+  absl::StatusOr<PricePage> page = history_.ListPrices(query);
+  if (!page.ok()) return ToGrpcStatus(page.status(), context);
+  for (const StoredPrice& p : page->prices) {
+    v1::Price* out = response->add_prices();
+    out->set_symbol(p.quote.symbol);
+    out->set_price(p.quote.price);
+    ToProtoTimestamp(p.quote.timestamp, out->mutable_timestamp());
+    out->set_provider(p.quote.provider);
+  }
+  response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

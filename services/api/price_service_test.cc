@@ -24,6 +24,20 @@ class FakeStore : public PriceStore {
   std::vector<Quote> saved;
 };
 
+class FakeHistory : public PriceHistory {
+ public:
+  absl::StatusOr<PricePage> ListPrices(const PriceQuery& query) override {
+    last = query;
+    PricePage page;
+    page.prices.push_back(StoredPrice{Quote{query.symbol, 1.5, absl::FromUnixSeconds(1700000000),
+                                            "test", "{}"},
+                                      1, 2});
+    page.next_page_token = "next";
+    return page;
+  }
+  PriceQuery last;
+};
+
 class FakePublisher : public PriceEventPublisher {
  public:
   void Publish(const StoredPrice& price) override { published.push_back(price); }
@@ -67,7 +81,8 @@ class PriceServiceTest : public ::testing::Test {
   FakeStore store_;
   FakePublisher publisher_;
   PriceRecorder recorder_{registry_, store_, publisher_};
-  PriceServiceImpl service_{recorder_, registry_};
+  FakeHistory history_;
+  PriceServiceImpl service_{recorder_, registry_, history_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::PriceService::Stub> stub_;
 };
@@ -134,6 +149,57 @@ TEST_F(PriceServiceTest, ListsProvidersWithTheDefault) {
   EXPECT_EQ(response.providers(0).name(), "test");
   EXPECT_TRUE(response.providers(0).is_default());
   EXPECT_FALSE(response.providers(1).is_default());
+}
+
+}  // namespace
+}  // namespace marketdata
+
+namespace marketdata {
+namespace {
+
+TEST_F(PriceServiceTest, HistoryValidatesAndPassesTheQueryOn) {
+  grpc::ClientContext context;
+  v1::ListPriceHistoryRequest request;
+  request.set_symbol("aapl");
+  request.set_provider("TEST");
+  request.mutable_start_time()->set_seconds(100);
+  request.mutable_end_time()->set_seconds(200);
+  request.set_limit(10);
+  request.set_page_token("tok");
+  v1::ListPriceHistoryResponse response;
+  ASSERT_TRUE(stub_->ListPriceHistory(&context, request, &response).ok());
+  EXPECT_EQ(history_.last.symbol, "AAPL");
+  EXPECT_EQ(history_.last.provider, "test");
+  EXPECT_EQ(*history_.last.start, absl::FromUnixSeconds(100));
+  EXPECT_EQ(*history_.last.end, absl::FromUnixSeconds(200));
+  EXPECT_EQ(history_.last.limit, 10);
+  EXPECT_EQ(history_.last.page_token, "tok");
+  ASSERT_EQ(response.prices_size(), 1);
+  EXPECT_EQ(response.prices(0).timestamp().seconds(), 1700000000);
+  EXPECT_EQ(response.next_page_token(), "next");
+}
+
+TEST_F(PriceServiceTest, HistoryRejectsBadQueries) {
+  auto call = [&](v1::ListPriceHistoryRequest request) {
+    grpc::ClientContext context;
+    v1::ListPriceHistoryResponse response;
+    return stub_->ListPriceHistory(&context, request, &response).error_code();
+  };
+  v1::ListPriceHistoryRequest missing;
+  EXPECT_EQ(call(missing), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListPriceHistoryRequest reversed;
+  reversed.set_symbol("AAPL");
+  reversed.mutable_start_time()->set_seconds(200);
+  reversed.mutable_end_time()->set_seconds(100);
+  EXPECT_EQ(call(reversed), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListPriceHistoryRequest too_many;
+  too_many.set_symbol("AAPL");
+  too_many.set_limit(1001);
+  EXPECT_EQ(call(too_many), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListPriceHistoryRequest bad_provider;
+  bad_provider.set_symbol("AAPL");
+  bad_provider.set_provider("nope");
+  EXPECT_EQ(call(bad_provider), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "services/storage/price_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "soci/soci.h"
 
 namespace marketdata {
@@ -42,7 +44,79 @@ ORDER BY p.id)SQL";
 constexpr char kAcknowledge[] =
     "DELETE FROM price_event_outbox WHERE price_point_id = ANY(CAST(:ids AS BIGINT[]))";
 
+constexpr char kListPrices[] = R"SQL(
+SELECT id, coalesce(raw_response_id, 0), symbol, price,
+       CAST(extract(epoch FROM ts) * 1000000 AS BIGINT), provider
+FROM price_points
+WHERE symbol = :symbol
+  AND (:any_provider = 1 OR provider = :provider)
+  AND (:has_start = 0 OR ts >= timestamptz 'epoch' + :start_us * interval '1 microsecond')
+  AND (:has_end = 0 OR ts < timestamptz 'epoch' + :end_us * interval '1 microsecond')
+  AND (:first_page = 1 OR (ts, id) < (timestamptz 'epoch' + :cursor_us * interval '1 microsecond',
+                                      :cursor_id))
+ORDER BY ts DESC, id DESC
+LIMIT :limit)SQL";
+
+// "<timestamp micros>.<id>" of the last row of a page.
+std::string PriceCursor(const StoredPrice& p) {
+  return absl::StrCat(absl::ToUnixMicros(p.quote.timestamp), ".", p.price_point_id);
+}
+
+absl::Status ParsePriceCursor(const std::string& token, long long* micros, long long* id) {
+  std::pair<std::string, std::string> parts = absl::StrSplit(token, absl::MaxSplits('.', 1));
+  int64_t m = 0, i = 0;
+  if (!absl::SimpleAtoi(parts.first, &m) || !absl::SimpleAtoi(parts.second, &i)) {
+    return absl::InvalidArgumentError("invalid page_token");
+  }
+  *micros = m;
+  *id = i;
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<PricePage> PostgresPriceStore::ListPrices(const PriceQuery& q) {
+  long long cursor_us = 0, cursor_id = 0;
+  if (!q.page_token.empty()) {
+    if (absl::Status s = ParsePriceCursor(q.page_token, &cursor_us, &cursor_id); !s.ok()) {
+      return s;
+    }
+  }
+  PricePage page;
+  absl::Status status = WithSession(db_, "reading price history", [&](Database::Lease& lease) {
+    int any_provider = q.provider.empty() ? 1 : 0;
+    int has_start = q.start.has_value() ? 1 : 0;
+    int has_end = q.end.has_value() ? 1 : 0;
+    long long start_us = q.start.has_value() ? absl::ToUnixMicros(*q.start) : 0;
+    long long end_us = q.end.has_value() ? absl::ToUnixMicros(*q.end) : 0;
+    int first_page = q.page_token.empty() ? 1 : 0;
+    int fetch = q.limit + 1;
+    soci::rowset<soci::row> rows =
+        (lease->prepare << kListPrices, soci::use(q.symbol, "symbol"),
+         soci::use(any_provider, "any_provider"), soci::use(q.provider, "provider"),
+         soci::use(has_start, "has_start"), soci::use(start_us, "start_us"),
+         soci::use(has_end, "has_end"), soci::use(end_us, "end_us"),
+         soci::use(first_page, "first_page"), soci::use(cursor_us, "cursor_us"),
+         soci::use(cursor_id, "cursor_id"), soci::use(fetch, "limit"));
+    for (const soci::row& row : rows) {
+      StoredPrice p;
+      p.price_point_id = row.get<long long>(0);
+      p.raw_response_id = row.get<long long>(1);
+      p.quote.symbol = row.get<std::string>(2);
+      p.quote.price = row.get<double>(3);
+      p.quote.timestamp = absl::FromUnixMicros(row.get<long long>(4));
+      p.quote.provider = row.get<std::string>(5);
+      page.prices.push_back(std::move(p));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (static_cast<int>(page.prices.size()) > q.limit) {
+    page.prices.resize(q.limit);
+    page.next_page_token = PriceCursor(page.prices.back());
+  }
+  return page;
+}
 
 absl::StatusOr<StoredPrice> PostgresPriceStore::SavePrice(const Quote& quote) {
   StoredPrice stored{quote};

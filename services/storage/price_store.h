@@ -4,6 +4,8 @@
 #define MARKETDATA_SERVICES_STORAGE_PRICE_STORE_H_
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -19,6 +21,28 @@ class PriceStore {
   virtual absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) = 0;
 };
 
+struct PriceQuery {
+  std::string symbol;
+  std::string provider;  // empty: every provider
+  std::optional<absl::Time> start;  // inclusive
+  std::optional<absl::Time> end;    // exclusive
+  int limit = 100;
+  std::string page_token;
+};
+
+struct PricePage {
+  std::vector<StoredPrice> prices;  // newest first
+  std::string next_page_token;      // empty on the last page
+};
+
+// Stored prices, read back.
+class PriceHistory {
+ public:
+  virtual ~PriceHistory() = default;
+  // INVALID_ARGUMENT for a malformed page token.
+  virtual absl::StatusOr<PricePage> ListPrices(const PriceQuery& query) = 0;
+};
+
 // Prices whose event is not yet acknowledged by the broker.
 class PriceOutbox {
  public:
@@ -29,13 +53,14 @@ class PriceOutbox {
   virtual absl::Status Acknowledge(const std::vector<int64_t>& price_point_ids) = 0;
 };
 
-class PostgresPriceStore final : public PriceStore, public PriceOutbox {
+class PostgresPriceStore final : public PriceStore, public PriceOutbox, public PriceHistory {
  public:
   explicit PostgresPriceStore(Database& db) : db_(db) {}
 
   absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override;
   absl::StatusOr<std::vector<StoredPrice>> ClaimDue(int limit, absl::Duration lease) override;
   absl::Status Acknowledge(const std::vector<int64_t>& price_point_ids) override;
+  absl::StatusOr<PricePage> ListPrices(const PriceQuery& query) override;
 
  private:
   Database& db_;

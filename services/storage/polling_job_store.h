@@ -1,0 +1,86 @@
+// PollingJobStore: polling jobs in PostgreSQL, shared by every mds-api replica. A replica runs
+// a job only while it holds the job's lease, claimed with FOR UPDATE SKIP LOCKED, so each tick
+// is run by exactly one replica.
+#ifndef MARKETDATA_SERVICES_STORAGE_POLLING_JOB_STORE_H_
+#define MARKETDATA_SERVICES_STORAGE_POLLING_JOB_STORE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/domain/polling_job.h"
+#include "services/storage/database.h"
+
+namespace marketdata {
+
+struct JobPage {
+  std::vector<PollingJob> jobs;
+  std::string next_page_token;  // empty on the last page
+};
+
+// The outcome of one run of a job.
+struct JobRunResult {
+  absl::Time started_at;
+  absl::Time next_run_at;
+  int errors = 0;
+  std::string last_error;  // the last failure of this run, if any
+};
+
+class PollingJobStore {
+ public:
+  virtual ~PollingJobStore() = default;
+
+  // ALREADY_EXISTS when the id is taken.
+  virtual absl::StatusOr<PollingJob> Create(const std::string& job_id, const JobConfig& config) = 0;
+  // NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<PollingJob> Get(const std::string& job_id) = 0;
+  // Newest first. `page_token` comes from a previous page; INVALID_ARGUMENT when malformed.
+  virtual absl::StatusOr<JobPage> List(std::optional<JobStatus> status, int limit,
+                                       const std::string& page_token) = 0;
+  // Marks the job stopped for good; NOT_FOUND for an unknown id. Stopping twice is harmless.
+  virtual absl::StatusOr<PollingJob> Stop(const std::string& job_id) = 0;
+
+  // Leases up to `limit` active jobs due before now + `lookahead` to `owner` for `lease`, marks
+  // them running, and returns them with next_run_at being the planned time of this run.
+  virtual absl::StatusOr<std::vector<PollingJob>> ClaimDue(const std::string& owner, int limit,
+                                                           absl::Duration lookahead,
+                                                           absl::Duration lease) = 0;
+  // Records a run and releases the lease. Does nothing when `owner` lost the lease meanwhile;
+  // a job stopped during the run stays stopped.
+  virtual absl::Status CompleteRun(const std::string& job_id, const std::string& owner,
+                                   const JobRunResult& result) = 0;
+  // A job that can never run (e.g. its provider no longer exists).
+  virtual absl::Status MarkFailed(const std::string& job_id, const std::string& owner,
+                                  const std::string& reason) = 0;
+  // Releases every lease held by `owner`: a restarted replica takes its jobs back at once
+  // instead of waiting for its old leases to expire.
+  virtual absl::Status ReleaseLeases(const std::string& owner) = 0;
+};
+
+class PostgresPollingJobStore final : public PollingJobStore {
+ public:
+  explicit PostgresPollingJobStore(Database& db) : db_(db) {}
+
+  absl::StatusOr<PollingJob> Create(const std::string& job_id, const JobConfig& config) override;
+  absl::StatusOr<PollingJob> Get(const std::string& job_id) override;
+  absl::StatusOr<JobPage> List(std::optional<JobStatus> status, int limit,
+                               const std::string& page_token) override;
+  absl::StatusOr<PollingJob> Stop(const std::string& job_id) override;
+  absl::StatusOr<std::vector<PollingJob>> ClaimDue(const std::string& owner, int limit,
+                                                   absl::Duration lookahead,
+                                                   absl::Duration lease) override;
+  absl::Status CompleteRun(const std::string& job_id, const std::string& owner,
+                           const JobRunResult& result) override;
+  absl::Status MarkFailed(const std::string& job_id, const std::string& owner,
+                          const std::string& reason) override;
+  absl::Status ReleaseLeases(const std::string& owner) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_STORAGE_POLLING_JOB_STORE_H_
