@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -192,6 +194,24 @@ func newMarshaler() *streamMarshaler {
 		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 	}}
+}
+
+// NewDecoder decodes request bodies only; the wrapping makes the 400's detail say what failed.
+// io.EOF (no body at all) stays recognisable: the generated code accepts an empty body.
+func (m *streamMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
+	d := m.JSONPb.NewDecoder(r)
+	return runtime.DecoderFunc(func(v any) error {
+		if err := d.Decode(v); err != nil {
+			if errors.Is(err, io.EOF) {
+				return err
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("invalid JSON request body: truncated: %w", err)
+			}
+			return fmt.Errorf("invalid JSON request body: %w", err)
+		}
+		return nil
+	})
 }
 
 func (*streamMarshaler) StreamContentType(any) string { return "application/x-ndjson" }

@@ -4,12 +4,14 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -74,6 +76,7 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		runtime.WithRoutingErrorHandler(handleRoutingError),
 		runtime.WithForwardResponseOption(setSuccessStatus),
 		runtime.WithMetadata(forwardRequestID),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithMiddlewares(recordRoute, g.endStreamsOnDrain),
 	)
 	ctx := context.Background() // only used by the generated code to log; connections are ours
@@ -169,6 +172,15 @@ func forwardRequestID(_ context.Context, r *http.Request) metadata.MD {
 	return nil
 }
 
+// outgoingHeader passes the backends' response metadata on as Grpc-Metadata-* headers, as
+// grpc-gateway does by default, minus gRPC's own transport headers.
+func outgoingHeader(key string) (string, bool) {
+	if key == "content-type" || strings.HasPrefix(key, "grpc-") {
+		return "", false
+	}
+	return runtime.MetadataHeaderPrefix + key, true
+}
+
 // Run serves until ctx is cancelled, then stops accepting connections, ends open streams and
 // lets in-flight requests finish within opts.ShutdownTimeout.
 func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
@@ -185,6 +197,12 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (GATEWAY_LISTEN): %w", opts.ListenAddr, err)
 	}
+	logger.Info("gateway listening", "addr", lis.Addr().String(), "mds_api", opts.APIAddr,
+		"mds_consumer", cmp.Or(opts.ConsumerAddr, "not deployed"))
+	return g.serve(ctx, lis, opts.ShutdownTimeout, logger)
+}
+
+func (g *Gateway) serve(ctx context.Context, lis net.Listener, shutdownTimeout time.Duration, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           g.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -195,19 +213,14 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
-	consumer := opts.ConsumerAddr
-	if consumer == "" {
-		consumer = "not deployed"
-	}
-	logger.Info("gateway listening", "addr", lis.Addr().String(), "mds_api", opts.APIAddr, "mds_consumer", consumer)
 
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", opts.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), opts.ShutdownTimeout)
+	logger.Info("shutting down", "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		_ = srv.Close()

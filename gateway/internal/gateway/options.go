@@ -34,7 +34,7 @@ type Options struct {
 // setting is one option: its environment variable, its flag, its default.
 type setting struct {
 	env, flag, def, usage string
-	value             *string
+	value                 *string
 }
 
 // LoadOptions reads the environment (through lookupEnv, e.g. os.LookupEnv) and then args, which

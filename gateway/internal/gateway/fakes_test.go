@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	marketdatav1 "marketdata/gateway/gen/marketdata/v1"
+)
+
+// fakeTime is the timestamp every fake price carries.
+var fakeTime = time.Date(2024, 1, 2, 15, 4, 5, 0, time.UTC)
+
+// fakeAPI plays mds-api: PriceService and PollingService. The symbol of GetLatestPrice picks the
+// answer, so tests need no shared set-up.
+type fakeAPI struct {
+	marketdatav1.UnimplementedPriceServiceServer
+	marketdatav1.UnimplementedPollingServiceServer
+
+	mu         sync.Mutex
+	lastCreate *marketdatav1.CreatePollingJobRequest
+
+	// StreamPrices sends its messages, then waits for the client to go and closes streamEnded.
+	streamEnded chan struct{}
+	// A GetLatestPrice for "HOLD" closes holdArrived and waits for holdRelease.
+	holdArrived chan struct{}
+	holdRelease chan struct{}
+}
+
+func newFakeAPI() *fakeAPI {
+	return &fakeAPI{
+		streamEnded: make(chan struct{}),
+		holdArrived: make(chan struct{}),
+		holdRelease: make(chan struct{}),
+	}
+}
+
+func (f *fakeAPI) GetLatestPrice(ctx context.Context, req *marketdatav1.GetLatestPriceRequest) (*marketdatav1.Price, error) {
+	switch req.GetSymbol() {
+	case "":
+		_ = grpc.SetTrailer(ctx, metadata.Pairs(errorReasonKey, reasonMissingField))
+		return nil, status.Error(codes.InvalidArgument, "symbol is required")
+	case "BAD!":
+		return nil, status.Error(codes.InvalidArgument, "invalid symbol \"BAD!\"")
+	case "NOPE":
+		return nil, status.Error(codes.NotFound, "symbol NOPE not found at provider test")
+	case "LIMIT":
+		return nil, status.Error(codes.ResourceExhausted, "provider alpha_vantage rate limit reached")
+	case "DOWN":
+		return nil, status.Error(codes.Unavailable, "provider finnhub is unreachable")
+	case "SLOW":
+		return nil, status.Error(codes.DeadlineExceeded, "provider yfinance timed out")
+	case "HOLD":
+		close(f.holdArrived)
+		<-f.holdRelease
+	}
+	return &marketdatav1.Price{
+		Symbol:    req.GetSymbol(),
+		Price:     180.25,
+		Timestamp: timestamppb.New(fakeTime),
+		Provider:  req.GetProvider(),
+	}, nil
+}
+
+func (f *fakeAPI) StreamPrices(req *marketdatav1.StreamPricesRequest, stream grpc.ServerStreamingServer[marketdatav1.Price]) error {
+	for i, sym := range req.GetSymbols() {
+		switch sym {
+		case "SLOW":
+			return status.Error(codes.DeadlineExceeded, "provider timed out")
+		case "FAIL":
+			return status.Error(codes.Unavailable, "price feed lost")
+		}
+		p := &marketdatav1.Price{Symbol: sym, Price: 100 + float64(i), Timestamp: timestamppb.New(fakeTime), Provider: "test"}
+		if err := stream.Send(p); err != nil {
+			return err
+		}
+	}
+	<-stream.Context().Done()
+	close(f.streamEnded)
+	return stream.Context().Err()
+}
+
+func (f *fakeAPI) CreatePollingJob(_ context.Context, req *marketdatav1.CreatePollingJobRequest) (*marketdatav1.PollingJob, error) {
+	f.mu.Lock()
+	f.lastCreate = req
+	f.mu.Unlock()
+	if len(req.GetSymbols()) == 0 {
+		return nil, status.Error(codes.InvalidArgument, "symbols must not be empty")
+	}
+	return &marketdatav1.PollingJob{
+		JobId:     "poll_0123abcd",
+		Status:    "accepted",
+		Config:    &marketdatav1.PollingConfig{Symbols: req.GetSymbols(), Interval: req.GetInterval(), Provider: req.GetProvider()},
+		CreatedAt: timestamppb.New(fakeTime),
+	}, nil
+}
+
+func (f *fakeAPI) created() *marketdatav1.CreatePollingJobRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastCreate
+}
+
+func (f *fakeAPI) GetPollingJob(_ context.Context, req *marketdatav1.GetPollingJobRequest) (*marketdatav1.PollingJob, error) {
+	if req.GetJobId() != "poll_0123abcd" {
+		return nil, status.Errorf(codes.NotFound, "polling job %s not found", req.GetJobId())
+	}
+	return &marketdatav1.PollingJob{JobId: req.GetJobId(), Status: "running",
+		Config: &marketdatav1.PollingConfig{Symbols: []string{"AAPL"}, Interval: 60, Provider: "test"}}, nil
+}
+
+func (f *fakeAPI) DeletePollingJob(_ context.Context, req *marketdatav1.DeletePollingJobRequest) (*marketdatav1.DeletePollingJobResponse, error) {
+	if req.GetJobId() != "poll_0123abcd" {
+		return nil, status.Errorf(codes.NotFound, "polling job %s not found", req.GetJobId())
+	}
+	return &marketdatav1.DeletePollingJobResponse{
+		JobId:   req.GetJobId(),
+		Status:  "stopped",
+		Config:  &marketdatav1.PollingConfig{Symbols: []string{"AAPL"}, Interval: 60, Provider: "test"},
+		Message: fmt.Sprintf("Polling job %s stopped", req.GetJobId()),
+	}, nil
+}
+
+// fakeConsumer plays mds-consumer: MovingAverageService.
+type fakeConsumer struct {
+	marketdatav1.UnimplementedMovingAverageServiceServer
+}
+
+func (fakeConsumer) GetLatestMovingAverage(_ context.Context, req *marketdatav1.GetLatestMovingAverageRequest) (*marketdatav1.MovingAverage, error) {
+	return &marketdatav1.MovingAverage{Symbol: req.GetSymbol(), Window: req.GetWindow(), Value: 181.5, Timestamp: timestamppb.New(fakeTime)}, nil
+}
+
+// grpcBackend is a fake gRPC server on a loopback port, with the standard health service.
+type grpcBackend struct {
+	addr   string
+	health *health.Server
+	server *grpc.Server
+}
+
+func startBackend(t *testing.T, register func(*grpc.Server)) *grpcBackend {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &grpcBackend{addr: lis.Addr().String(), health: health.NewServer(), server: grpc.NewServer()}
+	healthpb.RegisterHealthServer(b.server, b.health)
+	register(b.server)
+	go func() { _ = b.server.Serve(lis) }()
+	t.Cleanup(b.server.Stop)
+	return b
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	_ = lis.Close()
+	return addr
+}
