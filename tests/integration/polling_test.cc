@@ -1,0 +1,252 @@
+// Polling jobs against a real PostgreSQL: the store's lease rules, and schedulers of several
+// replicas sharing one jobs table.
+#include <map>
+#include <set>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "services/polling/scheduler.h"
+#include "services/providers/test_provider.h"
+#include "services/storage/polling_job_store.h"
+#include "services/storage/price_store.h"
+#include "soci/soci.h"
+#include "tests/support/test_env.h"
+
+namespace marketdata {
+namespace {
+
+using ::marketdata::testing::ScratchDatabase;
+
+class NoPublisher : public PriceEventPublisher {
+ public:
+  void Publish(const StoredPrice&) override {}
+  std::vector<int64_t> TakeAcknowledged() override { return {}; }
+};
+
+JobConfig Config(std::vector<std::string> symbols, int interval = 1) {
+  return JobConfig{std::move(symbols), interval, "test"};
+}
+
+// Waits until `done()` holds, up to `timeout`.
+template <typename Fn>
+bool WaitFor(Fn done, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
+class PollingStoreTest : public ::testing::Test {
+ protected:
+  ScratchDatabase scratch_;
+  std::unique_ptr<Database> db_ = scratch_.ConnectMigrated(4);
+  PostgresPollingJobStore store_{*db_};
+};
+
+TEST_F(PollingStoreTest, CreateGetStop) {
+  auto created = store_.Create("poll_0000000a", Config({"AAPL", "MSFT"}, 5));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->status, JobStatus::kAccepted);
+  EXPECT_EQ(created->config.symbols, (std::vector<std::string>{"AAPL", "MSFT"}));
+  EXPECT_EQ(created->config.interval_seconds, 5);
+  EXPECT_FALSE(created->last_run_at.has_value());
+  EXPECT_EQ(store_.Create("poll_0000000a", Config({"X"})).status().code(),
+            absl::StatusCode::kAlreadyExists);
+
+  auto got = store_.Get("poll_0000000a");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->created_at, created->created_at);
+  EXPECT_EQ(store_.Get("poll_ffffffff").status().code(), absl::StatusCode::kNotFound);
+
+  auto stopped = store_.Stop("poll_0000000a");
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(stopped->status, JobStatus::kStopped);
+  EXPECT_EQ(store_.Stop("poll_0000000a")->status, JobStatus::kStopped);  // twice is harmless
+  EXPECT_EQ(store_.Stop("poll_ffffffff").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PollingStoreTest, ListsNewestFirstWithFilterAndPages) {
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(store_.Create("poll_0000000" + std::to_string(i), Config({"AAPL"})).ok());
+  }
+  ASSERT_TRUE(store_.Stop("poll_00000002").ok());
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = store_.List(std::nullopt, 3, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& job : page->jobs) seen.push_back(job.job_id);
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, (std::vector<std::string>{"poll_00000006", "poll_00000005", "poll_00000004",
+                                            "poll_00000003", "poll_00000002", "poll_00000001",
+                                            "poll_00000000"}));
+  auto stopped = store_.List(JobStatus::kStopped, 10, "");
+  ASSERT_EQ(stopped->jobs.size(), 1u);
+  EXPECT_EQ(stopped->jobs[0].job_id, "poll_00000002");
+  EXPECT_EQ(store_.List(std::nullopt, 3, "garbage").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PollingStoreTest, LeasesAreExclusiveAndStoppedJobsAreNeverClaimed) {
+  ASSERT_TRUE(store_.Create("poll_000000a1", Config({"AAPL"})).ok());
+  ASSERT_TRUE(store_.Create("poll_000000a2", Config({"MSFT"})).ok());
+  ASSERT_TRUE(store_.Stop("poll_000000a2").ok());
+
+  auto first = store_.ClaimDue("replica-a", 10, absl::Milliseconds(100), absl::Seconds(30));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].job_id, "poll_000000a1");
+  EXPECT_EQ((*first)[0].status, JobStatus::kRunning);
+  EXPECT_TRUE(store_.ClaimDue("replica-b", 10, absl::Milliseconds(100), absl::Seconds(30))
+                  ->empty());
+
+  // A run recorded by a replica that lost the lease is ignored.
+  JobRunResult result{absl::Now(), absl::Now() + absl::Seconds(1), 0, ""};
+  ASSERT_TRUE(store_.CompleteRun("poll_000000a1", "replica-b", result).ok());
+  EXPECT_EQ(store_.Get("poll_000000a1")->run_count, 0);
+  // The owner records it; the next tick is claimable once due.
+  result.errors = 2;
+  result.last_error = "MSFT: boom";
+  ASSERT_TRUE(store_.CompleteRun("poll_000000a1", "replica-a", result).ok());
+  auto job = store_.Get("poll_000000a1");
+  EXPECT_EQ(job->run_count, 1);
+  EXPECT_EQ(job->error_count, 2);
+  EXPECT_EQ(job->last_error, "MSFT: boom");
+  EXPECT_EQ(job->status, JobStatus::kRunning);
+  EXPECT_TRUE(job->last_run_at.has_value());
+
+  // Stopped while running: the run's completion does not revive it.
+  auto again = store_.ClaimDue("replica-b", 10, absl::Seconds(2), absl::Seconds(30));
+  ASSERT_EQ(again->size(), 1u);
+  ASSERT_TRUE(store_.Stop("poll_000000a1").ok());
+  ASSERT_TRUE(store_.CompleteRun("poll_000000a1", "replica-b", result).ok());
+  EXPECT_EQ(store_.Get("poll_000000a1")->status, JobStatus::kStopped);
+  EXPECT_TRUE(store_.ClaimDue("replica-b", 10, absl::Hours(1), absl::Seconds(30))->empty());
+}
+
+TEST_F(PollingStoreTest, ReleasedLeasesAreClaimableAtOnce) {
+  ASSERT_TRUE(store_.Create("poll_000000b1", Config({"AAPL"})).ok());
+  ASSERT_EQ(store_.ClaimDue("host:1", 10, absl::Seconds(1), absl::Minutes(10))->size(), 1u);
+  EXPECT_TRUE(store_.ClaimDue("host:2", 10, absl::Seconds(1), absl::Minutes(10))->empty());
+  ASSERT_TRUE(store_.ReleaseLeases("host:1").ok());
+  EXPECT_EQ(store_.ClaimDue("host:2", 10, absl::Seconds(1), absl::Minutes(10))->size(), 1u);
+}
+
+TEST_F(PollingStoreTest, MarkFailedRecordsWhy) {
+  ASSERT_TRUE(store_.Create("poll_000000c1", JobConfig{{"AAPL"}, 1, "gone"}).ok());
+  ASSERT_EQ(store_.ClaimDue("r", 10, absl::Seconds(1), absl::Seconds(30))->size(), 1u);
+  ASSERT_TRUE(store_.MarkFailed("poll_000000c1", "r", "unknown provider \"gone\"").ok());
+  auto job = store_.Get("poll_000000c1");
+  EXPECT_EQ(job->status, JobStatus::kFailed);
+  EXPECT_EQ(job->last_error, "unknown provider \"gone\"");
+  EXPECT_TRUE(store_.ClaimDue("r", 10, absl::Hours(1), absl::Seconds(30))->empty());
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SchedulerTest() { providers_.Add(std::make_unique<TestProvider>(7)); }
+
+  std::unique_ptr<PollingScheduler> Replica(const std::string& id) {
+    SchedulerOptions options;
+    options.instance_id = id;
+    options.runners = 4;
+    return std::make_unique<PollingScheduler>(jobs_, recorder_, providers_, options);
+  }
+
+  int PricePoints(const std::string& symbol) {
+    auto lease = db_->Borrow();
+    int n = 0;
+    *lease << "SELECT count(*) FROM price_points WHERE symbol = :s", soci::use(symbol),
+        soci::into(n);
+    return n;
+  }
+
+  ScratchDatabase scratch_;
+  std::unique_ptr<Database> db_ = scratch_.ConnectMigrated(12);
+  PostgresPollingJobStore jobs_{*db_};
+  PostgresPriceStore prices_{*db_};
+  NoPublisher publisher_;
+  ProviderRegistry providers_{"test"};
+  PriceRecorder recorder_{providers_, prices_, publisher_};
+};
+
+TEST_F(SchedulerTest, TwoReplicasRunEachTickExactlyOnceOnTheGrid) {
+  auto job = jobs_.Create("poll_000000d1", Config({"PA", "PB", "PC"}, 1));
+  ASSERT_TRUE(job.ok());
+  auto a = Replica("replica-a");
+  auto b = Replica("replica-b");
+  a->Start();
+  b->Start();
+  ASSERT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000d1")->run_count >= 4; },
+                      absl::Seconds(20)));
+  ASSERT_TRUE(jobs_.Stop("poll_000000d1").ok());
+  a->Stop();
+  b->Stop();
+  const auto final_job = jobs_.Get("poll_000000d1");
+  // Every tick fetched every symbol once: as many price points per symbol as runs.
+  for (const char* symbol : {"PA", "PB", "PC"}) {
+    EXPECT_EQ(PricePoints(symbol), final_job->run_count) << symbol;
+  }
+  EXPECT_EQ(final_job->error_count, 0);
+  // Runs started on the one-second grid from the creation time, not drifting.
+  auto lease = db_->Borrow();
+  soci::rowset<double> offsets =
+      (lease->prepare << "SELECT extract(epoch FROM ts - (SELECT created_at FROM polling_jobs "
+                         "WHERE job_id = 'poll_000000d1')) FROM price_points WHERE symbol = 'PA' "
+                         "ORDER BY ts");
+  std::set<long> ticks;
+  for (double offset : offsets) {
+    const double fraction = offset - static_cast<long>(offset);
+    EXPECT_LT(fraction, 0.5) << "run started " << offset << " s after creation";
+    ticks.insert(static_cast<long>(offset));
+  }
+  EXPECT_EQ(static_cast<int>(ticks.size()), final_job->run_count) << "a tick ran twice";
+  EXPECT_LT(a->lag().p99 + b->lag().p99, absl::Milliseconds(500));
+}
+
+TEST_F(SchedulerTest, RestartedReplicaResumesItsJobsAtOnce) {
+  ASSERT_TRUE(jobs_.Create("poll_000000e1", Config({"PR"}, 1)).ok());
+  // A replica claimed the job with a long lease and died without finishing.
+  ASSERT_EQ(jobs_.ClaimDue("host:50051", 10, absl::Seconds(1), absl::Hours(1))->size(), 1u);
+  auto restarted = Replica("host:50051");
+  restarted->Start();
+  EXPECT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000e1")->run_count >= 2; },
+                      absl::Seconds(10)));
+  restarted->Stop();
+}
+
+TEST_F(SchedulerTest, StoppedJobIsNeverClaimedAgain) {
+  ASSERT_TRUE(jobs_.Create("poll_000000f1", Config({"PS"}, 1)).ok());
+  auto replica = Replica("replica-s");
+  replica->Start();
+  ASSERT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000f1")->run_count >= 1; },
+                      absl::Seconds(10)));
+  ASSERT_TRUE(jobs_.Stop("poll_000000f1").ok());
+  replica->Stop();
+  const int runs = jobs_.Get("poll_000000f1")->run_count;
+  // Far past its next tick, nothing claims it.
+  auto other = Replica("replica-t");
+  EXPECT_EQ(other->ClaimOnce(), 0);
+  EXPECT_TRUE(jobs_.ClaimDue("anyone", 10, absl::Hours(24), absl::Seconds(1))->empty());
+  EXPECT_EQ(jobs_.Get("poll_000000f1")->run_count, runs);
+  EXPECT_EQ(PricePoints("PS"), runs);
+}
+
+TEST_F(SchedulerTest, JobWithAProviderThisProcessLacksFails) {
+  ASSERT_TRUE(jobs_.Create("poll_000000f2", JobConfig{{"AAPL"}, 1, "retired"}).ok());
+  auto replica = Replica("replica-f");
+  replica->Start();
+  EXPECT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000f2")->status == JobStatus::kFailed; },
+                      absl::Seconds(10)));
+  replica->Stop();
+  EXPECT_NE(jobs_.Get("poll_000000f2")->last_error.find("unknown provider"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace marketdata
