@@ -43,7 +43,7 @@ generate() {  # $1: folder standing for gateway/
       --grpc-gateway_out="$out" \
       --grpc-gateway_opt=module=marketdata/gateway,grpc_api_configuration="$http_config",generate_unbound_methods=false \
       --openapiv2_out="$out/openapi" \
-      --openapiv2_opt=grpc_api_configuration="$http_config",generate_unbound_methods=false,allow_merge=true,merge_file_name="$openapi_name",output_format=json,json_names_for_fields=false,disable_default_errors=true \
+      --openapiv2_opt=grpc_api_configuration="$http_config",generate_unbound_methods=false,allow_merge=true,merge_file_name="$openapi_name",output_format=json,json_names_for_fields=false,disable_default_errors=true,openapi_configuration=gateway/openapi/openapi.yaml \
       proto/marketdata/v1/*.proto
   )
 }
