@@ -20,7 +20,7 @@ absl::StatusOr<ApiConfig> LoadApiConfig(Settings& settings) {
   c.listen_address = settings.GetString("MDS_API_LISTEN", "0.0.0.0:50051");
   ASSIGN_OR_RETURN_SETTING(c.database_url, settings.GetRequiredString("DATABASE_URL"));
   ASSIGN_OR_RETURN_SETTING(c.database_pool_size,
-                           settings.GetInt("DATABASE_POOL_SIZE", 24, 1, 256));
+                           settings.GetInt("DATABASE_POOL_SIZE", 16, 1, 256));
   ASSIGN_OR_RETURN_SETTING(c.kafka_bootstrap_servers,
                            settings.GetRequiredString("KAFKA_BOOTSTRAP_SERVERS"));
   c.price_events_topic = settings.GetString("KAFKA_TOPIC_PRICE_EVENTS", "price-events");

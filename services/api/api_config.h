@@ -14,7 +14,7 @@ namespace marketdata {
 struct ApiConfig {
   std::string listen_address;
   std::string database_url;
-  int database_pool_size = 24;
+  int database_pool_size = 16;
   std::string kafka_bootstrap_servers;
   std::string price_events_topic;
   std::string default_provider;

@@ -128,7 +128,16 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Connect(absl::string_view da
   for (size_t i = 0; i < pool_size; ++i) {
     while (true) {
       try {
-        db->pool_.at(i).open(soci::postgresql, *connect);
+        soci::session& session = db->pool_.at(i);
+        session.open(soci::postgresql, *connect);
+        // Server notices ("... already exists, skipping") go to the debug log, not stderr.
+        PQsetNoticeProcessor(
+            static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_,
+            [](void*, const char* message) {
+              spdlog::debug("postgres: {}",
+                            std::string(absl::StripTrailingAsciiWhitespace(message)));
+            },
+            nullptr);
         break;
       } catch (const std::exception& e) {
         if (absl::Now() >= deadline) {

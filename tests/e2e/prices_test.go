@@ -53,9 +53,14 @@ func keys(m map[string]any) []string {
 
 func queryDB(t *testing.T, sql string, args ...any) pgx.Row {
 	t.Helper()
+	return queryDBAt(t, shared.databaseURL, sql, args...)
+}
+
+func queryDBAt(t *testing.T, databaseURL, sql string, args ...any) pgx.Row {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
-	conn, err := pgx.Connect(ctx, shared.databaseURL)
+	conn, err := pgx.Connect(ctx, databaseURL)
 	if err != nil {
 		t.Fatal(err)
 	}

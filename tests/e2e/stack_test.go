@@ -28,11 +28,14 @@ type stack struct {
 	topic       string
 	apiAddr     string
 	restURL     string
+	apiEnv      []string // how mds-api was started, for extra replicas
 	processes   []*process
 }
 
 type process struct {
 	name string
+	bin  string
+	env  []string
 	cmd  *exec.Cmd
 	log  string
 	done chan error
@@ -152,6 +155,7 @@ func startStack(prefix string) (*stack, func(), error) {
 		"KAFKA_TOPIC_PRICE_EVENTS=" + s.topic,
 		"TEST_PROVIDER_SEED=42",
 		"LOG_LEVEL=info",
+		"DATABASE_POOL_SIZE=8",
 	}
 	cleanup := func() {
 		for i := len(s.processes) - 1; i >= 0; i-- {
@@ -167,6 +171,7 @@ func startStack(prefix string) (*stack, func(), error) {
 		s.processes = append(s.processes, p)
 		return nil
 	}
+	s.apiEnv = common
 	if err := start("mds-api", apiBin, append(common, "MDS_API_LISTEN="+s.apiAddr)); err != nil {
 		cleanup()
 		return nil, nil, err
@@ -195,24 +200,60 @@ func startStack(prefix string) (*stack, func(), error) {
 }
 
 func startProcess(name, bin string, env []string, logPath string) (*process, error) {
-	logFile, err := os.Create(logPath)
+	p := &process{name: name, bin: bin, env: env, log: logPath}
+	return p, p.start()
+}
+
+// start runs the process, appending to its log.
+func (p *process) start() error {
+	logFile, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := exec.Command(p.bin)
+	cmd.Env = append(os.Environ(), p.env...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return fmt.Errorf("start %s: %w", p.name, err)
 	}
-	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan error, 1)}
+	p.cmd = cmd
+	p.done = make(chan error, 1)
 	go func() {
 		p.done <- cmd.Wait()
 		logFile.Close()
 	}()
-	return p, nil
+	return nil
+}
+
+// kill ends the process with SIGKILL, as a crash would.
+func (p *process) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// addAPIReplica starts one more mds-api on the stack's database and topic.
+func (s *stack) addAPIReplica(name string) (*process, string, error) {
+	apiBin, err := binary("MDS_API_BIN")
+	if err != nil {
+		return nil, "", err
+	}
+	addr := freeAddr()
+	logDir := os.Getenv("TEST_UNDECLARED_OUTPUTS_DIR")
+	if logDir == "" {
+		logDir = os.TempDir()
+	}
+	p, err := startProcess(name, apiBin, append(append([]string{}, s.apiEnv...), "MDS_API_LISTEN="+addr),
+		filepath.Join(logDir, name+"-"+strings.ReplaceAll(addr, ":", "_")+".log"))
+	if err != nil {
+		return nil, "", err
+	}
+	s.processes = append(s.processes, p)
+	if err := waitServing(addr, 60*time.Second); err != nil {
+		return nil, "", fmt.Errorf("%s not serving: %w\n%s", name, err, s.logs())
+	}
+	return p, addr, nil
 }
 
 // stop sends SIGTERM and waits; returns the exit error (nil for a clean exit).
