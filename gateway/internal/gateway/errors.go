@@ -214,7 +214,9 @@ func (m *streamMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	})
 }
 
-func (*streamMarshaler) StreamContentType(any) string { return "application/x-ndjson" }
+const streamContentType = "application/x-ndjson"
+
+func (*streamMarshaler) StreamContentType(any) string { return streamContentType }
 
 func (m *streamMarshaler) Marshal(v any) ([]byte, error) {
 	// grpc-gateway frames a stream error as map[string]proto.Message{"error": *status.Status}.

@@ -80,6 +80,11 @@ func (f *fakeAPI) StreamPrices(req *marketdatav1.StreamPricesRequest, stream grp
 			return status.Error(codes.DeadlineExceeded, "provider timed out")
 		case "FAIL":
 			return status.Error(codes.Unavailable, "price feed lost")
+		case "QUIET": // accepted, but no price yet
+			if err := stream.SendHeader(metadata.MD{}); err != nil {
+				return err
+			}
+			continue
 		}
 		p := &marketdatav1.Price{Symbol: sym, Price: 100 + float64(i), Timestamp: timestamppb.New(fakeTime), Provider: "test"}
 		if err := stream.Send(p); err != nil {

@@ -74,7 +74,7 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		runtime.WithErrorHandler(handleError),
 		runtime.WithStreamErrorHandler(handleStreamError),
 		runtime.WithRoutingErrorHandler(handleRoutingError),
-		runtime.WithForwardResponseOption(setSuccessStatus),
+		runtime.WithForwardResponseOption(setResponseStatus),
 		runtime.WithMetadata(forwardRequestID),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithMiddlewares(recordRoute, g.endStreamsOnDrain),
@@ -156,11 +156,33 @@ var streamRoutes = map[string]bool{
 	"/api/v1/averages/stream": true,
 }
 
-// setSuccessStatus: creating a polling job answers 202 Accepted, as the original did;
-// grpc-gateway would write 200.
-func setSuccessStatus(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
-	if method, ok := runtime.RPCMethod(ctx); ok && method == marketdatav1.PollingService_CreatePollingJob_FullMethodName {
+var streamMethods = map[string]bool{
+	marketdatav1.PriceService_StreamPrices_FullMethodName:                 true,
+	marketdatav1.MovingAverageService_StreamMovingAverages_FullMethodName: true,
+}
+
+// setResponseStatus: creating a polling job answers 202 Accepted, as the original did
+// (grpc-gateway would write 200).
+//
+// It also starts a stream's response as soon as the backend has accepted the call (sent its
+// response headers), so clients and proxies see 200 at once rather than when the first price
+// arrives, which may take a while. A call refused at once carries no headers (trailers only):
+// its error still gets its own HTTP status.
+func setResponseStatus(ctx context.Context, w http.ResponseWriter, resp proto.Message) error {
+	method, ok := runtime.RPCMethod(ctx)
+	if !ok {
+		return nil
+	}
+	if method == marketdatav1.PollingService_CreatePollingJob_FullMethodName {
 		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	if resp == nil && streamMethods[method] {
+		if md, ok := runtime.ServerMetadataFromContext(ctx); ok && len(md.HeaderMD) > 0 {
+			w.Header().Set("Content-Type", streamContentType)
+			w.WriteHeader(http.StatusOK)
+			_ = http.NewResponseController(w).Flush()
+		}
 	}
 	return nil
 }

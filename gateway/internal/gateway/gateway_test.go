@@ -424,6 +424,19 @@ func TestStreamIsNDJSONAndCancelsUpstream(t *testing.T) {
 	}
 }
 
+func TestStreamStartsBeforeFirstMessage(t *testing.T) {
+	e := newEnv(t, nil)
+	// The fake accepts the call and sends nothing: the response headers must arrive anyway.
+	resp, err := e.http.Client().Get(e.http.URL + "/api/v1/prices/stream?symbols=QUIET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Errorf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
 func TestStreamErrors(t *testing.T) {
 	e := newEnv(t, nil)
 	// Failing before the first message: the contract's status, the error as the only line.
