@@ -557,3 +557,33 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 		t.Errorf("serve: %v", err)
 	}
 }
+
+func TestShutdownEndsOpenStreams(t *testing.T) {
+	e := newEnv(t, nil)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- e.gw.serve(ctx, lis, 30*time.Second, slog.New(slog.DiscardHandler)) }()
+
+	resp, err := http.Get("http://" + lis.Addr().String() + "/api/v1/prices/stream?symbols=AAPL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	if !lines.Scan() {
+		t.Fatalf("no first line: %v", lines.Err())
+	}
+	cancel()
+	// The stream must end (not hold shutdown for its 30 s) and the upstream call with it.
+	for lines.Scan() {
+	}
+	<-e.api.streamEnded
+	if err := <-served; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
