@@ -132,7 +132,8 @@ func handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, 
 			fmt.Sprintf("request body is larger than %d bytes", state.maxBodyBytes))
 		return
 	}
-	if httpErr, ok := err.(*runtime.HTTPStatusError); ok {
+	var httpErr *runtime.HTTPStatusError
+	if errors.As(err, &httpErr) {
 		st := status.Convert(httpErr.Err)
 		writeError(w, httpErr.HTTPStatus, st.Code(), st.Message())
 		return
