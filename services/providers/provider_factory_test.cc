@@ -1,0 +1,141 @@
+#include "services/providers/provider_factory.h"
+
+#include "gtest/gtest.h"
+#include "services/providers/fake_http_client.h"
+#include "services/providers/fake_http_server.h"
+
+namespace marketdata {
+namespace {
+
+TEST(LoadProviderSettingsTest, DefaultsWithoutAnySetting) {
+  Settings settings = Settings::FromMap({});
+  auto loaded = LoadProviderSettings(settings);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->alpha_vantage_api_key, "");
+  EXPECT_EQ(loaded->finnhub_api_key, "");
+  EXPECT_EQ(loaded->alpha_vantage_base_url, "https://www.alphavantage.co");
+  EXPECT_EQ(loaded->finnhub_base_url, "https://finnhub.io");
+  EXPECT_EQ(loaded->yfinance_base_url, "https://query1.finance.yahoo.com");
+  EXPECT_EQ(loaded->alpha_vantage_per_minute, 5);
+  EXPECT_EQ(loaded->finnhub_per_minute, 60);
+  EXPECT_EQ(loaded->yfinance_per_minute, 60);
+  EXPECT_EQ(loaded->timeout, absl::Seconds(5));
+  EXPECT_EQ(loaded->max_retries, 2);
+  EXPECT_FALSE(loaded->test_seed.has_value());
+}
+
+TEST(LoadProviderSettingsTest, ReadsEverySetting) {
+  Settings settings = Settings::FromMap({{"ALPHA_VANTAGE_API_KEY", "av"},
+                                         {"FINNHUB_API_KEY", "fh"},
+                                         {"ALPHA_VANTAGE_BASE_URL", "http://127.0.0.1:1"},
+                                         {"FINNHUB_BASE_URL", "http://127.0.0.1:2"},
+                                         {"YFINANCE_BASE_URL", "https://127.0.0.1:3"},
+                                         {"ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE", "0.5"},
+                                         {"FINNHUB_RATE_LIMIT_PER_MINUTE", "30"},
+                                         {"YFINANCE_RATE_LIMIT_PER_MINUTE", "120"},
+                                         {"PROVIDER_TIMEOUT_MS", "250"},
+                                         {"PROVIDER_MAX_RETRIES", "0"},
+                                         {"TEST_PROVIDER_SEED", "42"}});
+  auto loaded = LoadProviderSettings(settings);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->alpha_vantage_api_key, "av");
+  EXPECT_EQ(loaded->finnhub_api_key, "fh");
+  EXPECT_EQ(loaded->alpha_vantage_base_url, "http://127.0.0.1:1");
+  EXPECT_EQ(loaded->finnhub_base_url, "http://127.0.0.1:2");
+  EXPECT_EQ(loaded->yfinance_base_url, "https://127.0.0.1:3");
+  EXPECT_EQ(loaded->alpha_vantage_per_minute, 0.5);
+  EXPECT_EQ(loaded->finnhub_per_minute, 30);
+  EXPECT_EQ(loaded->yfinance_per_minute, 120);
+  EXPECT_EQ(loaded->timeout, absl::Milliseconds(250));
+  EXPECT_EQ(loaded->max_retries, 0);
+  EXPECT_EQ(loaded->test_seed, 42u);
+  EXPECT_TRUE(settings.Validate().ok());
+}
+
+TEST(LoadProviderSettingsTest, BadValuesNameTheSetting) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"ALPHA_VANTAGE_BASE_URL", "www.alphavantage.co"},
+           {"FINNHUB_BASE_URL", "ftp://finnhub.io"},
+           {"YFINANCE_BASE_URL", "yahoo"},
+           {"ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE", "0"},
+           {"FINNHUB_RATE_LIMIT_PER_MINUTE", "-1"},
+           {"YFINANCE_RATE_LIMIT_PER_MINUTE", "fast"},
+           {"PROVIDER_TIMEOUT_MS", "0"},
+           {"PROVIDER_TIMEOUT_MS", "5s"},
+           {"PROVIDER_MAX_RETRIES", "-1"},
+           {"PROVIDER_MAX_RETRIES", "100"},
+           {"TEST_PROVIDER_SEED", "abc"},
+           {"TEST_PROVIDER_SEED", "-3"}}) {
+    Settings settings = Settings::FromMap({{name, value}});
+    auto loaded = LoadProviderSettings(settings);
+    ASSERT_FALSE(loaded.ok()) << name << "=" << value;
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(loaded.status().message().find(name), absl::string_view::npos) << loaded.status();
+  }
+}
+
+TEST(LoadProviderSettingsTest, FlagsOverrideTheEnvironment) {
+  char prog[] = "prog";
+  char flag[] = "--finnhub-rate-limit-per-minute=7";
+  char* argv[] = {prog, flag};
+  Settings settings = Settings::FromProcess(2, argv);
+  auto loaded = LoadProviderSettings(settings);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->finnhub_per_minute, 7);
+  EXPECT_TRUE(settings.Validate().ok());
+}
+
+TEST(AddDefaultProvidersTest, AddsAllFourGuarded) {
+  ProviderSettings settings;
+  settings.finnhub_api_key = "fh";
+  settings.test_seed = 1;
+  FakeHttpClient http;
+  ProviderRegistry registry("test");
+  AddDefaultProviders(settings, http, registry);
+
+  std::vector<std::string> names;
+  for (PriceProvider* provider : registry.providers()) {
+    names.push_back(provider->name());
+    EXPECT_TRUE(provider->stats().has_value()) << provider->name();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"test", "alpha_vantage", "finnhub", "yfinance"}));
+
+  EXPECT_TRUE((*registry.Find("test"))->FetchQuote("AAPL").ok());
+  EXPECT_EQ((*registry.Find("test"))->stats()->rate_limit_per_minute, 0);
+  EXPECT_FALSE((*registry.Find("alpha_vantage"))->configured());
+  EXPECT_TRUE((*registry.Find("finnhub"))->configured());
+  EXPECT_TRUE((*registry.Find("yfinance"))->configured());
+  EXPECT_EQ((*registry.Find("alpha_vantage"))->stats()->rate_limit_per_minute, 5);
+  EXPECT_EQ((*registry.Find("alpha_vantage"))->stats()->tokens_available, 5);
+  EXPECT_EQ((*registry.Find("finnhub"))->stats()->tokens_available, 10);
+}
+
+TEST(AddDefaultProvidersTest, GuardedProvidersReachTheirBaseUrlsAndHonourTheLimit) {
+  FakeHttpServer server;
+  server.Reply("/api/v1/quote", 200, R"({"c":261.74,"t":1727380801})");
+  server.Reply("/query", 200, R"({"Global Quote":{"05. price":"189.1000"}})");
+  server.Reply("/v8/finance/chart/AAPL", 200,
+               R"({"chart":{"result":[{"meta":{"regularMarketPrice":189.5}}],"error":null}})");
+  ProviderSettings settings;
+  settings.alpha_vantage_api_key = "av";
+  settings.finnhub_api_key = "fh";
+  settings.alpha_vantage_base_url = server.base_url();
+  settings.finnhub_base_url = server.base_url();
+  settings.yfinance_base_url = server.base_url();
+  settings.alpha_vantage_per_minute = 1;
+  CurlHttpClient http;
+  ProviderRegistry registry("test");
+  AddDefaultProviders(settings, http, registry);
+
+  EXPECT_DOUBLE_EQ((*registry.Find("finnhub"))->FetchQuote("AAPL")->price, 261.74);
+  EXPECT_DOUBLE_EQ((*registry.Find("yfinance"))->FetchQuote("AAPL")->price, 189.5);
+  PriceProvider* alpha_vantage = *registry.Find("alpha_vantage");
+  EXPECT_DOUBLE_EQ(alpha_vantage->FetchQuote("IBM")->price, 189.1);
+  auto limited = alpha_vantage->FetchQuote("IBM");
+  EXPECT_EQ(limited.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(limited.status().message(), "outbound rate limit for alpha_vantage reached (1/min)");
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
+}  // namespace
+}  // namespace marketdata
