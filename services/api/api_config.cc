@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -25,14 +24,7 @@ absl::StatusOr<ApiConfig> LoadApiConfig(Settings& settings) {
                            settings.GetRequiredString("KAFKA_BOOTSTRAP_SERVERS"));
   c.price_events_topic = settings.GetString("KAFKA_TOPIC_PRICE_EVENTS", "price-events");
   c.default_provider = settings.GetString("DEFAULT_PROVIDER", "test");
-  if (settings.Find("TEST_PROVIDER_SEED").has_value()) {
-    int64_t seed = 0;
-    ASSIGN_OR_RETURN_SETTING(
-        seed, settings.GetInt("TEST_PROVIDER_SEED", 0, 0, std::numeric_limits<int64_t>::max()));
-    c.test_provider_seed = static_cast<uint64_t>(seed);
-  } else {
-    settings.GetString("TEST_PROVIDER_SEED", "");
-  }
+  ASSIGN_OR_RETURN_SETTING(c.providers, LoadProviderSettings(settings));
   c.log_level = settings.GetString("LOG_LEVEL", "info");
   ASSIGN_OR_RETURN_SETTING(c.polling_max_symbols,
                            settings.GetInt("POLLING_MAX_SYMBOLS", 50, 1, 10000));

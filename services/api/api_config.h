@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/settings.h"
+#include "services/providers/provider_factory.h"
 
 namespace marketdata {
 
@@ -18,7 +19,7 @@ struct ApiConfig {
   std::string kafka_bootstrap_servers;
   std::string price_events_topic;
   std::string default_provider;
-  std::optional<uint64_t> test_provider_seed;
+  ProviderSettings providers;
   std::string log_level;
   // Polling.
   int polling_max_symbols = 50;

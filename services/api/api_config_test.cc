@@ -13,7 +13,8 @@ TEST(ApiConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->listen_address, "0.0.0.0:50051");
   EXPECT_EQ(config->price_events_topic, "price-events");
   EXPECT_EQ(config->default_provider, "test");
-  EXPECT_FALSE(config->test_provider_seed.has_value());
+  EXPECT_FALSE(config->providers.test_seed.has_value());
+  EXPECT_EQ(config->providers.finnhub_base_url, "https://finnhub.io");
 }
 
 TEST(ApiConfigTest, MissingDatabaseUrlIsNamed) {

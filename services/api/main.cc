@@ -12,7 +12,8 @@
 #include "services/polling/scheduler.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
-#include "services/providers/test_provider.h"
+#include "services/providers/http_client.h"
+#include "services/providers/provider_factory.h"
 #include "services/storage/database.h"
 #include "services/storage/migrations.h"
 #include "services/storage/polling_job_store.h"
@@ -38,8 +39,9 @@ int Run(int argc, char** argv) {
     ExitWithError(kProgram, s);
   }
 
+  CurlHttpClient http;
   ProviderRegistry providers(config.default_provider);
-  providers.Add(std::make_unique<TestProvider>(config.test_provider_seed));
+  AddDefaultProviders(config.providers, http, providers);
   if (absl::Status s = providers.Find(config.default_provider).status(); !s.ok()) {
     ExitWithError(kProgram, absl::InvalidArgumentError("DEFAULT_PROVIDER: " +
                                                        std::string(s.message())));

@@ -68,6 +68,12 @@ grpc::Status PriceServiceImpl::ListProviders(grpc::ServerContext*,
     status->set_name(provider->name());
     status->set_configured(provider->configured());
     status->set_is_default(provider->name() == providers_.default_provider());
+    if (std::optional<ProviderStats> stats = provider->stats(); stats.has_value()) {
+      status->set_rate_limit_per_minute(stats->rate_limit_per_minute);
+      status->set_tokens_available(stats->tokens_available);
+      status->set_recent_error_rate(stats->recent_error_rate);
+      status->set_recent_requests(stats->recent_requests);
+    }
   }
   return grpc::Status::OK;
 }

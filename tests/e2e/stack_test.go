@@ -43,6 +43,9 @@ type process struct {
 
 var shared *stack
 
+// fakeProviders stands in for Alpha Vantage, Finnhub and Yahoo in every stack.
+var fakeProviders = newFakeProviders()
+
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -56,6 +59,7 @@ func runMain(m *testing.M) int {
 	shared = s
 	code := m.Run()
 	cleanup()
+	fakeProviders.Close()
 	return code
 }
 
@@ -156,6 +160,16 @@ func startStack(prefix string) (*stack, func(), error) {
 		"TEST_PROVIDER_SEED=42",
 		"LOG_LEVEL=info",
 		"DATABASE_POOL_SIZE=8",
+		"ALPHA_VANTAGE_BASE_URL=" + fakeProviders.URL,
+		"FINNHUB_BASE_URL=" + fakeProviders.URL,
+		"YFINANCE_BASE_URL=" + fakeProviders.URL,
+		"ALPHA_VANTAGE_API_KEY=" + alphaVantageKey,
+		"FINNHUB_API_KEY=" + finnhubKey,
+		"ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE=6000",
+		"FINNHUB_RATE_LIMIT_PER_MINUTE=6000",
+		"YFINANCE_RATE_LIMIT_PER_MINUTE=6000",
+		"PROVIDER_TIMEOUT_MS=400",
+		"PROVIDER_MAX_RETRIES=1",
 	}
 	cleanup := func() {
 		for i := len(s.processes) - 1; i >= 0; i-- {

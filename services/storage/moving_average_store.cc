@@ -1,0 +1,210 @@
+#include "services/storage/moving_average_store.h"
+
+#include <map>
+#include <tuple>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "soci/soci.h"
+
+namespace marketdata {
+namespace {
+
+constexpr char kLoadWindows[] = R"SQL(
+SELECT q.n, p.id, CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.price
+FROM unnest(CAST(:symbols AS TEXT[]), CAST(:ts AS BIGINT[]), CAST(:ids AS BIGINT[]))
+     WITH ORDINALITY AS q(symbol, ts_us, id, n)
+CROSS JOIN LATERAL (
+    SELECT id, ts, price FROM price_points pp
+    WHERE pp.symbol = q.symbol
+      AND (pp.ts, pp.id) < (timestamptz 'epoch' + q.ts_us * interval '1 microsecond', q.id)
+    ORDER BY pp.ts DESC, pp.id DESC
+    LIMIT :limit) p)SQL";
+
+// Arrays travel as text literals: one statement whatever the batch size (SOCI's vector binding
+// would be a round trip per row). %.17g keeps every double exact.
+constexpr char kSaveAverages[] = R"SQL(
+INSERT INTO moving_averages (symbol, window_size, value, ts, price_point_id)
+SELECT s, w, v, timestamptz 'epoch' + t * interval '1 microsecond', p
+FROM unnest(CAST(:symbols AS TEXT[]), CAST(:windows AS INTEGER[]),
+            CAST(:values AS DOUBLE PRECISION[]), CAST(:ts AS BIGINT[]), CAST(:ids AS BIGINT[]))
+     AS u(s, w, v, t, p)
+ON CONFLICT (symbol, window_size, price_point_id)
+DO UPDATE SET value = EXCLUDED.value, ts = EXCLUDED.ts)SQL";
+
+constexpr char kLatest[] = R"SQL(
+SELECT value, CAST(extract(epoch FROM ts) * 1000000 AS BIGINT), price_point_id
+FROM moving_averages WHERE symbol = :symbol AND window_size = :window
+ORDER BY ts DESC, price_point_id DESC LIMIT 1)SQL";
+
+constexpr char kList[] = R"SQL(
+SELECT value, CAST(extract(epoch FROM ts) * 1000000 AS BIGINT), price_point_id
+FROM moving_averages
+WHERE symbol = :symbol AND window_size = :window
+  AND (:has_start = 0 OR ts >= timestamptz 'epoch' + :start_us * interval '1 microsecond')
+  AND (:has_end = 0 OR ts < timestamptz 'epoch' + :end_us * interval '1 microsecond')
+  AND (:first_page = 1 OR (ts, price_point_id) <
+       (timestamptz 'epoch' + :cursor_us * interval '1 microsecond', :cursor_id))
+ORDER BY ts DESC, price_point_id DESC LIMIT :limit)SQL";
+
+constexpr char kRecentPrices[] = R"SQL(
+SELECT id, CAST(extract(epoch FROM ts) * 1000000 AS BIGINT), price
+FROM price_points WHERE symbol = :symbol ORDER BY ts DESC, id DESC LIMIT :limit)SQL";
+
+std::string TextArray(const std::vector<std::string>& items) {
+  // Symbols are validated to [A-Z0-9.=^-]: nothing to escape inside double quotes.
+  return absl::StrCat("{\"", absl::StrJoin(items, "\",\""), "\"}");
+}
+
+template <typename T>
+std::string NumberArray(const std::vector<T>& items) {
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+}
+
+std::string DoubleArray(const std::vector<double>& items) {
+  return absl::StrCat(
+      "{", absl::StrJoin(items, ",", [](std::string* out, double v) {
+        absl::StrAppend(out, absl::StrFormat("%.17g", v));
+      }),
+      "}");
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::vector<PricePoint>>> PostgresMovingAverageStore::LoadWindows(
+    const std::vector<WindowStart>& starts, size_t limit) {
+  std::vector<std::vector<PricePoint>> out(starts.size());
+  if (starts.empty()) return out;
+  absl::Status status = WithSession(db_, "loading windows", [&](Database::Lease& lease) {
+    std::vector<std::string> symbols;
+    std::vector<long long> ts, ids;
+    for (const WindowStart& s : starts) {
+      symbols.push_back(s.symbol);
+      ts.push_back(absl::ToUnixMicros(s.before_timestamp));
+      ids.push_back(s.before_id);
+    }
+    std::string symbols_text = TextArray(symbols), ts_text = NumberArray(ts),
+                ids_text = NumberArray(ids);
+    long long limit_value = static_cast<long long>(limit);
+    soci::rowset<soci::row> rows =
+        (lease->prepare << kLoadWindows, soci::use(symbols_text, "symbols"),
+         soci::use(ts_text, "ts"), soci::use(ids_text, "ids"), soci::use(limit_value, "limit"));
+    for (const soci::row& row : rows) {
+      const size_t n = static_cast<size_t>(row.get<long long>(0)) - 1;
+      out[n].push_back(PricePoint{row.get<long long>(1),
+                                  absl::FromUnixMicros(row.get<long long>(2)),
+                                  row.get<double>(3)});
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  for (auto& points : out) std::reverse(points.begin(), points.end());
+  return out;
+}
+
+absl::Status PostgresMovingAverageStore::SaveAverages(const std::vector<AverageRow>& rows) {
+  if (rows.empty()) return absl::OkStatus();
+  // A batch may compute one key twice (a repeated or late event): the last value wins, and
+  // ON CONFLICT must not see a key twice in one statement.
+  std::map<std::tuple<std::string, int, int64_t>, const AverageRow*> unique;
+  for (const AverageRow& r : rows) unique[{r.symbol, r.window, r.price_point_id}] = &r;
+  std::vector<std::string> symbols;
+  std::vector<int> windows;
+  std::vector<double> values;
+  std::vector<long long> ts, ids;
+  for (const auto& [key, r] : unique) {
+    symbols.push_back(r->symbol);
+    windows.push_back(r->window);
+    values.push_back(r->value);
+    ts.push_back(absl::ToUnixMicros(r->timestamp));
+    ids.push_back(r->price_point_id);
+  }
+  return WithSession(db_, "saving moving averages", [&](Database::Lease& lease) {
+    std::string symbols_text = TextArray(symbols), windows_text = NumberArray(windows),
+                values_text = DoubleArray(values), ts_text = NumberArray(ts),
+                ids_text = NumberArray(ids);
+    *lease << kSaveAverages, soci::use(symbols_text, "symbols"),
+        soci::use(windows_text, "windows"), soci::use(values_text, "values"),
+        soci::use(ts_text, "ts"), soci::use(ids_text, "ids");
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::optional<AverageRow>> PostgresMovingAverageStore::Latest(
+    const std::string& symbol, int window) {
+  std::optional<AverageRow> out;
+  absl::Status status = WithSession(db_, "reading an average", [&](Database::Lease& lease) {
+    soci::rowset<soci::row> rows =
+        (lease->prepare << kLatest, soci::use(symbol, "symbol"), soci::use(window, "window"));
+    for (const soci::row& row : rows) {
+      out = AverageRow{symbol, window, row.get<double>(0),
+                       absl::FromUnixMicros(row.get<long long>(1)), row.get<long long>(2)};
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<AveragePage> PostgresMovingAverageStore::List(const AverageQuery& q) {
+  long long cursor_us = 0, cursor_id = 0;
+  if (!q.page_token.empty()) {
+    std::pair<std::string, std::string> parts =
+        absl::StrSplit(q.page_token, absl::MaxSplits('.', 1));
+    int64_t m = 0, i = 0;
+    if (!absl::SimpleAtoi(parts.first, &m) || !absl::SimpleAtoi(parts.second, &i)) {
+      return absl::InvalidArgumentError("invalid page_token");
+    }
+    cursor_us = m;
+    cursor_id = i;
+  }
+  AveragePage page;
+  absl::Status status = WithSession(db_, "listing averages", [&](Database::Lease& lease) {
+    int has_start = q.start.has_value() ? 1 : 0, has_end = q.end.has_value() ? 1 : 0;
+    long long start_us = q.start.has_value() ? absl::ToUnixMicros(*q.start) : 0;
+    long long end_us = q.end.has_value() ? absl::ToUnixMicros(*q.end) : 0;
+    int first_page = q.page_token.empty() ? 1 : 0;
+    int fetch = q.limit + 1;
+    soci::rowset<soci::row> rows =
+        (lease->prepare << kList, soci::use(q.symbol, "symbol"), soci::use(q.window, "window"),
+         soci::use(has_start, "has_start"), soci::use(start_us, "start_us"),
+         soci::use(has_end, "has_end"), soci::use(end_us, "end_us"),
+         soci::use(first_page, "first_page"), soci::use(cursor_us, "cursor_us"),
+         soci::use(cursor_id, "cursor_id"), soci::use(fetch, "limit"));
+    for (const soci::row& row : rows) {
+      page.averages.push_back(AverageRow{q.symbol, q.window, row.get<double>(0),
+                                         absl::FromUnixMicros(row.get<long long>(1)),
+                                         row.get<long long>(2)});
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (static_cast<int>(page.averages.size()) > q.limit) {
+    page.averages.resize(q.limit);
+    const AverageRow& last = page.averages.back();
+    page.next_page_token =
+        absl::StrCat(absl::ToUnixMicros(last.timestamp), ".", last.price_point_id);
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<PricePoint>> PostgresMovingAverageStore::RecentPrices(
+    const std::string& symbol, int limit) {
+  std::vector<PricePoint> out;
+  absl::Status status = WithSession(db_, "reading recent prices", [&](Database::Lease& lease) {
+    soci::rowset<soci::row> rows =
+        (lease->prepare << kRecentPrices, soci::use(symbol, "symbol"), soci::use(limit, "limit"));
+    for (const soci::row& row : rows) {
+      out.push_back(PricePoint{row.get<long long>(0), absl::FromUnixMicros(row.get<long long>(1)),
+                               row.get<double>(2)});
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace marketdata

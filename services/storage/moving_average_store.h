@@ -1,0 +1,73 @@
+// MovingAverageStore: what the consumer reads and writes, and what MovingAverageService serves.
+#ifndef MARKETDATA_SERVICES_STORAGE_MOVING_AVERAGE_STORE_H_
+#define MARKETDATA_SERVICES_STORAGE_MOVING_AVERAGE_STORE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/averages/symbol_window.h"
+#include "services/storage/database.h"
+
+namespace marketdata {
+
+// Where to start a symbol's window: the points strictly before (timestamp, id).
+struct WindowStart {
+  std::string symbol;
+  absl::Time before_timestamp;
+  int64_t before_id = 0;
+};
+
+struct AverageQuery {
+  std::string symbol;
+  int window = 5;
+  std::optional<absl::Time> start;  // inclusive
+  std::optional<absl::Time> end;    // exclusive
+  int limit = 100;
+  std::string page_token;
+};
+
+struct AveragePage {
+  std::vector<AverageRow> averages;  // newest first
+  std::string next_page_token;
+};
+
+class MovingAverageStore {
+ public:
+  virtual ~MovingAverageStore() = default;
+  // For each start, up to `limit` price points before it, oldest first, in one round trip.
+  virtual absl::StatusOr<std::vector<std::vector<PricePoint>>> LoadWindows(
+      const std::vector<WindowStart>& starts, size_t limit) = 0;
+  // Upserts every row in one transaction (unique per symbol, window and price point).
+  virtual absl::Status SaveAverages(const std::vector<AverageRow>& rows) = 0;
+
+  virtual absl::StatusOr<std::optional<AverageRow>> Latest(const std::string& symbol,
+                                                           int window) = 0;
+  virtual absl::StatusOr<AveragePage> List(const AverageQuery& query) = 0;
+  // The newest `limit` prices of a symbol, newest first.
+  virtual absl::StatusOr<std::vector<PricePoint>> RecentPrices(const std::string& symbol,
+                                                               int limit) = 0;
+};
+
+class PostgresMovingAverageStore final : public MovingAverageStore {
+ public:
+  explicit PostgresMovingAverageStore(Database& db) : db_(db) {}
+
+  absl::StatusOr<std::vector<std::vector<PricePoint>>> LoadWindows(
+      const std::vector<WindowStart>& starts, size_t limit) override;
+  absl::Status SaveAverages(const std::vector<AverageRow>& rows) override;
+  absl::StatusOr<std::optional<AverageRow>> Latest(const std::string& symbol,
+                                                   int window) override;
+  absl::StatusOr<AveragePage> List(const AverageQuery& query) override;
+  absl::StatusOr<std::vector<PricePoint>> RecentPrices(const std::string& symbol,
+                                                       int limit) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_STORAGE_MOVING_AVERAGE_STORE_H_
