@@ -1,5 +1,6 @@
 #include "services/streaming/stream_hub.h"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -269,6 +270,36 @@ TEST(StreamHubTest, CancelledBlockedStreamIsUnregistered) {
   Publish(hub, Average("AAPL", 20, 1.0));
 
   stream->context.TryCancel();
+  EXPECT_TRUE(WaitForSubscribers(hub, 0));
+}
+
+TEST(StreamHubTest, StreamsComeAndGoWhilePublishing) {
+  StreamHub<MovingAverage> hub(/*max_pending=*/4);
+  TestServer server(hub);
+  ASSERT_TRUE(server.started());
+  std::atomic<bool> publishing{true};
+  std::thread publisher([&] {
+    for (int i = 0; publishing.load(); ++i) {
+      Publish(hub, Average(i % 2 == 0 ? "AAPL" : "MSFT", 1 + i % 8, i));
+    }
+  });
+
+  for (int round = 0; round < 20; ++round) {
+    auto reading = server.Open({"AAPL"});
+    auto idle = server.Open({});
+    ASSERT_TRUE(WaitForSubscribers(hub, 2));
+    MovingAverage received;
+    ASSERT_TRUE(reading->reader->Read(&received));
+    EXPECT_EQ(received.symbol(), "AAPL");
+    reading->context.TryCancel();
+    idle->context.TryCancel();
+    ASSERT_TRUE(WaitForSubscribers(hub, 0));
+  }
+  auto last = server.Open({});
+  ASSERT_TRUE(WaitForSubscribers(hub, 1));
+  hub.Shutdown();  // races with the publisher on purpose
+  publishing = false;
+  publisher.join();
   EXPECT_TRUE(WaitForSubscribers(hub, 0));
 }
 
