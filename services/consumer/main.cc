@@ -1,10 +1,12 @@
 // mds-consumer: MovingAverageService over gRPC. Composition root only.
 #include <memory>
 
-#include "proto/marketdata/v1/moving_average.grpc.pb.h"
 #include "services/common/grpc_server.h"
 #include "services/common/logging.h"
 #include "services/consumer/consumer_config.h"
+#include "services/consumer/moving_average_service.h"
+#include "services/consumer/price_event_consumer.h"
+#include "services/storage/moving_average_store.h"
 #include "services/storage/database.h"
 #include "services/storage/migrations.h"
 #include "spdlog/spdlog.h"
@@ -31,15 +33,34 @@ int Run(int argc, char** argv) {
       Database::Connect(config.database_url, config.database_pool_size, absl::Seconds(30)));
   OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
 
-  v1::MovingAverageService::Service moving_averages;  // answers UNIMPLEMENTED for now
+  PostgresMovingAverageStore store(*db);
+  MovingAverageHub hub;
+
+  ConsumerOptions kafka;
+  kafka.bootstrap_servers = config.kafka_bootstrap_servers;
+  kafka.topic = config.price_events_topic;
+  kafka.dead_letter_topic = config.dead_letter_topic;
+  kafka.group = config.consumer_group;
+  kafka.windows = config.windows;
+  std::unique_ptr<PriceEventConsumer> consumer = OrExit(PriceEventConsumer::Create(
+      kafka, store, [&hub](const std::vector<AverageRow>& rows) { PublishAverages(hub, rows); }));
+
+  MovingAverageServiceImpl moving_averages(store, config.windows, hub);
   std::unique_ptr<GrpcServer> server =
       OrExit(GrpcServer::Start(config.listen_address, {&moving_averages}));
   spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
+  consumer->Start();
+  spdlog::info("consuming {} as group {}", kafka.topic, kafka.group);
 
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
+  hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
-  spdlog::info("stopped");
+  consumer->Stop();
+  const ConsumerCounters& counts = consumer->counters();
+  spdlog::info("stopped after {} events, {} averages, {} dead letters, {} batches",
+               counts.events.load(), counts.averages.load(), counts.dead_lettered.load(),
+               counts.batches.load());
   return 0;
 }
 

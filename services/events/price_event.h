@@ -2,6 +2,9 @@
 #ifndef MARKETDATA_SERVICES_EVENTS_PRICE_EVENT_H_
 #define MARKETDATA_SERVICES_EVENTS_PRICE_EVENT_H_
 
+#include <string>
+
+#include "absl/status/statusor.h"
 #include "proto/marketdata/v1/events.pb.h"
 #include "services/domain/quote.h"
 
@@ -11,6 +14,13 @@ inline constexpr char kContentTypeHeader[] = "content-type";
 inline constexpr char kPriceEventContentType[] = "application/x-protobuf";
 
 v1::PriceEvent ToPriceEvent(const StoredPrice& price);
+
+// Parses one Kafka record value into a PriceEvent and checks it can be averaged: a valid
+// upper-case symbol, a positive finite price, a timestamp and a price point id.
+// `content_type` is the record's content-type header ("" when absent).
+absl::StatusOr<v1::PriceEvent> DecodePriceEvent(const std::string& payload,
+                                                const std::string& content_type);
+
 
 }  // namespace marketdata
 

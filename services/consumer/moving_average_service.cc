@@ -1,0 +1,146 @@
+#include "services/consumer/moving_average_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/errors.h"
+#include "services/common/proto_time.h"
+#include "services/domain/symbol.h"
+#include "services/streaming/rejected_stream.h"
+
+namespace marketdata {
+namespace {
+
+constexpr int kDefaultWindow = 5;
+constexpr int kMaxWindow = 10000;
+constexpr int kDefaultLimit = 100;
+constexpr int kMaxLimit = 1000;
+
+void ToProto(const AverageRow& row, v1::MovingAverage* out) {
+  out->set_symbol(row.symbol);
+  out->set_window(row.window);
+  out->set_value(row.value);
+  ToProtoTimestamp(row.timestamp, out->mutable_timestamp());
+}
+
+absl::StatusOr<int> CheckWindow(int window) {
+  if (window == 0) return kDefaultWindow;
+  if (window < 1 || window > kMaxWindow) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("window must be between 1 and ", kMaxWindow, ", got ", window));
+  }
+  return window;
+}
+
+}  // namespace
+
+void PublishAverages(MovingAverageHub& hub, const std::vector<AverageRow>& rows) {
+  for (const AverageRow& row : rows) {
+    v1::MovingAverage message;
+    ToProto(row, &message);
+    hub.Publish(row.symbol, absl::StrCat(row.symbol, "/", row.window), message);
+  }
+}
+
+bool MovingAverageServiceImpl::IsConfigured(int window) const {
+  return std::find(windows_.begin(), windows_.end(), window) != windows_.end();
+}
+
+grpc::Status MovingAverageServiceImpl::GetLatestMovingAverage(
+    grpc::ServerContext* context, const v1::GetLatestMovingAverageRequest* request,
+    v1::MovingAverage* response) {
+  absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
+  if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
+  absl::StatusOr<int> window = CheckWindow(request->window());
+  if (!window.ok()) return ToGrpcStatus(window.status(), context);
+  if (IsConfigured(*window)) {
+    absl::StatusOr<std::optional<AverageRow>> stored = store_.Latest(*symbol, *window);
+    if (!stored.ok()) return ToGrpcStatus(stored.status(), context);
+    if (stored->has_value()) {
+      ToProto(**stored, response);
+      return grpc::Status::OK;
+    }
+  }
+  // Any other window (or one the consumer has not reached yet) is computed from price history
+  // with the same rule: the mean of the newest N prices, summed oldest first.
+  absl::StatusOr<std::vector<PricePoint>> recent = store_.RecentPrices(*symbol, *window);
+  if (!recent.ok()) return ToGrpcStatus(recent.status(), context);
+  if (static_cast<int>(recent->size()) < *window) {
+    return ToGrpcStatus(
+        absl::NotFoundError(absl::StrCat("not enough data: ", recent->size(), " price",
+                                         recent->size() == 1 ? "" : "s", " stored for ", *symbol,
+                                         ", a moving average over ", *window, " needs ",
+                                         *window)),
+        context);
+  }
+  double sum = 0;
+  for (auto it = recent->rbegin(); it != recent->rend(); ++it) sum += it->price;
+  ToProto(AverageRow{*symbol, *window, sum / *window, recent->front().timestamp,
+                     recent->front().id},
+          response);
+  return grpc::Status::OK;
+}
+
+grpc::Status MovingAverageServiceImpl::ListMovingAverages(
+    grpc::ServerContext* context, const v1::ListMovingAveragesRequest* request,
+    v1::ListMovingAveragesResponse* response) {
+  absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
+  if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
+  absl::StatusOr<int> window = CheckWindow(request->window());
+  if (!window.ok()) return ToGrpcStatus(window.status(), context);
+  if (!IsConfigured(*window)) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError(absl::StrCat(
+            "window ", *window, " is not stored; stored windows: ", absl::StrJoin(windows_, ", "),
+            " (GET the latest average for any window instead)")),
+        context);
+  }
+  AverageQuery query;
+  query.symbol = *symbol;
+  query.window = *window;
+  if (request->has_start_time()) query.start = FromProtoTimestamp(request->start_time());
+  if (request->has_end_time()) query.end = FromProtoTimestamp(request->end_time());
+  if (query.start.has_value() && query.end.has_value() && *query.start >= *query.end) {
+    return ToGrpcStatus(absl::InvalidArgumentError("start_time must be before end_time"),
+                        context);
+  }
+  if (request->limit() < 0 || request->limit() > kMaxLimit) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError(absl::StrCat("limit must be between 1 and ", kMaxLimit,
+                                                " (0 means ", kDefaultLimit, ")")),
+        context);
+  }
+  query.limit = request->limit() == 0 ? kDefaultLimit : request->limit();
+  query.page_token = request->page_token();
+  absl::StatusOr<AveragePage> page = store_.List(query);
+  if (!page.ok()) return ToGrpcStatus(page.status(), context);
+  for (const AverageRow& row : page->averages) ToProto(row, response->add_moving_averages());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::MovingAverage>* MovingAverageServiceImpl::StreamMovingAverages(
+    grpc::CallbackServerContext* context, const v1::StreamMovingAveragesRequest* request) {
+  std::vector<std::string> raw(request->symbols().begin(), request->symbols().end());
+  absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw);
+  if (!symbols.ok()) {
+    return new RejectedStream<v1::MovingAverage>(ToGrpcStatus(symbols.status(), nullptr));
+  }
+  const int window = request->window();
+  if (window != 0 && !IsConfigured(window)) {
+    return new RejectedStream<v1::MovingAverage>(ToGrpcStatus(
+        absl::InvalidArgumentError(absl::StrCat("window ", window,
+                                                " is not computed live; live windows: ",
+                                                absl::StrJoin(windows_, ", "))),
+        nullptr));
+  }
+  std::function<bool(const v1::MovingAverage&)> filter;
+  if (window != 0) {
+    filter = [window](const v1::MovingAverage& m) { return m.window() == window; };
+  }
+  // No symbols: every symbol.
+  return hub_.Subscribe(context, *std::move(symbols), std::move(filter));
+}
+
+}  // namespace marketdata

@@ -1,0 +1,271 @@
+#include "services/consumer/price_event_consumer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "spdlog/spdlog.h"
+
+namespace marketdata {
+
+struct PriceEventConsumer::Record {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  std::string content_type;
+};
+
+// Eager rebalancing: on revocation every window is forgotten (it is rebuilt from price_points
+// on next sight) and the batch being gathered is dropped; its offsets were never stored, so the
+// partition's next owner, or this member after re-assignment, reads those records again.
+class PriceEventConsumer::Rebalancer final : public RdKafka::RebalanceCb {
+ public:
+  explicit Rebalancer(PriceEventConsumer* owner) : owner_(owner) {}
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    owner_->counters_.rebalances.fetch_add(1);
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      spdlog::info("consumer: assigned {} partitions", partitions.size());
+      consumer->assign(partitions);
+      owner_->assigned_.store(static_cast<int>(partitions.size()));
+    } else {
+      spdlog::info("consumer: {} partitions revoked", partitions.size());
+      owner_->revoked_.store(true);
+      owner_->processor_.Reset();
+      consumer->unassign();
+      owner_->assigned_.store(0);
+    }
+  }
+
+ private:
+  PriceEventConsumer* owner_;
+};
+
+class PriceEventConsumer::DeadLetterReports final : public RdKafka::DeliveryReportCb {
+ public:
+  explicit DeadLetterReports(std::atomic<int64_t>* failures) : failures_(failures) {}
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() != RdKafka::ERR_NO_ERROR) {
+      spdlog::error("consumer: dead letter not delivered: {}", message.errstr());
+      failures_->fetch_add(1);
+    }
+  }
+
+ private:
+  std::atomic<int64_t>* failures_;
+};
+
+PriceEventConsumer::PriceEventConsumer(ConsumerOptions options, MovingAverageStore& store,
+                                       AveragesListener listener)
+    : options_(std::move(options)),
+      store_(store),
+      listener_(std::move(listener)),
+      processor_(store, options_.windows),
+      rebalancer_(std::make_unique<Rebalancer>(this)),
+      dead_letter_reports_(std::make_unique<DeadLetterReports>(&dead_letter_failures_)) {}
+
+absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
+    ConsumerOptions options, MovingAverageStore& store, AveragesListener listener) {
+  std::unique_ptr<PriceEventConsumer> c(
+      new PriceEventConsumer(std::move(options), store, std::move(listener)));
+  std::string error;
+  auto configure = [&](RdKafka::Conf* conf,
+                       const std::map<std::string, std::string>& props) -> absl::Status {
+    for (const auto& [k, v] : props) {
+      if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
+        return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));
+      }
+    }
+    return absl::OkStatus();
+  };
+  std::map<std::string, std::string> consumer_props = {
+      {"bootstrap.servers", c->options_.bootstrap_servers},
+      {"group.id", c->options_.group},
+      {"client.id", "mds-consumer"},
+      {"enable.auto.commit", "true"},
+      {"enable.auto.offset.store", "false"},  // stored only after the DB commit
+      {"auto.commit.interval.ms", "500"},
+      {"auto.offset.reset", "earliest"},
+      {"session.timeout.ms", "10000"},
+      {"heartbeat.interval.ms", "1000"},
+      {"fetch.wait.max.ms", "50"},
+  };
+  for (const auto& [k, v] : c->options_.extra) consumer_props[k] = v;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (absl::Status s = configure(conf.get(), consumer_props); !s.ok()) return s;
+  if (conf->set("rebalance_cb", c->rebalancer_.get(), error) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(error);
+  }
+  c->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (c->consumer_ == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka consumer: ", error));
+  }
+  std::map<std::string, std::string> producer_props = {
+      {"bootstrap.servers", c->options_.bootstrap_servers},
+      {"client.id", "mds-consumer-dlq"},
+      {"enable.idempotence", "true"},
+  };
+  for (const auto& [k, v] : c->options_.extra) producer_props[k] = v;
+  std::unique_ptr<RdKafka::Conf> pconf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (absl::Status s = configure(pconf.get(), producer_props); !s.ok()) return s;
+  if (pconf->set("dr_cb", c->dead_letter_reports_.get(), error) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(error);
+  }
+  c->dead_letters_.reset(RdKafka::Producer::create(pconf.get(), error));
+  if (c->dead_letters_ == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka producer: ", error));
+  }
+  RdKafka::ErrorCode err = c->consumer_->subscribe({c->options_.topic});
+  if (err != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("cannot subscribe to ", c->options_.topic, ": ",
+                                               RdKafka::err2str(err)));
+  }
+  return c;
+}
+
+PriceEventConsumer::~PriceEventConsumer() { Stop(); }
+
+void PriceEventConsumer::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void PriceEventConsumer::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (thread_.joinable()) thread_.join();
+  consumer_->close();  // commits the stored offsets and leaves the group
+  dead_letters_->flush(5000);
+}
+
+void PriceEventConsumer::Loop() {
+  while (!stopping_.load()) {
+    std::vector<Record> batch = NextBatch();
+    if (batch.empty()) continue;
+    if (!Commit(batch)) return;
+  }
+}
+
+std::vector<PriceEventConsumer::Record> PriceEventConsumer::NextBatch() {
+  std::vector<Record> batch;
+  revoked_.store(false);
+  const absl::Time deadline = absl::Now() + options_.batch_wait;
+  while (batch.size() < options_.max_batch && !stopping_.load()) {
+    const absl::Duration left = deadline - absl::Now();
+    // Block for the first record; afterwards only gather what is already there.
+    const int timeout_ms = batch.empty() ? 100 : static_cast<int>(std::max<int64_t>(
+                                                     0, absl::ToInt64Milliseconds(left)));
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout_ms));
+    if (revoked_.load()) return {};
+    if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) {
+      if (batch.empty()) return batch;
+      break;
+    }
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      spdlog::warn("consumer: {}", m->errstr());
+      break;
+    }
+    Record r;
+    r.topic = m->topic_name();
+    r.partition = m->partition();
+    r.offset = m->offset();
+    if (m->key() != nullptr) r.key = *m->key();
+    r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    if (RdKafka::Headers* headers = m->headers(); headers != nullptr) {
+      RdKafka::Headers::Header h = headers->get_last("content-type");
+      if (h.err() == RdKafka::ERR_NO_ERROR && h.value() != nullptr) {
+        r.content_type.assign(static_cast<const char*>(h.value()), h.value_size());
+      }
+    }
+    batch.push_back(std::move(r));
+    if (absl::Now() >= deadline) break;
+  }
+  return batch;
+}
+
+bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
+  std::vector<v1::PriceEvent> events;
+  events.reserve(batch.size());
+  std::vector<std::pair<const Record*, std::string>> undecodable;
+  for (const Record& r : batch) {
+    absl::StatusOr<v1::PriceEvent> event = DecodePriceEvent(r.value, r.content_type);
+    if (event.ok()) {
+      events.push_back(*std::move(event));
+    } else {
+      undecodable.emplace_back(&r, std::string(event.status().message()));
+    }
+  }
+  // Retry the same batch until it is fully handled: its offsets are stored only after that,
+  // and storing a later batch's offsets would skip this one.
+  bool parked = undecodable.empty();
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (true) {
+    absl::Status status = absl::OkStatus();
+    if (!parked) {
+      parked = DeadLetter(undecodable);
+      if (!parked) status = absl::UnavailableError("dead-letter topic unreachable");
+    }
+    absl::StatusOr<BatchResult> result = absl::InternalError("not processed");
+    if (status.ok()) {
+      result = processor_.Process(events);
+      status = result.ok() ? store_.SaveAverages(result->averages) : result.status();
+    }
+    if (status.ok()) {
+      std::map<std::pair<std::string, int32_t>, int64_t> next;
+      for (const Record& r : batch) {
+        auto& offset = next[{r.topic, r.partition}];
+        offset = std::max(offset, r.offset + 1);
+      }
+      std::vector<RdKafka::TopicPartition*> offsets;
+      for (const auto& [tp, offset] : next) {
+        offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
+      }
+      consumer_->offsets_store(offsets);
+      RdKafka::TopicPartition::destroy(offsets);
+      counters_.events.fetch_add(static_cast<int64_t>(events.size()));
+      counters_.averages.fetch_add(static_cast<int64_t>(result->averages.size()));
+      counters_.dead_lettered.fetch_add(static_cast<int64_t>(undecodable.size()));
+      counters_.late.fetch_add(result->late_events);
+      counters_.batches.fetch_add(1);
+      if (result->late_events > 0) {
+        spdlog::warn("consumer: {} events too late to average (older than every kept window)",
+                     result->late_events);
+      }
+      if (listener_) listener_(result->averages);
+      return true;
+    }
+    spdlog::warn("consumer: batch of {} not written ({}); retrying in {}", batch.size(),
+                 status.ToString(), absl::FormatDuration(backoff));
+    processor_.Reset();  // the windows may hold this batch's points: rebuild them
+    if (stopping_.load()) return false;
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+bool PriceEventConsumer::DeadLetter(
+    const std::vector<std::pair<const Record*, std::string>>& records) {
+  const int64_t failures_before = dead_letter_failures_.load();
+  for (const auto& [r, reason] : records) {
+    spdlog::warn("consumer: record {}[{}]@{} parked on {}: {}", r->topic, r->partition, r->offset,
+                 options_.dead_letter_topic, reason);
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    headers->add("x-dead-letter-reason", reason);
+    headers->add("x-original-topic", r->topic);
+    headers->add("x-original-partition", std::to_string(r->partition));
+    headers->add("x-original-offset", std::to_string(r->offset));
+    if (!r->content_type.empty()) headers->add("content-type", r->content_type);
+    RdKafka::ErrorCode err = dead_letters_->produce(
+        options_.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(r->value.data()), r->value.size(), r->key.data(), r->key.size(), 0,
+        headers, nullptr);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      delete headers;
+      spdlog::error("consumer: cannot queue dead letter: {}", RdKafka::err2str(err));
+      return false;
+    }
+  }
+  return dead_letters_->flush(10000) == RdKafka::ERR_NO_ERROR &&
+         dead_letter_failures_.load() == failures_before;
+}
+}  // namespace marketdata

@@ -1,0 +1,93 @@
+// PriceEventConsumer: the moving-average pipeline's Kafka side. A member of the consumer group
+// reads price-events in batches, computes averages (EventBatchProcessor), writes them in one
+// transaction, and only then stores the batch's offsets, so a crash replays rather than loses.
+// A record it cannot decode is counted, logged and parked on the dead-letter topic.
+#ifndef MARKETDATA_SERVICES_CONSUMER_PRICE_EVENT_CONSUMER_H_
+#define MARKETDATA_SERVICES_CONSUMER_PRICE_EVENT_CONSUMER_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "librdkafka/rdkafkacpp.h"
+#include "services/averages/event_batch.h"
+#include "services/storage/moving_average_store.h"
+
+namespace marketdata {
+
+struct ConsumerOptions {
+  std::string bootstrap_servers;
+  std::string topic = "price-events";
+  std::string dead_letter_topic = "price-events-dlq";
+  std::string group = "moving-average-consumer";
+  std::vector<int> windows = {5};
+  size_t max_batch = 5000;
+  absl::Duration batch_wait = absl::Milliseconds(20);
+  std::map<std::string, std::string> extra;  // more librdkafka properties
+};
+
+struct ConsumerCounters {
+  std::atomic<int64_t> events{0};
+  std::atomic<int64_t> averages{0};
+  std::atomic<int64_t> dead_lettered{0};
+  std::atomic<int64_t> late{0};
+  std::atomic<int64_t> batches{0};
+  std::atomic<int64_t> rebalances{0};
+};
+
+class PriceEventConsumer {
+ public:
+  // Called with the averages of each committed batch (live streams).
+  using AveragesListener = std::function<void(const std::vector<AverageRow>&)>;
+
+  static absl::StatusOr<std::unique_ptr<PriceEventConsumer>> Create(
+      ConsumerOptions options, MovingAverageStore& store, AveragesListener listener);
+  ~PriceEventConsumer();
+
+  void Start();
+  // Finishes the batch in progress, commits stored offsets and leaves the group.
+  void Stop();
+
+  const ConsumerCounters& counters() const { return counters_; }
+  // Partitions currently assigned to this member.
+  int assigned_partitions() const { return assigned_.load(); }
+
+ private:
+  class Rebalancer;
+  class DeadLetterReports;
+  struct Record;
+
+  PriceEventConsumer(ConsumerOptions options, MovingAverageStore& store,
+                     AveragesListener listener);
+  void Loop();
+  std::vector<Record> NextBatch();
+  // Returns false when stopping before the batch was committed.
+  bool Commit(const std::vector<Record>& batch);
+  // Parks every record on the dead-letter topic and waits for the broker's acknowledgement.
+  bool DeadLetter(const std::vector<std::pair<const Record*, std::string>>& records);
+
+  ConsumerOptions options_;
+  MovingAverageStore& store_;
+  AveragesListener listener_;
+  EventBatchProcessor processor_;
+  ConsumerCounters counters_;
+  std::unique_ptr<Rebalancer> rebalancer_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<DeadLetterReports> dead_letter_reports_;
+  std::unique_ptr<RdKafka::Producer> dead_letters_;
+  std::atomic<int64_t> dead_letter_failures_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> revoked_{false};  // set by the rebalance callback: drop the pending batch
+  std::atomic<int> assigned_{0};
+  std::thread thread_;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_CONSUMER_PRICE_EVENT_CONSUMER_H_
