@@ -9,6 +9,7 @@
 #include "services/common/logging.h"
 #include "services/events/kafka_publisher.h"
 #include "services/events/outbox_relay.h"
+#include "services/events/price_feed.h"
 #include "services/polling/scheduler.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
@@ -62,7 +63,13 @@ int Run(int argc, char** argv) {
   relay.Start();
 
   PriceRecorder recorder(providers, store, *publisher);
-  PriceServiceImpl price_service(recorder, providers, store);
+  PriceHub price_hub;
+  PriceServiceImpl price_service(recorder, providers, store, price_hub);
+  std::unique_ptr<PriceEventFeed> feed =
+      OrExit(PriceEventFeed::Create(config.kafka_bootstrap_servers, config.price_events_topic,
+                                    [&price_hub](const v1::PriceEvent& event) {
+                                      PublishPrice(price_hub, event);
+                                    }));
 
   PostgresPollingJobStore jobs(*db);
   PollingServiceImpl polling_service(
@@ -79,11 +86,14 @@ int Run(int argc, char** argv) {
       OrExit(GrpcServer::Start(config.listen_address, {&price_service, &polling_service}));
   spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
   scheduler.Start();
+  feed->Start();
   spdlog::info("polling as {} with {} runners", scheduling.instance_id, scheduling.runners);
 
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
+  price_hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
+  feed->Stop();
   scheduler.Stop();
   const LagSummary lag = scheduler.lag();
   spdlog::info("polling lag over the last {} runs: p50 {} p99 {} max {}", lag.runs,

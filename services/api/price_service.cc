@@ -4,6 +4,7 @@
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
 #include "services/domain/symbol.h"
+#include "services/streaming/rejected_stream.h"
 
 namespace marketdata {
 
@@ -58,6 +59,23 @@ grpc::Status PriceServiceImpl::ListPriceHistory(grpc::ServerContext* context,
   }
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+void PublishPrice(PriceHub& hub, const v1::PriceEvent& event) {
+  v1::Price price;
+  price.set_symbol(event.symbol());
+  price.set_price(event.price());
+  *price.mutable_timestamp() = event.timestamp();
+  price.set_provider(event.provider());
+  hub.Publish(event.symbol(), event.symbol(), price);
+}
+
+grpc::ServerWriteReactor<v1::Price>* PriceServiceImpl::StreamPrices(
+    grpc::CallbackServerContext* context, const v1::StreamPricesRequest* request) {
+  std::vector<std::string> raw(request->symbols().begin(), request->symbols().end());
+  absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw);
+  if (!symbols.ok()) return new RejectedStream<v1::Price>(ToGrpcStatus(symbols.status(), nullptr));
+  return hub_.Subscribe(context, *std::move(symbols));  // no symbols: every symbol
 }
 
 grpc::Status PriceServiceImpl::ListProviders(grpc::ServerContext*,

@@ -2,17 +2,26 @@
 #ifndef MARKETDATA_SERVICES_API_PRICE_SERVICE_H_
 #define MARKETDATA_SERVICES_API_PRICE_SERVICE_H_
 
+#include "proto/marketdata/v1/events.pb.h"
 #include "proto/marketdata/v1/price.grpc.pb.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
 #include "services/storage/price_store.h"
+#include "services/streaming/stream_hub.h"
 
 namespace marketdata {
 
-class PriceServiceImpl final : public v1::PriceService::Service {
+using PriceHub = StreamHub<v1::Price>;
+
+// Feeds the live price streams; the conflation key is the symbol.
+void PublishPrice(PriceHub& hub, const v1::PriceEvent& event);
+
+class PriceServiceImpl final
+    : public v1::PriceService::WithCallbackMethod_StreamPrices<v1::PriceService::Service> {
  public:
-  PriceServiceImpl(PriceRecorder& recorder, ProviderRegistry& providers, PriceHistory& history)
-      : recorder_(recorder), providers_(providers), history_(history) {}
+  PriceServiceImpl(PriceRecorder& recorder, ProviderRegistry& providers, PriceHistory& history,
+                   PriceHub& hub)
+      : recorder_(recorder), providers_(providers), history_(history), hub_(hub) {}
 
   grpc::Status GetLatestPrice(grpc::ServerContext* context,
                               const v1::GetLatestPriceRequest* request,
@@ -20,6 +29,8 @@ class PriceServiceImpl final : public v1::PriceService::Service {
   grpc::Status ListPriceHistory(grpc::ServerContext* context,
                                 const v1::ListPriceHistoryRequest* request,
                                 v1::ListPriceHistoryResponse* response) override;
+  grpc::ServerWriteReactor<v1::Price>* StreamPrices(
+      grpc::CallbackServerContext* context, const v1::StreamPricesRequest* request) override;
   grpc::Status ListProviders(grpc::ServerContext* context,
                              const v1::ListProvidersRequest* request,
                              v1::ListProvidersResponse* response) override;
@@ -28,6 +39,7 @@ class PriceServiceImpl final : public v1::PriceService::Service {
   PriceRecorder& recorder_;
   ProviderRegistry& providers_;
   PriceHistory& history_;
+  PriceHub& hub_;
 };
 
 }  // namespace marketdata

@@ -66,7 +66,10 @@ class PriceServiceTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     stub_ = v1::PriceService::NewStub(server_->InProcessChannel({}));
   }
-  void TearDown() override { server_->Shutdown(); }
+  void TearDown() override {
+    hub_.Shutdown();
+    server_->Shutdown();
+  }
 
   grpc::Status Call(const std::string& symbol, const std::string& provider, v1::Price* out,
                     grpc::ClientContext* context = nullptr) {
@@ -82,7 +85,8 @@ class PriceServiceTest : public ::testing::Test {
   FakePublisher publisher_;
   PriceRecorder recorder_{registry_, store_, publisher_};
   FakeHistory history_;
-  PriceServiceImpl service_{recorder_, registry_, history_};
+  PriceHub hub_;
+  PriceServiceImpl service_{recorder_, registry_, history_, hub_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::PriceService::Stub> stub_;
 };
@@ -200,6 +204,42 @@ TEST_F(PriceServiceTest, HistoryRejectsBadQueries) {
   bad_provider.set_symbol("AAPL");
   bad_provider.set_provider("nope");
   EXPECT_EQ(call(bad_provider), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace marketdata
+
+namespace marketdata {
+namespace {
+
+TEST_F(PriceServiceTest, StreamsPublishedPricesOfTheRequestedSymbols) {
+  grpc::ClientContext context;
+  v1::StreamPricesRequest request;
+  request.add_symbols("aapl,msft");
+  auto reader = stub_->StreamPrices(&context, request);
+  reader->WaitForInitialMetadata();  // subscribed once the headers arrive
+  v1::PriceEvent event;
+  event.set_symbol("TSLA");
+  event.set_price(250);
+  PublishPrice(hub_, event);  // not subscribed
+  event.set_symbol("MSFT");
+  event.set_price(421.5);
+  PublishPrice(hub_, event);
+  v1::Price price;
+  ASSERT_TRUE(reader->Read(&price));
+  EXPECT_EQ(price.symbol(), "MSFT");
+  EXPECT_EQ(price.price(), 421.5);
+  context.TryCancel();
+}
+
+TEST_F(PriceServiceTest, StreamWithAnInvalidSymbolIsRefused) {
+  grpc::ClientContext context;
+  v1::StreamPricesRequest request;
+  request.add_symbols("not valid");
+  auto reader = stub_->StreamPrices(&context, request);
+  v1::Price price;
+  EXPECT_FALSE(reader->Read(&price));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

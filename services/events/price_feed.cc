@@ -1,0 +1,97 @@
+#include "services/events/price_feed.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "services/events/price_event.h"
+#include "spdlog/spdlog.h"
+
+namespace marketdata {
+
+class PriceEventFeed::Assignments final : public RdKafka::RebalanceCb {
+ public:
+  explicit Assignments(std::atomic<bool>* ready) : ready_(ready) {}
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      // Live only: start at the end of every partition.
+      for (RdKafka::TopicPartition* p : partitions) p->set_offset(RdKafka::Topic::OFFSET_END);
+      consumer->assign(partitions);
+      ready_->store(true);
+    } else {
+      consumer->unassign();
+      ready_->store(false);
+    }
+  }
+
+ private:
+  std::atomic<bool>* ready_;
+};
+
+PriceEventFeed::PriceEventFeed(std::string topic, Listener listener)
+    : topic_(std::move(topic)),
+      listener_(std::move(listener)),
+      assignments_(std::make_unique<Assignments>(&ready_)) {}
+
+absl::StatusOr<std::unique_ptr<PriceEventFeed>> PriceEventFeed::Create(
+    const std::string& bootstrap_servers, const std::string& topic, Listener listener) {
+  std::unique_ptr<PriceEventFeed> feed(new PriceEventFeed(topic, std::move(listener)));
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string error;
+  const std::string group = absl::StrCat("mds-api-feed-", std::random_device{}());
+  for (const auto& [k, v] : std::map<std::string, std::string>{
+           {"bootstrap.servers", bootstrap_servers},
+           {"group.id", group},
+           {"client.id", "mds-api-feed"},
+           {"enable.auto.commit", "false"},
+           {"auto.offset.reset", "latest"},
+           {"fetch.wait.max.ms", "20"},
+           {"session.timeout.ms", "10000"},
+       }) {
+    if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));
+    }
+  }
+  if (conf->set("rebalance_cb", feed->assignments_.get(), error) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(error);
+  }
+  feed->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (feed->consumer_ == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka consumer: ", error));
+  }
+  if (RdKafka::ErrorCode err = feed->consumer_->subscribe({topic});
+      err != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot subscribe to ", topic, ": ", RdKafka::err2str(err)));
+  }
+  return feed;
+}
+
+PriceEventFeed::~PriceEventFeed() { Stop(); }
+
+void PriceEventFeed::Start() {
+  thread_ = std::thread([this] {
+    while (!stopping_.load()) {
+      std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
+      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+      std::string content_type;
+      if (RdKafka::Headers* headers = m->headers(); headers != nullptr) {
+        RdKafka::Headers::Header h = headers->get_last(kContentTypeHeader);
+        if (h.err() == RdKafka::ERR_NO_ERROR && h.value() != nullptr) {
+          content_type.assign(static_cast<const char*>(h.value()), h.value_size());
+        }
+      }
+      absl::StatusOr<v1::PriceEvent> event = DecodePriceEvent(
+          std::string(static_cast<const char*>(m->payload()), m->len()), content_type);
+      if (event.ok()) listener_(*event);  // bad records are the consumer's to park
+    }
+  });
+}
+
+void PriceEventFeed::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (thread_.joinable()) thread_.join();
+  consumer_->close();
+}
+
+}  // namespace marketdata
