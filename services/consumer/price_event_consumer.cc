@@ -91,6 +91,9 @@ absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
       {"session.timeout.ms", "10000"},
       {"heartbeat.interval.ms", "1000"},
       {"fetch.wait.max.ms", "50"},
+      // The topic may not exist yet when the first consumer starts (a fresh broker).
+      {"allow.auto.create.topics", "true"},
+      {"topic.metadata.refresh.interval.ms", "10000"},
   };
   for (const auto& [k, v] : c->options_.extra) consumer_props[k] = v;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));

@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<PriceEventFeed>> PriceEventFeed::Create(
            {"auto.offset.reset", "latest"},
            {"fetch.wait.max.ms", "20"},
            {"session.timeout.ms", "10000"},
+           {"allow.auto.create.topics", "true"},
        }) {
     if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
       return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));

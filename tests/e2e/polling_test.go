@@ -1,7 +1,6 @@
 package e2e
 
 import (
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -278,4 +277,3 @@ func TestPollingSurvivesSIGKILLAndReplicasShareJobs(t *testing.T) {
 		t.Errorf("%d price points over %d distinct ticks: a tick was polled twice", points, ticks)
 	}
 }
-

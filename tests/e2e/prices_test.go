@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -56,16 +58,39 @@ func queryDB(t *testing.T, sql string, args ...any) pgx.Row {
 	return queryDBAt(t, shared.databaseURL, sql, args...)
 }
 
+// queryDBAt runs a one-row query on a pool kept per database for the whole run.
 func queryDBAt(t *testing.T, databaseURL, sql string, args ...any) pgx.Row {
 	t.Helper()
+	poolsMu.Lock()
+	pool, ok := pools[databaseURL]
+	if !ok {
+		var err error
+		pool, err = pgxpool.New(context.Background(), databaseURL)
+		if err != nil {
+			poolsMu.Unlock()
+			t.Fatal(err)
+		}
+		pools[databaseURL] = pool
+	}
+	poolsMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
-	conn, err := pgx.Connect(ctx, databaseURL)
-	if err != nil {
-		t.Fatal(err)
+	return pool.QueryRow(ctx, sql, args...)
+}
+
+var (
+	poolsMu sync.Mutex
+	pools   = map[string]*pgxpool.Pool{}
+)
+
+// closePools ends every pool of `databaseURL` so the database can be dropped.
+func closePool(databaseURL string) {
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	if pool, ok := pools[databaseURL]; ok {
+		pool.Close()
+		delete(pools, databaseURL)
 	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn.QueryRow(ctx, sql, args...)
 }
 
 func countRows(t *testing.T, table string) int {

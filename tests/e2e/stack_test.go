@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -24,12 +26,14 @@ import (
 
 // stack is one set of running processes with a database and a topic of their own.
 type stack struct {
-	databaseURL string
-	topic       string
-	apiAddr     string
-	restURL     string
-	apiEnv      []string // how mds-api was started, for extra replicas
-	processes   []*process
+	databaseURL  string
+	topic        string
+	deadLetters  string
+	apiAddr      string
+	consumerAddr string
+	restURL      string
+	apiEnv       []string // how mds-api was started, for extra replicas
+	processes    []*process
 }
 
 type process struct {
@@ -115,7 +119,9 @@ func adminExec(sql string) error {
 	return err
 }
 
-func startStack(prefix string) (*stack, func(), error) {
+// startStack starts mds-api, mds-consumer and the gateway with a database, a topic and a
+// consumer group of their own. `extraEnv` (NAME=value) goes to both services.
+func startStack(prefix string, extraEnv ...string) (*stack, func(), error) {
 	apiBin, err := binary("MDS_API_BIN")
 	if err != nil {
 		return nil, nil, err
@@ -141,12 +147,21 @@ func startStack(prefix string) (*stack, func(), error) {
 	if err := adminExec("CREATE DATABASE " + dbName); err != nil {
 		return nil, nil, fmt.Errorf("create database: %w", err)
 	}
+	// Topics first, as the local stack's scripts create them: six partitions for the events.
+	if err := createTopics(kafka, map[string]int32{
+		"price-events-" + prefix + "-" + suffix:     6,
+		"price-events-dlq-" + prefix + "-" + suffix: 1,
+	}); err != nil {
+		return nil, nil, fmt.Errorf("create topics: %w", err)
+	}
 	s := &stack{
 		databaseURL: withDatabase(baseURL, dbName),
 		topic:       "price-events-" + prefix + "-" + suffix,
 		apiAddr:     freeAddr(),
 	}
 	consumerAddr := freeAddr()
+	s.consumerAddr = consumerAddr
+	s.deadLetters = "price-events-dlq-" + prefix + "-" + suffix
 	restAddr := freeAddr()
 	s.restURL = "http://" + restAddr
 	logDir := os.Getenv("TEST_UNDECLARED_OUTPUTS_DIR")
@@ -170,11 +185,16 @@ func startStack(prefix string) (*stack, func(), error) {
 		"YFINANCE_RATE_LIMIT_PER_MINUTE=6000",
 		"PROVIDER_TIMEOUT_MS=400",
 		"PROVIDER_MAX_RETRIES=1",
+		"KAFKA_CONSUMER_GROUP=moving-average-consumer-" + prefix + "-" + suffix,
+		"KAFKA_TOPIC_DEAD_LETTER=" + "price-events-dlq-" + prefix + "-" + suffix,
+		"MOVING_AVERAGE_WINDOWS=2,5",
 	}
+	common = append(common, extraEnv...)
 	cleanup := func() {
 		for i := len(s.processes) - 1; i >= 0; i-- {
 			s.processes[i].stop(10 * time.Second)
 		}
+		closePool(s.databaseURL)
 		_ = adminExec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)")
 	}
 	start := func(name, bin string, env []string) error {
@@ -331,4 +351,25 @@ func waitHTTP(url string, timeout time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("timed out, last: %s", last)
+}
+
+func createTopics(bootstrap string, topics map[string]int32) error {
+	client, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	admin := kadm.NewClient(client)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for name, partitions := range topics {
+		resp, err := admin.CreateTopic(ctx, partitions, 1, nil, name)
+		if err != nil {
+			return err
+		}
+		if resp.Err != nil {
+			return resp.Err
+		}
+	}
+	return nil
 }
