@@ -17,6 +17,7 @@ namespace marketdata {
 absl::StatusOr<ApiConfig> LoadApiConfig(Settings& settings) {
   ApiConfig c;
   c.listen_address = settings.GetString("MDS_API_LISTEN", "0.0.0.0:50051");
+  c.metrics_listen = settings.GetString("MDS_API_METRICS_LISTEN", "0.0.0.0:9101");
   ASSIGN_OR_RETURN_SETTING(c.database_url, settings.GetRequiredString("DATABASE_URL"));
   ASSIGN_OR_RETURN_SETTING(c.database_pool_size,
                            settings.GetInt("DATABASE_POOL_SIZE", 16, 1, 256));

@@ -14,6 +14,7 @@ namespace marketdata {
 
 struct ApiConfig {
   std::string listen_address;
+  std::string metrics_listen;  // "off" disables
   std::string database_url;
   int database_pool_size = 16;
   std::string kafka_bootstrap_servers;

@@ -5,6 +5,7 @@ namespace marketdata {
 absl::StatusOr<ConsumerConfig> LoadConsumerConfig(Settings& settings) {
   ConsumerConfig c;
   c.listen_address = settings.GetString("MDS_CONSUMER_LISTEN", "0.0.0.0:50052");
+  c.metrics_listen = settings.GetString("MDS_CONSUMER_METRICS_LISTEN", "0.0.0.0:9102");
   absl::StatusOr<std::string> database_url = settings.GetRequiredString("DATABASE_URL");
   if (!database_url.ok()) return database_url.status();
   c.database_url = *database_url;

@@ -12,6 +12,7 @@ namespace marketdata {
 
 struct ConsumerConfig {
   std::string listen_address;
+  std::string metrics_listen;  // "off" disables
   std::string database_url;
   int database_pool_size = 4;
   std::string kafka_bootstrap_servers;

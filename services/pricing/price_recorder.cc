@@ -6,6 +6,13 @@ namespace marketdata {
 
 absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
                                                   absl::string_view provider_name) {
+  absl::StatusOr<StoredPrice> stored = RecordOnce(raw_symbol, provider_name);
+  (stored.ok() ? recorded_ : failed_).fetch_add(1, std::memory_order_relaxed);
+  return stored;
+}
+
+absl::StatusOr<StoredPrice> PriceRecorder::RecordOnce(absl::string_view raw_symbol,
+                                                      absl::string_view provider_name) {
   absl::StatusOr<std::string> symbol = NormalizeSymbol(raw_symbol);
   if (!symbol.ok()) return symbol.status();
   absl::StatusOr<PriceProvider*> provider = providers_.Find(provider_name);

@@ -4,6 +4,9 @@
 #ifndef MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
 #define MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
 
+#include <atomic>
+#include <cstdint>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/domain/quote.h"
@@ -29,11 +32,18 @@ class PriceRecorder {
   // `symbol` and `provider` as the client sent them; an empty provider means the default.
   absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider);
 
+  int64_t recorded() const { return recorded_.load(std::memory_order_relaxed); }
+  int64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+
  private:
+  absl::StatusOr<StoredPrice> RecordOnce(absl::string_view symbol, absl::string_view provider);
+
   ProviderRegistry& providers_;
   PriceStore& store_;
   PriceEventPublisher& publisher_;
   PriceObserver* observer_;
+  std::atomic<int64_t> recorded_{0};
+  std::atomic<int64_t> failed_{0};
 };
 
 }  // namespace marketdata

@@ -247,8 +247,8 @@ func TestTwoConsumersSplitPartitionsAndParkBadRecords(t *testing.T) {
 	}
 	defer cleanup()
 	first := s.processes[1]
-	second, err := startProcess("mds-consumer-2", first.bin, append(append([]string{}, first.env[:len(first.env)-1]...),
-		"MDS_CONSUMER_LISTEN="+freeAddr()), first.log+".second")
+	second, err := startProcess("mds-consumer-2", first.bin, withEnv(first.env,
+		"MDS_CONSUMER_LISTEN="+freeAddr(), "MDS_CONSUMER_METRICS_LISTEN="+freeAddr()), first.log+".second")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -360,3 +360,23 @@ func TestGracefulShutdownOnSIGTERM(t *testing.T) {
 	}
 	s.processes = s.processes[1:]
 }
+
+func TestServiceMetrics(t *testing.T) {
+	get(t, "GET", "/api/v1/prices/latest?symbol=METR")
+	resp, err := http.Get("http://" + shared.apiMetrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	text := string(body)
+	for _, want := range []string{"mds_prices_recorded_total", "mds_events_delivered_total",
+		"mds_polling_tick_lag_p99_seconds", `mds_provider_tokens_available{provider="finnhub"}`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(text, "mds_prices_recorded_total 0\n") {
+		t.Errorf("no recorded prices counted:\n%s", text)
+	}
+}

@@ -31,6 +31,7 @@ type stack struct {
 	deadLetters  string
 	apiAddr      string
 	consumerAddr string
+	apiMetrics   string
 	restURL      string
 	apiEnv       []string // how mds-api was started, for extra replicas
 	processes    []*process
@@ -206,11 +207,12 @@ func startStack(prefix string, extraEnv ...string) (*stack, func(), error) {
 		return nil
 	}
 	s.apiEnv = common
-	if err := start("mds-api", apiBin, append(common, "MDS_API_LISTEN="+s.apiAddr)); err != nil {
+	s.apiMetrics = freeAddr()
+	if err := start("mds-api", apiBin, withEnv(common, "MDS_API_LISTEN="+s.apiAddr, "MDS_API_METRICS_LISTEN="+s.apiMetrics)); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	if err := start("mds-consumer", consumerBin, append(common, "MDS_CONSUMER_LISTEN="+consumerAddr)); err != nil {
+	if err := start("mds-consumer", consumerBin, withEnv(common, "MDS_CONSUMER_LISTEN="+consumerAddr, "MDS_CONSUMER_METRICS_LISTEN="+freeAddr())); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
@@ -278,7 +280,7 @@ func (s *stack) addAPIReplica(name string) (*process, string, error) {
 	if logDir == "" {
 		logDir = os.TempDir()
 	}
-	p, err := startProcess(name, apiBin, append(append([]string{}, s.apiEnv...), "MDS_API_LISTEN="+addr),
+	p, err := startProcess(name, apiBin, withEnv(s.apiEnv, "MDS_API_LISTEN="+addr, "MDS_API_METRICS_LISTEN="+freeAddr()),
 		filepath.Join(logDir, name+"-"+strings.ReplaceAll(addr, ":", "_")+".log"))
 	if err != nil {
 		return nil, "", err
@@ -372,4 +374,22 @@ func createTopics(bootstrap string, topics map[string]int32) error {
 		}
 	}
 	return nil
+}
+
+// withEnv returns a copy of env with each NAME=value of kv set (replacing an earlier NAME).
+func withEnv(env []string, kv ...string) []string {
+	out := []string{}
+	for _, e := range env {
+		name, _, _ := strings.Cut(e, "=")
+		keep := true
+		for _, x := range kv {
+			if n, _, _ := strings.Cut(x, "="); n == name {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, e)
+		}
+	}
+	return append(out, kv...)
 }

@@ -1,0 +1,52 @@
+#include "services/common/metrics.h"
+
+#include <curl/curl.h>
+
+#include <atomic>
+
+#include "gtest/gtest.h"
+
+namespace marketdata {
+namespace {
+
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+std::string Scrape(int port) {
+  std::string body;
+  CURL* curl = curl_easy_init();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  return body;
+}
+
+TEST(MetricsExporterTest, ServesValuesReadAtScrapeTime) {
+  // Port 0 is not supported by the exposer: pick one unlikely to be taken.
+  const int port = 20000 + static_cast<int>(getpid() % 20000);
+  auto exporter = MetricsExporter::Start("127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  std::atomic<int> events{3};
+  (*exporter)->Add(MetricsExporter::Kind::kCounter, "mds_test_events_total", "Events.",
+                   [&] { return events.load(); });
+  (*exporter)->AddLabeled(MetricsExporter::Kind::kGauge, "mds_test_tokens", "Tokens.", [] {
+    return std::vector<MetricSample>{{{{"provider", "finnhub"}}, 7.5}};
+  });
+  std::string body = Scrape(port);
+  EXPECT_NE(body.find("mds_test_events_total 3"), std::string::npos) << body;
+  EXPECT_NE(body.find("mds_test_tokens{provider=\"finnhub\"} 7.5"), std::string::npos) << body;
+  events = 10;
+  EXPECT_NE(Scrape(port).find("mds_test_events_total 10"), std::string::npos);
+}
+
+TEST(MetricsExporterTest, UnusableAddressIsAnError) {
+  EXPECT_FALSE(MetricsExporter::Start("256.1.1.1:1").ok());
+}
+
+}  // namespace
+}  // namespace marketdata
