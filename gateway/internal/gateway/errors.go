@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -229,5 +230,15 @@ func (m *streamMarshaler) Marshal(v any) ([]byte, error) {
 			}})
 		}
 	}
-	return m.JSONPb.Marshal(v)
+	out, err := m.JSONPb.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	// protojson varies its whitespace on purpose; clients of the replaced service got compact
+	// JSON, and stable bytes make responses diffable and cacheable.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, out); err != nil {
+		return out, nil
+	}
+	return compact.Bytes(), nil
 }
