@@ -16,9 +16,11 @@ APT_PACKAGES=(
 KAFKA_LIB_DIR="$LOCAL_DIR/kafka/lib"
 KAFKA_POM="$REPO_ROOT/deploy/kafka/pom.xml"
 
+# install_apt [package...]: the given packages, or APT_PACKAGES.
 install_apt() {
-  local missing=() pkg status
-  for pkg in "${APT_PACKAGES[@]}"; do
+  local missing=() pkg status wanted=("$@")
+  ((${#wanted[@]})) || wanted=("${APT_PACKAGES[@]}")
+  for pkg in "${wanted[@]}"; do
     status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
     [[ "$status" == installed ]] || missing+=("$pkg")
   done
@@ -83,6 +85,20 @@ install_grpcurl() {
   (cd "$REPO_ROOT" && GOBIN="$LOCAL_BIN" GOFLAGS=-buildvcs=false \
      go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION") ||
     die "go install grpcurl@$GRPCURL_VERSION failed"
+}
+
+# Load generators for ./deploy/dev bench only.
+install_bench_tools() {
+  install_apt wrk
+  local bin="$LOCAL_BIN/ghz"
+  if [[ -x "$bin" ]] &&
+     go version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/bojand/ghz[[:space:]]*$GHZ_VERSION"; then
+    return 0
+  fi
+  info "installing ghz $GHZ_VERSION"
+  mkdir -p "$LOCAL_BIN"
+  (cd "$REPO_ROOT" && GOBIN="$LOCAL_BIN" GOFLAGS=-buildvcs=false \
+     go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION") || die "go install ghz@$GHZ_VERSION failed"
 }
 
 install_all() {

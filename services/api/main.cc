@@ -20,6 +20,7 @@
 #include "services/storage/migrations.h"
 #include "services/storage/polling_job_store.h"
 #include "services/storage/price_store.h"
+#include "services/storage/price_writer.h"
 #include "spdlog/spdlog.h"
 
 namespace marketdata {
@@ -63,7 +64,8 @@ int Run(int argc, char** argv) {
   OutboxRelay relay(store, *publisher, OutboxRelayOptions{});
   relay.Start();
 
-  PriceRecorder recorder(providers, store, *publisher);
+  PriceWriter writer(*db);  // group commit for concurrent requests
+  PriceRecorder recorder(providers, writer, *publisher);
   PriceHub price_hub;
   PriceServiceImpl price_service(recorder, providers, store, price_hub);
   std::unique_ptr<PriceEventFeed> feed =

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "soci/soci.h"
@@ -9,20 +10,48 @@
 namespace marketdata {
 namespace {
 
-// One statement, hence one transaction: raw reply, price point and outbox entry.
-constexpr char kSavePrice[] = R"SQL(
-WITH raw AS (
-    INSERT INTO raw_market_data (symbol, provider, response, fetched_at)
-    VALUES (:symbol, :provider, CAST(:response AS jsonb),
-            timestamptz 'epoch' + :ts_us * interval '1 microsecond')
-    RETURNING id, symbol, provider, fetched_at),
+
+// Ids are drawn in the materialised `input` CTE, so each result row says which input it was.
+constexpr char kSaveBatch[] = R"SQL(
+WITH input AS MATERIALIZED (
+    SELECT u.n, u.symbol, u.provider, CAST(u.response AS jsonb) AS response,
+           timestamptz 'epoch' + u.ts_us * interval '1 microsecond' AS ts, u.price,
+           nextval('raw_market_data_id_seq') AS raw_id,
+           nextval('price_points_id_seq') AS point_id
+    FROM unnest(CAST(:symbols AS TEXT[]), CAST(:providers AS TEXT[]),
+                CAST(:responses AS TEXT[]), CAST(:ts AS BIGINT[]),
+                CAST(:prices AS DOUBLE PRECISION[]))
+         WITH ORDINALITY AS u(symbol, provider, response, ts_us, price, n)),
+raw AS (
+    INSERT INTO raw_market_data (id, symbol, provider, response, fetched_at)
+    SELECT raw_id, symbol, provider, response, ts FROM input),
 point AS (
-    INSERT INTO price_points (symbol, price, ts, provider, raw_response_id)
-    SELECT symbol, :price, fetched_at, provider, id FROM raw
-    RETURNING id, raw_response_id),
+    INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id)
+    SELECT point_id, symbol, price, ts, provider, raw_id FROM input),
 outbox AS (
-    INSERT INTO price_event_outbox (price_point_id) SELECT id FROM point)
-SELECT id, raw_response_id FROM point)SQL";
+    INSERT INTO price_event_outbox (price_point_id) SELECT point_id FROM input)
+SELECT n, raw_id, point_id FROM input)SQL";
+
+// One element of a PostgreSQL array literal: quoted, with " and \ escaped.
+void AppendArrayElement(std::string* out, absl::string_view value) {
+  out->push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') out->push_back('\\');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+std::string TextArray(const std::vector<Quote>& quotes, std::string Quote::*field) {
+  std::string out = "{";
+  for (size_t i = 0; i < quotes.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendArrayElement(&out, quotes[i].*field);
+  }
+  out.push_back('}');
+  return out;
+}
+
 
 constexpr char kClaimDue[] = R"SQL(
 WITH due AS (
@@ -118,20 +147,46 @@ absl::StatusOr<PricePage> PostgresPriceStore::ListPrices(const PriceQuery& q) {
   return page;
 }
 
-absl::StatusOr<StoredPrice> PostgresPriceStore::SavePrice(const Quote& quote) {
-  StoredPrice stored{quote};
-  absl::Status status = WithSession(db_, "saving a price", [&](Database::Lease& lease) {
-    long long ts_us = absl::ToUnixMicros(quote.timestamp);
-    long long id = 0, raw_id = 0;
-    *lease << kSavePrice, soci::use(quote.symbol, "symbol"), soci::use(quote.provider, "provider"),
-        soci::use(quote.raw_response, "response"), soci::use(ts_us, "ts_us"),
-        soci::use(quote.price, "price"), soci::into(id), soci::into(raw_id);
-    stored.price_point_id = id;
-    stored.raw_response_id = raw_id;
+absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
+                                                        const std::vector<Quote>& quotes) {
+  std::vector<StoredPrice> out(quotes.size());
+  for (size_t i = 0; i < quotes.size(); ++i) out[i].quote = quotes[i];
+  absl::Status status = WithSession(db, "saving prices", [&](Database::Lease& lease) {
+    std::string symbols = TextArray(quotes, &Quote::symbol);
+    std::string providers = TextArray(quotes, &Quote::provider);
+    std::string responses = TextArray(quotes, &Quote::raw_response);
+    std::string ts = absl::StrCat(
+        "{", absl::StrJoin(quotes, ",", [](std::string* o, const Quote& q) {
+          absl::StrAppend(o, absl::ToUnixMicros(q.timestamp));
+        }), "}");
+    std::string prices = absl::StrCat(
+        "{", absl::StrJoin(quotes, ",", [](std::string* o, const Quote& q) {
+          absl::StrAppend(o, absl::StrFormat("%.17g", q.price));
+        }), "}");
+    soci::rowset<soci::row> rows =
+        (lease->prepare << kSaveBatch, soci::use(symbols, "symbols"),
+         soci::use(providers, "providers"), soci::use(responses, "responses"),
+         soci::use(ts, "ts"), soci::use(prices, "prices"));
+    size_t seen = 0;
+    for (const soci::row& row : rows) {
+      const size_t n = static_cast<size_t>(row.get<long long>(0)) - 1;
+      out[n].raw_response_id = row.get<long long>(1);
+      out[n].price_point_id = row.get<long long>(2);
+      ++seen;
+    }
+    if (seen != quotes.size()) {
+      return absl::InternalError(absl::StrCat("saved ", seen, " of ", quotes.size(), " prices"));
+    }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  return stored;
+  return out;
+}
+
+absl::StatusOr<StoredPrice> PostgresPriceStore::SavePrice(const Quote& quote) {
+  absl::StatusOr<std::vector<StoredPrice>> stored = SavePriceBatch(db_, {quote});
+  if (!stored.ok()) return stored.status();
+  return (*stored)[0];
 }
 
 absl::StatusOr<std::vector<StoredPrice>> PostgresPriceStore::ClaimDue(int limit,

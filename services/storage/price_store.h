@@ -53,6 +53,11 @@ class PriceOutbox {
   virtual absl::Status Acknowledge(const std::vector<int64_t>& price_point_ids) = 0;
 };
 
+// Writes quotes in one statement and one transaction (raw replies, price points and outbox rows);
+// results in the order of `quotes`.
+absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
+                                                        const std::vector<Quote>& quotes);
+
 class PostgresPriceStore final : public PriceStore, public PriceOutbox, public PriceHistory {
  public:
   explicit PostgresPriceStore(Database& db) : db_(db) {}

@@ -26,15 +26,16 @@ import (
 
 // stack is one set of running processes with a database and a topic of their own.
 type stack struct {
-	databaseURL  string
-	topic        string
-	deadLetters  string
-	apiAddr      string
-	consumerAddr string
-	apiMetrics   string
-	restURL      string
-	apiEnv       []string // how mds-api was started, for extra replicas
-	processes    []*process
+	databaseURL     string
+	topic           string
+	deadLetters     string
+	apiAddr         string
+	consumerAddr    string
+	apiMetrics      string
+	consumerMetrics string
+	restURL         string
+	apiEnv          []string // how mds-api was started, for extra replicas
+	processes       []*process
 }
 
 type process struct {
@@ -212,7 +213,8 @@ func startStack(prefix string, extraEnv ...string) (*stack, func(), error) {
 		cleanup()
 		return nil, nil, err
 	}
-	if err := start("mds-consumer", consumerBin, withEnv(common, "MDS_CONSUMER_LISTEN="+consumerAddr, "MDS_CONSUMER_METRICS_LISTEN="+freeAddr())); err != nil {
+	s.consumerMetrics = freeAddr()
+	if err := start("mds-consumer", consumerBin, withEnv(common, "MDS_CONSUMER_LISTEN="+consumerAddr, "MDS_CONSUMER_METRICS_LISTEN="+s.consumerMetrics)); err != nil {
 		cleanup()
 		return nil, nil, err
 	}

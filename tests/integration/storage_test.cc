@@ -1,10 +1,12 @@
 // PriceStore, the outbox and migrations against a real PostgreSQL.
+#include <set>
 #include <thread>
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/storage/migrations.h"
 #include "services/storage/price_store.h"
+#include "services/storage/price_writer.h"
 #include "soci/soci.h"
 #include "tests/support/test_env.h"
 
@@ -182,6 +184,69 @@ TEST(PriceOutboxTest, ConcurrentClaimersNeverGetTheSameEntry) {
   }
   EXPECT_EQ(total, 200u);
   EXPECT_EQ(all.size(), 200u);
+}
+
+TEST(PriceWriterTest, ConcurrentSavesShareCommitsAndEachGetsItsOwnRows) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(4);
+  PriceWriter writer(*db, 2, 64);
+  constexpr int kThreads = 32, kEach = 40;
+  std::vector<std::vector<StoredPrice>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Quote q = MakeQuote("W" + std::to_string(t), t * 1000 + i);
+        q.raw_response = R"({"quote":"with \"escapes\", commas, {braces}","n":)" +
+                         std::to_string(i) + "}";
+        auto stored = writer.SavePrice(q);
+        ASSERT_TRUE(stored.ok()) << stored.status();
+        results[t].push_back(*stored);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> points, raws;
+  auto lease = db->Borrow();
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kEach; ++i) {
+      const StoredPrice& p = results[t][i];
+      points.insert(p.price_point_id);
+      raws.insert(p.raw_response_id);
+      // Each caller's ids point at its own rows.
+      std::string symbol, response;
+      double price = 0;
+      *lease << "SELECT p.symbol, p.price, r.response->>'quote' FROM price_points p "
+                "JOIN raw_market_data r ON r.id = p.raw_response_id WHERE p.id = :id AND r.id = :raw",
+          soci::use(static_cast<long long>(p.price_point_id)),
+          soci::use(static_cast<long long>(p.raw_response_id)), soci::into(symbol),
+          soci::into(price), soci::into(response);
+      ASSERT_EQ(symbol, "W" + std::to_string(t));
+      ASSERT_EQ(price, t * 1000 + i);
+      ASSERT_EQ(response, "with \"escapes\", commas, {braces}");
+    }
+  }
+  EXPECT_EQ(points.size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(raws.size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(Count(*db, "price_event_outbox"), kThreads * kEach);
+}
+
+TEST(PriceWriterTest, ABadQuoteFailsAloneNotItsBatch) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(4);
+  PriceWriter writer(*db, 1, 64);
+  std::vector<absl::Status> statuses(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      Quote q = MakeQuote("B", i);
+      if (i == 7) q.raw_response = "{not json";
+      statuses[i] = writer.SavePrice(q).status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(statuses[i].ok(), i != 7) << i;
+  EXPECT_EQ(Count(*db, "price_points"), 15);
 }
 
 }  // namespace

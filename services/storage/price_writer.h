@@ -1,0 +1,41 @@
+// PriceWriter: group commit for SavePrice. Concurrent callers' prices are written together, one
+// statement and one transaction per batch (raw replies, price points and outbox rows through
+// unnest), and each caller gets its answer only after that commit. One commit per request would
+// cap the request rate at the database's commit rate; a batch pays one fsync for all of them.
+#ifndef MARKETDATA_SERVICES_STORAGE_PRICE_WRITER_H_
+#define MARKETDATA_SERVICES_STORAGE_PRICE_WRITER_H_
+
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "services/storage/database.h"
+#include "services/storage/price_store.h"
+
+namespace marketdata {
+
+class PriceWriter final : public PriceStore {
+ public:
+  // `writers` threads each take whatever is waiting (up to `max_batch`) and write it.
+  PriceWriter(Database& db, int writers = 2, size_t max_batch = 512);
+  ~PriceWriter() override;
+
+  absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override;
+
+ private:
+  struct Pending;
+  void WriterLoop();
+
+  Database& db_;
+  const size_t max_batch_;
+  absl::Mutex mu_;
+  std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> writers_;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_STORAGE_PRICE_WRITER_H_

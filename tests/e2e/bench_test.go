@@ -1,0 +1,485 @@
+//go:build bench
+
+// Benchmarks of the whole service, each beside its baseline measured in the same run (absolute
+// numbers drift between runs on shared machines; ratios much less). Run by ./deploy/dev bench,
+// which writes the report to docs/BENCHMARKS.md.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	mdv1 "marketdata/gateway/gen/marketdata/v1"
+)
+
+// report collects the rows of docs/BENCHMARKS.md.
+var report struct {
+	sync.Mutex
+	rows []string
+}
+
+func addRow(cells ...string) {
+	report.Lock()
+	defer report.Unlock()
+	report.rows = append(report.rows, "| "+strings.Join(cells, " | ")+" |")
+}
+
+func envInt(name string, fallback int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return fallback
+}
+
+func runOut(name string, args ...string) string {
+	out, _ := exec.Command(name, args...).CombinedOutput()
+	return string(out)
+}
+
+func numCPU() int {
+	n, _ := strconv.Atoi(strings.TrimSpace(runOut("nproc")))
+	return n
+}
+
+func memTotal() string {
+	return strings.TrimSpace(runOut("sh", "-c", "free -g | awk '/Mem:/{print $2\" GiB\"}'"))
+}
+
+// scrape reads one counter or gauge from a Prometheus endpoint.
+func scrape(addr, metric string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	scanner := bufio.NewScanner(resp.Body)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if strings.HasPrefix(line, metric+" ") {
+			v, _ := strconv.ParseFloat(strings.TrimPrefix(line, metric+" "), 64)
+			return v
+		}
+	}
+	return -1
+}
+
+// psqlCopyRate loads n rows shaped like moving_averages with psql's \copy into a table with the
+// same indexes: the database's own ceiling for the pipeline's writes.
+func psqlCopyRate(t *testing.T, databaseURL string, n int) float64 {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "rows.csv")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	base := time.Now().UTC()
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "B%04d,5,%.6f,%s,%d\n", i%1000, 100+float64(i%997)/7, base.Add(time.Duration(i)*time.Microsecond).Format(time.RFC3339Nano), i+1)
+	}
+	w.Flush()
+	f.Close()
+	table := fmt.Sprintf("copy_baseline_%d", n)
+	mustPsql(t, databaseURL, "CREATE TABLE "+table+" (LIKE moving_averages INCLUDING ALL)")
+	start := time.Now()
+	mustPsql(t, databaseURL, fmt.Sprintf(`\copy %s (symbol, window_size, value, ts, price_point_id) FROM '%s' CSV`, table, file))
+	elapsed := time.Since(start)
+	mustPsql(t, databaseURL, "DROP TABLE "+table)
+	return float64(n) / elapsed.Seconds()
+}
+
+func mustPsql(t *testing.T, databaseURL, command string) {
+	t.Helper()
+	out, err := exec.Command("psql", databaseURL, "-v", "ON_ERROR_STOP=1", "-q", "-c", command).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql %s: %v\n%s", command, err, out)
+	}
+}
+
+// pipeline produces n PriceEvents over `symbols` symbols and measures the time until the consumer
+// committed all of them. Returns events per second end to end.
+func pipeline(t *testing.T, n, symbols int) (float64, time.Duration) {
+	s, cleanup, err := startStack(fmt.Sprintf("bench_pipe_%d", n), "MOVING_AVERAGE_WINDOWS=5", "DATABASE_POOL_SIZE=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	client := kafkaClient(t, kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchMaxBytes(1<<20),
+		kgo.MaxBufferedRecords(200000))
+	base := time.Now().UTC()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var produceErr error
+	var mu sync.Mutex
+	for i := 0; i < n; i++ {
+		sym := fmt.Sprintf("P%04d", i%symbols)
+		value, _ := proto.Marshal(&mdv1.PriceEvent{Symbol: sym, Price: 100 + float64(i%997)/7,
+			Timestamp: timestamppb.New(base.Add(time.Duration(i) * time.Microsecond)), Provider: "test",
+			PricePointId: int64(i + 1)})
+		wg.Add(1)
+		client.Produce(context.Background(), &kgo.Record{Topic: s.topic, Key: []byte(sym), Value: value,
+			Headers: []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/x-protobuf")}}},
+			func(_ *kgo.Record, err error) {
+				if err != nil {
+					mu.Lock()
+					produceErr = err
+					mu.Unlock()
+				}
+				wg.Done()
+			})
+	}
+	wg.Wait()
+	if produceErr != nil {
+		t.Fatal(produceErr)
+	}
+	produced := time.Since(start)
+	deadline := time.Now().Add(15 * time.Minute)
+	for scrape(s.consumerMetrics, "mds_consumer_events_total") < float64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer did not finish %d events", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	want := n - 4*symbols
+	if got := countAverages(t, s.databaseURL); got != want {
+		t.Errorf("%d averages stored, want %d", got, want)
+	}
+	t.Logf("%d events: produced in %v, all averages committed after %v", n, produced, elapsed)
+	return float64(n) / elapsed.Seconds(), produced
+}
+
+func TestBenchPipeline(t *testing.T) {
+	n := envInt("MDS_BENCH_PIPELINE_EVENTS", 1000000)
+	rate, _ := pipeline(t, n, 1000)
+	copyRate := psqlCopyRate(t, shared.databaseURL, n)
+	addRow(fmt.Sprintf("Pipeline: %d PriceEvents over 1,000 symbols, broker to committed averages", n),
+		fmt.Sprintf("%.0f events/s", rate), fmt.Sprintf("psql \\copy of %d rows: %.0f rows/s", n, copyRate),
+		fmt.Sprintf("%.2f of \\copy", rate/copyRate), "≥ 100,000 events/s and ≥ 0.33 of \\copy")
+}
+
+func TestBenchPipelineGrowth(t *testing.T) {
+	sizes := strings.Split(envString("MDS_BENCH_GROWTH_EVENTS", "100000,1000000,5000000"), ",")
+	var base float64
+	for i, size := range sizes {
+		n, _ := strconv.Atoi(size)
+		rate, _ := pipeline(t, n, 1000)
+		if i == 0 {
+			base = rate
+		}
+		addRow(fmt.Sprintf("Cost growth: pipeline at %d events", n), fmt.Sprintf("%.0f events/s", rate),
+			fmt.Sprintf("pipeline at %s events: %.0f events/s", sizes[0], base), fmt.Sprintf("%.2f", rate/base), "≈ 1 (no growth with size)")
+	}
+}
+
+func envString(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+type loadResult struct {
+	rps      float64
+	p50, p99 time.Duration
+}
+
+var (
+	wrkRPS     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkLatency = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)`)
+)
+
+// wrk runs 64 connections for `seconds` against url.
+func wrk(t *testing.T, url string, seconds int) loadResult {
+	t.Helper()
+	out, err := exec.Command("wrk", "-t2", "-c64", fmt.Sprintf("-d%ds", seconds), "--latency", url).CombinedOutput()
+	if err != nil {
+		t.Fatalf("wrk: %v\n%s", err, out)
+	}
+	var r loadResult
+	if m := wrkRPS.FindSubmatch(out); m != nil {
+		r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	}
+	for _, m := range wrkLatency.FindAllSubmatch(out, -1) {
+		d := parseDuration(string(m[2]), string(m[3]))
+		if string(m[1]) == "50" {
+			r.p50 = d
+		} else {
+			r.p99 = d
+		}
+	}
+	if strings.Contains(string(out), "Non-2xx") {
+		t.Errorf("wrk saw errors:\n%s", out)
+	}
+	return r
+}
+
+func parseDuration(v, unit string) time.Duration {
+	f, _ := strconv.ParseFloat(v, 64)
+	switch unit {
+	case "us":
+		return time.Duration(f * float64(time.Microsecond))
+	case "ms":
+		return time.Duration(f * float64(time.Millisecond))
+	}
+	return time.Duration(f * float64(time.Second))
+}
+
+var (
+	ghzRPS     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	ghzLatency = regexp.MustCompile(`(?m)^\s+(50|99) % in ([0-9.]+) (µs|us|ms|s)`)
+)
+
+func ghz(t *testing.T, addr string, seconds int) loadResult {
+	t.Helper()
+	bin, err := exec.LookPath("ghz")
+	if err != nil {
+		t.Fatal("ghz not found: ./deploy/dev bench installs it")
+	}
+	out, err := exec.Command(bin, "--insecure", "--call", "marketdata.v1.PriceService/GetLatestPrice",
+		"-d", `{"symbol":"AAPL","provider":"test"}`, "-c", "64", "-z", fmt.Sprintf("%ds", seconds), addr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ghz: %v\n%s", err, out)
+	}
+	var r loadResult
+	if m := ghzRPS.FindSubmatch(out); m != nil {
+		r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	}
+	for _, m := range ghzLatency.FindAllSubmatch(out, -1) {
+		unit := string(m[3])
+		if unit == "µs" {
+			unit = "us"
+		}
+		d := parseDuration(string(m[2]), unit)
+		if string(m[1]) == "50" {
+			r.p50 = d
+		} else {
+			r.p99 = d
+		}
+	}
+	if strings.Contains(string(out), "Error distribution") {
+		t.Errorf("ghz saw errors:\n%s", out)
+	}
+	return r
+}
+
+func TestBenchLatestPrice(t *testing.T) {
+	seconds := envInt("MDS_BENCH_SECONDS", 10)
+	// The ceiling of any Go HTTP front on this machine: a handler that only writes a constant.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trivial := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"symbol":"AAPL","price":180.1,"timestamp":"2026-01-01T00:00:00Z","provider":"test"}`)
+	})}
+	go trivial.Serve(l)
+	defer trivial.Close()
+	base := wrk(t, "http://"+l.Addr().String()+"/", seconds)
+	rest := wrk(t, shared.restURL+"/api/v1/prices/latest?symbol=AAPL&provider=test", seconds)
+	grpcDirect := ghz(t, shared.apiAddr, seconds)
+	addRow("Latest price over REST (64 connections; each request stores and publishes)",
+		fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", rest.rps, rest.p50, rest.p99),
+		fmt.Sprintf("trivial Go handler: %.0f req/s, p99 %v", base.rps, base.p99),
+		fmt.Sprintf("%.2f of trivial", rest.rps/base.rps), "≥ 10,000 req/s, p99 < 20 ms")
+	addRow("Latest price over gRPC direct (ghz, 64 concurrent)",
+		fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", grpcDirect.rps, grpcDirect.p50, grpcDirect.p99),
+		fmt.Sprintf("REST through the gateway: %.0f req/s", rest.rps),
+		fmt.Sprintf("%.2f of REST", grpcDirect.rps/rest.rps), "≥ 20,000 req/s")
+}
+
+func TestBenchPollingScale(t *testing.T) {
+	s, cleanup, err := startStack("bench_poll", "POLLING_RUNNERS=32", "DATABASE_POOL_SIZE=32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	const jobs, perJob = 20, 50
+	for j := 0; j < jobs; j++ {
+		var symbols []string
+		for k := 0; k < perJob; k++ {
+			symbols = append(symbols, fmt.Sprintf("Q%04d", j*perJob+k))
+		}
+		createJob(t, s.restURL, symbols, 1)
+	}
+	warmup := 5 * time.Second
+	measure := time.Duration(envInt("MDS_BENCH_POLL_SECONDS", 30)) * time.Second
+	time.Sleep(warmup) // benchmark window, not synchronisation
+	from := time.Now()
+	time.Sleep(measure)
+	to := time.Now()
+	var points int
+	if err := queryDBAt(t, s.databaseURL, "SELECT count(*) FROM price_points WHERE ts >= $1 AND ts < $2", from, to).Scan(&points); err != nil {
+		t.Fatal(err)
+	}
+	rate := float64(points) / to.Sub(from).Seconds()
+	lagP99 := scrape(s.apiMetrics, "mds_polling_tick_lag_p99_seconds")
+	addRow("Polling: 1,000 symbols at 1 s (20 jobs × 50, test provider)",
+		fmt.Sprintf("%.0f points/s, tick lag p99 %.1f ms", rate, lagP99*1000),
+		"schedule: 1,000 points/s", fmt.Sprintf("%.3f of schedule", rate/1000), "≥ 990 points/s, lag p99 < 250 ms")
+}
+
+func rssKiB(pid int) float64 {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
+			return f
+		}
+	}
+	return math.NaN()
+}
+
+func TestBenchStreamFanOut(t *testing.T) {
+	s, cleanup, err := startStack("bench_fan", "MOVING_AVERAGE_WINDOWS=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	const subscribers, symbols = 1000, 1000
+	consumerPid := s.processes[1].cmd.Process.Pid
+	before := rssKiB(consumerPid)
+	conn, err := grpc.NewClient(s.consumerAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := mdv1.NewMovingAverageServiceClient(conn)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var latencies []time.Duration
+	var ready sync.WaitGroup
+	for i := 0; i < subscribers; i++ {
+		stream, err := client.StreamMovingAverages(ctx, &mdv1.StreamMovingAveragesRequest{Symbols: []string{fmt.Sprintf("F%04d", i%symbols)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready.Add(1)
+		go func() {
+			stream.Header()
+			ready.Done()
+			for {
+				m, err := stream.Recv()
+				if err != nil {
+					return
+				}
+				d := time.Since(m.Timestamp.AsTime())
+				mu.Lock()
+				latencies = append(latencies, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	ready.Wait()
+	after := rssKiB(consumerPid)
+	// A steady stream: 20,000 events/s for 10 s, each stamped with its production time.
+	producer := kafkaClient(t, kgo.ProducerLinger(time.Millisecond))
+	const rate, seconds = 20000, 10
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	id := int64(0)
+	for step := 0; step < seconds*100; step++ {
+		<-tick.C
+		for k := 0; k < rate/100; k++ {
+			id++
+			sym := fmt.Sprintf("F%04d", id%symbols)
+			value, _ := proto.Marshal(&mdv1.PriceEvent{Symbol: sym, Price: 100 + float64(id%97), Timestamp: timestamppb.Now(),
+				Provider: "test", PricePointId: id})
+			producer.Produce(ctx, &kgo.Record{Topic: s.topic, Key: []byte(sym), Value: value}, nil)
+		}
+	}
+	producer.Flush(ctx)
+	deadline := time.Now().Add(60 * time.Second)
+	for scrape(s.consumerMetrics, "mds_consumer_events_total") < float64(id) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	n := len(latencies)
+	mu.Unlock()
+	if n == 0 {
+		t.Fatal("no averages delivered")
+	}
+	p50, p99 := latencies[n/2], latencies[n*99/100]
+	perSub := (after - before) / subscribers
+	addRow(fmt.Sprintf("Stream fan-out: %d StreamMovingAverages subscribers, 20,000 events/s", subscribers),
+		fmt.Sprintf("event to receipt p50 %v, p99 %v (%d deliveries); %.1f KiB per subscriber", p50.Round(time.Microsecond), p99.Round(time.Microsecond), n, perSub),
+		fmt.Sprintf("consumer RSS %.0f MiB before subscribers", before/1024), fmt.Sprintf("%.1f%% RSS growth", 100*(after-before)/before),
+		"p99 < 50 ms")
+}
+
+func TestBenchHistoryGrowth(t *testing.T) {
+	s, cleanup, err := startStack("bench_history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	seconds := envInt("MDS_BENCH_SECONDS", 10)
+	url := s.restURL + "/api/v1/prices/latest?symbol=AAPL&provider=test"
+	rows := 0
+	var base loadResult
+	for i, size := range strings.Split(envString("MDS_BENCH_HISTORY_ROWS", "1000000,50000000"), ",") {
+		target, _ := strconv.Atoi(size)
+		// History of 1,000 other symbols, as a long-running service would have.
+		mustPsql(t, s.databaseURL, fmt.Sprintf(`INSERT INTO price_points (symbol, price, ts, provider)
+			SELECT 'H' || lpad((i %% 1000)::text, 4, '0'), 100 + (i %% 97), now() - i * interval '1 millisecond', 'test'
+			FROM generate_series(%d, %d) AS i`, rows+1, target))
+		mustPsql(t, s.databaseURL, "ANALYZE price_points")
+		rows = target
+		r := wrk(t, url, seconds)
+		if i == 0 {
+			base = r
+		}
+		addRow(fmt.Sprintf("Cost growth: latest price over REST with %d rows in price_points", rows),
+			fmt.Sprintf("%.0f req/s, p99 %v", r.rps, r.p99),
+			fmt.Sprintf("with %s rows: p99 %v", strings.Split(envString("MDS_BENCH_HISTORY_ROWS", "1000000"), ",")[0], base.p99),
+			fmt.Sprintf("%.2f × p99", float64(r.p99)/float64(base.p99)), "≈ 1 (p99 independent of history)")
+	}
+}
+
+func TestBenchZZWriteReport(t *testing.T) {
+	path := os.Getenv("MDS_BENCH_REPORT")
+	if path == "" {
+		t.Log("MDS_BENCH_REPORT not set; report:\n" + strings.Join(report.rows, "\n"))
+		return
+	}
+	host, _ := os.Hostname()
+	cpu := strings.TrimSpace(runOut("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"))
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmarks\n\nMeasured %s on %s (%d cores, %s, %s).\n"+
+		"Command: `./deploy/dev bench` (every figure beside its baseline from the same run).\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, numCPU(), cpu, memTotal())
+	b.WriteString("| Benchmark | Measured | Baseline (same run) | Ratio | Target |\n|---|---|---|---|---|\n")
+	for _, r := range report.rows {
+		b.WriteString(r + "\n")
+	}
+	b.WriteString("\nClients, servers, PostgreSQL and Kafka share the same cores, so every figure includes the " +
+		"load generator's own cost.\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
