@@ -22,6 +22,12 @@ absl::StatusOr<ConsumerConfig> LoadConsumerConfig(Settings& settings) {
       settings.GetIntList("MOVING_AVERAGE_WINDOWS", "5", 1, 10000);
   if (!windows.ok()) return windows.status();
   c.windows = *windows;
+  absl::StatusOr<int64_t> max_batch = settings.GetInt("KAFKA_CONSUMER_MAX_BATCH", 5000, 1, 1000000);
+  if (!max_batch.ok()) return max_batch.status();
+  c.max_batch = static_cast<int>(*max_batch);
+  absl::StatusOr<int64_t> wait = settings.GetInt("KAFKA_CONSUMER_BATCH_WAIT_MS", 5, 0, 10000);
+  if (!wait.ok()) return wait.status();
+  c.batch_wait_ms = static_cast<int>(*wait);
   c.log_level = settings.GetString("LOG_LEVEL", "info");
   if (absl::Status s = settings.Validate(); !s.ok()) return s;
   return c;

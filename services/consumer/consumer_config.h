@@ -20,6 +20,8 @@ struct ConsumerConfig {
   std::string dead_letter_topic;
   std::string consumer_group;
   std::vector<int> windows;
+  int max_batch = 5000;
+  int batch_wait_ms = 5;
   std::string log_level;
 };
 

@@ -43,6 +43,8 @@ int Run(int argc, char** argv) {
   kafka.dead_letter_topic = config.dead_letter_topic;
   kafka.group = config.consumer_group;
   kafka.windows = config.windows;
+  kafka.max_batch = static_cast<size_t>(config.max_batch);
+  kafka.batch_wait = absl::Milliseconds(config.batch_wait_ms);
   std::unique_ptr<PriceEventConsumer> consumer = OrExit(PriceEventConsumer::Create(
       kafka, store, [&hub](const std::vector<AverageRow>& rows) { PublishAverages(hub, rows); }));
 

@@ -28,7 +28,7 @@ struct ConsumerOptions {
   std::string group = "moving-average-consumer";
   std::vector<int> windows = {5};
   size_t max_batch = 5000;
-  absl::Duration batch_wait = absl::Milliseconds(20);
+  absl::Duration batch_wait = absl::Milliseconds(5);
   std::map<std::string, std::string> extra;  // more librdkafka properties
 };
 
