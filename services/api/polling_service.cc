@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
+#include "services/common/request_checks.h"
 
 namespace marketdata {
 namespace {
@@ -77,14 +78,9 @@ grpc::Status PollingServiceImpl::ListPollingJobs(grpc::ServerContext* context,
     if (!parsed.ok()) return ToGrpcStatus(parsed.status(), context);
     status = *parsed;
   }
-  if (request->limit() < 0 || request->limit() > kMaxPageSize) {
-    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
-                            "limit must be between 1 and ", kMaxPageSize, " (0 means ",
-                            kDefaultPageSize, ")")),
-                        context);
-  }
-  const int limit = request->limit() == 0 ? kDefaultPageSize : request->limit();
-  absl::StatusOr<JobPage> page = store_.List(status, limit, request->page_token());
+  absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultPageSize, kMaxPageSize);
+  if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
+  absl::StatusOr<JobPage> page = store_.List(status, *limit, request->page_token());
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
   for (const PollingJob& job : page->jobs) FillJob(job, response->add_jobs());
   response->set_next_page_token(page->next_page_token);

@@ -39,6 +39,13 @@ class GrpcServer {
 // Prints "<program>: <message>" on one line and exits with status 2.
 [[noreturn]] void ExitWithError(const std::string& program, const absl::Status& status);
 
+// The value, or ExitWithError: start-up steps of a composition root read as one line each.
+template <typename T>
+T ValueOrExit(const std::string& program, absl::StatusOr<T> value) {
+  if (!value.ok()) ExitWithError(program, value.status());
+  return *std::move(value);
+}
+
 }  // namespace marketdata
 
 #endif  // MARKETDATA_SERVICES_COMMON_GRPC_SERVER_H_

@@ -19,8 +19,7 @@ constexpr char kProgram[] = "mds-consumer";
 
 template <typename T>
 T OrExit(absl::StatusOr<T> value) {
-  if (!value.ok()) ExitWithError(kProgram, value.status());
-  return std::move(*value);
+  return ValueOrExit(kProgram, std::move(value));
 }
 
 int Run(int argc, char** argv) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
+#include "services/common/request_checks.h"
 #include "services/domain/symbol.h"
 #include "services/streaming/rejected_stream.h"
 
@@ -101,17 +102,12 @@ grpc::Status MovingAverageServiceImpl::ListMovingAverages(
   query.window = *window;
   if (request->has_start_time()) query.start = FromProtoTimestamp(request->start_time());
   if (request->has_end_time()) query.end = FromProtoTimestamp(request->end_time());
-  if (query.start.has_value() && query.end.has_value() && *query.start >= *query.end) {
-    return ToGrpcStatus(absl::InvalidArgumentError("start_time must be before end_time"),
-                        context);
+  if (absl::Status s = CheckTimeRange(query.start, query.end); !s.ok()) {
+    return ToGrpcStatus(s, context);
   }
-  if (request->limit() < 0 || request->limit() > kMaxLimit) {
-    return ToGrpcStatus(
-        absl::InvalidArgumentError(absl::StrCat("limit must be between 1 and ", kMaxLimit,
-                                                " (0 means ", kDefaultLimit, ")")),
-        context);
-  }
-  query.limit = request->limit() == 0 ? kDefaultLimit : request->limit();
+  absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultLimit, kMaxLimit);
+  if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
+  query.limit = *limit;
   query.page_token = request->page_token();
   absl::StatusOr<AveragePage> page = store_.List(query);
   if (!page.ok()) return ToGrpcStatus(page.status(), context);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/storage/page_cursor.h"
 #include "soci/soci.h"
 
 namespace marketdata {
@@ -150,16 +151,11 @@ absl::StatusOr<std::optional<AverageRow>> PostgresMovingAverageStore::Latest(
 }
 
 absl::StatusOr<AveragePage> PostgresMovingAverageStore::List(const AverageQuery& q) {
-  long long cursor_us = 0, cursor_id = 0;
+  PageCursor cursor;
   if (!q.page_token.empty()) {
-    std::pair<std::string, std::string> parts =
-        absl::StrSplit(q.page_token, absl::MaxSplits('.', 1));
-    int64_t m = 0, i = 0;
-    if (!absl::SimpleAtoi(parts.first, &m) || !absl::SimpleAtoi(parts.second, &i)) {
-      return absl::InvalidArgumentError("invalid page_token");
-    }
-    cursor_us = m;
-    cursor_id = i;
+    absl::StatusOr<PageCursor> decoded = DecodePageCursor(q.page_token);
+    if (!decoded.ok()) return decoded.status();
+    cursor = *decoded;
   }
   AveragePage page;
   absl::Status status = WithSession(db_, "listing averages", [&](Database::Lease& lease) {
@@ -172,8 +168,8 @@ absl::StatusOr<AveragePage> PostgresMovingAverageStore::List(const AverageQuery&
         (lease->prepare << kList, soci::use(q.symbol, "symbol"), soci::use(q.window, "window"),
          soci::use(has_start, "has_start"), soci::use(start_us, "start_us"),
          soci::use(has_end, "has_end"), soci::use(end_us, "end_us"),
-         soci::use(first_page, "first_page"), soci::use(cursor_us, "cursor_us"),
-         soci::use(cursor_id, "cursor_id"), soci::use(fetch, "limit"));
+         soci::use(first_page, "first_page"), soci::use(cursor.micros, "cursor_us"),
+         soci::use(cursor.id, "cursor_id"), soci::use(fetch, "limit"));
     for (const soci::row& row : rows) {
       page.averages.push_back(AverageRow{q.symbol, q.window, row.get<double>(0),
                                          absl::FromUnixMicros(row.get<long long>(1)),
@@ -185,8 +181,7 @@ absl::StatusOr<AveragePage> PostgresMovingAverageStore::List(const AverageQuery&
   if (static_cast<int>(page.averages.size()) > q.limit) {
     page.averages.resize(q.limit);
     const AverageRow& last = page.averages.back();
-    page.next_page_token =
-        absl::StrCat(absl::ToUnixMicros(last.timestamp), ".", last.price_point_id);
+    page.next_page_token = EncodePageCursor(last.timestamp, last.price_point_id);
   }
   return page;
 }

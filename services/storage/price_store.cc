@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/storage/page_cursor.h"
 #include "soci/soci.h"
 
 namespace marketdata {
@@ -86,30 +87,14 @@ WHERE symbol = :symbol
 ORDER BY ts DESC, id DESC
 LIMIT :limit)SQL";
 
-// "<timestamp micros>.<id>" of the last row of a page.
-std::string PriceCursor(const StoredPrice& p) {
-  return absl::StrCat(absl::ToUnixMicros(p.quote.timestamp), ".", p.price_point_id);
-}
-
-absl::Status ParsePriceCursor(const std::string& token, long long* micros, long long* id) {
-  std::pair<std::string, std::string> parts = absl::StrSplit(token, absl::MaxSplits('.', 1));
-  int64_t m = 0, i = 0;
-  if (!absl::SimpleAtoi(parts.first, &m) || !absl::SimpleAtoi(parts.second, &i)) {
-    return absl::InvalidArgumentError("invalid page_token");
-  }
-  *micros = m;
-  *id = i;
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<PricePage> PostgresPriceStore::ListPrices(const PriceQuery& q) {
-  long long cursor_us = 0, cursor_id = 0;
+  PageCursor cursor;
   if (!q.page_token.empty()) {
-    if (absl::Status s = ParsePriceCursor(q.page_token, &cursor_us, &cursor_id); !s.ok()) {
-      return s;
-    }
+    absl::StatusOr<PageCursor> decoded = DecodePageCursor(q.page_token);
+    if (!decoded.ok()) return decoded.status();
+    cursor = *decoded;
   }
   PricePage page;
   absl::Status status = WithSession(db_, "reading price history", [&](Database::Lease& lease) {
@@ -125,8 +110,8 @@ absl::StatusOr<PricePage> PostgresPriceStore::ListPrices(const PriceQuery& q) {
          soci::use(any_provider, "any_provider"), soci::use(q.provider, "provider"),
          soci::use(has_start, "has_start"), soci::use(start_us, "start_us"),
          soci::use(has_end, "has_end"), soci::use(end_us, "end_us"),
-         soci::use(first_page, "first_page"), soci::use(cursor_us, "cursor_us"),
-         soci::use(cursor_id, "cursor_id"), soci::use(fetch, "limit"));
+         soci::use(first_page, "first_page"), soci::use(cursor.micros, "cursor_us"),
+         soci::use(cursor.id, "cursor_id"), soci::use(fetch, "limit"));
     for (const soci::row& row : rows) {
       StoredPrice p;
       p.price_point_id = row.get<long long>(0);
@@ -142,7 +127,8 @@ absl::StatusOr<PricePage> PostgresPriceStore::ListPrices(const PriceQuery& q) {
   if (!status.ok()) return status;
   if (static_cast<int>(page.prices.size()) > q.limit) {
     page.prices.resize(q.limit);
-    page.next_page_token = PriceCursor(page.prices.back());
+    page.next_page_token =
+        EncodePageCursor(page.prices.back().quote.timestamp, page.prices.back().price_point_id);
   }
   return page;
 }

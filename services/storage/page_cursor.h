@@ -1,0 +1,39 @@
+// Keyset page tokens "<timestamp micros>.<id>": the (ts, id) of a page's last row, from which the
+// next page continues newest-first.
+#ifndef MARKETDATA_SERVICES_STORAGE_PAGE_CURSOR_H_
+#define MARKETDATA_SERVICES_STORAGE_PAGE_CURSOR_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+
+namespace marketdata {
+
+struct PageCursor {
+  long long micros = 0;
+  long long id = 0;
+};
+
+inline std::string EncodePageCursor(absl::Time timestamp, int64_t id) {
+  return absl::StrCat(absl::ToUnixMicros(timestamp), ".", id);
+}
+
+// INVALID_ARGUMENT "invalid page_token" for anything not produced by EncodePageCursor.
+inline absl::StatusOr<PageCursor> DecodePageCursor(const std::string& token) {
+  std::pair<std::string, std::string> parts = absl::StrSplit(token, absl::MaxSplits('.', 1));
+  int64_t micros = 0, id = 0;
+  if (!absl::SimpleAtoi(parts.first, &micros) || !absl::SimpleAtoi(parts.second, &id)) {
+    return absl::InvalidArgumentError("invalid page_token");
+  }
+  return PageCursor{micros, id};
+}
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_STORAGE_PAGE_CURSOR_H_
