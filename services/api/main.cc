@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "services/api/api_config.h"
+#include "services/api/api_metrics.h"
 #include "services/api/polling_service.h"
 #include "services/api/price_service.h"
 #include "services/common/grpc_server.h"
@@ -94,41 +95,7 @@ int Run(int argc, char** argv) {
   std::unique_ptr<MetricsExporter> metrics;
   if (config.metrics_listen != "off") {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
-    using Kind = MetricsExporter::Kind;
-    metrics->Add(Kind::kCounter, "mds_prices_recorded_total",
-                 "Prices fetched, stored and handed to Kafka.", [&] { return recorder.recorded(); });
-    metrics->Add(Kind::kCounter, "mds_price_failures_total",
-                 "Price requests that failed (validation, provider or storage).",
-                 [&] { return recorder.failed(); });
-    metrics->Add(Kind::kCounter, "mds_events_delivered_total",
-                 "PriceEvents acknowledged by Kafka.", [&] { return publisher->delivered_count(); });
-    metrics->Add(Kind::kCounter, "mds_events_delivery_failures_total",
-                 "PriceEvents Kafka did not take (left to the outbox relay).",
-                 [&] { return publisher->failed_count(); });
-    metrics->Add(Kind::kGauge, "mds_events_in_flight", "PriceEvents not yet acknowledged.",
-                 [&] { return publisher->InFlight(); });
-    metrics->Add(Kind::kGauge, "mds_polling_tick_lag_p99_seconds",
-                 "99th percentile of (actual - planned) start of recent polling runs.",
-                 [&] { return absl::ToDoubleSeconds(scheduler.lag().p99); });
-    metrics->Add(Kind::kGauge, "mds_price_stream_subscribers", "Open StreamPrices calls.",
-                 [&] { return price_hub.subscriber_count(); });
-    auto provider_gauge = [&](double ProviderStats::*field) {
-      return [&providers, field] {
-        std::vector<MetricSample> out;
-        for (PriceProvider* p : providers.providers()) {
-          if (auto stats = p->stats(); stats.has_value()) {
-            out.push_back({{{"provider", p->name()}}, (*stats).*field});
-          }
-        }
-        return out;
-      };
-    };
-    metrics->AddLabeled(Kind::kGauge, "mds_provider_tokens_available",
-                        "Outbound requests a provider's rate limit allows right now.",
-                        provider_gauge(&ProviderStats::tokens_available));
-    metrics->AddLabeled(Kind::kGauge, "mds_provider_recent_error_ratio",
-                        "Share of failed calls among a provider's recent ones.",
-                        provider_gauge(&ProviderStats::recent_error_rate));
+    ExportApiMetrics(*metrics, recorder, *publisher, scheduler, price_hub, providers);
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
   }
 

@@ -5,6 +5,7 @@
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
 #include "services/consumer/consumer_config.h"
+#include "services/consumer/consumer_metrics.h"
 #include "services/consumer/moving_average_service.h"
 #include "services/consumer/price_event_consumer.h"
 #include "services/storage/moving_average_store.h"
@@ -57,29 +58,7 @@ int Run(int argc, char** argv) {
   std::unique_ptr<MetricsExporter> metrics;
   if (config.metrics_listen != "off") {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
-    using Kind = MetricsExporter::Kind;
-    const ConsumerCounters& c = consumer->counters();
-    metrics->Add(Kind::kCounter, "mds_consumer_events_total", "PriceEvents averaged.",
-                 [&c] { return c.events.load(); });
-    metrics->Add(Kind::kCounter, "mds_consumer_averages_total", "Moving averages written.",
-                 [&c] { return c.averages.load(); });
-    metrics->Add(Kind::kCounter, "mds_consumer_dead_letters_total",
-                 "Records parked on the dead-letter topic.",
-                 [&c] { return c.dead_lettered.load(); });
-    metrics->Add(Kind::kCounter, "mds_consumer_late_events_total",
-                 "Events older than every kept window.", [&c] { return c.late.load(); });
-    metrics->Add(Kind::kCounter, "mds_consumer_batches_total", "Batches committed.",
-                 [&c] { return c.batches.load(); });
-    metrics->Add(Kind::kCounter, "mds_consumer_rebalances_total", "Group rebalances seen.",
-                 [&c] { return c.rebalances.load(); });
-    metrics->Add(Kind::kGauge, "mds_consumer_assigned_partitions",
-                 "Partitions of price-events this member owns.",
-                 [&] { return consumer->assigned_partitions(); });
-    metrics->Add(Kind::kGauge, "mds_average_stream_subscribers",
-                 "Open StreamMovingAverages calls.", [&] { return hub.subscriber_count(); });
-    metrics->Add(Kind::kCounter, "mds_average_stream_conflated_total",
-                 "Stream updates replaced by a newer value before a slow client read them.",
-                 [&] { return hub.conflated_count(); });
+    ExportConsumerMetrics(*metrics, *consumer, hub);
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
   }
 

@@ -22,7 +22,6 @@ absl::StatusOr<StoredPrice> PriceRecorder::RecordOnce(absl::string_view raw_symb
   absl::StatusOr<StoredPrice> stored = store_.SavePrice(*quote);
   if (!stored.ok()) return stored.status();
   publisher_.Publish(*stored);
-  if (observer_ != nullptr) observer_->OnPrice(*stored);
   return stored;
 }
 

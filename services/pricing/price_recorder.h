@@ -16,18 +16,10 @@
 
 namespace marketdata {
 
-// Observes every stored price (live streams subscribe here).
-class PriceObserver {
- public:
-  virtual ~PriceObserver() = default;
-  virtual void OnPrice(const StoredPrice& price) = 0;
-};
-
 class PriceRecorder {
  public:
-  PriceRecorder(ProviderRegistry& providers, PriceStore& store, PriceEventPublisher& publisher,
-                PriceObserver* observer = nullptr)
-      : providers_(providers), store_(store), publisher_(publisher), observer_(observer) {}
+  PriceRecorder(ProviderRegistry& providers, PriceStore& store, PriceEventPublisher& publisher)
+      : providers_(providers), store_(store), publisher_(publisher) {}
 
   // `symbol` and `provider` as the client sent them; an empty provider means the default.
   absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider);
@@ -41,7 +33,6 @@ class PriceRecorder {
   ProviderRegistry& providers_;
   PriceStore& store_;
   PriceEventPublisher& publisher_;
-  PriceObserver* observer_;
   std::atomic<int64_t> recorded_{0};
   std::atomic<int64_t> failed_{0};
 };

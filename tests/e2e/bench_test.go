@@ -280,10 +280,11 @@ func ghz(t *testing.T, addr string, seconds int) loadResult {
 		}
 	}
 	// ghz cancels the calls in flight when its duration ends ("use of closed network
-	// connection"); any other error is the service's.
+	// connection", "transport is closing"); any other error is the service's.
 	if _, errs, found := strings.Cut(string(out), "Error distribution:"); found {
 		for _, line := range strings.Split(strings.TrimSpace(errs), "\n") {
-			if strings.TrimSpace(line) != "" && !strings.Contains(line, "use of closed network connection") {
+			if strings.TrimSpace(line) != "" && !strings.Contains(line, "use of closed network connection") &&
+				!strings.Contains(line, "transport is closing") {
 				t.Errorf("ghz saw errors:\n%s", out)
 				break
 			}

@@ -1,0 +1,54 @@
+#include "services/api/api_metrics.h"
+
+#include <vector>
+
+namespace marketdata {
+namespace {
+
+// One gauge series per provider that keeps statistics (those behind a rate limit).
+std::function<std::vector<MetricSample>()> PerProvider(const ProviderRegistry& providers,
+                                                        double ProviderStats::*field) {
+  return [&providers, field] {
+    std::vector<MetricSample> out;
+    for (PriceProvider* p : providers.providers()) {
+      if (std::optional<ProviderStats> stats = p->stats(); stats.has_value()) {
+        out.push_back({{{"provider", p->name()}}, (*stats).*field});
+      }
+    }
+    return out;
+  };
+}
+
+}  // namespace
+
+void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
+                      const KafkaPriceEventPublisher& publisher, const PollingScheduler& scheduler,
+                      const PriceHub& price_hub, const ProviderRegistry& providers) {
+  using Kind = MetricsExporter::Kind;
+  metrics.Add(Kind::kCounter, "mds_prices_recorded_total",
+              "Prices fetched, stored and handed to Kafka.",
+              [&recorder] { return recorder.recorded(); });
+  metrics.Add(Kind::kCounter, "mds_price_failures_total",
+              "Price requests that failed (validation, provider or storage).",
+              [&recorder] { return recorder.failed(); });
+  metrics.Add(Kind::kCounter, "mds_events_delivered_total", "PriceEvents acknowledged by Kafka.",
+              [&publisher] { return publisher.delivered_count(); });
+  metrics.Add(Kind::kCounter, "mds_events_delivery_failures_total",
+              "PriceEvents Kafka did not take (left to the outbox relay).",
+              [&publisher] { return publisher.failed_count(); });
+  metrics.Add(Kind::kGauge, "mds_events_in_flight", "PriceEvents not yet acknowledged.",
+              [&publisher] { return publisher.InFlight(); });
+  metrics.Add(Kind::kGauge, "mds_polling_tick_lag_p99_seconds",
+              "99th percentile of (actual - planned) start of recent polling runs.",
+              [&scheduler] { return absl::ToDoubleSeconds(scheduler.lag().p99); });
+  metrics.Add(Kind::kGauge, "mds_price_stream_subscribers", "Open StreamPrices calls.",
+              [&price_hub] { return price_hub.subscriber_count(); });
+  metrics.AddLabeled(Kind::kGauge, "mds_provider_tokens_available",
+                     "Outbound requests a provider's rate limit allows right now.",
+                     PerProvider(providers, &ProviderStats::tokens_available));
+  metrics.AddLabeled(Kind::kGauge, "mds_provider_recent_error_ratio",
+                     "Share of failed calls among a provider's recent ones.",
+                     PerProvider(providers, &ProviderStats::recent_error_rate));
+}
+
+}  // namespace marketdata

@@ -1,0 +1,21 @@
+// The metrics mds-api exports: read from the parts' own counters when Prometheus scrapes.
+#ifndef MARKETDATA_SERVICES_API_API_METRICS_H_
+#define MARKETDATA_SERVICES_API_API_METRICS_H_
+
+#include "services/api/price_service.h"
+#include "services/common/metrics.h"
+#include "services/events/kafka_publisher.h"
+#include "services/polling/scheduler.h"
+#include "services/pricing/price_recorder.h"
+#include "services/providers/registry.h"
+
+namespace marketdata {
+
+// Every argument must outlive `metrics`.
+void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
+                      const KafkaPriceEventPublisher& publisher, const PollingScheduler& scheduler,
+                      const PriceHub& price_hub, const ProviderRegistry& providers);
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_API_API_METRICS_H_

@@ -1,0 +1,31 @@
+#include "services/consumer/consumer_metrics.h"
+
+namespace marketdata {
+
+void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& consumer,
+                           const MovingAverageHub& hub) {
+  using Kind = MetricsExporter::Kind;
+  const ConsumerCounters& c = consumer.counters();
+  metrics.Add(Kind::kCounter, "mds_consumer_events_total", "PriceEvents averaged.",
+              [&c] { return c.events.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_averages_total", "Moving averages written.",
+              [&c] { return c.averages.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_dead_letters_total",
+              "Records parked on the dead-letter topic.", [&c] { return c.dead_lettered.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_late_events_total",
+              "Events older than every kept window.", [&c] { return c.late.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_batches_total", "Batches committed.",
+              [&c] { return c.batches.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_rebalances_total", "Group rebalances seen.",
+              [&c] { return c.rebalances.load(); });
+  metrics.Add(Kind::kGauge, "mds_consumer_assigned_partitions",
+              "Partitions of price-events this member owns.",
+              [&consumer] { return consumer.assigned_partitions(); });
+  metrics.Add(Kind::kGauge, "mds_average_stream_subscribers", "Open StreamMovingAverages calls.",
+              [&hub] { return hub.subscriber_count(); });
+  metrics.Add(Kind::kCounter, "mds_average_stream_conflated_total",
+              "Stream updates replaced by a newer value before a slow client read them.",
+              [&hub] { return hub.conflated_count(); });
+}
+
+}  // namespace marketdata
