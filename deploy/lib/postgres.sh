@@ -82,11 +82,13 @@ pg_start() {
   ok "PostgreSQL ($STACK) ready: $DATABASE_URL_STACK"
 }
 
-# Role mds (password mds) and database marketdata, created once.
+# Role mds (password mds, may create databases and checkpoint) and database marketdata.
 pg_bootstrap() {
   if [[ "$(pg_psql -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'mds'")" != 1 ]]; then
     pg_psql -d postgres -c "CREATE ROLE mds LOGIN PASSWORD 'mds' CREATEDB"
   fi
+  # Benchmarks force a checkpoint after bulk loads, so they measure steady state.
+  pg_psql -d postgres -qc "GRANT pg_checkpoint TO mds"
   if [[ "$(pg_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'marketdata'")" != 1 ]]; then
     pg_psql -d postgres -c "CREATE DATABASE marketdata OWNER mds"
   fi
