@@ -18,8 +18,8 @@ struct PriceEventConsumer::Record {
 };
 
 // Eager rebalancing: on revocation every window is forgotten (it is rebuilt from price_points
-// on next sight) and the batch being gathered is dropped; its offsets were never stored, so the
-// partition's next owner, or this member after re-assignment, reads those records again.
+// on next sight) and the records gathered so far are dropped; their offsets were never stored,
+// so the partition's next owner, or this member after re-assignment, reads them again.
 class PriceEventConsumer::Rebalancer final : public RdKafka::RebalanceCb {
  public:
   explicit Rebalancer(PriceEventConsumer* owner) : owner_(owner) {}
@@ -151,7 +151,6 @@ void PriceEventConsumer::Loop() {
 
 std::vector<PriceEventConsumer::Record> PriceEventConsumer::NextBatch() {
   std::vector<Record> batch;
-  revoked_.store(false);
   const absl::Time deadline = absl::Now() + options_.batch_wait;
   while (batch.size() < options_.max_batch && !stopping_.load()) {
     const absl::Duration left = deadline - absl::Now();
@@ -159,7 +158,13 @@ std::vector<PriceEventConsumer::Record> PriceEventConsumer::NextBatch() {
     const int timeout_ms = batch.empty() ? 100 : static_cast<int>(std::max<int64_t>(
                                                      0, absl::ToInt64Milliseconds(left)));
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout_ms));
-    if (revoked_.load()) return {};
+    if (revoked_.exchange(false)) {
+      // Partitions were revoked inside this call. What was gathered before belongs to the old
+      // assignment; its offsets were never stored, so its partitions' owners read it again.
+      // A record this same call returned comes after the re-assignment: it is kept, because
+      // its partition's position has already moved past it.
+      batch.clear();
+    }
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) {
       if (batch.empty()) return batch;
       break;

@@ -83,7 +83,8 @@ class PriceEventConsumer {
   std::unique_ptr<RdKafka::Producer> dead_letters_;
   std::atomic<int64_t> dead_letter_failures_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> revoked_{false};  // set by the rebalance callback: drop the pending batch
+  // Set by the rebalance callback on revocation: the records gathered so far are dropped.
+  std::atomic<bool> revoked_{false};
   std::atomic<int> assigned_{0};
   std::thread thread_;
 };
