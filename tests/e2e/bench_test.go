@@ -440,6 +440,17 @@ func TestBenchStreamFanOut(t *testing.T) {
 		"p99 < 50 ms")
 }
 
+// medianOfRuns runs wrk `runs` times and keeps the run with the median p99: a single 10 s run's
+// p99 swings by 2x on a shared 2-core machine.
+func medianOfRuns(t *testing.T, url string, seconds, runs int) loadResult {
+	var results []loadResult
+	for i := 0; i < runs; i++ {
+		results = append(results, wrk(t, url, seconds))
+	}
+	sort.Slice(results, func(i, j int) bool { return results[i].p99 < results[j].p99 })
+	return results[len(results)/2]
+}
+
 func TestBenchHistoryGrowth(t *testing.T) {
 	s, cleanup, err := startStack("bench_history")
 	if err != nil {
@@ -460,11 +471,11 @@ func TestBenchHistoryGrowth(t *testing.T) {
 		mustPsql(t, s.databaseURL, "VACUUM (ANALYZE) price_points")
 		mustPsql(t, s.databaseURL, "CHECKPOINT")
 		rows = target
-		r := wrk(t, url, seconds)
+		r := medianOfRuns(t, url, seconds, 3)
 		if i == 0 {
 			base = r
 		}
-		addRow(fmt.Sprintf("Cost growth: latest price over REST with %d rows in price_points", rows),
+		addRow(fmt.Sprintf("Cost growth: latest price over REST with %d rows in price_points (median of 3 runs)", rows),
 			fmt.Sprintf("%.0f req/s, p99 %v", r.rps, r.p99),
 			fmt.Sprintf("with %s rows: p99 %v", strings.Split(envString("MDS_BENCH_HISTORY_ROWS", "1000000"), ",")[0], base.p99),
 			fmt.Sprintf("%.2f × p99", float64(r.p99)/float64(base.p99)), "≈ 1 (p99 independent of history)")
