@@ -74,31 +74,29 @@ ensure_go() {
   fi
 }
 
-install_grpcurl() {
-  local bin="$LOCAL_BIN/grpcurl"
+# install_go_tool NAME MODULE PACKAGE VERSION: `go install PACKAGE@VERSION` into .local/bin,
+# unless the binary there was already built from MODULE at VERSION.
+install_go_tool() {
+  local name=$1 module=$2 package=$3 version=$4 bin="$LOCAL_BIN/$1"
   if [[ -x "$bin" ]] &&
-     go version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/fullstorydev/grpcurl[[:space:]]*$GRPCURL_VERSION"; then
+     go version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*$module[[:space:]]*$version"; then
     return 0
   fi
-  info "installing grpcurl $GRPCURL_VERSION"
+  info "installing $name $version"
   mkdir -p "$LOCAL_BIN"
-  (cd "$REPO_ROOT" && GOBIN="$LOCAL_BIN" GOFLAGS=-buildvcs=false \
-     go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION") ||
-    die "go install grpcurl@$GRPCURL_VERSION failed"
+  (cd "$REPO_ROOT" && GOBIN="$LOCAL_BIN" GOFLAGS=-buildvcs=false go install "$package@$version") ||
+    die "go install $package@$version failed"
+}
+
+install_grpcurl() {
+  install_go_tool grpcurl github.com/fullstorydev/grpcurl \
+    github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION"
 }
 
 # Load generators for ./deploy/dev bench only.
 install_bench_tools() {
   install_apt wrk
-  local bin="$LOCAL_BIN/ghz"
-  if [[ -x "$bin" ]] &&
-     go version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/bojand/ghz[[:space:]]*$GHZ_VERSION"; then
-    return 0
-  fi
-  info "installing ghz $GHZ_VERSION"
-  mkdir -p "$LOCAL_BIN"
-  (cd "$REPO_ROOT" && GOBIN="$LOCAL_BIN" GOFLAGS=-buildvcs=false \
-     go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION") || die "go install ghz@$GHZ_VERSION failed"
+  install_go_tool ghz github.com/bojand/ghz github.com/bojand/ghz/cmd/ghz "$GHZ_VERSION"
 }
 
 install_all() {

@@ -131,17 +131,7 @@ absl::StatusOr<PollingJob> PostgresPollingJobStore::Create(const std::string& jo
 }
 
 absl::StatusOr<PollingJob> PostgresPollingJobStore::Get(const std::string& job_id) {
-  std::optional<PollingJob> job;
-  absl::Status status = WithSession(db_, "reading a polling job", [&](Database::Lease& lease) {
-    soci::rowset<soci::row> rows = (lease->prepare << kGet, soci::use(job_id, "id"));
-    for (const soci::row& row : rows) job = ReadJob(row);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (!job.has_value()) {
-    return absl::NotFoundError(absl::StrCat("polling job ", job_id, " not found"));
-  }
-  return *job;
+  return OneJob("reading a polling job", kGet, job_id);
 }
 
 absl::StatusOr<JobPage> PostgresPollingJobStore::List(std::optional<JobStatus> status_filter,
@@ -174,9 +164,15 @@ absl::StatusOr<JobPage> PostgresPollingJobStore::List(std::optional<JobStatus> s
 }
 
 absl::StatusOr<PollingJob> PostgresPollingJobStore::Stop(const std::string& job_id) {
+  return OneJob("stopping a polling job", kStop, job_id);
+}
+
+absl::StatusOr<PollingJob> PostgresPollingJobStore::OneJob(absl::string_view what,
+                                                           const char* sql,
+                                                           const std::string& job_id) {
   std::optional<PollingJob> job;
-  absl::Status status = WithSession(db_, "stopping a polling job", [&](Database::Lease& lease) {
-    soci::rowset<soci::row> rows = (lease->prepare << kStop, soci::use(job_id, "id"));
+  absl::Status status = WithSession(db_, what, [&](Database::Lease& lease) {
+    soci::rowset<soci::row> rows = (lease->prepare << sql, soci::use(job_id, "id"));
     for (const soci::row& row : rows) job = ReadJob(row);
     return absl::OkStatus();
   });

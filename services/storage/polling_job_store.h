@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/domain/polling_job.h"
 #include "services/storage/database.h"
@@ -78,6 +79,10 @@ class PostgresPollingJobStore final : public PollingJobStore {
   absl::Status ReleaseLeases(const std::string& owner) override;
 
  private:
+  // Runs `sql` (one :id parameter, JOB_COLUMNS returned); NOT_FOUND when no row comes back.
+  absl::StatusOr<PollingJob> OneJob(absl::string_view what, const char* sql,
+                                    const std::string& job_id);
+
   Database& db_;
 };
 
