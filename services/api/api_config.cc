@@ -26,6 +26,8 @@ absl::StatusOr<ApiConfig> LoadApiConfig(Settings& settings) {
   c.price_events_topic = settings.GetString("KAFKA_TOPIC_PRICE_EVENTS", "price-events");
   c.default_provider = settings.GetString("DEFAULT_PROVIDER", "test");
   ASSIGN_OR_RETURN_SETTING(c.providers, LoadProviderSettings(settings));
+  ASSIGN_OR_RETURN_SETTING(c.provider_fetch_threads,
+                           settings.GetInt("PROVIDER_FETCH_THREADS", 32, 1, 1024));
   c.log_level = settings.GetString("LOG_LEVEL", "info");
   ASSIGN_OR_RETURN_SETTING(c.polling_max_symbols,
                            settings.GetInt("POLLING_MAX_SYMBOLS", 50, 1, 10000));

@@ -21,6 +21,8 @@ struct ApiConfig {
   std::string price_events_topic;
   std::string default_provider;
   ProviderSettings providers;
+  // Threads for GetLatestPrice's calls to network providers (at most this many wait at once).
+  int provider_fetch_threads = 32;
   std::string log_level;
   // Polling.
   int polling_max_symbols = 50;

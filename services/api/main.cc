@@ -9,6 +9,7 @@
 #include "services/common/grpc_server.h"
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
+#include "services/common/thread_pool.h"
 #include "services/events/kafka_publisher.h"
 #include "services/events/outbox_relay.h"
 #include "services/events/price_feed.h"
@@ -65,7 +66,9 @@ int Run(int argc, char** argv) {
   relay.Start();
 
   PriceWriter writer(*db);  // group commit for concurrent requests
-  PriceRecorder recorder(providers, writer, *publisher);
+  // Fetches from network providers wait here, not on gRPC's threads.
+  ThreadPool blocking_fetches(config.provider_fetch_threads);
+  PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches);
   PriceHub price_hub;
   PriceServiceImpl price_service(recorder, providers, store, price_hub);
   std::unique_ptr<PriceEventFeed> feed =

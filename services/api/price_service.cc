@@ -9,16 +9,25 @@
 
 namespace marketdata {
 
-grpc::Status PriceServiceImpl::GetLatestPrice(grpc::ServerContext* context,
-                                              const v1::GetLatestPriceRequest* request,
-                                              v1::Price* response) {
-  absl::StatusOr<StoredPrice> stored = recorder_.Record(request->symbol(), request->provider());
-  if (!stored.ok()) return ToGrpcStatus(stored.status(), context);
-  response->set_symbol(stored->quote.symbol);
-  response->set_price(stored->quote.price);
-  ToProtoTimestamp(stored->quote.timestamp, response->mutable_timestamp());
-  response->set_provider(stored->quote.provider);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
+    grpc::CallbackServerContext* context, const v1::GetLatestPriceRequest* request,
+    v1::Price* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // context and response live until Finish, which is the last thing done here.
+  recorder_.RecordAsync(
+      request->symbol(), request->provider(),
+      [context, response, reactor](absl::StatusOr<StoredPrice> stored) {
+        if (!stored.ok()) {
+          reactor->Finish(ToGrpcStatus(stored.status(), context));
+          return;
+        }
+        response->set_symbol(stored->quote.symbol);
+        response->set_price(stored->quote.price);
+        ToProtoTimestamp(stored->quote.timestamp, response->mutable_timestamp());
+        response->set_provider(stored->quote.provider);
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 grpc::Status PriceServiceImpl::ListPriceHistory(grpc::ServerContext* context,

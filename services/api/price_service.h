@@ -16,16 +16,19 @@ using PriceHub = StreamHub<v1::Price>;
 // Feeds the live price streams; the conflation key is the symbol.
 void PublishPrice(PriceHub& hub, const v1::PriceEvent& event);
 
+// GetLatestPrice and StreamPrices use gRPC's callback API: a request waiting for its commit or a
+// stream waiting for prices holds no thread. The other calls are short reads on the sync API.
 class PriceServiceImpl final
-    : public v1::PriceService::WithCallbackMethod_StreamPrices<v1::PriceService::Service> {
+    : public v1::PriceService::WithCallbackMethod_GetLatestPrice<
+          v1::PriceService::WithCallbackMethod_StreamPrices<v1::PriceService::Service>> {
  public:
   PriceServiceImpl(PriceRecorder& recorder, ProviderRegistry& providers, PriceHistory& history,
                    PriceHub& hub)
       : recorder_(recorder), providers_(providers), history_(history), hub_(hub) {}
 
-  grpc::Status GetLatestPrice(grpc::ServerContext* context,
-                              const v1::GetLatestPriceRequest* request,
-                              v1::Price* response) override;
+  grpc::ServerUnaryReactor* GetLatestPrice(grpc::CallbackServerContext* context,
+                                           const v1::GetLatestPriceRequest* request,
+                                           v1::Price* response) override;
   grpc::Status ListPriceHistory(grpc::ServerContext* context,
                                 const v1::ListPriceHistoryRequest* request,
                                 v1::ListPriceHistoryResponse* response) override;

@@ -24,7 +24,7 @@ std::optional<std::string> ReasonOf(const absl::Status& status) {
   return std::string(*payload);
 }
 
-grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context) {
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContextBase* context) {
   if (status.ok()) return grpc::Status::OK;
   if (context != nullptr) {
     if (auto reason = ReasonOf(status); reason.has_value()) {

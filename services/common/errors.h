@@ -28,7 +28,7 @@ std::optional<std::string> ReasonOf(const absl::Status& status);
 
 // The one place where absl codes become gRPC codes. `context` (may be null) receives the
 // reason as trailing metadata.
-grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* context);
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContextBase* context);
 
 }  // namespace marketdata
 

@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/common/thread_pool.h"
 #include "services/domain/quote.h"
 #include "services/events/publisher.h"
 #include "services/providers/registry.h"
@@ -18,21 +20,41 @@ namespace marketdata {
 
 class PriceRecorder {
  public:
-  PriceRecorder(ProviderRegistry& providers, PriceStore& store, PriceEventPublisher& publisher)
-      : providers_(providers), store_(store), publisher_(publisher) {}
+  using RecordDone = std::function<void(absl::StatusOr<StoredPrice>)>;
+
+  // `blocking_fetches` runs RecordAsync's fetches from providers that may block; null: they run
+  // on the calling thread.
+  PriceRecorder(ProviderRegistry& providers, PriceStore& store, PriceEventPublisher& publisher,
+                ThreadPool* blocking_fetches = nullptr)
+      : providers_(providers),
+        store_(store),
+        publisher_(publisher),
+        blocking_fetches_(blocking_fetches) {}
 
   // `symbol` and `provider` as the client sent them; an empty provider means the default.
   absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider);
+
+  // The same without holding the caller's thread: `done` runs once the price is committed and
+  // published (or failed), usually on a storage thread; a validation error calls it at once.
+  void RecordAsync(absl::string_view symbol, absl::string_view provider, RecordDone done);
 
   int64_t recorded() const { return recorded_.load(std::memory_order_relaxed); }
   int64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
+  struct Fetch {
+    PriceProvider* provider;
+    std::string symbol;
+  };
+  absl::StatusOr<Fetch> Resolve(absl::string_view symbol, absl::string_view provider);
   absl::StatusOr<StoredPrice> RecordOnce(absl::string_view symbol, absl::string_view provider);
+  void Store(absl::StatusOr<Quote> quote, RecordDone done);
+  void Count(bool ok);
 
   ProviderRegistry& providers_;
   PriceStore& store_;
   PriceEventPublisher& publisher_;
+  ThreadPool* const blocking_fetches_;
   std::atomic<int64_t> recorded_{0};
   std::atomic<int64_t> failed_{0};
 };

@@ -46,6 +46,9 @@ class GuardedProvider final : public PriceProvider {
 
   std::string name() const override { return inner_->name(); }
   bool configured() const override { return inner_->configured(); }
+  // The guard itself waits only before a retry, and retries follow UNAVAILABLE, which a provider
+  // that never blocks (the test provider) does not return.
+  bool may_block() const override { return inner_->may_block(); }
   // RESOURCE_EXHAUSTED without calling the provider when the outbound limit is reached.
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override;
   // Over the last kStatsWindow calls; a call that ends in any error but NOT_FOUND is an error.

@@ -38,6 +38,9 @@ class PriceProvider {
   virtual bool configured() const = 0;
   // `symbol` is already normalised. Thread-safe.
   virtual absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) = 0;
+  // False only for a provider whose FetchQuote never waits (no network, no timers): its quotes
+  // are fetched on the thread that serves the request instead of a thread kept for blocking calls.
+  virtual bool may_block() const { return true; }
   // Recent health, when the provider keeps track of it (see GuardedProvider). Thread-safe.
   virtual std::optional<ProviderStats> stats() const { return std::nullopt; }
 };

@@ -22,6 +22,7 @@ class TestProvider final : public PriceProvider {
   std::string name() const override { return "test"; }
   bool configured() const override { return true; }
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override;
+  bool may_block() const override { return false; }
 
   // The price around which a symbol varies (AAPL 180, MSFT 420, ..., 100 otherwise).
   static double BasePrice(absl::string_view symbol);

@@ -4,6 +4,7 @@
 #define MARKETDATA_SERVICES_STORAGE_PRICE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,8 +18,13 @@ namespace marketdata {
 
 class PriceStore {
  public:
+  using SaveDone = std::function<void(absl::StatusOr<StoredPrice>)>;
+
   virtual ~PriceStore() = default;
   virtual absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) = 0;
+  // Calls `done` once the price is committed (or failed), possibly on another thread. The default
+  // saves synchronously on the caller's thread.
+  virtual void SavePriceAsync(Quote quote, SaveDone done) { done(SavePrice(quote)); }
 };
 
 struct PriceQuery {

@@ -1,13 +1,10 @@
 #include "services/storage/price_writer.h"
 
+#include <utility>
+
 #include "absl/synchronization/notification.h"
 
 namespace marketdata {
-struct PriceWriter::Pending {
-  const Quote* quote;
-  absl::StatusOr<StoredPrice> result = absl::InternalError("not written");
-  absl::Notification done;
-};
 
 PriceWriter::PriceWriter(Database& db, int writers, size_t max_batch)
     : db_(db), max_batch_(max_batch) {
@@ -23,19 +20,30 @@ PriceWriter::~PriceWriter() {
 }
 
 absl::StatusOr<StoredPrice> PriceWriter::SavePrice(const Quote& quote) {
-  Pending pending{&quote};
+  absl::StatusOr<StoredPrice> result = absl::InternalError("not written");
+  absl::Notification written;
+  SavePriceAsync(quote, [&](absl::StatusOr<StoredPrice> stored) {
+    result = std::move(stored);
+    written.Notify();
+  });
+  written.WaitForNotification();
+  return result;
+}
+
+void PriceWriter::SavePriceAsync(Quote quote, SaveDone done) {
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::UnavailableError("shutting down");
-    queue_.push_back(&pending);
+    if (!stopping_) {
+      queue_.push_back(Pending{std::move(quote), std::move(done)});
+      return;
+    }
   }
-  pending.done.WaitForNotification();
-  return std::move(pending.result);
+  done(absl::UnavailableError("shutting down"));
 }
 
 void PriceWriter::WriterLoop() {
   while (true) {
-    std::vector<Pending*> batch;
+    std::vector<Pending> batch;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -45,29 +53,31 @@ void PriceWriter::WriterLoop() {
           this));
       if (queue_.empty()) return;  // stopping, nothing left
       while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(queue_.front());
+        batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    std::vector<Quote> quotes;
-    quotes.reserve(batch.size());
-    for (Pending* p : batch) quotes.push_back(*p->quote);
-    absl::StatusOr<std::vector<StoredPrice>> stored = SavePriceBatch(db_, quotes);
-    if (!stored.ok() && batch.size() > 1) {
-      // One bad quote must not fail its neighbours: write them one by one to find it.
-      for (Pending* p : batch) {
-        absl::StatusOr<std::vector<StoredPrice>> one = SavePriceBatch(db_, {*p->quote});
-        p->result = one.ok() ? absl::StatusOr<StoredPrice>((*one)[0])
-                             : absl::StatusOr<StoredPrice>(one.status());
-        p->done.Notify();
-      }
-      continue;
+    Write(batch);
+  }
+}
+
+void PriceWriter::Write(std::vector<Pending>& batch) {
+  std::vector<Quote> quotes;
+  quotes.reserve(batch.size());
+  for (const Pending& p : batch) quotes.push_back(p.quote);
+  absl::StatusOr<std::vector<StoredPrice>> stored = SavePriceBatch(db_, quotes);
+  if (!stored.ok() && batch.size() > 1) {
+    // One bad quote must not fail its neighbours: write them one by one to find it.
+    for (Pending& p : batch) {
+      absl::StatusOr<std::vector<StoredPrice>> one = SavePriceBatch(db_, {p.quote});
+      p.done(one.ok() ? absl::StatusOr<StoredPrice>((*one)[0])
+                      : absl::StatusOr<StoredPrice>(one.status()));
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->result = stored.ok() ? absl::StatusOr<StoredPrice>((*stored)[i])
-                                     : absl::StatusOr<StoredPrice>(stored.status());
-      batch[i]->done.Notify();
-    }
+    return;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].done(stored.ok() ? absl::StatusOr<StoredPrice>((*stored)[i])
+                              : absl::StatusOr<StoredPrice>(stored.status()));
   }
 }
 

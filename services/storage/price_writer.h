@@ -2,6 +2,9 @@
 // statement and one transaction per batch (raw replies, price points and outbox rows through
 // unnest), and each caller gets its answer only after that commit. One commit per request would
 // cap the request rate at the database's commit rate; a batch pays one fsync for all of them.
+//
+// SavePriceAsync hands the answer to a callback on the writer thread, so a request waiting for
+// its commit holds no thread of its own.
 #ifndef MARKETDATA_SERVICES_STORAGE_PRICE_WRITER_H_
 #define MARKETDATA_SERVICES_STORAGE_PRICE_WRITER_H_
 
@@ -20,18 +23,24 @@ class PriceWriter final : public PriceStore {
  public:
   // `writers` threads each take whatever is waiting (up to `max_batch`) and write it.
   PriceWriter(Database& db, int writers = 2, size_t max_batch = 512);
+  // Writes everything already queued, then stops; later saves fail with UNAVAILABLE.
   ~PriceWriter() override;
 
   absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override;
+  void SavePriceAsync(Quote quote, SaveDone done) override;
 
  private:
-  struct Pending;
+  struct Pending {
+    Quote quote;
+    SaveDone done;
+  };
   void WriterLoop();
+  void Write(std::vector<Pending>& batch);
 
   Database& db_;
   const size_t max_batch_;
   absl::Mutex mu_;
-  std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> writers_;
 };

@@ -1,0 +1,41 @@
+// ThreadPool: a fixed set of threads running queued work in order of arrival. For calls that may
+// block (a provider's HTTP request, a backoff sleep), so they never hold up the threads that
+// serve many requests at once.
+#ifndef MARKETDATA_SERVICES_COMMON_THREAD_POOL_H_
+#define MARKETDATA_SERVICES_COMMON_THREAD_POOL_H_
+
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace marketdata {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  // Runs everything already scheduled, then joins the threads.
+  ~ThreadPool();
+
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  void Schedule(std::function<void()> work);
+  // Work waiting for a thread.
+  size_t queued() const;
+
+ private:
+  void Loop();
+
+  mutable absl::Mutex mu_;
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_COMMON_THREAD_POOL_H_

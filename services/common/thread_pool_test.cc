@@ -1,0 +1,46 @@
+#include "services/common/thread_pool.h"
+
+#include <atomic>
+#include <memory>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace marketdata {
+namespace {
+
+TEST(ThreadPoolTest, RunsEveryScheduledCallBeforeItIsDestroyed) {
+  std::atomic<int> ran{0};
+  {
+    ThreadPool pool(3);
+    for (int i = 0; i < 1000; ++i) pool.Schedule([&ran] { ran.fetch_add(1); });
+  }
+  EXPECT_EQ(ran.load(), 1000);
+}
+
+TEST(ThreadPoolTest, BlockedWorkDoesNotStopTheOtherThreads) {
+  ThreadPool pool(2);
+  absl::Notification release, second_ran;
+  pool.Schedule([&release] { release.WaitForNotification(); });
+  pool.Schedule([&second_ran] { second_ran.Notify(); });
+  EXPECT_TRUE(second_ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  release.Notify();
+}
+
+TEST(ThreadPoolTest, CountsWorkWaitingForAThread) {
+  auto pool = std::make_unique<ThreadPool>(1);
+  absl::Notification started, release;
+  pool->Schedule([&] {
+    started.Notify();
+    release.WaitForNotification();
+  });
+  started.WaitForNotification();
+  pool->Schedule([] {});
+  pool->Schedule([] {});
+  EXPECT_EQ(pool->queued(), 2u);
+  release.Notify();
+  pool.reset();
+}
+
+}  // namespace
+}  // namespace marketdata

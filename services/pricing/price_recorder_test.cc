@@ -1,0 +1,157 @@
+// PriceRecorder with the store, the publisher and the providers faked: what is stored and
+// published, on which thread a fetch runs, and how failures come back.
+#include "services/pricing/price_recorder.h"
+
+#include <memory>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace marketdata {
+namespace {
+
+// Saves on a thread of its own, as the group-commit writer does.
+class ThreadedStore : public PriceStore {
+ public:
+  ~ThreadedStore() override {
+    for (std::thread& t : threads_) t.join();
+  }
+  absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override {
+    if (!fail.ok()) return fail;
+    return StoredPrice{quote, 7, ++saved};
+  }
+  void SavePriceAsync(Quote quote, SaveDone done) override {
+    threads_.emplace_back([this, quote = std::move(quote), done = std::move(done)] {
+      done(SavePrice(quote));
+    });
+  }
+  absl::Status fail = absl::OkStatus();
+  int saved = 0;
+
+ private:
+  std::vector<std::thread> threads_;
+};
+
+class FakePublisher : public PriceEventPublisher {
+ public:
+  void Publish(const StoredPrice& price) override { published.push_back(price); }
+  std::vector<int64_t> TakeAcknowledged() override { return {}; }
+  std::vector<StoredPrice> published;
+};
+
+class FakeProvider : public PriceProvider {
+ public:
+  FakeProvider(std::string name, bool blocking) : name_(std::move(name)), blocking_(blocking) {}
+  std::string name() const override { return name_; }
+  bool configured() const override { return true; }
+  bool may_block() const override { return blocking_; }
+  absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override {
+    fetched_on = std::this_thread::get_id();
+    if (!fail.ok()) return fail;
+    return Quote{std::string(symbol), 12.5, absl::FromUnixSeconds(1700000000), name_, "{}"};
+  }
+  absl::Status fail = absl::OkStatus();
+  std::thread::id fetched_on;
+
+ private:
+  std::string name_;
+  bool blocking_;
+};
+
+class PriceRecorderTest : public ::testing::Test {
+ protected:
+  PriceRecorderTest() : registry_("inline") {
+    auto inline_provider = std::make_unique<FakeProvider>("inline", false);
+    auto network = std::make_unique<FakeProvider>("network", true);
+    inline_ = inline_provider.get();
+    network_ = network.get();
+    registry_.Add(std::move(inline_provider));
+    registry_.Add(std::move(network));
+  }
+
+  absl::StatusOr<StoredPrice> RecordAsync(absl::string_view symbol, absl::string_view provider,
+                                          PriceRecorder& recorder) {
+    absl::StatusOr<StoredPrice> result = absl::InternalError("no answer");
+    absl::Notification answered;
+    recorder.RecordAsync(symbol, provider, [&](absl::StatusOr<StoredPrice> stored) {
+      result = std::move(stored);
+      answered.Notify();
+    });
+    EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    return result;
+  }
+
+  ProviderRegistry registry_;
+  FakeProvider* inline_;
+  FakeProvider* network_;
+  ThreadedStore store_;
+  FakePublisher publisher_;
+  ThreadPool pool_{2};
+};
+
+TEST_F(PriceRecorderTest, AsyncStoresThenPublishesTheNormalisedSymbol) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  absl::StatusOr<StoredPrice> stored = RecordAsync(" aapl ", "", recorder);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->quote.symbol, "AAPL");
+  EXPECT_EQ(stored->quote.provider, "inline");
+  EXPECT_EQ(stored->price_point_id, 1);
+  ASSERT_EQ(publisher_.published.size(), 1u);
+  EXPECT_EQ(publisher_.published[0].price_point_id, 1);
+  EXPECT_EQ(recorder.recorded(), 1);
+  EXPECT_EQ(recorder.failed(), 0);
+}
+
+TEST_F(PriceRecorderTest, InlineProvidersAreFetchedOnTheCallersThread) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  ASSERT_TRUE(RecordAsync("MSFT", "inline", recorder).ok());
+  EXPECT_EQ(inline_->fetched_on, std::this_thread::get_id());
+}
+
+TEST_F(PriceRecorderTest, BlockingProvidersAreFetchedOnThePool) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  ASSERT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
+  EXPECT_NE(network_->fetched_on, std::thread::id());
+  EXPECT_NE(network_->fetched_on, std::this_thread::get_id());
+}
+
+TEST_F(PriceRecorderTest, WithoutAPoolBlockingProvidersRunOnTheCallersThread) {
+  PriceRecorder recorder(registry_, store_, publisher_);
+  ASSERT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
+  EXPECT_EQ(network_->fetched_on, std::this_thread::get_id());
+}
+
+TEST_F(PriceRecorderTest, ValidationErrorsAnswerAtOnceAndStoreNothing) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  EXPECT_EQ(RecordAsync("", "inline", recorder).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecordAsync("AAPL", "nope", recorder).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.saved, 0);
+  EXPECT_EQ(recorder.failed(), 2);
+}
+
+TEST_F(PriceRecorderTest, ProviderAndStoreFailuresComeBackUnpublished) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  network_->fail = absl::ResourceExhaustedError("rate limited");
+  EXPECT_EQ(RecordAsync("AAPL", "network", recorder).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  store_.fail = absl::UnavailableError("database down");
+  EXPECT_EQ(RecordAsync("AAPL", "inline", recorder).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published.empty());
+  EXPECT_EQ(recorder.failed(), 2);
+}
+
+TEST_F(PriceRecorderTest, SyncRecordTakesTheSamePath) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  absl::StatusOr<StoredPrice> stored = recorder.Record("ibm", "network");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->quote.symbol, "IBM");
+  EXPECT_EQ(network_->fetched_on, std::this_thread::get_id());
+  EXPECT_EQ(publisher_.published.size(), 1u);
+}
+
+}  // namespace
+}  // namespace marketdata
