@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -153,23 +154,104 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Connect(absl::string_view da
   return db;
 }
 
-Database::Lease::Lease(soci::connection_pool& pool)
-    : pool_(pool), position_(pool.lease()), session_(&pool.at(position_)) {
-  if (!session_->is_connected()) {
+namespace {
+// A session used within this long is taken as alive without asking the server; an idle one is
+// pinged first (a round trip) and reconnected if the server dropped it.
+constexpr absl::Duration kTrustedIdle = absl::Seconds(1);
+
+constexpr absl::string_view kDuplicatePreparedStatement = "42P05";
+constexpr absl::string_view kUnknownPreparedStatement = "26000";
+
+absl::string_view SqlState(const PGresult* result) {
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  return state == nullptr ? absl::string_view() : absl::string_view(state);
+}
+}  // namespace
+
+Database::Lease::Lease(Database& db)
+    : db_(db), position_(db.pool_.lease()), session_(&db.pool_.at(position_)) {
+  PGconn* conn = pg();
+  const bool suspect = conn == nullptr || PQstatus(conn) != CONNECTION_OK ||
+                       absl::Now() - db_.connections_[position_].last_used > kTrustedIdle;
+  if (suspect && !session_->is_connected()) {
     try {
+      db_.connections_[position_].prepared.clear();  // they died with the old connection
       session_->reconnect();
     } catch (...) {
-      pool_.give_back(position_);
+      db_.pool_.give_back(position_);
       throw;
     }
   }
 }
 
-Database::Lease::~Lease() { pool_.give_back(position_); }
+Database::Lease::~Lease() {
+  db_.connections_[position_].last_used = absl::Now();
+  db_.pool_.give_back(position_);
+}
 
 PGconn* Database::Lease::pg() {
   auto* backend = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
   return backend->conn_;
+}
+
+absl::StatusOr<PgResult> Database::Lease::Execute(const PreparedSql& statement,
+                                                  const std::vector<std::string>& params,
+                                                  absl::string_view what) {
+  PGconn* conn = pg();
+  Connection& state = db_.connections_[position_];
+  if (state.prepared_on != conn) {
+    state.prepared.clear();
+    state.prepared_on = conn;
+  }
+  if (std::find(state.prepared.begin(), state.prepared.end(), statement.name) ==
+      state.prepared.end()) {
+    PgResult prepared(PQprepare(conn, statement.name, statement.sql,
+                                static_cast<int>(params.size()), nullptr));
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK &&
+        SqlState(prepared.get()) != kDuplicatePreparedStatement) {
+      return DatabaseError(what, PQerrorMessage(conn));
+    }
+    state.prepared.emplace_back(statement.name);
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  PgResult result(PQexecPrepared(conn, statement.name, static_cast<int>(values.size()),
+                                 values.data(), nullptr, nullptr, 0));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    // Prepared again next time, should the server have lost them (DISCARD ALL, a pooler).
+    if (SqlState(result.get()) == kUnknownPreparedStatement) state.prepared.clear();
+    return DatabaseError(what, PQerrorMessage(conn));
+  }
+  return result;
+}
+
+PgResult::~PgResult() {
+  if (result_ != nullptr) PQclear(result_);
+}
+
+int PgResult::rows() const { return PQntuples(result_); }
+
+bool PgResult::is_null(int row, int column) const {
+  return PQgetisnull(result_, row, column) != 0;
+}
+
+absl::string_view PgResult::text(int row, int column) const {
+  return absl::string_view(PQgetvalue(result_, row, column),
+                           static_cast<size_t>(PQgetlength(result_, row, column)));
+}
+
+int64_t PgResult::int64(int row, int column) const {
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(text(row, column), &value)) return 0;
+  return value;
+}
+
+double PgResult::float64(int row, int column) const {
+  double value = 0;
+  if (!absl::SimpleAtod(text(row, column), &value)) return 0;
+  return value;
 }
 
 absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {
@@ -184,7 +266,11 @@ absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {
 }
 
 absl::Status DatabaseError(absl::string_view what, const std::exception& e) {
-  std::string message = absl::StrCat(what, ": ", absl::StripTrailingAsciiWhitespace(e.what()));
+  return DatabaseError(what, e.what());
+}
+
+absl::Status DatabaseError(absl::string_view what, absl::string_view detail) {
+  std::string message = absl::StrCat(what, ": ", absl::StripTrailingAsciiWhitespace(detail));
   spdlog::error("database error: {}", message);
   // A lost connection is transient; a rejected statement is our bug.
   if (absl::StrContains(message, "connection") || absl::StrContains(message, "server closed")) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -14,6 +15,7 @@
 #include "soci/session.h"
 
 typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
 
 namespace marketdata {
 
@@ -24,6 +26,34 @@ absl::StatusOr<std::string> ToConnectString(absl::string_view database_url);
 
 // The same URL with its password replaced by "***", for logs and errors.
 std::string RedactDatabaseUrl(absl::string_view database_url);
+
+// A statement with $1, $2, ... parameters that each connection prepares once, on first use, and
+// from then on only executes: one round trip per call, no parsing or planning. `name` must be
+// unique per statement text.
+struct PreparedSql {
+  const char* name;
+  const char* sql;
+};
+
+// The rows of one executed statement, as text.
+class PgResult {
+ public:
+  explicit PgResult(PGresult* result) : result_(result) {}
+  PgResult(PgResult&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  PgResult& operator=(PgResult&&) = delete;
+  ~PgResult();
+
+  int rows() const;
+  bool is_null(int row, int column) const;
+  absl::string_view text(int row, int column) const;
+  // Parsed integer or double; 0 when null or not a number.
+  int64_t int64(int row, int column) const;
+  double float64(int row, int column) const;
+  PGresult* get() const { return result_; }
+
+ private:
+  PGresult* result_;
+};
 
 class Database {
  public:
@@ -36,7 +66,7 @@ class Database {
   // dropped it.
   class Lease {
    public:
-    explicit Lease(soci::connection_pool& pool);
+    explicit Lease(Database& db);
     ~Lease();
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
@@ -47,23 +77,39 @@ class Database {
     // The raw libpq connection, for COPY and multi-statement scripts.
     PGconn* pg();
 
+    // Executes `statement` (prepared on this connection the first time) with text parameters.
+    // Errors are classified as DatabaseError does, with `what` as context.
+    absl::StatusOr<PgResult> Execute(const PreparedSql& statement,
+                                     const std::vector<std::string>& params,
+                                     absl::string_view what);
+
    private:
-    soci::connection_pool& pool_;
+    Database& db_;
     size_t position_;
     soci::session* session_;
   };
 
-  Lease Borrow() { return Lease(pool_); }
+  Lease Borrow() { return Lease(*this); }
   size_t pool_size() const { return pool_size_; }
 
   // Runs a script of several statements (no parameters) on `lease`.
   static absl::Status ExecScript(Lease& lease, const std::string& sql);
 
  private:
-  explicit Database(size_t pool_size) : pool_(pool_size), pool_size_(pool_size) {}
+  // What the pool knows about each of its sessions; an entry is only touched by the holder of
+  // that session's lease.
+  struct Connection {
+    absl::Time last_used = absl::InfinitePast();
+    PGconn* prepared_on = nullptr;  // the connection `prepared` belongs to (reset on reconnect)
+    std::vector<std::string> prepared;
+  };
+
+  explicit Database(size_t pool_size)
+      : pool_(pool_size), pool_size_(pool_size), connections_(pool_size) {}
 
   soci::connection_pool pool_;
   size_t pool_size_;
+  std::vector<Connection> connections_;
 };
 
 // Runs `fn(session)` and turns a SOCI exception into an UNAVAILABLE/INTERNAL status with `what`
@@ -72,6 +118,7 @@ template <typename Fn>
 absl::Status WithSession(Database& db, absl::string_view what, Fn&& fn);
 
 absl::Status DatabaseError(absl::string_view what, const std::exception& e);
+absl::Status DatabaseError(absl::string_view what, absl::string_view message);
 
 template <typename Fn>
 absl::Status WithSession(Database& db, absl::string_view what, Fn&& fn) {

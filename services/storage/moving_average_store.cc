@@ -27,14 +27,13 @@ CROSS JOIN LATERAL (
 
 // Arrays travel as text literals: one statement whatever the batch size (SOCI's vector binding
 // would be a round trip per row). %.17g keeps every double exact.
-constexpr char kSaveAverages[] = R"SQL(
+constexpr PreparedSql kSaveAverages = {"save_moving_averages", R"SQL(
 INSERT INTO moving_averages (symbol, window_size, value, ts, price_point_id)
 SELECT s, w, v, timestamptz 'epoch' + t * interval '1 microsecond', p
-FROM unnest(CAST(:symbols AS TEXT[]), CAST(:windows AS INTEGER[]),
-            CAST(:values AS DOUBLE PRECISION[]), CAST(:ts AS BIGINT[]), CAST(:ids AS BIGINT[]))
-     AS u(s, w, v, t, p)
+FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS INTEGER[]), CAST($3 AS DOUBLE PRECISION[]),
+            CAST($4 AS BIGINT[]), CAST($5 AS BIGINT[])) AS u(s, w, v, t, p)
 ON CONFLICT (symbol, window_size, price_point_id)
-DO UPDATE SET value = EXCLUDED.value, ts = EXCLUDED.ts)SQL";
+DO UPDATE SET value = EXCLUDED.value, ts = EXCLUDED.ts)SQL"};
 
 constexpr char kLatest[] = R"SQL(
 SELECT value, CAST(extract(epoch FROM ts) * 1000000 AS BIGINT), price_point_id
@@ -124,13 +123,12 @@ absl::Status PostgresMovingAverageStore::SaveAverages(const std::vector<AverageR
     ids.push_back(r->price_point_id);
   }
   return WithSession(db_, "saving moving averages", [&](Database::Lease& lease) {
-    std::string symbols_text = TextArray(symbols), windows_text = NumberArray(windows),
-                values_text = DoubleArray(values), ts_text = NumberArray(ts),
-                ids_text = NumberArray(ids);
-    *lease << kSaveAverages, soci::use(symbols_text, "symbols"),
-        soci::use(windows_text, "windows"), soci::use(values_text, "values"),
-        soci::use(ts_text, "ts"), soci::use(ids_text, "ids");
-    return absl::OkStatus();
+    return lease
+        .Execute(kSaveAverages,
+                 {TextArray(symbols), NumberArray(windows), DoubleArray(values), NumberArray(ts),
+                  NumberArray(ids)},
+                 "saving moving averages")
+        .status();
   });
 }
 

@@ -13,15 +13,14 @@ namespace {
 
 
 // Ids are drawn in the materialised `input` CTE, so each result row says which input it was.
-constexpr char kSaveBatch[] = R"SQL(
+constexpr PreparedSql kSaveBatch = {"save_price_batch", R"SQL(
 WITH input AS MATERIALIZED (
     SELECT u.n, u.symbol, u.provider, CAST(u.response AS jsonb) AS response,
            timestamptz 'epoch' + u.ts_us * interval '1 microsecond' AS ts, u.price,
            nextval('raw_market_data_id_seq') AS raw_id,
            nextval('price_points_id_seq') AS point_id
-    FROM unnest(CAST(:symbols AS TEXT[]), CAST(:providers AS TEXT[]),
-                CAST(:responses AS TEXT[]), CAST(:ts AS BIGINT[]),
-                CAST(:prices AS DOUBLE PRECISION[]))
+    FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS BIGINT[]),
+                CAST($5 AS DOUBLE PRECISION[]))
          WITH ORDINALITY AS u(symbol, provider, response, ts_us, price, n)),
 raw AS (
     INSERT INTO raw_market_data (id, symbol, provider, response, fetched_at)
@@ -31,7 +30,7 @@ point AS (
     SELECT point_id, symbol, price, ts, provider, raw_id FROM input),
 outbox AS (
     INSERT INTO price_event_outbox (price_point_id) SELECT point_id FROM input)
-SELECT n, raw_id, point_id FROM input)SQL";
+SELECT n, raw_id, point_id FROM input)SQL"};
 
 // One element of a PostgreSQL array literal: quoted, with " and \ escaped.
 void AppendArrayElement(std::string* out, absl::string_view value) {
@@ -71,8 +70,9 @@ SELECT p.id, p.raw_response_id, p.symbol, p.price,
 FROM claimed JOIN price_points p ON p.id = claimed.price_point_id
 ORDER BY p.id)SQL";
 
-constexpr char kAcknowledge[] =
-    "DELETE FROM price_event_outbox WHERE price_point_id = ANY(CAST(:ids AS BIGINT[]))";
+constexpr PreparedSql kAcknowledge = {
+    "acknowledge_outbox",
+    "DELETE FROM price_event_outbox WHERE price_point_id = ANY(CAST($1 AS BIGINT[]))"};
 
 constexpr char kListPrices[] = R"SQL(
 SELECT id, coalesce(raw_response_id, 0), symbol, price,
@@ -149,15 +149,15 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
         "{", absl::StrJoin(quotes, ",", [](std::string* o, const Quote& q) {
           absl::StrAppend(o, absl::StrFormat("%.17g", q.price));
         }), "}");
-    soci::rowset<soci::row> rows =
-        (lease->prepare << kSaveBatch, soci::use(symbols, "symbols"),
-         soci::use(providers, "providers"), soci::use(responses, "responses"),
-         soci::use(ts, "ts"), soci::use(prices, "prices"));
+    absl::StatusOr<PgResult> rows =
+        lease.Execute(kSaveBatch, {symbols, providers, responses, ts, prices}, "saving prices");
+    if (!rows.ok()) return rows.status();
     size_t seen = 0;
-    for (const soci::row& row : rows) {
-      const size_t n = static_cast<size_t>(row.get<long long>(0)) - 1;
-      out[n].raw_response_id = row.get<long long>(1);
-      out[n].price_point_id = row.get<long long>(2);
+    for (int r = 0; r < rows->rows(); ++r) {
+      const int64_t n = rows->int64(r, 0) - 1;
+      if (n < 0 || n >= static_cast<int64_t>(quotes.size())) continue;
+      out[n].raw_response_id = rows->int64(r, 1);
+      out[n].price_point_id = rows->int64(r, 2);
       ++seen;
     }
     if (seen != quotes.size()) {
@@ -202,8 +202,7 @@ absl::Status PostgresPriceStore::Acknowledge(const std::vector<int64_t>& ids) {
   if (ids.empty()) return absl::OkStatus();
   return WithSession(db_, "acknowledging outbox entries", [&](Database::Lease& lease) {
     std::string array = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
-    *lease << kAcknowledge, soci::use(array, "ids");
-    return absl::OkStatus();
+    return lease.Execute(kAcknowledge, {array}, "acknowledging outbox entries").status();
   });
 }
 

@@ -1,7 +1,9 @@
 // PriceStore, the outbox and migrations against a real PostgreSQL.
+#include <atomic>
 #include <set>
 #include <thread>
 
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/storage/migrations.h"
@@ -247,6 +249,83 @@ TEST(PriceWriterTest, ABadQuoteFailsAloneNotItsBatch) {
   for (auto& t : threads) t.join();
   for (int i = 0; i < 16; ++i) EXPECT_EQ(statuses[i].ok(), i != 7) << i;
   EXPECT_EQ(Count(*db, "price_points"), 15);
+}
+
+TEST(PriceWriterTest, AsyncSavesAnswerOnceEachAfterTheirCommit) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(4);
+  PriceWriter writer(*db, 2, 64);
+  constexpr int kSaves = 500;
+  std::vector<absl::StatusOr<StoredPrice>> results(kSaves, absl::InternalError("no answer"));
+  std::vector<int> answers(kSaves, 0);
+  absl::BlockingCounter answered(kSaves);
+  for (int i = 0; i < kSaves; ++i) {
+    writer.SavePriceAsync(MakeQuote("A" + std::to_string(i % 7), i),
+                          [&, i](absl::StatusOr<StoredPrice> stored) {
+                            // Committed before the answer: visible from another session.
+                            if (stored.ok()) {
+                              auto lease = db->Borrow();
+                              long long found = 0;
+                              *lease << "SELECT count(*) FROM price_points WHERE id = :id",
+                                  soci::use(static_cast<long long>(stored->price_point_id)),
+                                  soci::into(found);
+                              if (found != 1) stored = absl::InternalError("not visible");
+                            }
+                            results[i] = std::move(stored);
+                            ++answers[i];
+                            answered.DecrementCount();
+                          });
+  }
+  answered.Wait();
+  std::set<int64_t> ids;
+  for (int i = 0; i < kSaves; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+    EXPECT_EQ(answers[i], 1) << i;
+    EXPECT_EQ(results[i]->quote.price, i);
+    ids.insert(results[i]->price_point_id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kSaves));
+  EXPECT_EQ(Count(*db, "price_points"), kSaves);
+}
+
+TEST(PriceWriterTest, StoppingWritesWhatWasQueuedAndRefusesTheRest) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(2);
+  std::atomic<int> written{0};
+  {
+    PriceWriter writer(*db, 1, 8);
+    for (int i = 0; i < 100; ++i) {
+      writer.SavePriceAsync(MakeQuote("S", i), [&](absl::StatusOr<StoredPrice> stored) {
+        if (stored.ok()) written.fetch_add(1);
+      });
+    }
+  }
+  EXPECT_EQ(written.load(), 100);
+  EXPECT_EQ(Count(*db, "price_points"), 100);
+}
+
+TEST(DatabaseTest, AConnectionTheServerDroppedIsReplaced) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(1);
+  PostgresPriceStore store(*db);
+  ASSERT_TRUE(store.SavePrice(MakeQuote("D", 1)).ok());
+  {
+    auto killer = Database::Connect(scratch.url(), 1, absl::Seconds(10));
+    ASSERT_TRUE(killer.ok()) << killer.status();
+    auto lease = (*killer)->Borrow();
+    int killed = 0;
+    *lease << "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+              "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        soci::into(killed);
+    ASSERT_EQ(killed, 1);
+  }
+  // The first use after the drop may fail as UNAVAILABLE (never as an internal error); the pool
+  // then reconnects, and prepared statements are prepared again on the new connection.
+  absl::StatusOr<StoredPrice> first = store.SavePrice(MakeQuote("D", 2));
+  if (!first.ok()) EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
+  absl::StatusOr<StoredPrice> second = store.SavePrice(MakeQuote("D", 3));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(Count(*db, "price_points"), first.ok() ? 3 : 2);
 }
 
 }  // namespace
