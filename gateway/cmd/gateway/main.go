@@ -10,9 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+	"time"
 
 	"marketdata/gateway/internal/gateway"
+	"marketdata/gateway/internal/logbuf"
 )
 
 func main() {
@@ -24,11 +27,22 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gateway: %v\n", err)
 		os.Exit(2)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// The heap is small and short-lived (a few KiB per request); collecting less often is a
+	// measurable share of CPU at high request rates. GOGC, when set, still decides.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
+	// Request lines are written out in batches every 100 ms; warnings and errors at once.
+	out := logbuf.New(os.Stderr, 100*time.Millisecond, 64<<10)
+	logger := slog.New(logbuf.FlushAtLevel(slog.NewJSONHandler(out, nil), out, slog.LevelWarn))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := gateway.Run(ctx, opts, logger); err != nil {
+	err = gateway.Run(ctx, opts, logger)
+	stop()
+	if err != nil {
 		logger.Error("gateway stopped", "error", err.Error())
+	}
+	_ = out.Close()
+	if err != nil {
 		os.Exit(1)
 	}
 }
