@@ -95,8 +95,7 @@ install_grpcurl() {
 
 # Load generators for ./deploy/dev bench only.
 install_bench_tools() {
-  install_apt wrk
-  install_go_tool ghz github.com/bojand/ghz github.com/bojand/ghz/cmd/ghz "$GHZ_VERSION"
+  install_apt wrk nghttp2-client
 }
 
 install_all() {
