@@ -28,6 +28,9 @@ absl::StatusOr<ConsumerConfig> LoadConsumerConfig(Settings& settings) {
   absl::StatusOr<int64_t> wait = settings.GetInt("KAFKA_CONSUMER_BATCH_WAIT_MS", 5, 0, 10000);
   if (!wait.ok()) return wait.status();
   c.batch_wait_ms = static_cast<int>(*wait);
+  absl::StatusOr<int64_t> writers = settings.GetInt("MOVING_AVERAGE_WRITE_CONNECTIONS", 2, 1, 64);
+  if (!writers.ok()) return writers.status();
+  c.write_connections = static_cast<int>(*writers);
   c.log_level = settings.GetString("LOG_LEVEL", "info");
   if (absl::Status s = settings.Validate(); !s.ok()) return s;
   return c;

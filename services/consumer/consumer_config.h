@@ -15,6 +15,8 @@ struct ConsumerConfig {
   std::string metrics_listen;  // "off" disables
   std::string database_url;
   int database_pool_size = 4;
+  // Sessions a large batch of averages is written over at once (split by symbol).
+  int write_connections = 2;
   std::string kafka_bootstrap_servers;
   std::string price_events_topic;
   std::string dead_letter_topic;

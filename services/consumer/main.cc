@@ -34,7 +34,7 @@ int Run(int argc, char** argv) {
       Database::Connect(config.database_url, config.database_pool_size, absl::Seconds(30)));
   OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
 
-  PostgresMovingAverageStore store(*db);
+  PostgresMovingAverageStore store(*db, config.write_connections);
   MovingAverageHub hub;
 
   ConsumerOptions kafka;

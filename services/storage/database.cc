@@ -161,6 +161,7 @@ constexpr absl::Duration kTrustedIdle = absl::Seconds(1);
 
 constexpr absl::string_view kDuplicatePreparedStatement = "42P05";
 constexpr absl::string_view kUnknownPreparedStatement = "26000";
+constexpr absl::string_view kUniqueViolation = "23505";
 
 absl::string_view SqlState(const PGresult* result) {
   const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
@@ -222,6 +223,9 @@ absl::StatusOr<PgResult> Database::Lease::Execute(const PreparedSql& statement,
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     // Prepared again next time, should the server have lost them (DISCARD ALL, a pooler).
     if (SqlState(result.get()) == kUnknownPreparedStatement) state.prepared.clear();
+    if (SqlState(result.get()) == kUniqueViolation) {
+      return absl::AlreadyExistsError(absl::StrCat(what, ": ", PQerrorMessage(conn)));
+    }
     return DatabaseError(what, PQerrorMessage(conn));
   }
   return result;

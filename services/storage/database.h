@@ -78,7 +78,8 @@ class Database {
     PGconn* pg();
 
     // Executes `statement` (prepared on this connection the first time) with text parameters.
-    // Errors are classified as DatabaseError does, with `what` as context.
+    // A unique violation is ALREADY_EXISTS; other errors are classified as DatabaseError does,
+    // with `what` as context.
     absl::StatusOr<PgResult> Execute(const PreparedSql& statement,
                                      const std::vector<std::string>& params,
                                      absl::string_view what);

@@ -1,9 +1,12 @@
 #include "services/storage/moving_average_store.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -27,7 +30,17 @@ CROSS JOIN LATERAL (
 
 // Arrays travel as text literals: one statement whatever the batch size (SOCI's vector binding
 // would be a round trip per row). %.17g keeps every double exact.
-constexpr PreparedSql kSaveAverages = {"save_moving_averages", R"SQL(
+//
+// New averages are the rule and rewritten ones (a redelivered or late event) the exception, so a
+// batch is first written with a plain INSERT, which checks the key on the way into the index;
+// ON CONFLICT would search the index once more for every row. A batch that meets an existing key
+// is written again as an upsert.
+constexpr PreparedSql kInsertAverages = {"insert_moving_averages", R"SQL(
+INSERT INTO moving_averages (symbol, window_size, value, ts, price_point_id)
+SELECT s, w, v, timestamptz 'epoch' + t * interval '1 microsecond', p
+FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS INTEGER[]), CAST($3 AS DOUBLE PRECISION[]),
+            CAST($4 AS BIGINT[]), CAST($5 AS BIGINT[])) AS u(s, w, v, t, p))SQL"};
+constexpr PreparedSql kUpsertAverages = {"upsert_moving_averages", R"SQL(
 INSERT INTO moving_averages (symbol, window_size, value, ts, price_point_id)
 SELECT s, w, v, timestamptz 'epoch' + t * interval '1 microsecond', p
 FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS INTEGER[]), CAST($3 AS DOUBLE PRECISION[]),
@@ -105,30 +118,61 @@ absl::StatusOr<std::vector<std::vector<PricePoint>>> PostgresMovingAverageStore:
   return out;
 }
 
+PostgresMovingAverageStore::PostgresMovingAverageStore(Database& db, int write_connections)
+    : db_(db), write_connections_(std::max(1, write_connections)) {
+  if (write_connections_ > 1) writers_ = std::make_unique<ThreadPool>(write_connections_ - 1);
+}
+
 absl::Status PostgresMovingAverageStore::SaveAverages(const std::vector<AverageRow>& rows) {
   if (rows.empty()) return absl::OkStatus();
   // A batch may compute one key twice (a repeated or late event): the last value wins, and
   // ON CONFLICT must not see a key twice in one statement.
   std::map<std::tuple<std::string, int, int64_t>, const AverageRow*> unique;
   for (const AverageRow& r : rows) unique[{r.symbol, r.window, r.price_point_id}] = &r;
+  // Small batches (the steady state of a live service) go in one statement; a backlog is split
+  // by symbol, so the parts never touch the same keys.
+  constexpr size_t kRowsPerPart = 1000;
+  const size_t parts =
+      std::min<size_t>(write_connections_, (unique.size() + kRowsPerPart - 1) / kRowsPerPart);
+  std::vector<std::vector<const AverageRow*>> split(std::max<size_t>(parts, 1));
+  for (const auto& [key, r] : unique) {
+    split[split.size() == 1 ? 0 : absl::Hash<std::string>()(r->symbol) % split.size()].push_back(r);
+  }
+  std::vector<absl::Status> statuses(split.size());
+  absl::BlockingCounter others(static_cast<int>(split.size()) - 1);
+  for (size_t i = 1; i < split.size(); ++i) {
+    writers_->Schedule([this, &split, &statuses, &others, i] {
+      statuses[i] = SavePart(split[i]);
+      others.DecrementCount();
+    });
+  }
+  statuses[0] = SavePart(split[0]);
+  others.Wait();
+  for (const absl::Status& s : statuses) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresMovingAverageStore::SavePart(const std::vector<const AverageRow*>& rows) {
+  if (rows.empty()) return absl::OkStatus();
   std::vector<std::string> symbols;
   std::vector<int> windows;
   std::vector<double> values;
   std::vector<long long> ts, ids;
-  for (const auto& [key, r] : unique) {
+  for (const AverageRow* r : rows) {
     symbols.push_back(r->symbol);
     windows.push_back(r->window);
     values.push_back(r->value);
     ts.push_back(absl::ToUnixMicros(r->timestamp));
     ids.push_back(r->price_point_id);
   }
+  const std::vector<std::string> params = {TextArray(symbols), NumberArray(windows),
+                                           DoubleArray(values), NumberArray(ts), NumberArray(ids)};
   return WithSession(db_, "saving moving averages", [&](Database::Lease& lease) {
-    return lease
-        .Execute(kSaveAverages,
-                 {TextArray(symbols), NumberArray(windows), DoubleArray(values), NumberArray(ts),
-                  NumberArray(ids)},
-                 "saving moving averages")
-        .status();
+    absl::Status inserted = lease.Execute(kInsertAverages, params, "saving moving averages").status();
+    if (!absl::IsAlreadyExists(inserted)) return inserted;
+    return lease.Execute(kUpsertAverages, params, "saving moving averages").status();
   });
 }
 

@@ -2,6 +2,7 @@
 #ifndef MARKETDATA_SERVICES_STORAGE_MOVING_AVERAGE_STORE_H_
 #define MARKETDATA_SERVICES_STORAGE_MOVING_AVERAGE_STORE_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/averages/symbol_window.h"
+#include "services/common/thread_pool.h"
 #include "services/storage/database.h"
 
 namespace marketdata {
@@ -40,7 +42,8 @@ class MovingAverageStore {
   // For each start, up to `limit` price points before it, oldest first, in one round trip.
   virtual absl::StatusOr<std::vector<std::vector<PricePoint>>> LoadWindows(
       const std::vector<WindowStart>& starts, size_t limit) = 0;
-  // Upserts every row in one transaction (unique per symbol, window and price point).
+  // Upserts every row (unique per symbol, window and price point). Idempotent: after a failure,
+  // part of the rows may be written, and saving the same rows again completes them.
   virtual absl::Status SaveAverages(const std::vector<AverageRow>& rows) = 0;
 
   virtual absl::StatusOr<std::optional<AverageRow>> Latest(const std::string& symbol,
@@ -53,7 +56,9 @@ class MovingAverageStore {
 
 class PostgresMovingAverageStore final : public MovingAverageStore {
  public:
-  explicit PostgresMovingAverageStore(Database& db) : db_(db) {}
+  // SaveAverages splits a large batch by symbol over up to `write_connections` sessions written
+  // at once, each part in one transaction: one PostgreSQL backend works on one core.
+  explicit PostgresMovingAverageStore(Database& db, int write_connections = 1);
 
   absl::StatusOr<std::vector<std::vector<PricePoint>>> LoadWindows(
       const std::vector<WindowStart>& starts, size_t limit) override;
@@ -65,7 +70,11 @@ class PostgresMovingAverageStore final : public MovingAverageStore {
                                                        int limit) override;
 
  private:
+  absl::Status SavePart(const std::vector<const AverageRow*>& rows);
+
   Database& db_;
+  const int write_connections_;
+  std::unique_ptr<ThreadPool> writers_;  // the parts beyond the caller's own
 };
 
 }  // namespace marketdata
