@@ -49,8 +49,9 @@ pg_init() {
     echo "shared_buffers = 128MB"
     echo "log_min_messages = warning"
     echo "log_line_prefix = '%m [%p] %q%u@%d '"
-    if [[ "$STACK" == test ]]; then
-      # Throw-away data: durability settings only cost time here.
+    if [[ "$STACK" == test && "${PG_DURABLE:-0}" != 1 ]]; then
+      # Throw-away data: durability settings only cost time here. (Benchmarks set PG_DURABLE=1:
+      # they measure the database as deployed.)
       echo "fsync = off"
       echo "synchronous_commit = off"
       echo "full_page_writes = off"

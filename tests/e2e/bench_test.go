@@ -120,7 +120,7 @@ func mustPsql(t *testing.T, databaseURL, command string) {
 
 // pipeline produces n PriceEvents over `symbols` symbols and measures the time until the consumer
 // committed all of them. Returns events per second end to end.
-func pipeline(t *testing.T, n, symbols int) (float64, time.Duration) {
+func pipeline(t *testing.T, n, symbols int) (float64, string) {
 	s, cleanup, err := startStack(fmt.Sprintf("bench_pipe_%d", n), "MOVING_AVERAGE_WINDOWS=5", "DATABASE_POOL_SIZE=4")
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +129,7 @@ func pipeline(t *testing.T, n, symbols int) (float64, time.Duration) {
 	client := kafkaClient(t, kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchMaxBytes(1<<20),
 		kgo.MaxBufferedRecords(200000))
 	base := time.Now().UTC()
+	cpuBefore := cpuTime(s)
 	start := time.Now()
 	var wg sync.WaitGroup
 	var produceErr error
@@ -163,21 +164,32 @@ func pipeline(t *testing.T, n, symbols int) (float64, time.Duration) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	cpuAfter := cpuTime(s)
+	var cells []string
+	var total time.Duration
+	for _, part := range []string{"mds-consumer", "PostgreSQL", "Kafka", "mds-api", "bench"} {
+		per := (cpuAfter[part] - cpuBefore[part]) / time.Duration(n)
+		total += per
+		cells = append(cells, fmt.Sprintf("%s %.1f", part, float64(per.Nanoseconds())/1000))
+	}
+	cpu := fmt.Sprintf("%s; total %.1f µs", strings.Join(cells, ", "), float64(total.Nanoseconds())/1000)
 	want := n - 4*symbols
 	if got := countAverages(t, s.databaseURL); got != want {
 		t.Errorf("%d averages stored, want %d", got, want)
 	}
-	t.Logf("%d events: produced in %v, all averages committed after %v", n, produced, elapsed)
-	return float64(n) / elapsed.Seconds(), produced
+	t.Logf("%d events: produced in %v, all averages committed after %v; CPU per event: %s", n, produced, elapsed, cpu)
+	return float64(n) / elapsed.Seconds(), cpu
 }
 
 func TestBenchPipeline(t *testing.T) {
 	n := envInt("MDS_BENCH_PIPELINE_EVENTS", 1000000)
-	rate, _ := pipeline(t, n, 1000)
+	rate, cpu := pipeline(t, n, 1000)
 	copyRate := psqlCopyRate(t, shared.databaseURL, n)
 	addRow(fmt.Sprintf("Pipeline: %d PriceEvents over 1,000 symbols, broker to committed averages", n),
 		fmt.Sprintf("%.0f events/s", rate), fmt.Sprintf("psql \\copy of %d rows: %.0f rows/s", n, copyRate),
 		fmt.Sprintf("%.2f of \\copy", rate/copyRate), "≥ 100,000 events/s and ≥ 0.33 of \\copy")
+	addRow("CPU per pipeline event, µs by process (same run; bench is the producer)", cpu,
+		fmt.Sprintf("%d cores", numCPU()), "all cores busy at "+cpuCeiling(strings.ReplaceAll(cpu, " µs", "")), "where the time goes")
 }
 
 func TestBenchPipelineGrowth(t *testing.T) {
@@ -338,11 +350,12 @@ func h2loadGRPC(t *testing.T, addr, metricsAddr string, seconds int) loadResult 
 	return r
 }
 
-// cpuTime is the CPU time (user + system) each part of the stack has used so far.
-func cpuTime() map[string]time.Duration {
+// cpuTime is the CPU time (user + system) each part of stack s has used so far; "bench" is this
+// test process (the pipeline's producer).
+func cpuTime(s *stack) map[string]time.Duration {
 	const tick = 10 * time.Millisecond // USER_HZ = 100 on Linux
-	pids := map[int]string{}
-	for _, p := range shared.processes {
+	pids := map[int]string{os.Getpid(): "bench"}
+	for _, p := range s.processes {
 		pids[p.cmd.Process.Pid] = p.name
 	}
 	out := map[string]time.Duration{}
@@ -389,9 +402,9 @@ func cpuTime() map[string]time.Duration {
 // withCPU runs load() and adds each part's CPU time per request, in the order of `parts`
 // ("client" is the load generator), and their total.
 func withCPU(parts []string, load func() loadResult) loadResult {
-	before := cpuTime()
+	before := cpuTime(shared)
 	r := load()
-	after := cpuTime()
+	after := cpuTime(shared)
 	requests := r.requests
 	if requests == 0 {
 		r.cpu = "no requests"
