@@ -237,10 +237,6 @@ PgResult::~PgResult() {
 
 int PgResult::rows() const { return PQntuples(result_); }
 
-bool PgResult::is_null(int row, int column) const {
-  return PQgetisnull(result_, row, column) != 0;
-}
-
 absl::string_view PgResult::text(int row, int column) const {
   return absl::string_view(PQgetvalue(result_, row, column),
                            static_cast<size_t>(PQgetlength(result_, row, column)));
@@ -249,12 +245,6 @@ absl::string_view PgResult::text(int row, int column) const {
 int64_t PgResult::int64(int row, int column) const {
   int64_t value = 0;
   if (!absl::SimpleAtoi(text(row, column), &value)) return 0;
-  return value;
-}
-
-double PgResult::float64(int row, int column) const {
-  double value = 0;
-  if (!absl::SimpleAtod(text(row, column), &value)) return 0;
   return value;
 }
 

@@ -44,11 +44,9 @@ class PgResult {
   ~PgResult();
 
   int rows() const;
-  bool is_null(int row, int column) const;
   absl::string_view text(int row, int column) const;
-  // Parsed integer or double; 0 when null or not a number.
+  // The value as an integer; 0 when null or not a number.
   int64_t int64(int row, int column) const;
-  double float64(int row, int column) const;
   PGresult* get() const { return result_; }
 
  private:

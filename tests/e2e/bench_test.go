@@ -192,9 +192,20 @@ func warmUp(t *testing.T) {
 func TestBenchPipeline(t *testing.T) {
 	n := envInt("MDS_BENCH_PIPELINE_EVENTS", 1000000)
 	warmUp(t)
-	rate, cpu := pipeline(t, n, 1000)
+	// The median of three runs: single runs on a shared 2-core machine vary by a third.
+	type run struct {
+		rate float64
+		cpu  string
+	}
+	var runs []run
+	for i := 0; i < envInt("MDS_BENCH_RUNS", 3); i++ {
+		rate, cpu := pipeline(t, n, 1000)
+		runs = append(runs, run{rate, cpu})
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].rate < runs[j].rate })
+	rate, cpu := runs[len(runs)/2].rate, runs[len(runs)/2].cpu
 	copyRate := psqlCopyRate(t, shared.databaseURL, n)
-	addRow(fmt.Sprintf("Pipeline: %d PriceEvents over 1,000 symbols, broker to committed averages", n),
+	addRow(fmt.Sprintf("Pipeline: %d PriceEvents over 1,000 symbols, broker to committed averages (median of %d runs)", n, len(runs)),
 		fmt.Sprintf("%.0f events/s", rate), fmt.Sprintf("psql \\copy of %d rows: %.0f rows/s", n, copyRate),
 		fmt.Sprintf("%.2f of \\copy", rate/copyRate), "≥ 100,000 events/s and ≥ 0.33 of \\copy")
 	addRow("CPU per pipeline event, µs by process (same run; bench is the producer)", cpu,
