@@ -422,10 +422,10 @@ func cpuTime(s *stack) map[string]time.Duration {
 
 // withCPU runs load() and adds each part's CPU time per request, in the order of `parts`
 // ("client" is the load generator), and their total.
-func withCPU(parts []string, load func() loadResult) loadResult {
-	before := cpuTime(shared)
+func withCPU(s *stack, parts []string, load func() loadResult) loadResult {
+	before := cpuTime(s)
 	r := load()
-	after := cpuTime(shared)
+	after := cpuTime(s)
 	requests := r.requests
 	if requests == 0 {
 		r.cpu = "no requests"
@@ -478,11 +478,11 @@ func TestBenchLatestPrice(t *testing.T) {
 	url := shared.restURL + "/api/v1/prices/latest?symbol=AAPL&provider=test"
 	wrk(t, url, 5) // warm-up: connections, caches, the broker's JIT
 	rest := medianRun(runs, func() loadResult {
-		return withCPU([]string{"gateway", "mds-api", "PostgreSQL", "Kafka", "mds-consumer", "client"},
+		return withCPU(shared, []string{"gateway", "mds-api", "PostgreSQL", "Kafka", "mds-consumer", "client"},
 			func() loadResult { return wrk(t, url, seconds) })
 	})
 	grpcDirect := medianRun(runs, func() loadResult {
-		return withCPU([]string{"mds-api", "PostgreSQL", "Kafka", "mds-consumer", "client"},
+		return withCPU(shared, []string{"mds-api", "PostgreSQL", "Kafka", "mds-consumer", "client"},
 			func() loadResult { return h2loadGRPC(t, shared.apiAddr, shared.apiMetrics, seconds) })
 	})
 	median := fmt.Sprintf("median of %d runs", runs)
@@ -641,12 +641,15 @@ func TestBenchHistoryGrowth(t *testing.T) {
 		mustPsql(t, s.databaseURL, "VACUUM (ANALYZE) price_points")
 		mustPsql(t, s.databaseURL, "CHECKPOINT")
 		rows = target
-		r := medianRun(3, func() loadResult { return wrk(t, url, seconds) })
+		r := medianRun(3, func() loadResult {
+			return withCPU(s, []string{"gateway", "mds-api", "PostgreSQL", "Kafka", "mds-consumer", "client"},
+				func() loadResult { return wrk(t, url, seconds) })
+		})
 		if i == 0 {
 			base = r
 		}
 		addRow(fmt.Sprintf("Cost growth: latest price over REST with %d rows in price_points (median of 3 runs)", rows),
-			fmt.Sprintf("%.0f req/s, p99 %v", r.rps, r.p99),
+			fmt.Sprintf("%.0f req/s, p99 %v; CPU per request, µs: %s", r.rps, r.p99, r.cpu),
 			fmt.Sprintf("with %s rows: p99 %v", strings.Split(envString("MDS_BENCH_HISTORY_ROWS", "1000000"), ",")[0], base.p99),
 			fmt.Sprintf("%.2f × p99", float64(r.p99)/float64(base.p99)), "≈ 1 (p99 independent of history)")
 	}
