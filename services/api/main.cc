@@ -108,6 +108,9 @@ int Run(int argc, char** argv) {
   server->Shutdown(absl::Seconds(10));
   feed->Stop();
   scheduler.Stop();
+  // Calls still waiting for a provider or a commit are answered while their server exists.
+  blocking_fetches.Stop();
+  writer.Stop();
   const LagSummary lag = scheduler.lag();
   spdlog::info("polling lag over the last {} runs: p50 {} p99 {} max {}", lag.runs,
                absl::FormatDuration(lag.p50), absl::FormatDuration(lag.p99),

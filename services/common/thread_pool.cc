@@ -8,17 +8,25 @@ ThreadPool::ThreadPool(int threads) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-ThreadPool::~ThreadPool() {
+void ThreadPool::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  for (std::thread& t : threads_) t.join();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 void ThreadPool::Schedule(std::function<void()> work) {
-  absl::MutexLock lock(&mu_);
-  queue_.push_back(std::move(work));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(work));
+      return;
+    }
+  }
+  work();  // nothing would run it any more
 }
 
 size_t ThreadPool::queued() const {

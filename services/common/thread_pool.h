@@ -17,13 +17,15 @@ namespace marketdata {
 class ThreadPool {
  public:
   explicit ThreadPool(int threads);
-  // Runs everything already scheduled, then joins the threads.
-  ~ThreadPool();
+  ~ThreadPool() { Stop(); }
 
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
+  // Runs `work` on a pool thread; after Stop, on the calling thread.
   void Schedule(std::function<void()> work);
+  // Runs everything already scheduled, then joins the threads. Idempotent.
+  void Stop();
   // Work waiting for a thread.
   size_t queued() const;
 

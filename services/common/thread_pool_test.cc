@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
@@ -40,6 +41,18 @@ TEST(ThreadPoolTest, CountsWorkWaitingForAThread) {
   EXPECT_EQ(pool->queued(), 2u);
   release.Notify();
   pool.reset();
+}
+
+TEST(ThreadPoolTest, StopRunsWhatWasQueuedAndLaterWorkRunsOnTheCaller) {
+  ThreadPool pool(1);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) pool.Schedule([&ran] { ran.fetch_add(1); });
+  pool.Stop();
+  EXPECT_EQ(ran.load(), 100);
+  std::thread::id ran_on;
+  pool.Schedule([&ran_on] { ran_on = std::this_thread::get_id(); });
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  pool.Stop();  // idempotent
 }
 
 }  // namespace

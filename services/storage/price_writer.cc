@@ -11,12 +11,14 @@ PriceWriter::PriceWriter(Database& db, int writers, size_t max_batch)
   for (int i = 0; i < writers; ++i) writers_.emplace_back([this] { WriterLoop(); });
 }
 
-PriceWriter::~PriceWriter() {
+void PriceWriter::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  for (std::thread& t : writers_) t.join();
+  for (std::thread& t : writers_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 absl::StatusOr<StoredPrice> PriceWriter::SavePrice(const Quote& quote) {

@@ -23,8 +23,10 @@ class PriceWriter final : public PriceStore {
  public:
   // `writers` threads each take whatever is waiting (up to `max_batch`) and write it.
   PriceWriter(Database& db, int writers = 2, size_t max_batch = 512);
-  // Writes everything already queued, then stops; later saves fail with UNAVAILABLE.
-  ~PriceWriter() override;
+  ~PriceWriter() override { Stop(); }
+
+  // Writes everything already queued, then stops; later saves fail with UNAVAILABLE. Idempotent.
+  void Stop();
 
   absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override;
   void SavePriceAsync(Quote quote, SaveDone done) override;
