@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/synchronization/notification.h"
 #include "services/domain/symbol.h"
 
 namespace marketdata {
@@ -21,33 +22,33 @@ absl::StatusOr<PriceRecorder::Fetch> PriceRecorder::Resolve(absl::string_view ra
 
 absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
                                                   absl::string_view provider_name) {
-  absl::StatusOr<StoredPrice> stored = RecordOnce(raw_symbol, provider_name);
-  Count(stored.ok());
-  return stored;
-}
-
-absl::StatusOr<StoredPrice> PriceRecorder::RecordOnce(absl::string_view raw_symbol,
-                                                      absl::string_view provider_name) {
-  absl::StatusOr<Fetch> fetch = Resolve(raw_symbol, provider_name);
-  if (!fetch.ok()) return fetch.status();
-  absl::StatusOr<Quote> quote = fetch->provider->FetchQuote(fetch->symbol);
-  if (!quote.ok()) return quote.status();
-  absl::StatusOr<StoredPrice> stored = store_.SavePrice(*quote);
-  if (!stored.ok()) return stored.status();
-  publisher_.Publish(*stored);
-  return stored;
+  // The caller's own thread may block: it fetches itself and waits for the commit.
+  absl::StatusOr<StoredPrice> result = absl::InternalError("not recorded");
+  absl::Notification recorded;
+  Start(raw_symbol, provider_name, /*blocking_fetches=*/nullptr,
+        [&](absl::StatusOr<StoredPrice> stored) {
+          result = std::move(stored);
+          recorded.Notify();
+        });
+  recorded.WaitForNotification();
+  return result;
 }
 
 void PriceRecorder::RecordAsync(absl::string_view raw_symbol, absl::string_view provider_name,
                                 RecordDone done) {
+  Start(raw_symbol, provider_name, blocking_fetches_, std::move(done));
+}
+
+void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provider_name,
+                          ThreadPool* blocking_fetches, RecordDone done) {
   absl::StatusOr<Fetch> fetch = Resolve(raw_symbol, provider_name);
   if (!fetch.ok()) {
     Count(false);
     done(fetch.status());
     return;
   }
-  if (blocking_fetches_ != nullptr && fetch->provider->may_block()) {
-    blocking_fetches_->Schedule([this, fetch = *std::move(fetch), done = std::move(done)]() mutable {
+  if (blocking_fetches != nullptr && fetch->provider->may_block()) {
+    blocking_fetches->Schedule([this, fetch = *std::move(fetch), done = std::move(done)]() mutable {
       Store(fetch.provider->FetchQuote(fetch.symbol), std::move(done));
     });
     return;

@@ -31,7 +31,8 @@ class PriceRecorder {
         publisher_(publisher),
         blocking_fetches_(blocking_fetches) {}
 
-  // `symbol` and `provider` as the client sent them; an empty provider means the default.
+  // `symbol` and `provider` as the client sent them; an empty provider means the default. Fetches
+  // on the calling thread and waits for the commit.
   absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider);
 
   // The same without holding the caller's thread: `done` runs once the price is committed and
@@ -47,7 +48,9 @@ class PriceRecorder {
     std::string symbol;
   };
   absl::StatusOr<Fetch> Resolve(absl::string_view symbol, absl::string_view provider);
-  absl::StatusOr<StoredPrice> RecordOnce(absl::string_view symbol, absl::string_view provider);
+  // The one path of both calls; `blocking_fetches` as in the constructor.
+  void Start(absl::string_view symbol, absl::string_view provider, ThreadPool* blocking_fetches,
+             RecordDone done);
   void Store(absl::StatusOr<Quote> quote, RecordDone done);
   void Count(bool ok);
 

@@ -136,7 +136,7 @@ absl::Status PostgresMovingAverageStore::SaveAverages(const std::vector<AverageR
       std::min<size_t>(write_connections_, (unique.size() + kRowsPerPart - 1) / kRowsPerPart);
   std::vector<std::vector<const AverageRow*>> split(std::max<size_t>(parts, 1));
   for (const auto& [key, r] : unique) {
-    split[split.size() == 1 ? 0 : absl::Hash<std::string>()(r->symbol) % split.size()].push_back(r);
+    split[absl::Hash<std::string>()(r->symbol) % split.size()].push_back(r);
   }
   std::vector<absl::Status> statuses(split.size());
   absl::BlockingCounter others(static_cast<int>(split.size()) - 1);

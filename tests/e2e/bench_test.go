@@ -120,7 +120,7 @@ func mustPsql(t *testing.T, databaseURL, command string) {
 
 // pipeline produces n PriceEvents over `symbols` symbols and measures the time until the consumer
 // committed all of them. Returns events per second end to end.
-func pipeline(t *testing.T, n, symbols int) (float64, string) {
+func pipeline(t *testing.T, n, symbols int) (float64, cpuCost) {
 	s, cleanup, err := startStack(fmt.Sprintf("bench_pipe_%d", n), "MOVING_AVERAGE_WINDOWS=5", "DATABASE_POOL_SIZE=4")
 	if err != nil {
 		t.Fatal(err)
@@ -164,15 +164,7 @@ func pipeline(t *testing.T, n, symbols int) (float64, string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	cpuAfter := cpuTime(s)
-	var cells []string
-	var total time.Duration
-	for _, part := range []string{"mds-consumer", "PostgreSQL", "Kafka", "mds-api", "bench"} {
-		per := (cpuAfter[part] - cpuBefore[part]) / time.Duration(n)
-		total += per
-		cells = append(cells, fmt.Sprintf("%s %.1f", part, float64(per.Nanoseconds())/1000))
-	}
-	cpu := fmt.Sprintf("%s; total %.1f µs", strings.Join(cells, ", "), float64(total.Nanoseconds())/1000)
+	cpu := costPer(cpuBefore, cpuTime(s), []string{"mds-consumer", "PostgreSQL", "Kafka", "mds-api", "bench"}, n)
 	want := n - 4*symbols
 	if got := countAverages(t, s.databaseURL); got != want {
 		t.Errorf("%d averages stored, want %d", got, want)
@@ -195,7 +187,7 @@ func TestBenchPipeline(t *testing.T) {
 	// The median of three runs: single runs on a shared 2-core machine vary by a third.
 	type run struct {
 		rate float64
-		cpu  string
+		cpu  cpuCost
 	}
 	var runs []run
 	for i := 0; i < envInt("MDS_BENCH_RUNS", 3); i++ {
@@ -208,8 +200,8 @@ func TestBenchPipeline(t *testing.T) {
 	addRow(fmt.Sprintf("Pipeline: %d PriceEvents over 1,000 symbols, broker to committed averages (median of %d runs)", n, len(runs)),
 		fmt.Sprintf("%.0f events/s", rate), fmt.Sprintf("psql \\copy of %d rows: %.0f rows/s", n, copyRate),
 		fmt.Sprintf("%.2f of \\copy", rate/copyRate), "≥ 100,000 events/s and ≥ 0.33 of \\copy")
-	addRow("CPU per pipeline event, µs by process (same run; bench is the producer)", cpu,
-		fmt.Sprintf("%d cores", numCPU()), "all cores busy at "+cpuCeiling(strings.ReplaceAll(cpu, " µs", "")), "where the time goes")
+	addRow("CPU per pipeline event, µs by process (same run; bench is the producer)", cpu.String(),
+		fmt.Sprintf("%d cores", numCPU()), "all cores busy at "+cpu.ceiling("events/s"), "where the time goes")
 }
 
 func TestBenchPipelineGrowth(t *testing.T) {
@@ -239,7 +231,7 @@ type loadResult struct {
 	p50, p99  time.Duration
 	requests  int
 	clientCPU time.Duration // the load generator's own CPU time
-	cpu       string        // CPU per request by process, when measured (withCPU)
+	cpu       cpuCost       // CPU per request by process, when measured (withCPU)
 }
 
 // medianRun runs load `runs` times and keeps the run with the median p99: a single 10 s run's
@@ -420,41 +412,56 @@ func cpuTime(s *stack) map[string]time.Duration {
 	return out
 }
 
-// withCPU runs load() and adds each part's CPU time per request, in the order of `parts`
-// ("client" is the load generator), and their total.
+// cpuCost is the CPU time each part of the stack spent per request (or event).
+type cpuCost struct {
+	parts []string
+	per   map[string]time.Duration
+	total time.Duration
+}
+
+// costPer divides each part's CPU time between two cpuTime snapshots among n requests.
+func costPer(before, after map[string]time.Duration, parts []string, n int) cpuCost {
+	c := cpuCost{parts: parts, per: map[string]time.Duration{}}
+	if n <= 0 {
+		return c
+	}
+	for _, part := range parts {
+		c.per[part] = (after[part] - before[part]) / time.Duration(n)
+		c.total += c.per[part]
+	}
+	return c
+}
+
+func micros(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Nanoseconds())/1000) }
+
+func (c cpuCost) String() string {
+	if c.total == 0 {
+		return "not measured"
+	}
+	var cells []string
+	for _, part := range c.parts {
+		cells = append(cells, part+" "+micros(c.per[part]))
+	}
+	return fmt.Sprintf("%s; total %s µs", strings.Join(cells, ", "), micros(c.total))
+}
+
+// ceiling is the rate at which the machine's cores would be fully busy at this cost.
+func (c cpuCost) ceiling(unit string) string {
+	if c.total == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f %s", float64(numCPU())*float64(time.Second)/float64(c.total), unit)
+}
+
+// withCPU runs load() and records each part's CPU time per request, in the order of `parts`
+// ("client" is the load generator).
 func withCPU(s *stack, parts []string, load func() loadResult) loadResult {
 	before := cpuTime(s)
 	r := load()
 	after := cpuTime(s)
-	requests := r.requests
-	if requests == 0 {
-		r.cpu = "no requests"
-		return r
-	}
-	clientCPU := r.clientCPU
-	var cells []string
-	var total time.Duration
-	for _, part := range parts {
-		d := after[part] - before[part]
-		if part == "client" {
-			d = clientCPU
-		}
-		per := d / time.Duration(requests)
-		total += per
-		cells = append(cells, fmt.Sprintf("%s %d", part, per.Microseconds()))
-	}
-	r.cpu = fmt.Sprintf("%s; total %d µs", strings.Join(cells, ", "), total.Microseconds())
+	after["client"] = before["client"] + r.clientCPU
+	r.cpu = costPer(before, after, parts, r.requests)
 	return r
-}
-
-// cpuCeiling is the request rate at which the machine's cores would be fully busy, given the CPU
-// time per request in a withCPU summary.
-func cpuCeiling(summary string) string {
-	var total float64
-	if _, err := fmt.Sscanf(summary[strings.LastIndex(summary, "total ")+len("total "):], "%f", &total); err != nil || total == 0 {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.0f req/s", float64(numCPU())*1e6/total)
 }
 
 func TestBenchLatestPrice(t *testing.T) {
@@ -494,10 +501,10 @@ func TestBenchLatestPrice(t *testing.T) {
 		fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", grpcDirect.rps, grpcDirect.p50, grpcDirect.p99),
 		fmt.Sprintf("REST through the gateway: %.0f req/s", rest.rps),
 		fmt.Sprintf("%.2f of REST", grpcDirect.rps/rest.rps), "≥ 20,000 req/s")
-	addRow("CPU per latest price over REST, µs by process (same runs)", rest.cpu,
-		fmt.Sprintf("%d cores", numCPU()), "all cores busy at "+cpuCeiling(rest.cpu), "where the time goes")
-	addRow("CPU per latest price over gRPC, µs by process (same runs)", grpcDirect.cpu,
-		fmt.Sprintf("%d cores", numCPU()), "all cores busy at "+cpuCeiling(grpcDirect.cpu), "where the time goes")
+	addRow("CPU per latest price over REST, µs by process (same runs)", rest.cpu.String(),
+		fmt.Sprintf("%d cores", numCPU()), "all cores busy at "+rest.cpu.ceiling("req/s"), "where the time goes")
+	addRow("CPU per latest price over gRPC, µs by process (same runs)", grpcDirect.cpu.String(),
+		fmt.Sprintf("%d cores", numCPU()), "all cores busy at "+grpcDirect.cpu.ceiling("req/s"), "where the time goes")
 }
 
 func TestBenchPollingScale(t *testing.T) {
@@ -649,7 +656,7 @@ func TestBenchHistoryGrowth(t *testing.T) {
 			base = r
 		}
 		addRow(fmt.Sprintf("Cost growth: latest price over REST with %d rows in price_points (median of 3 runs)", rows),
-			fmt.Sprintf("%.0f req/s, p99 %v; CPU per request, µs: %s", r.rps, r.p99, r.cpu),
+			fmt.Sprintf("%.0f req/s, p99 %v; CPU per request, µs: %s", r.rps, r.p99, r.cpu.String()),
 			fmt.Sprintf("with %s rows: p99 %v", strings.Split(envString("MDS_BENCH_HISTORY_ROWS", "1000000"), ",")[0], base.p99),
 			fmt.Sprintf("%.2f × p99", float64(r.p99)/float64(base.p99)), "≈ 1 (p99 independent of history)")
 	}
