@@ -5,6 +5,9 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 LOCAL_DIR="$REPO_ROOT/.local"
 LOCAL_BIN="$LOCAL_DIR/bin"
 PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/15/bin}"
+# The caller's PATH, before install.sh puts a Go toolchain in front: Bazel's actions see PATH, so
+# builds by these scripts and by hand share one cache only if Bazel always gets the same one.
+CALLER_PATH="$PATH"
 
 # shellcheck source=../versions.env
 . "$REPO_ROOT/deploy/versions.env"

@@ -1,5 +1,7 @@
-# Installs what the stack needs and is missing: Debian packages, the Kafka broker jars from Maven
-# Central, and grpcurl from the Go module proxy. Each step checks first and is quick when done.
+# Installs what the stack needs and is missing: Debian packages (compilers, libraries, Bazel,
+# PostgreSQL, Java and Maven), a Go toolchain from the Go module proxy when the machine's Go is
+# missing or too old, the Kafka broker jars from Maven Central, and grpcurl. Each step checks
+# first and is quick when done, so a bare Debian 12 machine and a prepared one both work.
 # shellcheck shell=bash
 
 APT_PACKAGES=(
@@ -9,8 +11,10 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libspdlog-dev libcpp-httplib-dev
   # Bazel 4 and the rules the offline WORKSPACE points at
   bazel-bootstrap bazel-platforms bazel-rules-java bazel-rules-proto bazel-skylib
-  # servers and clients used by the local stack
-  kcat docker-compose postgresql curl
+  # compilers Bazel drives; certificates for the Go module proxy and Maven Central
+  g++ ca-certificates git
+  # servers and clients used by the local stack; Java and Maven fetch and run the Kafka broker
+  kcat docker-compose postgresql curl procps openjdk-17-jre-headless maven
 )
 
 KAFKA_LIB_DIR="$LOCAL_DIR/kafka/lib"
@@ -65,13 +69,74 @@ install_kafka_jars() {
   mv "$tmp" "$KAFKA_LIB_DIR"
 }
 
-# Go is preinstalled on the machines this runs on, not always on PATH.
+# ensure_go: puts a Go of at least the version gateway/go.mod asks for first on PATH. It takes
+# the first such Go of: the one on PATH, /usr/local/go, the one this script fetched before
+# (.local/go). Otherwise it fetches the official toolchain GO_VERSION as an ordinary module
+# (golang.org/toolchain) from the Go module proxy, using Debian's golang-go (Go 1.19, too old to
+# switch toolchains by itself) only to download it.
+GO_DIR="$LOCAL_DIR/go"
+
+go_min_version() { sed -n 's/^go \([0-9][0-9.]*\)$/\1/p' "$REPO_ROOT/gateway/go.mod"; }
+
+# go_version_of BIN: "1.26.8" for a Go binary, nothing if it does not run.
+go_version_of() { GOTOOLCHAIN=local "$1" env GOVERSION 2>/dev/null | sed -n 's/^go\([0-9][0-9.]*\).*/\1/p'; }
+
+# version_at_least A B: true when version A >= B (dotted numbers).
+version_at_least() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
+
 ensure_go() {
-  if ! command -v go >/dev/null; then
-    [[ -x /usr/local/go/bin/go ]] || die "Go is needed (gateway, grpcurl) and was not found"
-    PATH="$PATH:/usr/local/go/bin"
-    export PATH
+  local want candidate found='' v
+  want="$(go_min_version)"
+  [[ -n "$want" ]] || die "gateway/go.mod names no go version"
+  for candidate in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go "$GO_DIR/bin/go"; do
+    [[ -n "$candidate" && -x "$candidate" ]] || continue
+    v="$(go_version_of "$candidate")"
+    if [[ -n "$v" ]] && version_at_least "$v" "$want"; then found="$candidate"; break; fi
+  done
+  if [[ -z "$found" ]]; then
+    fetch_go_toolchain
+    found="$GO_DIR/bin/go"
   fi
+  case ":$PATH:" in
+    "$(dirname "$found"):"*) ;;
+    *) PATH="$(dirname "$found"):$PATH" ;;
+  esac
+  export PATH
+  # Modules the gateway and the tests need come from the proxy; never let a newer go.mod make
+  # this Go download yet another toolchain behind the scenes.
+  export GOTOOLCHAIN=local
+}
+
+fetch_go_toolchain() {
+  local arch bootstrap tmp module
+  case "$(uname -m)" in
+    x86_64) arch=amd64 ;;
+    aarch64) arch=arm64 ;;
+    *) die "no Go toolchain for $(uname -m); install Go >= $(go_min_version) by hand" ;;
+  esac
+  module="golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-$arch"
+  bootstrap="$(command -v go 2>/dev/null || true)"
+  if [[ -z "$bootstrap" ]]; then
+    install_apt golang-go
+    bootstrap=/usr/bin/go
+  fi
+  info "fetching Go $GO_VERSION from the Go module proxy into ${GO_DIR#"$REPO_ROOT"/}"
+  tmp="$(mktemp -d)"
+  if ! (cd "$tmp" && "$bootstrap" mod init fetch-go >/dev/null 2>&1 &&
+        GOFLAGS=-mod=mod GOPATH="$tmp/gopath" GOTOOLCHAIN=local "$bootstrap" mod download "$module"); then
+    chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"
+    die "could not download $module from the Go module proxy"
+  fi
+  rm -rf "$GO_DIR.tmp"
+  cp -r "$tmp/gopath/pkg/mod/$module/." "$GO_DIR.tmp"
+  # The module cache is read-only by design.
+  chmod -R u+w "$tmp"; rm -rf "$tmp"
+  chmod -R u+w "$GO_DIR.tmp"
+  # The module cache keeps no exec bits.
+  chmod +x "$GO_DIR.tmp"/bin/* "$GO_DIR.tmp"/pkg/tool/*/*
+  rm -rf "$GO_DIR"
+  mv "$GO_DIR.tmp" "$GO_DIR"
+  ok "Go $(go_version_of "$GO_DIR/bin/go") in ${GO_DIR#"$REPO_ROOT"/}"
 }
 
 # install_go_tool NAME MODULE PACKAGE VERSION: `go install PACKAGE@VERSION` into .local/bin,

@@ -8,7 +8,7 @@ GATEWAY_BIN="$LOCAL_BIN/mds-gateway"
 
 # Bazel runs with the caller's PATH: a different PATH would change every action's environment
 # and force a rebuild of everything between runs of this script and builds by hand.
-bazel_() { (cd "$REPO_ROOT" && bazel "$@"); }
+bazel_() { (cd "$REPO_ROOT" && PATH="$CALLER_PATH" bazel "$@"); }
 
 # target_exists //pkg:name: the package has a BUILD file and Bazel knows the target.
 target_exists() {
