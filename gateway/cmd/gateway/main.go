@@ -1,5 +1,6 @@
 // Command gateway serves the market data REST API (/api/v1) in front of the gRPC services.
-// Settings come from the environment, each overridable by a flag (gateway -h lists them).
+// Settings come from the environment, each overridable by a flag of the same name in kebab case
+// (GATEWAY_LISTEN -> --gateway-listen=:8000); gateway --help lists them.
 package main
 
 import (
@@ -19,9 +20,9 @@ import (
 )
 
 func main() {
-	opts, err := gateway.LoadOptions(os.Args[1:], os.LookupEnv, os.Stderr)
+	opts, err := gateway.LoadOptions(os.Args[1:], os.LookupEnv, os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
+		os.Exit(0) // the usage went to stdout
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gateway: %v\n", err)

@@ -31,88 +31,148 @@ type Options struct {
 	ReadyTimeout time.Duration
 }
 
-// setting is one option: its environment variable, its flag, its default.
+// setting is one row of the settings table: its environment variable (the flag is derived from
+// it), its default, a one-line meaning for --help, and parse, which checks a value and stores it
+// in the Options. An error from parse is the reason alone; LoadOptions names the setting.
 type setting struct {
-	env, flag, def, usage string
-	value                 *string
+	env      string
+	def      string
+	required bool // no default: an empty value is an error
+	meaning  string
+	parse    func(value string, o *Options) error
+}
+
+// settings drives parsing, validation and --help; adding a setting is adding a row.
+var settings = []setting{
+	{env: "GATEWAY_LISTEN", def: ":8000", meaning: "HTTP listen address",
+		parse: func(v string, o *Options) error {
+			if err := checkListenAddr(v); err != nil {
+				return err
+			}
+			o.ListenAddr = v
+			return nil
+		}},
+	{env: "MDS_API_ADDR", def: "127.0.0.1:50051", meaning: "mds-api gRPC address (prices, polling)",
+		parse: func(v string, o *Options) error {
+			if err := checkBackendAddr(v); err != nil {
+				return err
+			}
+			o.APIAddr = v
+			return nil
+		}},
+	{env: "MDS_CONSUMER_ADDR", def: "127.0.0.1:50052",
+		meaning: "mds-consumer gRPC address (moving averages); empty: not deployed",
+		parse: func(v string, o *Options) error {
+			if v = strings.TrimSpace(v); v != "" {
+				if err := checkBackendAddr(v); err != nil {
+					return err
+				}
+			}
+			o.ConsumerAddr = v
+			return nil
+		}},
+	{env: "CORS_ALLOWED_ORIGINS", def: "*",
+		meaning: "comma-separated allowed CORS origins, * for any, empty for none",
+		parse: func(v string, o *Options) error {
+			o.CORSAllowedOrigins = nil
+			for _, origin := range strings.Split(v, ",") {
+				if origin = strings.TrimSpace(origin); origin == "" {
+					continue
+				}
+				if origin != "*" && !strings.HasPrefix(origin, "http://") && !strings.HasPrefix(origin, "https://") {
+					return fmt.Errorf("origin %q must be * or start with http:// or https://", origin)
+				}
+				o.CORSAllowedOrigins = append(o.CORSAllowedOrigins, strings.TrimRight(origin, "/"))
+			}
+			return nil
+		}},
+	{env: "GATEWAY_MAX_BODY_BYTES", def: "1048576", meaning: "largest accepted request body in bytes",
+		parse: func(v string, o *Options) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n <= 0 {
+				return errors.New("want a positive number of bytes")
+			}
+			o.MaxBodyBytes = n
+			return nil
+		}},
+	{env: "GATEWAY_SHUTDOWN_TIMEOUT", def: "15s", meaning: "time in-flight requests get to finish on SIGTERM",
+		parse: func(v string, o *Options) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < 0 {
+				return errors.New("want a duration such as 15s")
+			}
+			o.ShutdownTimeout = d
+			return nil
+		}},
+}
+
+// flagName is the setting's flag without its leading dashes: GATEWAY_LISTEN -> gateway-listen.
+func flagName(env string) string {
+	return strings.ToLower(strings.ReplaceAll(env, "_", "-"))
 }
 
 // LoadOptions reads the environment (through lookupEnv, e.g. os.LookupEnv) and then args, which
-// override it. The error names the offending setting in one line. flag.ErrHelp is returned, after
-// the usage is written to usageOut, for -h.
+// override it (--gateway-listen=:9000 or --gateway-listen :9000; one dash works too). The error
+// names the offending setting in one line. For -h or --help the usage is written to usageOut and
+// flag.ErrHelp is returned: the caller should exit 0.
 func LoadOptions(args []string, lookupEnv func(string) (string, bool), usageOut io.Writer) (Options, error) {
-	var listen, api, consumer, origins, maxBody, shutdown string
-	settings := []setting{
-		{"GATEWAY_LISTEN", "listen", ":8000", "HTTP listen address", &listen},
-		{"MDS_API_ADDR", "api-addr", "127.0.0.1:50051", "mds-api gRPC address (prices, polling)", &api},
-		{"MDS_CONSUMER_ADDR", "consumer-addr", "127.0.0.1:50052", "mds-consumer gRPC address (moving averages); empty: not deployed", &consumer},
-		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "*", "comma-separated allowed CORS origins, * for any, empty for none", &origins},
-		{"GATEWAY_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest accepted request body in bytes", &maxBody},
-		{"GATEWAY_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "time in-flight requests get to finish on SIGTERM", &shutdown},
-	}
+	return loadOptions(settings, args, lookupEnv, usageOut)
+}
+
+func loadOptions(table []setting, args []string, lookupEnv func(string) (string, bool), usageOut io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	byFlag := make(map[string]setting, len(settings))
-	for _, s := range settings {
-		def := s.def
+	fs.Usage = func() {}
+	values := make([]string, len(table))
+	for i, s := range table {
+		values[i] = s.def
 		if v, ok := lookupEnv(s.env); ok {
-			def = v
+			values[i] = v
 		}
-		fs.StringVar(s.value, s.flag, def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
-		byFlag[s.flag] = s
+		fs.StringVar(&values[i], flagName(s.env), values[i], s.meaning)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(usageOut)
-			fmt.Fprintln(usageOut, "usage: gateway [flags]; every flag defaults to its environment variable")
-			fs.PrintDefaults()
+			writeUsage(usageOut, table)
 			return Options{}, err
 		}
-		return Options{}, fmt.Errorf("bad command line: %v", err)
+		return Options{}, fmt.Errorf("bad command line: %v (flags take the form --setting-name=value; --help lists them)", err)
 	}
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("bad command line: unexpected argument %q", fs.Arg(0))
 	}
-	bad := func(flagName, why string) error {
-		s := byFlag[flagName]
-		return fmt.Errorf("invalid %s (flag -%s) %q: %s", s.env, s.flag, *s.value, why)
-	}
 
 	opts := Options{ReadyTimeout: time.Second}
-	if err := checkListenAddr(listen); err != nil {
-		return Options{}, bad("listen", err.Error())
-	}
-	opts.ListenAddr = listen
-	if err := checkBackendAddr(api); err != nil {
-		return Options{}, bad("api-addr", err.Error())
-	}
-	opts.APIAddr = api
-	if consumer = strings.TrimSpace(consumer); consumer != "" {
-		if err := checkBackendAddr(consumer); err != nil {
-			return Options{}, bad("consumer-addr", err.Error())
+	for i, s := range table {
+		if s.required && strings.TrimSpace(values[i]) == "" {
+			return Options{}, fmt.Errorf("%s is required (environment variable or flag --%s)", s.env, flagName(s.env))
+		}
+		if err := s.parse(values[i], &opts); err != nil {
+			return Options{}, fmt.Errorf("invalid %s (flag --%s) %q: %v", s.env, flagName(s.env), values[i], err)
 		}
 	}
-	opts.ConsumerAddr = consumer
-	for _, o := range strings.Split(origins, ",") {
-		if o = strings.TrimSpace(o); o == "" {
-			continue
-		}
-		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
-			return Options{}, bad("cors-allowed-origins", fmt.Sprintf("origin %q must be * or start with http:// or https://", o))
-		}
-		opts.CORSAllowedOrigins = append(opts.CORSAllowedOrigins, strings.TrimRight(o, "/"))
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(maxBody), 10, 64)
-	if err != nil || n <= 0 {
-		return Options{}, bad("max-body-bytes", "want a positive number of bytes")
-	}
-	opts.MaxBodyBytes = n
-	d, err := time.ParseDuration(strings.TrimSpace(shutdown))
-	if err != nil || d < 0 {
-		return Options{}, bad("shutdown-timeout", "want a duration such as 15s")
-	}
-	opts.ShutdownTimeout = d
 	return opts, nil
+}
+
+// writeUsage prints the --help text in the format the C++ services print: a heading, then per
+// setting in table order a line of two spaces, NAME, two spaces, --flag-name, two spaces and
+// `default: value` (`default: ""` when empty, `(required)` when there is none), and a line of
+// six spaces and the meaning.
+func writeUsage(w io.Writer, table []setting) {
+	var b strings.Builder
+	b.WriteString("Usage: gateway [--setting-name=value ...]\n")
+	b.WriteString("Every setting is read from its environment variable; a flag of the same name in kebab case overrides it.\n\n")
+	for _, s := range table {
+		def := "default: " + s.def
+		switch {
+		case s.required:
+			def = "(required)"
+		case s.def == "":
+			def = `default: ""`
+		}
+		fmt.Fprintf(&b, "  %s  --%s  %s\n      %s\n", s.env, flagName(s.env), def, s.meaning)
+	}
+	_, _ = io.WriteString(w, b.String())
 }
 
 func checkListenAddr(addr string) error {
