@@ -11,7 +11,7 @@
 set -euo pipefail
 
 gateway_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo_root="$(git -C "$gateway_dir" rev-parse --show-toplevel)"
+repo_root="$(cd "$gateway_dir/.." && pwd)"
 bin_dir="${GATEWAY_BIN_DIR:-$repo_root/.local/bin}"
 protoc="${PROTOC:-/usr/bin/protoc}"
 http_config="proto/marketdata/v1/http.yaml"
@@ -24,7 +24,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--check]" >&2; exit 2 ;;
 esac
 
-export PATH="/usr/local/go/bin:$PATH"
+command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 mkdir -p "$bin_dir"
 (cd "$gateway_dir" && GOBIN="$bin_dir" go install tool)
 
