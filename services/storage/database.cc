@@ -119,26 +119,68 @@ std::string RedactDatabaseUrl(absl::string_view url) {
   return absl::StrCat(url.substr(0, colon + 1), "***", url.substr(at));
 }
 
+namespace {
+
+// A session used within this long is taken as alive without asking the server; an idle one is
+// checked first (a round trip) and reconnected if the server dropped it.
+constexpr absl::Duration kTrustedIdle = absl::Seconds(1);
+
+constexpr absl::string_view kDuplicatePreparedStatement = "42P05";
+constexpr absl::string_view kUnknownPreparedStatement = "26000";
+
+absl::string_view SqlState(const PGresult* result) {
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  return state == nullptr ? absl::string_view() : absl::string_view(state);
+}
+
+PGconn* Conn(soci::session& session) {
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
+  return backend == nullptr ? nullptr : backend->conn_;
+}
+
+// Server notices ("... already exists, skipping") go to the debug log, not stderr.
+void RouteNotices(PGconn* conn) {
+  PQsetNoticeProcessor(
+      conn,
+      [](void*, const char* message) {
+        spdlog::debug("postgres: {}", std::string(absl::StripTrailingAsciiWhitespace(message)));
+      },
+      nullptr);
+}
+
+// Bounds every connection attempt and statement. Put first: the URL's own settings, later in the
+// string, win.
+std::string WithTimeouts(const std::string& connect, const DatabaseOptions& options) {
+  std::string prefix = absl::StrCat(
+      "connect_timeout=", std::max<int64_t>(2, absl::ToInt64Seconds(options.connect_timeout)));
+  if (options.statement_timeout > absl::ZeroDuration()) {
+    absl::StrAppend(&prefix, " options='-c statement_timeout=",
+                    absl::ToInt64Milliseconds(options.statement_timeout), "'");
+  }
+  return absl::StrCat(prefix, " ", connect);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Connect(absl::string_view database_url,
                                                             size_t pool_size,
                                                             absl::Duration wait) {
+  DatabaseOptions options;
+  options.pool_size = pool_size;
+  options.connect_wait = wait;
+  return Connect(database_url, options);
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Connect(absl::string_view database_url,
+                                                            const DatabaseOptions& options) {
   absl::StatusOr<std::string> connect = ToConnectString(database_url);
   if (!connect.ok()) return connect.status();
-  std::unique_ptr<Database> db(new Database(pool_size));
-  const absl::Time deadline = absl::Now() + wait;
-  for (size_t i = 0; i < pool_size; ++i) {
+  std::unique_ptr<Database> db(new Database(WithTimeouts(*connect, options), options));
+  const absl::Time deadline = absl::Now() + options.connect_wait;
+  for (size_t i = 0; i < options.pool_size; ++i) {
     while (true) {
       try {
-        soci::session& session = db->pool_.at(i);
-        session.open(soci::postgresql, *connect);
-        // Server notices ("... already exists, skipping") go to the debug log, not stderr.
-        PQsetNoticeProcessor(
-            static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_,
-            [](void*, const char* message) {
-              spdlog::debug("postgres: {}",
-                            std::string(absl::StripTrailingAsciiWhitespace(message)));
-            },
-            nullptr);
+        db->Open(i);
         break;
       } catch (const std::exception& e) {
         if (absl::Now() >= deadline) {
@@ -154,79 +196,88 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Connect(absl::string_view da
   return db;
 }
 
-namespace {
-// A session used within this long is taken as alive without asking the server; an idle one is
-// pinged first (a round trip) and reconnected if the server dropped it.
-constexpr absl::Duration kTrustedIdle = absl::Seconds(1);
-
-constexpr absl::string_view kDuplicatePreparedStatement = "42P05";
-constexpr absl::string_view kUnknownPreparedStatement = "26000";
-constexpr absl::string_view kUniqueViolation = "23505";
-
-absl::string_view SqlState(const PGresult* result) {
-  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-  return state == nullptr ? absl::string_view() : absl::string_view(state);
+void Database::Open(size_t position) {
+  soci::session& session = pool_.at(position);
+  connections_[position].prepared.clear();  // they die with the old connection
+  connections_[position].prepared_on = nullptr;
+  if (session.get_backend() != nullptr) {
+    session.reconnect();
+  } else {
+    session.open(soci::postgresql, connect_string_);
+  }
+  PGconn* conn = Conn(session);
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    throw soci::soci_error("the new connection is not usable");
+  }
+  RouteNotices(conn);
 }
-}  // namespace
 
-Database::Lease::Lease(Database& db)
-    : db_(db), position_(db.pool_.lease()), session_(&db.pool_.at(position_)) {
-  PGconn* conn = pg();
-  const bool suspect = conn == nullptr || PQstatus(conn) != CONNECTION_OK ||
-                       absl::Now() - db_.connections_[position_].last_used > kTrustedIdle;
-  if (suspect && !session_->is_connected()) {
+absl::StatusOr<Database::Lease> Database::Acquire() {
+  size_t position = 0;
+  if (!pool_.try_lease(position,
+                       static_cast<int>(absl::ToInt64Milliseconds(options_.pool_wait)))) {
+    return absl::UnavailableError(absl::StrCat("database busy: no free connection within ",
+                                               absl::FormatDuration(options_.pool_wait)));
+  }
+  soci::session& session = pool_.at(position);
+  PGconn* conn = Conn(session);
+  const bool idle = absl::Now() - connections_[position].last_used > kTrustedIdle;
+  // A session whose last reconnect failed has no backend at all.
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK || (idle && !session.is_connected())) {
     try {
-      db_.connections_[position_].prepared.clear();  // they died with the old connection
-      session_->reconnect();
-    } catch (...) {
-      db_.pool_.give_back(position_);
-      throw;
+      Open(position);
+      conn = Conn(session);
+    } catch (const std::exception& e) {
+      pool_.give_back(position);
+      spdlog::warn("database: cannot reconnect: {}",
+                   std::string(absl::StripTrailingAsciiWhitespace(e.what())));
+      return absl::UnavailableError("database unavailable");
     }
   }
+  return Lease(this, position, &session, conn);
+}
+
+Database::Lease::Lease(Lease&& other) noexcept
+    : db_(other.db_), position_(other.position_), session_(other.session_), conn_(other.conn_) {
+  other.db_ = nullptr;
 }
 
 Database::Lease::~Lease() {
-  db_.connections_[position_].last_used = absl::Now();
-  db_.pool_.give_back(position_);
-}
-
-PGconn* Database::Lease::pg() {
-  auto* backend = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
-  return backend->conn_;
+  if (db_ == nullptr) return;
+  db_->connections_[position_].last_used = absl::Now();
+  db_->pool_.give_back(position_);
 }
 
 absl::StatusOr<PgResult> Database::Lease::Execute(const PreparedSql& statement,
                                                   const std::vector<std::string>& params,
                                                   absl::string_view what) {
-  PGconn* conn = pg();
-  Connection& state = db_.connections_[position_];
-  if (state.prepared_on != conn) {
+  Connection& state = db_->connections_[position_];
+  if (state.prepared_on != conn_) {
     state.prepared.clear();
-    state.prepared_on = conn;
+    state.prepared_on = conn_;
   }
   if (std::find(state.prepared.begin(), state.prepared.end(), statement.name) ==
       state.prepared.end()) {
-    PgResult prepared(PQprepare(conn, statement.name, statement.sql,
+    PgResult prepared(PQprepare(conn_, statement.name, statement.sql,
                                 static_cast<int>(params.size()), nullptr));
     if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK &&
         SqlState(prepared.get()) != kDuplicatePreparedStatement) {
-      return DatabaseError(what, PQerrorMessage(conn));
+      return StatusFromSqlState(what, SqlState(prepared.get()), PQerrorMessage(conn_),
+                                PQstatus(conn_) == CONNECTION_OK);
     }
     state.prepared.emplace_back(statement.name);
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& p : params) values.push_back(p.c_str());
-  PgResult result(PQexecPrepared(conn, statement.name, static_cast<int>(values.size()),
+  PgResult result(PQexecPrepared(conn_, statement.name, static_cast<int>(values.size()),
                                  values.data(), nullptr, nullptr, 0));
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     // Prepared again next time, should the server have lost them (DISCARD ALL, a pooler).
     if (SqlState(result.get()) == kUnknownPreparedStatement) state.prepared.clear();
-    if (SqlState(result.get()) == kUniqueViolation) {
-      return absl::AlreadyExistsError(absl::StrCat(what, ": ", PQerrorMessage(conn)));
-    }
-    return DatabaseError(what, PQerrorMessage(conn));
+    return StatusFromSqlState(what, SqlState(result.get()), PQerrorMessage(conn_),
+                              PQstatus(conn_) == CONNECTION_OK);
   }
   return result;
 }
@@ -249,28 +300,44 @@ int64_t PgResult::int64(int row, int column) const {
 }
 
 absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {
-  PGresult* result = PQexec(lease.pg(), sql.c_str());
-  const ExecStatusType status = PQresultStatus(result);
-  absl::Status out = absl::OkStatus();
+  PgResult result(PQexec(lease.pg(), sql.c_str()));
+  const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    out = absl::InternalError(absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(result)));
+    return StatusFromSqlState("running a script", SqlState(result.get()),
+                              PQresultErrorMessage(result.get()),
+                              PQstatus(lease.pg()) == CONNECTION_OK);
   }
-  PQclear(result);
-  return out;
+  return absl::OkStatus();
 }
 
-absl::Status DatabaseError(absl::string_view what, const std::exception& e) {
-  return DatabaseError(what, e.what());
-}
-
-absl::Status DatabaseError(absl::string_view what, absl::string_view detail) {
-  std::string message = absl::StrCat(what, ": ", absl::StripTrailingAsciiWhitespace(detail));
-  spdlog::error("database error: {}", message);
-  // A lost connection is transient; a rejected statement is our bug.
-  if (absl::StrContains(message, "connection") || absl::StrContains(message, "server closed")) {
+absl::Status StatusFromSqlState(absl::string_view what, absl::string_view sqlstate,
+                                absl::string_view server_message, bool connection_ok) {
+  const std::string detail(absl::StripTrailingAsciiWhitespace(server_message));
+  auto cls = [&](absl::string_view prefix) { return absl::StartsWith(sqlstate, prefix); };
+  if (!connection_ok || cls("08") || cls("53") || cls("57P") || cls("58") ||
+      sqlstate == "40001" || sqlstate == "40P01") {
+    spdlog::warn("database unavailable while {}: [{}] {}", std::string(what), std::string(sqlstate), detail);
     return absl::UnavailableError(absl::StrCat("database unavailable: ", what));
   }
+  if (sqlstate == "57014") {
+    spdlog::warn("database statement timed out while {}: {}", std::string(what), detail);
+    return absl::DeadlineExceededError(absl::StrCat("database too slow: ", what));
+  }
+  if (sqlstate == "23505") {
+    return absl::AlreadyExistsError(absl::StrCat(what, ": already exists"));
+  }
+  spdlog::error("database error while {}: [{}] {}", std::string(what), std::string(sqlstate), detail);
   return absl::InternalError(absl::StrCat("database error: ", what));
+}
+
+absl::Status DatabaseError(absl::string_view what, const std::exception& e,
+                           Database::Lease* lease) {
+  std::string sqlstate;
+  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    sqlstate = pg->sqlstate();
+  }
+  const bool connection_ok = lease == nullptr || PQstatus(lease->pg()) == CONNECTION_OK;
+  return StatusFromSqlState(what, sqlstate, e.what(), connection_ok);
 }
 
 }  // namespace marketdata

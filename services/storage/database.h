@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "soci/connection-pool.h"
@@ -53,43 +54,65 @@ class PgResult {
   PGresult* result_;
 };
 
+// How a pool behaves when PostgreSQL is slow or gone: every wait is bounded.
+struct DatabaseOptions {
+  size_t pool_size = 4;
+  // Connect() retries this long for the first connections (the server may still be starting).
+  absl::Duration connect_wait = absl::Seconds(30);
+  // One connection attempt (libpq's connect_timeout, whole seconds, at least 2).
+  absl::Duration connect_timeout = absl::Seconds(5);
+  // The longest a statement may run on the server (statement_timeout); zero: no limit.
+  absl::Duration statement_timeout = absl::Seconds(30);
+  // The longest Acquire() waits for a free session of the pool.
+  absl::Duration pool_wait = absl::Seconds(5);
+};
+
 class Database {
  public:
-  // Opens `pool_size` sessions, retrying until `wait` has passed (the server may still be
-  // starting). The error names DATABASE_URL without its password.
+  // Opens `options.pool_size` sessions, retrying until `connect_wait` has passed. The error names
+  // DATABASE_URL without its password.
+  static absl::StatusOr<std::unique_ptr<Database>> Connect(absl::string_view database_url,
+                                                           const DatabaseOptions& options);
   static absl::StatusOr<std::unique_ptr<Database>> Connect(absl::string_view database_url,
                                                            size_t pool_size, absl::Duration wait);
 
-  // A session borrowed from the pool for one unit of work; reconnected first if the server
-  // dropped it.
+  // A session of the pool, held for one unit of work. A Lease is always connected: Acquire()
+  // reconnects a session the server dropped, and fails with UNAVAILABLE when it cannot.
   class Lease {
    public:
-    explicit Lease(Database& db);
-    ~Lease();
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
+    ~Lease();
 
     soci::session& session() { return *session_; }
     soci::session& operator*() { return *session_; }
     soci::session* operator->() { return session_; }
-    // The raw libpq connection, for COPY and multi-statement scripts.
-    PGconn* pg();
+    // The session's own libpq connection, for COPY and multi-statement scripts. Never null.
+    PGconn* pg() { return conn_; }
 
     // Executes `statement` (prepared on this connection the first time) with text parameters.
-    // A unique violation is ALREADY_EXISTS; other errors are classified as DatabaseError does,
-    // with `what` as context.
+    // Errors are classified by SQLSTATE (see StatusFromSqlState), with `what` as context.
     absl::StatusOr<PgResult> Execute(const PreparedSql& statement,
                                      const std::vector<std::string>& params,
                                      absl::string_view what);
 
    private:
-    Database& db_;
+    friend class Database;
+    Lease(Database* db, size_t position, soci::session* session, PGconn* conn)
+        : db_(db), position_(position), session_(session), conn_(conn) {}
+
+    Database* db_;  // null once moved from
     size_t position_;
     soci::session* session_;
+    PGconn* conn_;
   };
 
-  Lease Borrow() { return Lease(*this); }
-  size_t pool_size() const { return pool_size_; }
+  // A connected session, or UNAVAILABLE: every session busy for longer than `pool_wait`, or the
+  // server unreachable.
+  absl::StatusOr<Lease> Acquire();
+  size_t pool_size() const { return options_.pool_size; }
 
   // Runs a script of several statements (no parameters) on `lease`.
   static absl::Status ExecScript(Lease& lease, const std::string& sql);
@@ -103,29 +126,50 @@ class Database {
     std::vector<std::string> prepared;
   };
 
-  explicit Database(size_t pool_size)
-      : pool_(pool_size), pool_size_(pool_size), connections_(pool_size) {}
+  Database(std::string connect_string, const DatabaseOptions& options)
+      : connect_string_(std::move(connect_string)),
+        options_(options),
+        pool_(options.pool_size),
+        connections_(options.pool_size) {}
 
+  // Opens (or re-opens) session `position`; the caller holds it.
+  void Open(size_t position);
+
+  const std::string connect_string_;
+  const DatabaseOptions options_;
   soci::connection_pool pool_;
-  size_t pool_size_;
   std::vector<Connection> connections_;
 };
 
-// Runs `fn(session)` and turns a SOCI exception into an UNAVAILABLE/INTERNAL status with `what`
-// as context. Returns fn's own status otherwise.
+// The status for a failed statement, from its SQLSTATE (`sqlstate` may be empty when no server
+// answered): a lost or refused connection, a server shutting down or out of resources, a
+// deadlock or serialization failure are UNAVAILABLE (worth retrying); a cancelled statement
+// (statement_timeout) is DEADLINE_EXCEEDED; a unique violation ALREADY_EXISTS; anything else,
+// a value the server rejects included, INTERNAL (requests are validated before they get here).
+// The message carries `what` only; the server's text goes to the log.
+absl::Status StatusFromSqlState(absl::string_view what, absl::string_view sqlstate,
+                                absl::string_view server_message, bool connection_ok);
+
+// Acquires a lease, runs `fn(lease)` and turns a SOCI exception into a status classified by
+// its SQLSTATE, with `what` as context. Returns fn's own status otherwise.
 template <typename Fn>
 absl::Status WithSession(Database& db, absl::string_view what, Fn&& fn);
 
-absl::Status DatabaseError(absl::string_view what, const std::exception& e);
-absl::Status DatabaseError(absl::string_view what, absl::string_view message);
+// For exceptions thrown while `lease` (may be null) was in use.
+absl::Status DatabaseError(absl::string_view what, const std::exception& e,
+                           Database::Lease* lease = nullptr);
 
 template <typename Fn>
 absl::Status WithSession(Database& db, absl::string_view what, Fn&& fn) {
+  absl::StatusOr<Database::Lease> lease = db.Acquire();
+  if (!lease.ok()) {
+    return absl::Status(lease.status().code(),
+                        absl::StrCat(what, ": ", lease.status().message()));
+  }
   try {
-    Database::Lease lease = db.Borrow();
-    return fn(lease);
+    return fn(*lease);
   } catch (const std::exception& e) {
-    return DatabaseError(what, e);
+    return DatabaseError(what, e, &*lease);
   }
 }
 

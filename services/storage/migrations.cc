@@ -28,6 +28,8 @@ absl::StatusOr<int> ApplyMigrations(Database& db, const std::vector<Migration>& 
   absl::Status status = WithSession(db, "applying migrations", [&](Database::Lease& lease) {
     soci::session& sql = *lease;
     soci::transaction tx(sql);
+    // A migration may rewrite a large table: no statement timeout for this transaction only.
+    sql << "SET LOCAL statement_timeout = 0";
     sql << kLock;
     sql << kCreateTable;
     std::set<int> applied;

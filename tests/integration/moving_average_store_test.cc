@@ -11,6 +11,7 @@
 namespace marketdata {
 namespace {
 
+using ::marketdata::testing::MustAcquire;
 using ::marketdata::testing::ScratchDatabase;
 using Key = std::tuple<std::string, int, int64_t>;
 
@@ -20,7 +21,7 @@ AverageRow Row(const std::string& symbol, int window, int64_t id, double value) 
 
 std::map<Key, double> Stored(Database& db) {
   std::map<Key, double> out;
-  auto lease = db.Borrow();
+  auto lease = MustAcquire(db);
   soci::rowset<soci::row> rows =
       (lease->prepare << "SELECT symbol, window_size, price_point_id, value FROM moving_averages");
   for (const soci::row& r : rows) {

@@ -15,6 +15,7 @@
 namespace marketdata {
 namespace {
 
+using ::marketdata::testing::MustAcquire;
 using ::marketdata::testing::ScratchDatabase;
 
 class NoPublisher : public PriceEventPublisher {
@@ -160,7 +161,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   int PricePoints(const std::string& symbol) {
-    auto lease = db_->Borrow();
+    auto lease = MustAcquire(*db_);
     int n = 0;
     *lease << "SELECT count(*) FROM price_points WHERE symbol = :s", soci::use(symbol),
         soci::into(n);
@@ -195,7 +196,7 @@ TEST_F(SchedulerTest, TwoReplicasRunEachTickExactlyOnceOnTheGrid) {
   }
   EXPECT_EQ(final_job->error_count, 0);
   // Runs started on the one-second grid from the creation time, not drifting.
-  auto lease = db_->Borrow();
+  auto lease = MustAcquire(*db_);
   soci::rowset<double> offsets =
       (lease->prepare << "SELECT extract(epoch FROM ts - (SELECT created_at FROM polling_jobs "
                          "WHERE job_id = 'poll_000000d1')) FROM price_points WHERE symbol = 'PA' "

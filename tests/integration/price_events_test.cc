@@ -13,6 +13,7 @@
 namespace marketdata {
 namespace {
 
+using ::marketdata::testing::MustAcquire;
 using ::marketdata::testing::KafkaBootstrapServers;
 using ::marketdata::testing::ReadRecords;
 using ::marketdata::testing::ScratchDatabase;
@@ -35,7 +36,7 @@ std::unique_ptr<KafkaPriceEventPublisher> Publisher(const std::string& bootstrap
 }
 
 long long OutboxSize(Database& db) {
-  auto lease = db.Borrow();
+  auto lease = MustAcquire(db);
   long long n = 0;
   *lease << "SELECT count(*) FROM price_event_outbox", soci::into(n);
   return n;
@@ -113,7 +114,7 @@ TEST(PriceEventsTest, PriceStoredWhileBrokerUnreachableIsDeliveredWhenItIsBack) 
   // The broker is back: the relay republishes once the entry is due, then forgets it.
   auto online = Publisher(KafkaBootstrapServers(), topic);
   {
-    auto lease = db->Borrow();
+    auto lease = MustAcquire(*db);
     *lease << "UPDATE price_event_outbox SET available_at = now()";
   }
   OutboxRelay relay(store, *online, options);
@@ -141,7 +142,7 @@ TEST(PriceEventsTest, PriceCommittedByAProcessThatDiedIsPublishedByTheRelay) {
   auto stored = store.SavePrice(MakeQuote("AMZN", 170));
   ASSERT_TRUE(stored.ok());
   {
-    auto lease = db->Borrow();
+    auto lease = MustAcquire(*db);
     *lease << "UPDATE price_event_outbox SET available_at = now()";
   }
   auto publisher = Publisher(KafkaBootstrapServers(), topic);

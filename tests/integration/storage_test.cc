@@ -10,11 +10,13 @@
 #include "services/storage/price_store.h"
 #include "services/storage/price_writer.h"
 #include "soci/soci.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/test_env.h"
 
 namespace marketdata {
 namespace {
 
+using ::marketdata::testing::MustAcquire;
 using ::marketdata::testing::ScratchDatabase;
 
 Quote MakeQuote(const std::string& symbol, double price) {
@@ -23,7 +25,7 @@ Quote MakeQuote(const std::string& symbol, double price) {
 }
 
 long long Count(Database& db, const std::string& table) {
-  auto lease = db.Borrow();
+  auto lease = MustAcquire(db);
   long long n = 0;
   *lease << "SELECT count(*) FROM " + table, soci::into(n);
   return n;
@@ -74,7 +76,7 @@ TEST(MigrationsTest, FailedMigrationLeavesNothingBehind) {
   auto applied = ApplyMigrations(**db, broken);
   ASSERT_FALSE(applied.ok());
   EXPECT_NE(applied.status().message().find("0002_broken"), absl::string_view::npos);
-  auto lease = (*db)->Borrow();
+  auto lease = MustAcquire(**db);
   int tables = 0;
   *lease << "SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'b', 'schema_migrations')",
       soci::into(tables);
@@ -90,7 +92,7 @@ TEST(PriceStoreTest, SaveWritesRawReplyPricePointAndOutboxTogether) {
   EXPECT_GT(stored->price_point_id, 0);
   EXPECT_GT(stored->raw_response_id, 0);
 
-  auto lease = db->Borrow();
+  auto lease = MustAcquire(*db);
   std::string symbol, provider, response;
   double price = 0;
   long long ts_us = 0, raw_id = 0;
@@ -133,7 +135,7 @@ TEST(PriceOutboxTest, ClaimsOnlyDueEntriesHidesThemForTheLeaseAndForgetsAcknowle
   // Fresh entries wait for the live publisher first.
   EXPECT_TRUE(store.ClaimDue(10, absl::Seconds(30))->empty());
   {
-    auto lease = db->Borrow();
+    auto lease = MustAcquire(*db);
     *lease << "UPDATE price_event_outbox SET available_at = now() - interval '1 second'";
   }
   auto claimed = store.ClaimDue(10, absl::Seconds(30));
@@ -149,7 +151,7 @@ TEST(PriceOutboxTest, ClaimsOnlyDueEntriesHidesThemForTheLeaseAndForgetsAcknowle
   ASSERT_TRUE(store.Acknowledge({a->price_point_id}).ok());
   EXPECT_EQ(Count(*db, "price_event_outbox"), 1);
   {
-    auto lease = db->Borrow();
+    auto lease = MustAcquire(*db);
     *lease << "UPDATE price_event_outbox SET available_at = now() - interval '1 second'";
   }
   auto again = store.ClaimDue(10, absl::Seconds(30));
@@ -163,7 +165,7 @@ TEST(PriceOutboxTest, ConcurrentClaimersNeverGetTheSameEntry) {
   PostgresPriceStore store(*db);
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(store.SavePrice(MakeQuote("SPY", i)).ok());
   {
-    auto lease = db->Borrow();
+    auto lease = MustAcquire(*db);
     *lease << "UPDATE price_event_outbox SET available_at = now() - interval '1 second'";
   }
   std::vector<std::vector<int64_t>> claimed(4);
@@ -209,7 +211,7 @@ TEST(PriceWriterTest, ConcurrentSavesShareCommitsAndEachGetsItsOwnRows) {
   }
   for (auto& t : threads) t.join();
   std::set<int64_t> points, raws;
-  auto lease = db->Borrow();
+  auto lease = MustAcquire(*db);
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kEach; ++i) {
       const StoredPrice& p = results[t][i];
@@ -264,7 +266,7 @@ TEST(PriceWriterTest, AsyncSavesAnswerOnceEachAfterTheirCommit) {
                           [&, i](absl::StatusOr<StoredPrice> stored) {
                             // Committed before the answer: visible from another session.
                             if (stored.ok()) {
-                              auto lease = db->Borrow();
+                              auto lease = MustAcquire(*db);
                               long long found = 0;
                               *lease << "SELECT count(*) FROM price_points WHERE id = :id",
                                   soci::use(static_cast<long long>(stored->price_point_id)),
@@ -312,7 +314,7 @@ TEST(DatabaseTest, AConnectionTheServerDroppedIsReplaced) {
   {
     auto killer = Database::Connect(scratch.url(), 1, absl::Seconds(10));
     ASSERT_TRUE(killer.ok()) << killer.status();
-    auto lease = (*killer)->Borrow();
+    auto lease = MustAcquire(**killer);
     int killed = 0;
     *lease << "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
               "WHERE datname = current_database() AND pid <> pg_backend_pid()",
@@ -326,6 +328,59 @@ TEST(DatabaseTest, AConnectionTheServerDroppedIsReplaced) {
   absl::StatusOr<StoredPrice> second = store.SavePrice(MakeQuote("D", 3));
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(Count(*db, "price_points"), first.ok() ? 3 : 2);
+}
+
+// The same URL, through 127.0.0.1:port.
+std::string ViaPort(const std::string& url, int port) {
+  const size_t at = url.rfind('@');
+  const size_t colon = url.find(':', at);
+  const size_t slash = url.find('/', at);
+  return url.substr(0, colon) + ":" + std::to_string(port) + url.substr(slash);
+}
+
+// PostgreSQL gone (its connections dropped, new ones refused): every call fails quickly as
+// UNAVAILABLE and nothing crashes, however often it is tried; once the server is back, the pool
+// reconnects by itself within a second and nothing was written twice.
+TEST(DatabaseTest, AServerThatIsGoneIsUnavailableAndThenRecovered) {
+  ScratchDatabase scratch;
+  scratch.ConnectMigrated(1);
+  const std::string url = scratch.url();
+  const size_t at = url.rfind('@'), colon = url.find(':', at), slash = url.find('/', at);
+  testing::TcpProxy proxy(url.substr(at + 1, colon - at - 1),
+                          std::stoi(url.substr(colon + 1, slash - colon - 1)));
+  DatabaseOptions options;
+  options.pool_size = 2;
+  options.connect_wait = absl::Seconds(10);
+  options.connect_timeout = absl::Seconds(2);
+  options.pool_wait = absl::Seconds(1);
+  auto db = Database::Connect(ViaPort(url, proxy.port()), options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  PostgresPriceStore store(**db);
+  ASSERT_TRUE(store.SavePrice(MakeQuote("GONE", 1)).ok());
+
+  proxy.Cut();
+  const absl::Time cut_at = absl::Now();
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<StoredPrice> saved = store.SavePrice(MakeQuote("GONE", 2));
+    ASSERT_FALSE(saved.ok());
+    EXPECT_EQ(saved.status().code(), absl::StatusCode::kUnavailable) << saved.status();
+    PriceQuery query;
+    query.symbol = "GONE";
+    absl::StatusOr<PricePage> page = store.ListPrices(query);
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kUnavailable) << page.status();
+  }
+  EXPECT_LT(absl::Now() - cut_at, absl::Seconds(10)) << "40 failed calls must not wait long";
+
+  proxy.Restore();
+  const absl::Time restored_at = absl::Now();
+  absl::StatusOr<StoredPrice> saved;
+  do {
+    saved = store.SavePrice(MakeQuote("GONE", 3));
+  } while (!saved.ok() && absl::Now() - restored_at < absl::Seconds(5));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_LT(absl::Now() - restored_at, absl::Seconds(1));
+  EXPECT_EQ(Count(**db, "price_points"), 2);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
@@ -35,7 +36,7 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
 void Admin(const std::string& statement) {
   auto db = Database::Connect(DatabaseUrl(), 1, absl::Seconds(10));
   ASSERT_TRUE(db.ok()) << db.status();
-  auto lease = (*db)->Borrow();
+  auto lease = MustAcquire(**db);
   *lease << statement;
 }
 
@@ -63,6 +64,16 @@ std::unique_ptr<Database> ScratchDatabase::ConnectMigrated(size_t pool_size) {
   auto applied = ApplyMigrations(**db, EmbeddedMigrations());
   EXPECT_TRUE(applied.ok()) << applied.status();
   return std::move(*db);
+}
+
+Database::Lease MustAcquire(Database& db) {
+  absl::StatusOr<Database::Lease> lease = db.Acquire();
+  if (!lease.ok()) {
+    std::fprintf(stderr, "cannot acquire a database session: %s\n",
+                 lease.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(*lease);
 }
 
 }  // namespace marketdata::testing

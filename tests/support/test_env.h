@@ -15,6 +15,9 @@ namespace marketdata::testing {
 std::string DatabaseUrl();
 std::string KafkaBootstrapServers();
 
+// A lease on `db`; a test that cannot get one stops with the reason.
+Database::Lease MustAcquire(Database& db);
+
 // A name no other test uses ("<prefix>_<pid>_<random>").
 std::string UniqueName(const std::string& prefix);
 
