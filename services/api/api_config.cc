@@ -2,54 +2,70 @@
 
 #include <unistd.h>
 
-
 #include "absl/strings/str_cat.h"
 
 namespace marketdata {
+namespace {
 
-#define ASSIGN_OR_RETURN_SETTING(lhs, expr) \
-  {                                         \
-    auto value = (expr);                    \
-    if (!value.ok()) return value.status(); \
-    lhs = *value;                           \
-  }
+constexpr int64_t kMaxPollingInterval = 86400 * 365;
 
-absl::StatusOr<ApiConfig> LoadApiConfig(Settings& settings) {
-  ApiConfig c;
-  c.listen_address = settings.GetString("MDS_API_LISTEN", "0.0.0.0:50051");
-  c.metrics_listen = settings.GetString("MDS_API_METRICS_LISTEN", "0.0.0.0:9101");
-  ASSIGN_OR_RETURN_SETTING(c.database_url, settings.GetRequiredString("DATABASE_URL"));
-  ASSIGN_OR_RETURN_SETTING(c.database_pool_size,
-                           settings.GetInt("DATABASE_POOL_SIZE", 16, 1, 256));
-  ASSIGN_OR_RETURN_SETTING(c.kafka_bootstrap_servers,
-                           settings.GetRequiredString("KAFKA_BOOTSTRAP_SERVERS"));
-  c.price_events_topic = settings.GetString("KAFKA_TOPIC_PRICE_EVENTS", "price-events");
-  c.default_provider = settings.GetString("DEFAULT_PROVIDER", "test");
-  ASSIGN_OR_RETURN_SETTING(c.providers, LoadProviderSettings(settings));
-  ASSIGN_OR_RETURN_SETTING(c.provider_fetch_threads,
-                           settings.GetInt("PROVIDER_FETCH_THREADS", 32, 1, 1024));
-  c.log_level = settings.GetString("LOG_LEVEL", "info");
-  ASSIGN_OR_RETURN_SETTING(c.polling_max_symbols,
-                           settings.GetInt("POLLING_MAX_SYMBOLS", 50, 1, 10000));
-  ASSIGN_OR_RETURN_SETTING(c.polling_min_interval,
-                           settings.GetInt("POLLING_MIN_INTERVAL", 1, 1, 86400 * 365));
-  ASSIGN_OR_RETURN_SETTING(c.polling_max_interval,
-                           settings.GetInt("POLLING_MAX_INTERVAL", 86400, 1, 86400 * 365));
+}  // namespace
+
+const SettingTable<ApiConfig>& ApiSettings() {
+  static const auto* const kTable = new SettingTable<ApiConfig>({
+      StringSetting("MDS_API_LISTEN", "0.0.0.0:50051", &ApiConfig::listen_address,
+                    "gRPC listen address of mds-api (PriceService, PollingService)"),
+      StringSetting("MDS_API_METRICS_LISTEN", "0.0.0.0:9101", &ApiConfig::metrics_listen,
+                    "Prometheus /metrics listen address of mds-api (\"off\" disables it)"),
+      EmbeddedSettings(&ApiConfig::database, DatabaseSettingsTable(16)),
+      RequiredStringSetting("KAFKA_BOOTSTRAP_SERVERS", &ApiConfig::kafka_bootstrap_servers,
+                            "Kafka brokers, comma-separated host:port"),
+      StringSetting("KAFKA_TOPIC_PRICE_EVENTS", "price-events", &ApiConfig::price_events_topic,
+                    "topic every stored price is published to, keyed by symbol"),
+      StringSetting("DEFAULT_PROVIDER", "test", &ApiConfig::default_provider,
+                    "provider used when a request names none: test, alpha_vantage, finnhub or "
+                    "yfinance"),
+      EmbeddedSettings(&ApiConfig::providers, ProviderSettingsTable()),
+      IntSetting("PROVIDER_FETCH_THREADS", 32, 1, 1024, &ApiConfig::provider_fetch_threads,
+                 "latest-price requests that may wait on network providers at once; more queue "
+                 "up"),
+      StringSetting("LOG_LEVEL", "info", &ApiConfig::log_level,
+                    "log level: trace, debug, info, warn or error"),
+      IntSetting("POLLING_MAX_SYMBOLS", 50, 1, 10000, &ApiConfig::polling_max_symbols,
+                 "most symbols one polling job may hold"),
+      IntSetting("POLLING_MIN_INTERVAL", 1, 1, kMaxPollingInterval,
+                 &ApiConfig::polling_min_interval, "shortest polling interval, in seconds"),
+      IntSetting("POLLING_MAX_INTERVAL", 86400, 1, kMaxPollingInterval,
+                 &ApiConfig::polling_max_interval,
+                 "longest polling interval, in seconds; not below POLLING_MIN_INTERVAL"),
+      IntSetting("POLLING_RUNNERS", 16, 1, 1024, &ApiConfig::polling_runners,
+                 "polling runs this process executes at once"),
+      IntSetting("POLLING_LEASE_SECONDS", 30, 1, 3600, &ApiConfig::polling_lease_seconds,
+                 "seconds a replica holds a job it claimed; the jobs of a replica that dies "
+                 "are free again after this"),
+      StringSetting("POLLING_INSTANCE_ID", "", &ApiConfig::polling_instance_id,
+                    "this replica's name on the jobs it leases, unique and stable across "
+                    "restarts; empty: <hostname>:<port of MDS_API_LISTEN>"),
+  });
+  return *kTable;
+}
+
+absl::StatusOr<ApiConfig> LoadApiConfig(const Settings& settings) {
+  absl::StatusOr<ApiConfig> config = ApiSettings().Load(settings);
+  if (!config.ok()) return config;
+  ApiConfig& c = *config;
   if (c.polling_min_interval > c.polling_max_interval) {
     return absl::InvalidArgumentError(
         "POLLING_MIN_INTERVAL must not be greater than POLLING_MAX_INTERVAL");
   }
-  ASSIGN_OR_RETURN_SETTING(c.polling_runners, settings.GetInt("POLLING_RUNNERS", 16, 1, 1024));
-  ASSIGN_OR_RETURN_SETTING(c.polling_lease_seconds,
-                           settings.GetInt("POLLING_LEASE_SECONDS", 30, 1, 3600));
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  const std::string port = c.listen_address.substr(c.listen_address.rfind(':') + 1);
-  c.polling_instance_id = settings.GetString("POLLING_INSTANCE_ID", absl::StrCat(host, ":", port));
-  if (absl::Status s = settings.Validate(); !s.ok()) return s;
-  return c;
+  if (c.polling_instance_id.empty()) {
+    // Stable across restarts of the same replica, so it resumes the jobs it held at once.
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    const std::string port = c.listen_address.substr(c.listen_address.rfind(':') + 1);
+    c.polling_instance_id = absl::StrCat(host, ":", port);
+  }
+  return config;
 }
-
-#undef ASSIGN_OR_RETURN_SETTING
 
 }  // namespace marketdata

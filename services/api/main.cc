@@ -1,5 +1,6 @@
 // mds-api: PriceService and PollingService over gRPC. Composition root only: reads the
 // configuration, builds every part once and hands them to each other.
+#include <iostream>
 #include <memory>
 
 #include "services/api/api_config.h"
@@ -36,8 +37,12 @@ T OrExit(absl::StatusOr<T> value) {
 }
 
 int Run(int argc, char** argv) {
-  BlockTerminationSignals();
   Settings settings = Settings::FromProcess(argc, argv);
+  if (settings.HelpRequested()) {
+    std::cout << ApiSettings().Help(kProgram);
+    return 0;
+  }
+  BlockTerminationSignals();
   const ApiConfig config = OrExit(LoadApiConfig(settings));
   if (absl::Status s = InitLogging(kProgram, config.log_level); !s.ok()) {
     ExitWithError(kProgram, s);
@@ -52,7 +57,7 @@ int Run(int argc, char** argv) {
   }
 
   std::unique_ptr<Database> db = OrExit(
-      Database::Connect(config.database_url, config.database_pool_size, absl::Seconds(30)));
+      Database::Connect(config.database.url, config.database.options));
   const int applied = OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
   spdlog::info("database ready ({} migrations applied now)", applied);
   PostgresPriceStore store(*db);

@@ -1,40 +1,39 @@
-// Settings: process configuration read from environment variables, each overridable by a
-// command-line flag of the same name in kebab case (DATABASE_URL -> --database-url=...).
-// A bad value is reported as a Status naming the setting, so main() can stop with one line.
+// Settings: the raw values a process is configured with, read from environment variables, each
+// overridable by a command-line flag of the same name in kebab case
+// (DATABASE_URL -> --database-url=...). What the values mean, their defaults and their checks
+// live in a SettingTable (settings_table.h), one per binary.
 #ifndef MARKETDATA_SERVICES_COMMON_SETTINGS_H_
 #define MARKETDATA_SERVICES_COMMON_SETTINGS_H_
 
-#include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 
 namespace marketdata {
 
 class Settings {
  public:
-  // Reads `environ` and `--name=value` flags; unknown flags are an error reported by Validate().
+  // Reads `environ` and the `--name=value` flags of the command line. `--help` and `-h` set
+  // HelpRequested(); any other argument not of the form `--name=value` is kept as a bad flag,
+  // reported by CheckFlags().
   static Settings FromProcess(int argc, char** argv);
   // For tests: explicit values, keyed by environment variable name.
   static Settings FromMap(std::map<std::string, std::string> values);
 
+  // The flag's value if given, else the environment variable's unless it is empty (an empty
+  // variable is how a compose file leaves a setting at its default).
   std::optional<std::string> Find(const std::string& name) const;
-  std::string GetString(const std::string& name, const std::string& fallback);
-  absl::StatusOr<std::string> GetRequiredString(const std::string& name);
-  absl::StatusOr<int64_t> GetInt(const std::string& name, int64_t fallback, int64_t min,
-                                 int64_t max);
-  absl::StatusOr<double> GetDouble(const std::string& name, double fallback, double min,
-                                   double max);
-  // Comma-separated positive integers, e.g. MOVING_AVERAGE_WINDOWS=5,20,50.
-  absl::StatusOr<std::vector<int>> GetIntList(const std::string& name, const std::string& fallback,
-                                             int min, int max);
 
-  // Fails on a flag that names no setting read so far. Call after reading every setting.
-  absl::Status Validate() const;
+  // True when `--help` or `-h` was on the command line.
+  bool HelpRequested() const { return help_requested_; }
+
+  // Fails, naming them all, on malformed arguments and on flags naming none of `known`
+  // (environment variable names), so a misspelt flag stops the process instead of being ignored.
+  absl::Status CheckFlags(const std::set<std::string>& known) const;
 
   // "--database-url" for "DATABASE_URL".
   static std::string FlagName(const std::string& env_name);
@@ -43,7 +42,7 @@ class Settings {
   std::map<std::string, std::string> env_;
   std::map<std::string, std::string> flags_;  // keyed by environment variable name
   std::vector<std::string> bad_flags_;
-  std::vector<std::string> read_;
+  bool help_requested_ = false;
 };
 
 }  // namespace marketdata

@@ -2,38 +2,44 @@
 
 namespace marketdata {
 
-absl::StatusOr<ConsumerConfig> LoadConsumerConfig(Settings& settings) {
-  ConsumerConfig c;
-  c.listen_address = settings.GetString("MDS_CONSUMER_LISTEN", "0.0.0.0:50052");
-  c.metrics_listen = settings.GetString("MDS_CONSUMER_METRICS_LISTEN", "0.0.0.0:9102");
-  absl::StatusOr<std::string> database_url = settings.GetRequiredString("DATABASE_URL");
-  if (!database_url.ok()) return database_url.status();
-  c.database_url = *database_url;
-  absl::StatusOr<int64_t> pool = settings.GetInt("DATABASE_POOL_SIZE", 4, 1, 256);
-  if (!pool.ok()) return pool.status();
-  c.database_pool_size = static_cast<int>(*pool);
-  absl::StatusOr<std::string> kafka = settings.GetRequiredString("KAFKA_BOOTSTRAP_SERVERS");
-  if (!kafka.ok()) return kafka.status();
-  c.kafka_bootstrap_servers = *kafka;
-  c.price_events_topic = settings.GetString("KAFKA_TOPIC_PRICE_EVENTS", "price-events");
-  c.dead_letter_topic = settings.GetString("KAFKA_TOPIC_DEAD_LETTER", "price-events-dlq");
-  c.consumer_group = settings.GetString("KAFKA_CONSUMER_GROUP", "moving-average-consumer");
-  absl::StatusOr<std::vector<int>> windows =
-      settings.GetIntList("MOVING_AVERAGE_WINDOWS", "5", 1, 10000);
-  if (!windows.ok()) return windows.status();
-  c.windows = *windows;
-  absl::StatusOr<int64_t> max_batch = settings.GetInt("KAFKA_CONSUMER_MAX_BATCH", 5000, 1, 1000000);
-  if (!max_batch.ok()) return max_batch.status();
-  c.max_batch = static_cast<int>(*max_batch);
-  absl::StatusOr<int64_t> wait = settings.GetInt("KAFKA_CONSUMER_BATCH_WAIT_MS", 5, 0, 10000);
-  if (!wait.ok()) return wait.status();
-  c.batch_wait_ms = static_cast<int>(*wait);
-  absl::StatusOr<int64_t> writers = settings.GetInt("MOVING_AVERAGE_WRITE_CONNECTIONS", 2, 1, 64);
-  if (!writers.ok()) return writers.status();
-  c.write_connections = static_cast<int>(*writers);
-  c.log_level = settings.GetString("LOG_LEVEL", "info");
-  if (absl::Status s = settings.Validate(); !s.ok()) return s;
-  return c;
+const SettingTable<ConsumerConfig>& ConsumerSettings() {
+  static const auto* const kTable = new SettingTable<ConsumerConfig>({
+      StringSetting("MDS_CONSUMER_LISTEN", "0.0.0.0:50052", &ConsumerConfig::listen_address,
+                    "gRPC listen address of mds-consumer (MovingAverageService)"),
+      StringSetting("MDS_CONSUMER_METRICS_LISTEN", "0.0.0.0:9102",
+                    &ConsumerConfig::metrics_listen,
+                    "Prometheus /metrics listen address of mds-consumer (\"off\" disables it)"),
+      EmbeddedSettings(&ConsumerConfig::database, DatabaseSettingsTable(4)),
+      RequiredStringSetting("KAFKA_BOOTSTRAP_SERVERS", &ConsumerConfig::kafka_bootstrap_servers,
+                            "Kafka brokers, comma-separated host:port"),
+      StringSetting("KAFKA_TOPIC_PRICE_EVENTS", "price-events",
+                    &ConsumerConfig::price_events_topic,
+                    "topic of the price events the moving averages are computed from"),
+      StringSetting("KAFKA_TOPIC_DEAD_LETTER", "price-events-dlq",
+                    &ConsumerConfig::dead_letter_topic,
+                    "topic the consumer parks messages it cannot decode in"),
+      StringSetting("KAFKA_CONSUMER_GROUP", "moving-average-consumer",
+                    &ConsumerConfig::consumer_group,
+                    "consumer group; every member shares the partitions of the price events topic"),
+      IntListSetting("MOVING_AVERAGE_WINDOWS", "5", 1, 10000, &ConsumerConfig::windows,
+                     "moving-average windows computed, comma-separated sizes such as 5,20,50"),
+      IntSetting("KAFKA_CONSUMER_MAX_BATCH", 5000, 1, 1000000, &ConsumerConfig::max_batch,
+                 "most records averaged and committed in one transaction"),
+      IntSetting("KAFKA_CONSUMER_BATCH_WAIT_MS", 5, 0, 10000, &ConsumerConfig::batch_wait_ms,
+                 "milliseconds a batch is gathered before it is committed, latency traded for "
+                 "batch size"),
+      IntSetting("MOVING_AVERAGE_WRITE_CONNECTIONS", 2, 1, 64,
+                 &ConsumerConfig::write_connections,
+                 "sessions a large batch of averages is written over at once, split by symbol, "
+                 "so a backlog uses several database cores"),
+      StringSetting("LOG_LEVEL", "info", &ConsumerConfig::log_level,
+                    "log level: trace, debug, info, warn or error"),
+  });
+  return *kTable;
+}
+
+absl::StatusOr<ConsumerConfig> LoadConsumerConfig(const Settings& settings) {
+  return ConsumerSettings().Load(settings);
 }
 
 }  // namespace marketdata

@@ -1,4 +1,5 @@
-// Configuration of mds-consumer, read once at start-up (see .env.example for every setting).
+// Configuration of mds-consumer, read once at start-up from the settings table
+// ConsumerSettings(), which also writes `mds-consumer --help`.
 #ifndef MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
 #define MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
 
@@ -7,27 +8,32 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/settings.h"
+#include "services/storage/database_settings.h"
+#include "services/common/settings_table.h"
 
 namespace marketdata {
 
+// Defaults live in ConsumerSettings(), not here.
 struct ConsumerConfig {
   std::string listen_address;
   std::string metrics_listen;  // "off" disables
-  std::string database_url;
-  int database_pool_size = 4;
+  DatabaseConfig database;
   // Sessions a large batch of averages is written over at once (split by symbol).
-  int write_connections = 2;
+  int write_connections = 0;
   std::string kafka_bootstrap_servers;
   std::string price_events_topic;
   std::string dead_letter_topic;
   std::string consumer_group;
   std::vector<int> windows;
-  int max_batch = 5000;
-  int batch_wait_ms = 5;
+  int max_batch = 0;
+  int batch_wait_ms = 0;
   std::string log_level;
 };
 
-absl::StatusOr<ConsumerConfig> LoadConsumerConfig(Settings& settings);
+// Every setting of mds-consumer, in `--help` order.
+const SettingTable<ConsumerConfig>& ConsumerSettings();
+
+absl::StatusOr<ConsumerConfig> LoadConsumerConfig(const Settings& settings);
 
 }  // namespace marketdata
 

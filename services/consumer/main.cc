@@ -1,4 +1,5 @@
 // mds-consumer: MovingAverageService over gRPC. Composition root only.
+#include <iostream>
 #include <memory>
 
 #include "services/common/grpc_server.h"
@@ -24,14 +25,18 @@ T OrExit(absl::StatusOr<T> value) {
 }
 
 int Run(int argc, char** argv) {
-  BlockTerminationSignals();
   Settings settings = Settings::FromProcess(argc, argv);
+  if (settings.HelpRequested()) {
+    std::cout << ConsumerSettings().Help(kProgram);
+    return 0;
+  }
+  BlockTerminationSignals();
   const ConsumerConfig config = OrExit(LoadConsumerConfig(settings));
   if (absl::Status s = InitLogging(kProgram, config.log_level); !s.ok()) {
     ExitWithError(kProgram, s);
   }
   std::unique_ptr<Database> db = OrExit(
-      Database::Connect(config.database_url, config.database_pool_size, absl::Seconds(30)));
+      Database::Connect(config.database.url, config.database.options));
   OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
 
   PostgresMovingAverageStore store(*db, config.write_connections);

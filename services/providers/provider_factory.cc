@@ -1,8 +1,10 @@
 #include "services/providers/provider_factory.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -19,6 +21,7 @@ namespace {
 constexpr double kMaxBurst = 10;
 constexpr double kMinPerMinute = 0.001;
 constexpr double kMaxPerMinute = 1e6;
+constexpr int64_t kMaxTimeoutMs = 120000;
 
 std::unique_ptr<PriceProvider> Guarded(std::unique_ptr<PriceProvider> provider,
                                        double per_minute, const ProviderSettings& settings) {
@@ -30,21 +33,28 @@ std::unique_ptr<PriceProvider> Guarded(std::unique_ptr<PriceProvider> provider,
   return std::make_unique<GuardedProvider>(std::move(provider), std::move(options));
 }
 
-absl::Status ReadBaseUrl(Settings& settings, const std::string& name, std::string& url) {
-  url = settings.GetString(name, url);
-  if (!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, "=\"", url, "\" must start with http:// or https://"));
-  }
-  return absl::OkStatus();
+// A base URL without its scheme is a typo better caught at start-up than on the first call.
+SettingRow<ProviderSettings> BaseUrlSetting(std::string name, std::string default_value,
+                                            std::string ProviderSettings::*field,
+                                            std::string meaning) {
+  return CustomSetting<ProviderSettings>(
+      std::move(name), std::move(default_value),
+      [field](const std::string& name, const std::string& value, ProviderSettings& settings) {
+        if (!absl::StartsWith(value, "http://") && !absl::StartsWith(value, "https://")) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(name, "=\"", value, "\" must start with http:// or https://"));
+        }
+        settings.*field = value;
+        return absl::OkStatus();
+      },
+      std::move(meaning));
 }
 
-absl::Status ReadPerMinute(Settings& settings, const std::string& name, double& per_minute) {
-  absl::StatusOr<double> value =
-      settings.GetDouble(name, per_minute, kMinPerMinute, kMaxPerMinute);
-  if (!value.ok()) return value.status();
-  per_minute = *value;
-  return absl::OkStatus();
+SettingRow<ProviderSettings> PerMinuteSetting(std::string name, double default_value,
+                                              double ProviderSettings::*field,
+                                              const std::string& meaning) {
+  return DoubleSetting(std::move(name), default_value, kMinPerMinute, kMaxPerMinute, field,
+                       meaning);
 }
 
 }  // namespace
@@ -68,34 +78,66 @@ void AddDefaultProviders(const ProviderSettings& settings, HttpClient& http,
       settings.yfinance_per_minute, settings));
 }
 
-absl::StatusOr<ProviderSettings> LoadProviderSettings(Settings& settings) {
-  ProviderSettings out;
-  out.alpha_vantage_api_key = settings.GetString("ALPHA_VANTAGE_API_KEY", "");
-  out.finnhub_api_key = settings.GetString("FINNHUB_API_KEY", "");
-  for (auto [name, url] : {std::pair{"ALPHA_VANTAGE_BASE_URL", &out.alpha_vantage_base_url},
-                           std::pair{"FINNHUB_BASE_URL", &out.finnhub_base_url},
-                           std::pair{"YFINANCE_BASE_URL", &out.yfinance_base_url}}) {
-    if (absl::Status ok = ReadBaseUrl(settings, name, *url); !ok.ok()) return ok;
-  }
-  for (auto [name, rate] :
-       {std::pair{"ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE", &out.alpha_vantage_per_minute},
-        std::pair{"FINNHUB_RATE_LIMIT_PER_MINUTE", &out.finnhub_per_minute},
-        std::pair{"YFINANCE_RATE_LIMIT_PER_MINUTE", &out.yfinance_per_minute}}) {
-    if (absl::Status ok = ReadPerMinute(settings, name, *rate); !ok.ok()) return ok;
-  }
-  absl::StatusOr<int64_t> timeout_ms = settings.GetInt(
-      "PROVIDER_TIMEOUT_MS", absl::ToInt64Milliseconds(out.timeout), 1, 120000);
-  if (!timeout_ms.ok()) return timeout_ms.status();
-  out.timeout = absl::Milliseconds(*timeout_ms);
-  absl::StatusOr<int64_t> retries = settings.GetInt("PROVIDER_MAX_RETRIES", out.max_retries, 0, 10);
-  if (!retries.ok()) return retries.status();
-  out.max_retries = static_cast<int>(*retries);
-  const bool seeded = settings.Find("TEST_PROVIDER_SEED").has_value();
-  absl::StatusOr<int64_t> seed =
-      settings.GetInt("TEST_PROVIDER_SEED", 0, 0, std::numeric_limits<int64_t>::max());
-  if (!seed.ok()) return seed.status();
-  if (seeded) out.test_seed = static_cast<uint64_t>(*seed);
-  return out;
+const SettingTable<ProviderSettings>& ProviderSettingsTable() {
+  // Defaults come from ProviderSettings itself, so the two cannot disagree.
+  static const ProviderSettings* const kDefaults = new ProviderSettings();
+  static const auto* const kTable = new SettingTable<ProviderSettings>({
+      StringSetting("ALPHA_VANTAGE_API_KEY", kDefaults->alpha_vantage_api_key,
+                    &ProviderSettings::alpha_vantage_api_key,
+                    "Alpha Vantage API key (empty: the alpha_vantage provider answers "
+                    "unavailable)"),
+      StringSetting("FINNHUB_API_KEY", kDefaults->finnhub_api_key,
+                    &ProviderSettings::finnhub_api_key,
+                    "Finnhub API key (empty: the finnhub provider answers unavailable)"),
+      BaseUrlSetting("ALPHA_VANTAGE_BASE_URL", kDefaults->alpha_vantage_base_url,
+                     &ProviderSettings::alpha_vantage_base_url,
+                     "Alpha Vantage base URL, http:// or https:// (tests point it at a local "
+                     "fake)"),
+      BaseUrlSetting("FINNHUB_BASE_URL", kDefaults->finnhub_base_url,
+                     &ProviderSettings::finnhub_base_url, "Finnhub base URL, http:// or https://"),
+      BaseUrlSetting("YFINANCE_BASE_URL", kDefaults->yfinance_base_url,
+                     &ProviderSettings::yfinance_base_url,
+                     "Yahoo Finance chart API base URL (yfinance provider), http:// or https://"),
+      PerMinuteSetting("ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE",
+                       kDefaults->alpha_vantage_per_minute,
+                       &ProviderSettings::alpha_vantage_per_minute,
+                       "Alpha Vantage calls allowed per minute, a token bucket bursting up to 10"),
+      PerMinuteSetting("FINNHUB_RATE_LIMIT_PER_MINUTE", kDefaults->finnhub_per_minute,
+                       &ProviderSettings::finnhub_per_minute,
+                       "Finnhub calls allowed per minute, a token bucket bursting up to 10"),
+      PerMinuteSetting("YFINANCE_RATE_LIMIT_PER_MINUTE", kDefaults->yfinance_per_minute,
+                       &ProviderSettings::yfinance_per_minute,
+                       "Yahoo Finance calls allowed per minute, a token bucket bursting up to 10"),
+      CustomSetting<ProviderSettings>(
+          "PROVIDER_TIMEOUT_MS", absl::StrCat(absl::ToInt64Milliseconds(kDefaults->timeout)),
+          [](const std::string& name, const std::string& value, ProviderSettings& settings) {
+            absl::StatusOr<int64_t> ms = ParseIntSetting(name, value, 1, kMaxTimeoutMs);
+            if (!ms.ok()) return ms.status();
+            settings.timeout = absl::Milliseconds(*ms);
+            return absl::OkStatus();
+          },
+          absl::StrCat("timeout of one provider call, in milliseconds (",
+                       RangeText(1, kMaxTimeoutMs), ")")),
+      IntSetting("PROVIDER_MAX_RETRIES", kDefaults->max_retries, 0, 10,
+                 &ProviderSettings::max_retries,
+                 "retries of a provider call that failed transiently, with exponential backoff "
+                 "and jitter"),
+      CustomSetting<ProviderSettings>(
+          "TEST_PROVIDER_SEED", "",
+          [](const std::string& name, const std::string& value, ProviderSettings& settings) {
+            if (value.empty()) {
+              settings.test_seed.reset();
+              return absl::OkStatus();
+            }
+            absl::StatusOr<int64_t> seed =
+                ParseIntSetting(name, value, 0, std::numeric_limits<int64_t>::max());
+            if (!seed.ok()) return seed.status();
+            settings.test_seed = static_cast<uint64_t>(*seed);
+            return absl::OkStatus();
+          },
+          "unset: random; a number makes the test provider's prices reproducible"),
+  });
+  return *kTable;
 }
 
 }  // namespace marketdata

@@ -1,5 +1,6 @@
-// The composition of the providers this service offers: settings read from the environment, and
-// the registry filled with the test provider and the guarded HTTP providers.
+// The composition of the providers this service offers: their settings (a table embedded in the
+// settings table of mds-api), and the registry filled with the test provider and the guarded
+// HTTP providers.
 #ifndef MARKETDATA_SERVICES_PROVIDERS_PROVIDER_FACTORY_H_
 #define MARKETDATA_SERVICES_PROVIDERS_PROVIDER_FACTORY_H_
 
@@ -9,12 +10,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "services/common/settings.h"
+#include "services/common/settings_table.h"
 #include "services/providers/http_client.h"
 #include "services/providers/registry.h"
 
 namespace marketdata {
 
+// The defaults here are the table's defaults, so code that builds a ProviderSettings directly
+// gets what an unconfigured process gets.
 struct ProviderSettings {
   std::string alpha_vantage_api_key, finnhub_api_key;
   std::string alpha_vantage_base_url = "https://www.alphavantage.co",
@@ -34,11 +37,12 @@ struct ProviderSettings {
 void AddDefaultProviders(const ProviderSettings& settings, HttpClient& http,
                          ProviderRegistry& registry);
 
-// Reads ALPHA_VANTAGE_API_KEY, FINNHUB_API_KEY, {ALPHA_VANTAGE,FINNHUB,YFINANCE}_BASE_URL,
+// ALPHA_VANTAGE_API_KEY, FINNHUB_API_KEY, {ALPHA_VANTAGE,FINNHUB,YFINANCE}_BASE_URL,
 // {ALPHA_VANTAGE,FINNHUB,YFINANCE}_RATE_LIMIT_PER_MINUTE, PROVIDER_TIMEOUT_MS,
-// PROVIDER_MAX_RETRIES and TEST_PROVIDER_SEED. A bad value is INVALID_ARGUMENT naming the
-// setting. Leaves settings.Validate() to the caller.
-absl::StatusOr<ProviderSettings> LoadProviderSettings(Settings& settings);
+// PROVIDER_MAX_RETRIES and TEST_PROVIDER_SEED. A binary embeds it in its own table
+// (EmbeddedSettings) rather than loading it alone, so that its unknown-flag check sees every
+// setting.
+const SettingTable<ProviderSettings>& ProviderSettingsTable();
 
 }  // namespace marketdata
 

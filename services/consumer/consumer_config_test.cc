@@ -1,0 +1,100 @@
+#include "services/consumer/consumer_config.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace marketdata {
+namespace {
+
+Settings Required(std::map<std::string, std::string> more = {}) {
+  more.emplace("DATABASE_URL", "postgresql://h/db");
+  more.emplace("KAFKA_BOOTSTRAP_SERVERS", "h:9092");
+  return Settings::FromMap(std::move(more));
+}
+
+TEST(ConsumerConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
+  auto config = LoadConsumerConfig(Required());
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen_address, "0.0.0.0:50052");
+  EXPECT_EQ(config->metrics_listen, "0.0.0.0:9102");
+  EXPECT_EQ(config->database.url, "postgresql://h/db");
+  EXPECT_EQ(config->database.options.pool_size, 4u);
+  EXPECT_EQ(config->database.options.statement_timeout, absl::Seconds(30));
+  EXPECT_EQ(config->kafka_bootstrap_servers, "h:9092");
+  EXPECT_EQ(config->price_events_topic, "price-events");
+  EXPECT_EQ(config->dead_letter_topic, "price-events-dlq");
+  EXPECT_EQ(config->consumer_group, "moving-average-consumer");
+  EXPECT_EQ(config->windows, std::vector<int>{5});
+  EXPECT_EQ(config->max_batch, 5000);
+  EXPECT_EQ(config->batch_wait_ms, 5);
+  EXPECT_EQ(config->write_connections, 2);
+  EXPECT_EQ(config->log_level, "info");
+}
+
+TEST(ConsumerConfigTest, ValuesAreRead) {
+  auto config = LoadConsumerConfig(Required({{"MOVING_AVERAGE_WINDOWS", "20,5,20"},
+                                             {"KAFKA_CONSUMER_BATCH_WAIT_MS", "0"},
+                                             {"MOVING_AVERAGE_WRITE_CONNECTIONS", "8"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->windows, (std::vector<int>{20, 5}));
+  EXPECT_EQ(config->batch_wait_ms, 0);
+  EXPECT_EQ(config->write_connections, 8);
+}
+
+TEST(ConsumerConfigTest, MissingKafkaIsNamed) {
+  auto config = LoadConsumerConfig(Settings::FromMap({{"DATABASE_URL", "postgresql://h/db"}}));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            "KAFKA_BOOTSTRAP_SERVERS is required (environment variable or "
+            "--kafka-bootstrap-servers)");
+}
+
+TEST(ConsumerConfigTest, BadValuesAreNamed) {
+  auto windows = LoadConsumerConfig(Required({{"MOVING_AVERAGE_WINDOWS", "5,0"}}));
+  ASSERT_FALSE(windows.ok());
+  EXPECT_EQ(windows.status().message(),
+            "MOVING_AVERAGE_WINDOWS=\"5,0\" must be a comma-separated list of integers between "
+            "1 and 10000");
+  auto writers = LoadConsumerConfig(Required({{"MOVING_AVERAGE_WRITE_CONNECTIONS", "65"}}));
+  ASSERT_FALSE(writers.ok());
+  EXPECT_EQ(writers.status().message(),
+            "MOVING_AVERAGE_WRITE_CONNECTIONS=\"65\" is not an integer between 1 and 64");
+}
+
+TEST(ConsumerConfigTest, ApiOnlyFlagIsUnknown) {
+  char prog[] = "mds-consumer";
+  char url[] = "--database-url=postgresql://h/db";
+  char kafka[] = "--kafka-bootstrap-servers=h:9092";
+  char seed[] = "--test-provider-seed=1";
+  char* argv[] = {prog, url, kafka, seed};
+  auto config = LoadConsumerConfig(Settings::FromProcess(4, argv));
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("--test-provider-seed"), absl::string_view::npos);
+}
+
+TEST(ConsumerConfigTest, NoSettingIsListedTwice) {
+  std::set<std::string> seen;
+  for (const SettingDoc& doc : ConsumerSettings().Docs()) {
+    EXPECT_TRUE(seen.insert(doc.name).second) << doc.name << " is listed twice";
+  }
+}
+
+TEST(ConsumerConfigTest, HelpListsEverySetting) {
+  const std::string help = ConsumerSettings().Help("mds-consumer");
+  EXPECT_EQ(help.rfind("Usage: mds-consumer [--setting-name=value ...]\n", 0), 0u);
+  EXPECT_NE(help.find("\n  DATABASE_URL  --database-url  (required)\n"), std::string::npos);
+  EXPECT_NE(help.find("\n  DATABASE_POOL_SIZE  --database-pool-size  default: 4\n"),
+            std::string::npos);
+  for (const SettingDoc& doc : ConsumerSettings().Docs()) {
+    EXPECT_NE(help.find("\n  " + doc.name + "  " + Settings::FlagName(doc.name) + "  "),
+              std::string::npos)
+        << doc.name;
+  }
+}
+
+}  // namespace
+}  // namespace marketdata
