@@ -10,32 +10,63 @@ EventBatchProcessor::EventBatchProcessor(MovingAverageStore& store, std::vector<
 
 absl::StatusOr<BatchResult> EventBatchProcessor::Process(
     const std::vector<v1::PriceEvent>& events) {
-  // Rebuild, in one query, the windows of symbols seen for the first time: each from the
-  // prices before its first event in this batch.
-  std::vector<WindowStart> starts;
+  const size_t capacity = SymbolWindow(std::string(), windows_).capacity();
+  // Rebuild, in one query, the windows of symbols seen for the first time: each from the stored
+  // prices around its first event in this batch.
+  std::vector<PointRef> starts;
   absl::flat_hash_set<std::string> starting;
   for (const v1::PriceEvent& e : events) {
     if (windows_by_symbol_.contains(e.symbol()) || !starting.insert(e.symbol()).second) continue;
-    starts.push_back(
-        WindowStart{e.symbol(), FromProtoTimestamp(e.timestamp()), e.price_point_id()});
+    starts.push_back(PointRef{e.symbol(), FromProtoTimestamp(e.timestamp()), e.price_point_id()});
   }
   if (!starts.empty()) {
-    const size_t capacity = SymbolWindow(std::string(), windows_).capacity();
-    absl::StatusOr<std::vector<std::vector<PricePoint>>> loaded =
-        store_.LoadWindows(starts, capacity);
+    absl::StatusOr<std::vector<Neighbours>> loaded = store_.LoadNeighbours(starts, capacity);
     if (!loaded.ok()) return loaded.status();
     for (size_t i = 0; i < starts.size(); ++i) {
+      Neighbours& n = (*loaded)[i];
       auto window = std::make_unique<SymbolWindow>(starts[i].symbol, windows_);
-      window->Seed(std::move((*loaded)[i]));
+      const bool history_complete = n.before.size() < capacity;
+      const bool future_complete = n.after.size() < capacity;
+      std::vector<PricePoint> points = std::move(n.before);
+      points.insert(points.end(), n.after.begin(), n.after.end());
+      window->Seed(std::move(points), history_complete, future_complete);
       windows_by_symbol_[starts[i].symbol] = std::move(window);
     }
   }
   BatchResult result;
+  std::vector<PricePoint> refused;
+  std::vector<PointRef> refused_refs;
   for (const v1::PriceEvent& e : events) {
     SymbolWindow& window = *windows_by_symbol_[e.symbol()];
     PricePoint point{e.price_point_id(), FromProtoTimestamp(e.timestamp()), e.price()};
-    if (!window.Add(point, &result.averages)) ++result.late_events;
+    if (!window.Add(point, &result.averages)) {
+      refused.push_back(point);
+      refused_refs.push_back(PointRef{e.symbol(), point.timestamp, point.id});
+    }
   }
+  if (refused.empty()) return result;
+  // Averaged from price_points, after the in-memory rows: for a key written twice in a batch the
+  // last row wins, and these are computed from the stored truth.
+  absl::StatusOr<std::vector<Neighbours>> around = store_.LoadNeighbours(refused_refs, capacity);
+  if (!around.ok()) return around.status();
+  for (size_t i = 0; i < refused.size(); ++i) {
+    const std::string& symbol = refused_refs[i].symbol;
+    Neighbours& n = (*around)[i];
+    SymbolWindow::AveragesAround(symbol, windows_, n.before, refused[i], n.after,
+                                 &result.averages);
+    SymbolWindow& window = *windows_by_symbol_[symbol];
+    if (window.IsNewest(refused[i])) {
+      // Ahead of what the window knew: move it to this stored run, so the events that follow
+      // are placed in memory again.
+      const bool history_complete = n.before.size() < capacity;
+      const bool future_complete = n.after.size() < capacity;
+      std::vector<PricePoint> points = std::move(n.before);
+      points.push_back(refused[i]);
+      points.insert(points.end(), n.after.begin(), n.after.end());
+      window.Seed(std::move(points), history_complete, future_complete);
+    }
+  }
+  result.repaired_events = static_cast<int>(refused.size());
   return result;
 }
 

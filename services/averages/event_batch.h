@@ -1,6 +1,9 @@
 // EventBatchProcessor: turns a batch of PriceEvents into the moving averages to write. Keeps the
 // per-symbol windows between batches; a symbol seen for the first time (after a start or a
-// rebalance) gets its window rebuilt from price_points, so a restart changes no result.
+// rebalance) gets its window rebuilt from price_points around its first event, so a restart
+// changes no result. An event its window cannot place (older than what it keeps, or beyond what
+// it knows of the stored history) is averaged from its neighbours in price_points, and the newer
+// averages it changes are rewritten: the results never depend on the order events arrive in.
 #ifndef MARKETDATA_SERVICES_AVERAGES_EVENT_BATCH_H_
 #define MARKETDATA_SERVICES_AVERAGES_EVENT_BATCH_H_
 
@@ -19,7 +22,8 @@ namespace marketdata {
 
 struct BatchResult {
   std::vector<AverageRow> averages;
-  int late_events = 0;  // older than anything a full window keeps; counted and logged
+  // Events averaged from their stored neighbours because their window could not place them.
+  int repaired_events = 0;
 };
 
 class EventBatchProcessor {

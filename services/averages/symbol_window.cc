@@ -10,52 +10,88 @@ bool Before(const PricePoint& a, const PricePoint& b) {
   return std::tie(a.timestamp, a.id) < std::tie(b.timestamp, b.id);
 }
 
+int Largest(const std::vector<int>& windows) {
+  int largest = 1;
+  for (int w : windows) largest = std::max(largest, w);
+  return largest;
+}
+
+// The averages at points[index] for every window that has enough older points in `points`.
+template <typename Points>
+void AveragesAt(const std::string& symbol, const std::vector<int>& windows, const Points& points,
+                size_t index, std::vector<AverageRow>* out) {
+  for (int window : windows) {
+    const size_t n = static_cast<size_t>(window);
+    // Without the whole history, a point near the oldest kept one may lack older neighbours.
+    if (index + 1 < n) continue;
+    double sum = 0;
+    for (size_t i = index + 1 - n; i <= index; ++i) sum += points[i].price;
+    const PricePoint& p = points[index];
+    out->push_back(AverageRow{symbol, window, sum / static_cast<double>(n), p.timestamp, p.id});
+  }
+}
+
 }  // namespace
 
 SymbolWindow::SymbolWindow(std::string symbol, std::vector<int> windows, size_t slack)
-    : symbol_(std::move(symbol)), windows_(std::move(windows)) {
-  int largest = 1;
-  for (int w : windows_) largest = std::max(largest, w);
-  capacity_ = static_cast<size_t>(largest) + slack;
+    : symbol_(std::move(symbol)), windows_(std::move(windows)), largest_(Largest(windows_)) {
+  capacity_ = static_cast<size_t>(largest_) + slack;
 }
 
-void SymbolWindow::Seed(std::vector<PricePoint> older) {
-  complete_ = older.size() < capacity_;
-  std::sort(older.begin(), older.end(), Before);
-  points_.assign(older.begin(), older.end());
+void SymbolWindow::Seed(std::vector<PricePoint> points, bool history_complete,
+                        bool future_complete) {
+  complete_ = history_complete;
+  future_complete_ = future_complete;
+  std::sort(points.begin(), points.end(), Before);
+  points_.assign(points.begin(), points.end());
+  seen_.assign(points_.size(), false);
+}
+
+bool SymbolWindow::IsNewest(const PricePoint& point) const {
+  return points_.empty() || Before(points_.back(), point);
 }
 
 bool SymbolWindow::Add(const PricePoint& point, std::vector<AverageRow>* out) {
   auto it = std::lower_bound(points_.begin(), points_.end(), point, Before);
-  if (it != points_.end() && it->id == point.id) {  // seen before: recompute it only
-    AveragesAt(static_cast<size_t>(it - points_.begin()), out);
-    return true;
-  }
-  if (it == points_.begin() && !complete_ && !points_.empty()) return false;  // too late
   const size_t index = static_cast<size_t>(it - points_.begin());
-  points_.insert(it, point);
+  if (it != points_.end() && it->id == point.id) {
+    if (seen_[index]) {  // a repeated event: the same values again
+      AveragesAt(symbol_, windows_, points_, index, out);
+      return true;
+    }
+    // Seeded from storage: the newer points may have been averaged without it.
+    seen_[index] = true;
+  } else {
+    if (it == points_.begin() && !complete_ && !points_.empty()) return false;  // too old
+    if (it == points_.end() && !future_complete_) return false;  // stored points may lie between
+    points_.insert(it, point);
+    seen_.insert(seen_.begin() + static_cast<std::ptrdiff_t>(index), true);
+  }
   // The new point and every newer one whose window reaches back to it.
-  int largest = 1;
-  for (int w : windows_) largest = std::max(largest, w);
-  const size_t last = std::min(points_.size(), index + static_cast<size_t>(largest));
-  for (size_t i = index; i < last; ++i) AveragesAt(i, out);
+  const size_t last = std::min(points_.size(), index + static_cast<size_t>(largest_));
+  for (size_t i = index; i < last; ++i) AveragesAt(symbol_, windows_, points_, i, out);
   while (points_.size() > capacity_) {
     points_.pop_front();
+    seen_.pop_front();
     complete_ = false;
   }
   return true;
 }
 
-void SymbolWindow::AveragesAt(size_t index, std::vector<AverageRow>* out) const {
-  for (int window : windows_) {
-    const size_t n = static_cast<size_t>(window);
-    // Without the whole history, a point near the oldest kept one may lack older neighbours.
-    if (index + 1 < n) continue;
-    double sum = 0;
-    for (size_t i = index + 1 - n; i <= index; ++i) sum += points_[i].price;
-    const PricePoint& p = points_[index];
-    out->push_back(AverageRow{symbol_, window, sum / static_cast<double>(n), p.timestamp, p.id});
-  }
+void SymbolWindow::AveragesAround(const std::string& symbol, const std::vector<int>& windows,
+                                  const std::vector<PricePoint>& before, const PricePoint& point,
+                                  const std::vector<PricePoint>& after,
+                                  std::vector<AverageRow>* out) {
+  std::vector<PricePoint> points = before;
+  points.push_back(point);
+  points.insert(points.end(), after.begin(), after.end());
+  std::sort(points.begin(), points.end(), Before);
+  const size_t index = static_cast<size_t>(
+      std::lower_bound(points.begin(), points.end(), point, Before) - points.begin());
+  // `before` holds at least largest - 1 points or the whole history, so every window of the
+  // points from `index` on is either whole or the symbol's whole history.
+  const size_t last = std::min(points.size(), index + static_cast<size_t>(Largest(windows)));
+  for (size_t i = index; i < last; ++i) AveragesAt(symbol, windows, points, i, out);
 }
 
 }  // namespace marketdata

@@ -12,8 +12,10 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
               [&c] { return c.averages.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_dead_letters_total",
               "Records parked on the dead-letter topic.", [&c] { return c.dead_lettered.load(); });
-  metrics.Add(Kind::kCounter, "mds_consumer_late_events_total",
-              "Events older than every kept window.", [&c] { return c.late.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_repaired_events_total",
+              "Events averaged from their stored neighbours because they arrived out of the "
+              "order the in-memory window can place.",
+              [&c] { return c.repaired.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_batches_total", "Batches committed.",
               [&c] { return c.batches.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_rebalances_total", "Group rebalances seen.",

@@ -233,11 +233,11 @@ bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
       counters_.events.fetch_add(static_cast<int64_t>(events.size()));
       counters_.averages.fetch_add(static_cast<int64_t>(result->averages.size()));
       counters_.dead_lettered.fetch_add(static_cast<int64_t>(undecodable.size()));
-      counters_.late.fetch_add(result->late_events);
+      counters_.repaired.fetch_add(result->repaired_events);
       counters_.batches.fetch_add(1);
-      if (result->late_events > 0) {
-        spdlog::warn("consumer: {} events too late to average (older than every kept window)",
-                     result->late_events);
+      if (result->repaired_events > 0) {
+        spdlog::debug("consumer: {} events averaged from their stored neighbours",
+                      result->repaired_events);
       }
       if (listener_) listener_(result->averages);
       return true;

@@ -36,7 +36,7 @@ struct ConsumerCounters {
   std::atomic<int64_t> events{0};
   std::atomic<int64_t> averages{0};
   std::atomic<int64_t> dead_lettered{0};
-  std::atomic<int64_t> late{0};
+  std::atomic<int64_t> repaired{0};  // averaged from price_points (out of the window's order)
   std::atomic<int64_t> batches{0};
   std::atomic<int64_t> rebalances{0};
 };

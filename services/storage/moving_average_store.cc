@@ -17,16 +17,23 @@
 namespace marketdata {
 namespace {
 
-constexpr char kLoadWindows[] = R"SQL(
-SELECT q.n, p.id, CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.price
+// side 0: before the point, newest first; side 1: after it, oldest first.
+constexpr char kLoadNeighbours[] = R"SQL(
+SELECT q.n, p.side, p.id, CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.price
 FROM unnest(CAST(:symbols AS TEXT[]), CAST(:ts AS BIGINT[]), CAST(:ids AS BIGINT[]))
      WITH ORDINALITY AS q(symbol, ts_us, id, n)
 CROSS JOIN LATERAL (
-    SELECT id, ts, price FROM price_points pp
-    WHERE pp.symbol = q.symbol
-      AND (pp.ts, pp.id) < (timestamptz 'epoch' + q.ts_us * interval '1 microsecond', q.id)
-    ORDER BY pp.ts DESC, pp.id DESC
-    LIMIT :limit) p)SQL";
+    (SELECT 0 AS side, id, ts, price FROM price_points pp
+     WHERE pp.symbol = q.symbol
+       AND (pp.ts, pp.id) < (timestamptz 'epoch' + q.ts_us * interval '1 microsecond', q.id)
+     ORDER BY pp.ts DESC, pp.id DESC
+     LIMIT :limit)
+    UNION ALL
+    (SELECT 1 AS side, id, ts, price FROM price_points pp
+     WHERE pp.symbol = q.symbol
+       AND (pp.ts, pp.id) > (timestamptz 'epoch' + q.ts_us * interval '1 microsecond', q.id)
+     ORDER BY pp.ts, pp.id
+     LIMIT :limit)) p)SQL";
 
 // Arrays travel as text literals: one statement whatever the batch size (SOCI's vector binding
 // would be a round trip per row). %.17g keeps every double exact.
@@ -87,34 +94,35 @@ std::string DoubleArray(const std::vector<double>& items) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::vector<PricePoint>>> PostgresMovingAverageStore::LoadWindows(
-    const std::vector<WindowStart>& starts, size_t limit) {
-  std::vector<std::vector<PricePoint>> out(starts.size());
-  if (starts.empty()) return out;
-  absl::Status status = WithSession(db_, "loading windows", [&](Database::Lease& lease) {
+absl::StatusOr<std::vector<Neighbours>> PostgresMovingAverageStore::LoadNeighbours(
+    const std::vector<PointRef>& points, size_t limit) {
+  std::vector<Neighbours> out(points.size());
+  if (points.empty()) return out;
+  absl::Status status = WithSession(db_, "loading stored neighbours", [&](Database::Lease& lease) {
     std::vector<std::string> symbols;
     std::vector<long long> ts, ids;
-    for (const WindowStart& s : starts) {
-      symbols.push_back(s.symbol);
-      ts.push_back(absl::ToUnixMicros(s.before_timestamp));
-      ids.push_back(s.before_id);
+    for (const PointRef& p : points) {
+      symbols.push_back(p.symbol);
+      ts.push_back(absl::ToUnixMicros(p.timestamp));
+      ids.push_back(p.id);
     }
     std::string symbols_text = TextArray(symbols), ts_text = NumberArray(ts),
                 ids_text = NumberArray(ids);
     long long limit_value = static_cast<long long>(limit);
     soci::rowset<soci::row> rows =
-        (lease->prepare << kLoadWindows, soci::use(symbols_text, "symbols"),
+        (lease->prepare << kLoadNeighbours, soci::use(symbols_text, "symbols"),
          soci::use(ts_text, "ts"), soci::use(ids_text, "ids"), soci::use(limit_value, "limit"));
     for (const soci::row& row : rows) {
       const size_t n = static_cast<size_t>(row.get<long long>(0)) - 1;
-      out[n].push_back(PricePoint{row.get<long long>(1),
-                                  absl::FromUnixMicros(row.get<long long>(2)),
-                                  row.get<double>(3)});
+      const bool after = row.get<int>(1) == 1;
+      (after ? out[n].after : out[n].before)
+          .push_back(PricePoint{row.get<long long>(2), absl::FromUnixMicros(row.get<long long>(3)),
+                                row.get<double>(4)});
     }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  for (auto& points : out) std::reverse(points.begin(), points.end());
+  for (Neighbours& n : out) std::reverse(n.before.begin(), n.before.end());
   return out;
 }
 

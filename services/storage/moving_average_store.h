@@ -15,11 +15,18 @@
 
 namespace marketdata {
 
-// Where to start a symbol's window: the points strictly before (timestamp, id).
-struct WindowStart {
+// A price point of a symbol, by its place in the symbol's order (timestamp, id).
+struct PointRef {
   std::string symbol;
-  absl::Time before_timestamp;
-  int64_t before_id = 0;
+  absl::Time timestamp;
+  int64_t id = 0;
+};
+
+// The stored points on either side of a PointRef, each oldest first; the point itself is in
+// neither.
+struct Neighbours {
+  std::vector<PricePoint> before;  // the newest ones before it
+  std::vector<PricePoint> after;   // the oldest ones after it
 };
 
 struct AverageQuery {
@@ -39,9 +46,9 @@ struct AveragePage {
 class MovingAverageStore {
  public:
   virtual ~MovingAverageStore() = default;
-  // For each start, up to `limit` price points before it, oldest first, in one round trip.
-  virtual absl::StatusOr<std::vector<std::vector<PricePoint>>> LoadWindows(
-      const std::vector<WindowStart>& starts, size_t limit) = 0;
+  // For each reference, up to `limit` stored price points on each side of it, in one round trip.
+  virtual absl::StatusOr<std::vector<Neighbours>> LoadNeighbours(
+      const std::vector<PointRef>& points, size_t limit) = 0;
   // Upserts every row (unique per symbol, window and price point). Idempotent: after a failure,
   // part of the rows may be written, and saving the same rows again completes them.
   virtual absl::Status SaveAverages(const std::vector<AverageRow>& rows) = 0;
@@ -60,8 +67,8 @@ class PostgresMovingAverageStore final : public MovingAverageStore {
   // at once, each part in one transaction: one PostgreSQL backend works on one core.
   explicit PostgresMovingAverageStore(Database& db, int write_connections = 1);
 
-  absl::StatusOr<std::vector<std::vector<PricePoint>>> LoadWindows(
-      const std::vector<WindowStart>& starts, size_t limit) override;
+  absl::StatusOr<std::vector<Neighbours>> LoadNeighbours(const std::vector<PointRef>& points,
+                                                         size_t limit) override;
   absl::Status SaveAverages(const std::vector<AverageRow>& rows) override;
   absl::StatusOr<std::optional<AverageRow>> Latest(const std::string& symbol,
                                                    int window) override;

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -469,4 +471,161 @@ func TestLiveStreamsWhileAJobPolls(t *testing.T) {
 	if resp.StatusCode != 400 {
 		t.Errorf("bad stream request: %d", resp.StatusCode)
 	}
+}
+
+// sqlReference computes, in SQL over price_points, every average the definition asks for: the
+// mean of the newest N prices up to each point in (ts, id) order, for points with N-1
+// predecessors. PostgreSQL's avg(float8) recomputes each frame summing oldest first, as the
+// consumer must, so the values agree bit for bit.
+func sqlReference(t *testing.T, databaseURL string, windows []int) map[averageKey]float64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	out := map[averageKey]float64{}
+	for _, w := range windows {
+		rows, err := conn.Query(ctx, fmt.Sprintf(`
+			SELECT symbol, id, value FROM (
+			  SELECT symbol, id,
+			         avg(price) OVER frame AS value, count(*) OVER frame AS n
+			  FROM price_points
+			  WINDOW frame AS (PARTITION BY symbol ORDER BY ts, id
+			                   ROWS BETWEEN %d PRECEDING AND CURRENT ROW)) a
+			WHERE n = %d`, w-1, w))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			k := averageKey{window: w}
+			var v float64
+			if err := rows.Scan(&k.symbol, &k.id, &v); err != nil {
+				t.Fatal(err)
+			}
+			out[k] = v
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// 5,000 events over 20 symbols reach the consumer out of order, as group commits, the outbox
+// relay and restarts deliver them: ids drawn in another order than timestamps, most events a
+// little out of place, one in twenty hundreds of events late, some twice, and the consumer
+// SIGKILLed once on the way. The stored averages equal the SQL reference exactly, whatever the
+// arrival order, and nothing else is stored.
+func TestAveragesDoNotDependOnArrivalOrder(t *testing.T) {
+	s, cleanup, err := startStack("order", "MOVING_AVERAGE_WINDOWS=3,5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	consumer := s.processes[1]
+	rng := rand.New(rand.NewSource(7))
+	var symbols []string
+	for i := 0; i < 20; i++ {
+		symbols = append(symbols, fmt.Sprintf("ORD%02d", i))
+	}
+	points := insertPricePoints(t, s.databaseURL, symbols, 250)
+	// Ids in another order than timestamps: reassign each symbol's timestamps at random.
+	points = shuffleTimestamps(t, s.databaseURL, points, rng)
+	want := sqlReference(t, s.databaseURL, []int{3, 5})
+	if len(want) != 20*(248+246) {
+		t.Fatalf("reference has %d averages", len(want))
+	}
+
+	type arrival struct {
+		at float64
+		p  point
+	}
+	var arrivals []arrival
+	for i, p := range points {
+		at := float64(i) + float64(rng.Intn(40))
+		if rng.Intn(20) == 0 {
+			at += float64(500 + rng.Intn(1500))
+		}
+		arrivals = append(arrivals, arrival{at, p})
+		if rng.Intn(25) == 0 {
+			arrivals = append(arrivals, arrival{at + float64(rng.Intn(300)), p})
+		}
+	}
+	sort.SliceStable(arrivals, func(i, j int) bool { return arrivals[i].at < arrivals[j].at })
+
+	client := kafkaClient(t)
+	const chunks = 5
+	per := (len(arrivals) + chunks - 1) / chunks
+	for c := 0; c < chunks; c++ {
+		var records []*kgo.Record
+		for _, a := range arrivals[c*per : min((c+1)*per, len(arrivals))] {
+			records = append(records, eventRecord(s.topic, a.p))
+		}
+		produce(t, client, records)
+		if c == 2 {
+			waitUntil(t, 60*time.Second, "averages to be written", func() bool { return countAverages(t, s.databaseURL) > 0 })
+			consumer.kill()
+			if err := consumer.start(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Late events rewrite values already stored: wait for the values, not for the count.
+	var got map[averageKey]float64
+	waitUntil(t, 120*time.Second, "the stored averages to equal the reference", func() bool {
+		got = storedAverages(t, s.databaseURL)
+		if len(got) != len(want) {
+			return false
+		}
+		for k, v := range want {
+			if got[k] != v {
+				return false
+			}
+		}
+		return true
+	})
+	compareAverages(t, got, want)
+}
+
+// shuffleTimestamps gives each symbol's points the same timestamps in a random order, so that
+// (ts, id) order differs from id order, and returns the points as stored.
+func shuffleTimestamps(t *testing.T, databaseURL string, points []point, rng *rand.Rand) []point {
+	t.Helper()
+	bySymbol := map[string][]int{}
+	for i, p := range points {
+		bySymbol[p.symbol] = append(bySymbol[p.symbol], i)
+	}
+	var ids []int64
+	var stamps []time.Time
+	for _, idx := range bySymbol {
+		perm := rng.Perm(len(idx))
+		for k, i := range idx {
+			ids = append(ids, points[i].id)
+			stamps = append(stamps, points[idx[perm[k]]].ts)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE price_points p SET ts = u.ts
+		FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, ts) WHERE p.id = u.id`, ids, stamps); err != nil {
+		t.Fatal(err)
+	}
+	newTS := map[int64]time.Time{}
+	for i, id := range ids {
+		newTS[id] = stamps[i]
+	}
+	out := make([]point, len(points))
+	for i, p := range points {
+		p.ts = newTS[p.id]
+		out[i] = p
+	}
+	return out
 }
