@@ -78,7 +78,7 @@ void PublishPrice(PriceHub& hub, const v1::PriceEvent& event) {
 grpc::ServerWriteReactor<v1::Price>* PriceServiceImpl::StreamPrices(
     grpc::CallbackServerContext* context, const v1::StreamPricesRequest* request) {
   std::vector<std::string> raw(request->symbols().begin(), request->symbols().end());
-  absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw);
+  absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw, kMaxStreamSymbols);
   if (!symbols.ok()) return new RejectedStream<v1::Price>(ToGrpcStatus(symbols.status(), nullptr));
   return hub_.Subscribe(context, *std::move(symbols));  // no symbols: every symbol
 }

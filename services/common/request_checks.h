@@ -3,6 +3,7 @@
 #define MARKETDATA_SERVICES_COMMON_REQUEST_CHECKS_H_
 
 #include <optional>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -21,8 +22,18 @@ inline absl::StatusOr<int> CheckLimit(int limit, int default_limit, int max_limi
   return limit;
 }
 
+// Each bound within the years 1-9999 (what RFC 3339 can write, and where PostgreSQL's timestamp
+// arithmetic stays in range), and start before end.
 inline absl::Status CheckTimeRange(const std::optional<absl::Time>& start,
                                    const std::optional<absl::Time>& end) {
+  const absl::Time first = absl::FromUnixSeconds(-62135596800);  // 0001-01-01T00:00:00Z
+  const absl::Time last = absl::FromUnixSeconds(253402300800);    // 10000-01-01T00:00:00Z
+  for (const auto& [name, bound] : {std::pair{"start_time", start}, std::pair{"end_time", end}}) {
+    if (bound.has_value() && (*bound < first || *bound >= last)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"));
+    }
+  }
   if (start.has_value() && end.has_value() && *start >= *end) {
     return absl::InvalidArgumentError("start_time must be before end_time");
   }

@@ -119,7 +119,7 @@ grpc::Status MovingAverageServiceImpl::ListMovingAverages(
 grpc::ServerWriteReactor<v1::MovingAverage>* MovingAverageServiceImpl::StreamMovingAverages(
     grpc::CallbackServerContext* context, const v1::StreamMovingAveragesRequest* request) {
   std::vector<std::string> raw(request->symbols().begin(), request->symbols().end());
-  absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw);
+  absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw, kMaxStreamSymbols);
   if (!symbols.ok()) {
     return new RejectedStream<v1::MovingAverage>(ToGrpcStatus(symbols.status(), nullptr));
   }

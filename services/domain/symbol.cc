@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -33,8 +34,11 @@ absl::StatusOr<std::string> NormalizeSymbol(absl::string_view raw) {
   return symbol;
 }
 
-absl::StatusOr<std::vector<std::string>> NormalizeSymbols(const std::vector<std::string>& raw) {
+absl::StatusOr<std::vector<std::string>> NormalizeSymbols(const std::vector<std::string>& raw,
+                                                          size_t max_symbols,
+                                                          absl::string_view field) {
   std::vector<std::string> out;
+  absl::flat_hash_set<std::string> seen;
   for (const std::string& item : raw) {
     for (absl::string_view part : absl::StrSplit(item, ',')) {
       absl::StatusOr<std::string> symbol = NormalizeSymbol(part);
@@ -44,7 +48,12 @@ absl::StatusOr<std::vector<std::string>> NormalizeSymbols(const std::vector<std:
         }
         return symbol.status();
       }
-      if (std::find(out.begin(), out.end(), *symbol) == out.end()) out.push_back(*symbol);
+      if (!seen.insert(*symbol).second) continue;
+      if (out.size() == max_symbols) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": at most ", max_symbols, " symbols"));
+      }
+      out.push_back(*std::move(symbol));
     }
   }
   return out;

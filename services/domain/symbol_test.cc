@@ -32,11 +32,27 @@ TEST(SymbolTest, RejectsBadCharactersAndLength) {
 }
 
 TEST(SymbolTest, ListsAreSplitAndDeduplicatedInOrder) {
-  auto result = NormalizeSymbols({"msft,aapl", "MSFT", "googl"});
+  auto result = NormalizeSymbols({"msft,aapl", "MSFT", "googl"}, 10);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(*result, (std::vector<std::string>{"MSFT", "AAPL", "GOOGL"}));
-  EXPECT_FALSE(NormalizeSymbols({"AAPL,,MSFT"}).ok());
-  EXPECT_FALSE(NormalizeSymbols({"AAPL", "bad symbol"}).ok());
+  EXPECT_FALSE(NormalizeSymbols({"AAPL,,MSFT"}, 10).ok());
+  EXPECT_FALSE(NormalizeSymbols({"AAPL", "bad symbol"}, 10).ok());
+}
+
+TEST(NormalizeSymbolsTest, TooManyDistinctSymbolsAreRefusedByCount) {
+  // Duplicates do not count; the 51st distinct symbol does.
+  std::vector<std::string> raw(200, "AAPL");
+  for (int i = 0; i < 49; ++i) raw.push_back("S" + std::to_string(i));  // 50 with AAPL
+  EXPECT_TRUE(NormalizeSymbols(raw, 50).ok());
+  raw.push_back("ONEMORE");
+  auto refused = NormalizeSymbols(raw, 50, "symbols");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "symbols: at most 50 symbols");
+  // 40,000 distinct symbols: refused at the 51st (linear in the input read so far).
+  std::vector<std::string> many;
+  for (int i = 0; i < 40000; ++i) many.push_back("X" + std::to_string(i));
+  EXPECT_FALSE(NormalizeSymbols(many, 50).ok());
 }
 
 }  // namespace

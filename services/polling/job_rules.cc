@@ -16,13 +16,9 @@ absl::StatusOr<JobConfig> ValidateJobConfig(const std::vector<std::string>& symb
                                             const ProviderRegistry& providers) {
   if (symbols.empty()) return MissingFieldError("symbols");
   JobConfig config;
-  absl::StatusOr<std::vector<std::string>> normalized = NormalizeSymbols(symbols);
+  absl::StatusOr<std::vector<std::string>> normalized =
+      NormalizeSymbols(symbols, static_cast<size_t>(limits.max_symbols));
   if (!normalized.ok()) return normalized.status();
-  if (static_cast<int>(normalized->size()) > limits.max_symbols) {
-    return absl::InvalidArgumentError(absl::StrCat("symbols: at most ", limits.max_symbols,
-                                                   " symbols per job, got ",
-                                                   normalized->size()));
-  }
   config.symbols = *std::move(normalized);
   if (interval_seconds == 0) {
     return WithReason(absl::InvalidArgumentError(absl::StrCat(

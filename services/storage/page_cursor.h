@@ -24,11 +24,16 @@ inline std::string EncodePageCursor(absl::Time timestamp, int64_t id) {
   return absl::StrCat(absl::ToUnixMicros(timestamp), ".", id);
 }
 
-// INVALID_ARGUMENT "invalid page_token" for anything not produced by EncodePageCursor.
+// INVALID_ARGUMENT "invalid page_token" for anything not produced by EncodePageCursor: also a
+// timestamp outside the years 1-9999 (which every stored row is within, and beyond which
+// PostgreSQL's timestamp arithmetic overflows) or a negative id.
 inline absl::StatusOr<PageCursor> DecodePageCursor(const std::string& token) {
+  constexpr int64_t kFirstMicros = -62135596800000000;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kLastMicros = 253402300799999999;   // 9999-12-31T23:59:59.999999Z
   std::pair<std::string, std::string> parts = absl::StrSplit(token, absl::MaxSplits('.', 1));
   int64_t micros = 0, id = 0;
-  if (!absl::SimpleAtoi(parts.first, &micros) || !absl::SimpleAtoi(parts.second, &id)) {
+  if (!absl::SimpleAtoi(parts.first, &micros) || !absl::SimpleAtoi(parts.second, &id) ||
+      micros < kFirstMicros || micros > kLastMicros || id < 0) {
     return absl::InvalidArgumentError("invalid page_token");
   }
   return PageCursor{micros, id};

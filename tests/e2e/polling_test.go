@@ -155,6 +155,15 @@ func TestPollingBadRequests(t *testing.T) {
 		many[i] = fmt.Sprintf("S%d", i)
 	}
 	tooMany, _ := json.Marshal(map[string]any{"symbols": many, "interval": 5})
+	forty := make([]string, 40000)
+	for i := range forty {
+		forty[i] = fmt.Sprintf("X%d", i)
+	}
+	fortyThousand, _ := json.Marshal(map[string]any{"symbols": forty, "interval": 5})
+	streamSymbols := make([]string, 1001)
+	for i := range streamSymbols {
+		streamSymbols[i] = fmt.Sprintf("S%d", i)
+	}
 	huge := `{"symbols":["AAPL"],"interval":5,"pad":"` + strings.Repeat("x", 2<<20) + `"}`
 	cases := []struct {
 		name, method, path, body string
@@ -164,6 +173,13 @@ func TestPollingBadRequests(t *testing.T) {
 		{"empty symbols", "POST", "/api/v1/prices/poll", `{"symbols":[],"interval":5}`, 422, "symbols"},
 		{"no symbols", "POST", "/api/v1/prices/poll", `{"interval":5}`, 422, "symbols"},
 		{"too many symbols", "POST", "/api/v1/prices/poll", string(tooMany), 400, "at most 50"},
+		{"40,000 symbols", "POST", "/api/v1/prices/poll", string(fortyThousand), 400, "at most 50"},
+		{"too many stream symbols", "GET", "/api/v1/prices/stream?symbols=" + strings.Join(streamSymbols, ","), "", 400, "at most 1000"},
+		{"too many average stream symbols", "GET", "/api/v1/averages/stream?symbols=" + strings.Join(streamSymbols, ","), "", 400, "at most 1000"},
+		{"history page token before year 1", "GET", "/api/v1/prices/history?symbol=AAPL&page_token=-9000000000000000000.1", "", 400, "page_token"},
+		{"history page token at int64 max", "GET", "/api/v1/prices/history?symbol=AAPL&page_token=9223372036854775807.1", "", 400, "page_token"},
+		{"averages page token before year 1", "GET", "/api/v1/averages?symbol=AAPL&window=5&page_token=-9000000000000000000.1", "", 400, "page_token"},
+		{"averages page token at int64 max", "GET", "/api/v1/averages?symbol=AAPL&window=5&page_token=9223372036854775807.1", "", 400, "page_token"},
 		{"invalid symbol", "POST", "/api/v1/prices/poll", `{"symbols":["AAPL","no way"],"interval":5}`, 400, "invalid symbol"},
 		{"empty symbol", "POST", "/api/v1/prices/poll", `{"symbols":[""],"interval":5}`, 400, "empty"},
 		{"no interval", "POST", "/api/v1/prices/poll", `{"symbols":["AAPL"]}`, 422, "interval"},
