@@ -127,6 +127,7 @@ fetch_go_toolchain() {
     chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"
     die "could not download $module from the Go module proxy"
   fi
+  mkdir -p "$LOCAL_DIR"
   rm -rf "$GO_DIR.tmp"
   cp -r "$tmp/gopath/pkg/mod/$module/." "$GO_DIR.tmp"
   # The module cache is read-only by design.
