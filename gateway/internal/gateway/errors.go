@@ -72,8 +72,13 @@ func codeName(c codes.Code) string {
 	return fmt.Sprintf("CODE_%d", uint32(c))
 }
 
-// httpStatusFromCode differs from runtime.HTTPStatusFromCode in one place: a deadline exceeded
-// upstream (a provider timeout) is 503, as the contract says, not 504.
+// httpStatusFromCode is the contract's table (today the same as runtime.HTTPStatusFromCode,
+// written out so that it cannot change with a grpc-gateway upgrade).
+//
+// DEADLINE_EXCEEDED is 504 whoever's deadline it was: the gateway's (GATEWAY_BACKEND_TIMEOUT),
+// the client's (grpc-timeout) or one inside the backend (e.g. a database statement timeout).
+// The contract's 503 for a provider that is down or too slow comes from UNAVAILABLE, which is
+// what the backends return for a provider timeout; they mark no DEADLINE_EXCEEDED as a provider's.
 func httpStatusFromCode(c codes.Code) int {
 	switch c {
 	case codes.OK:
@@ -86,8 +91,10 @@ func httpStatusFromCode(c codes.Code) int {
 		return http.StatusConflict
 	case codes.ResourceExhausted:
 		return http.StatusTooManyRequests
-	case codes.Unavailable, codes.DeadlineExceeded:
+	case codes.Unavailable:
 		return http.StatusServiceUnavailable
+	case codes.DeadlineExceeded:
+		return http.StatusGatewayTimeout
 	case codes.Unauthenticated:
 		return http.StatusUnauthorized
 	case codes.PermissionDenied:
@@ -98,6 +105,26 @@ func httpStatusFromCode(c codes.Code) int {
 		return 499 // client closed request
 	}
 	return http.StatusInternalServerError
+}
+
+// internalErrorDetail is all a client learns of an INTERNAL, UNKNOWN or DATA_LOSS error.
+const internalErrorDetail = "internal error"
+
+// publicStatus hides the message of the codes that mean a fault inside the service: it may name
+// addresses, tables or other internals (and for UNKNOWN, a Go error's text). The message goes to
+// the request's log line instead. Other codes keep their message: the backends write them for
+// clients, and the backend interceptors have already replaced grpc-go's transport errors.
+func publicStatus(ctx context.Context, st *status.Status) *status.Status {
+	switch st.Code() {
+	case codes.Internal, codes.Unknown, codes.DataLoss:
+	default:
+		return st
+	}
+	if st.Message() == internalErrorDetail {
+		return st
+	}
+	noteError(ctx, nil, codeName(st.Code())+": "+st.Message())
+	return status.New(st.Code(), internalErrorDetail)
 }
 
 func writeError(w http.ResponseWriter, httpStatus int, code codes.Code, detail string) {
@@ -135,11 +162,11 @@ func handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, 
 	}
 	var httpErr *runtime.HTTPStatusError
 	if errors.As(err, &httpErr) {
-		st := status.Convert(httpErr.Err)
+		st := publicStatus(r.Context(), status.Convert(httpErr.Err))
 		writeError(w, httpErr.HTTPStatus, st.Code(), st.Message())
 		return
 	}
-	st := status.Convert(err)
+	st := publicStatus(r.Context(), status.Convert(err))
 	httpStatus := httpStatusFromCode(st.Code())
 	if st.Code() == codes.InvalidArgument && missingFieldReason(ctx) {
 		httpStatus = http.StatusUnprocessableEntity
@@ -169,7 +196,7 @@ func handleRoutingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marsha
 // (grpc-gateway writes it from the returned code, with its own table; the response writer applies
 // ours instead). Once a stream has started the status is sent and the error goes in the body.
 func handleStreamError(ctx context.Context, err error) *status.Status {
-	st := status.Convert(err)
+	st := publicStatus(ctx, status.Convert(err))
 	if state := requestStateFrom(ctx); state != nil {
 		state.streamErrorStatus = httpStatusFromCode(st.Code())
 	}

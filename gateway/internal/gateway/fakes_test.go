@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -30,6 +31,13 @@ type fakeAPI struct {
 
 	mu         sync.Mutex
 	lastCreate *marketdatav1.CreatePollingJobRequest
+	// What the last GetLatestPrice call came with, and how many there were.
+	latestCalls   int
+	lastRequestID []string      // x-request-id metadata
+	lastMetadata  metadata.MD   // all of it
+	lastDeadline  time.Duration // time left when it arrived; 0: no deadline
+	// Whether the last StreamPrices call had a deadline.
+	streamHadDeadline bool
 
 	// StreamPrices sends its messages, then waits for the client to go and closes streamEnded.
 	streamEnded chan struct{}
@@ -47,6 +55,16 @@ func newFakeAPI() *fakeAPI {
 }
 
 func (f *fakeAPI) GetLatestPrice(ctx context.Context, req *marketdatav1.GetLatestPriceRequest) (*marketdatav1.Price, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	f.mu.Lock()
+	f.latestCalls++
+	f.lastMetadata = md
+	f.lastRequestID = md.Get("x-request-id")
+	f.lastDeadline = 0
+	if deadline, ok := ctx.Deadline(); ok {
+		f.lastDeadline = time.Until(deadline)
+	}
+	f.mu.Unlock()
 	switch req.GetSymbol() {
 	case "":
 		_ = grpc.SetTrailer(ctx, metadata.Pairs(errorReasonKey, reasonMissingField))
@@ -59,8 +77,18 @@ func (f *fakeAPI) GetLatestPrice(ctx context.Context, req *marketdatav1.GetLates
 		return nil, status.Error(codes.ResourceExhausted, "provider alpha_vantage rate limit reached")
 	case "DOWN":
 		return nil, status.Error(codes.Unavailable, "provider finnhub is unreachable")
-	case "SLOW":
-		return nil, status.Error(codes.DeadlineExceeded, "provider yfinance timed out")
+	case "SLOW": // a DEADLINE_EXCEEDED of the backend's own, e.g. a database statement timeout
+		return nil, status.Error(codes.DeadlineExceeded, "database too slow: reading prices")
+	case "DBDOWN":
+		return nil, status.Error(codes.Unavailable, "database unavailable: saving prices")
+	case "OOPS":
+		return nil, status.Error(codes.Internal, "database error: connection to 10.1.2.3:5432 lost")
+	case "BROKEN": // a plain error: grpc-go sends UNKNOWN with its text
+		return nil, errors.New("store returned nothing for 10.1.2.3")
+	case "STALL": // answers only after the caller's deadline, when nobody listens any more
+		<-ctx.Done()
+		time.Sleep(50 * time.Millisecond)
+		return nil, status.Error(codes.DeadlineExceeded, "too late")
 	case "HOLD":
 		close(f.holdArrived)
 		<-f.holdRelease
@@ -74,6 +102,10 @@ func (f *fakeAPI) GetLatestPrice(ctx context.Context, req *marketdatav1.GetLates
 }
 
 func (f *fakeAPI) StreamPrices(req *marketdatav1.StreamPricesRequest, stream grpc.ServerStreamingServer[marketdatav1.Price]) error {
+	_, hasDeadline := stream.Context().Deadline()
+	f.mu.Lock()
+	f.streamHadDeadline = hasDeadline
+	f.mu.Unlock()
 	for i, sym := range req.GetSymbols() {
 		switch sym {
 		case "SLOW":
@@ -109,6 +141,26 @@ func (f *fakeAPI) CreatePollingJob(_ context.Context, req *marketdatav1.CreatePo
 		Config:    &marketdatav1.PollingConfig{Symbols: req.GetSymbols(), Interval: req.GetInterval(), Provider: req.GetProvider()},
 		CreatedAt: timestamppb.New(fakeTime),
 	}, nil
+}
+
+// latestCall is what the last GetLatestPrice call came with.
+type latestCall struct {
+	calls     int
+	requestID []string
+	metadata  metadata.MD
+	deadline  time.Duration
+}
+
+func (f *fakeAPI) lastLatest() latestCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return latestCall{calls: f.latestCalls, requestID: f.lastRequestID, metadata: f.lastMetadata, deadline: f.lastDeadline}
+}
+
+func (f *fakeAPI) streamDeadline() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.streamHadDeadline
 }
 
 func (f *fakeAPI) created() *marketdatav1.CreatePollingJobRequest {
@@ -153,13 +205,13 @@ type grpcBackend struct {
 	server *grpc.Server
 }
 
-func startBackend(t *testing.T, register func(*grpc.Server)) *grpcBackend {
+func startBackend(t *testing.T, register func(*grpc.Server), opts ...grpc.ServerOption) *grpcBackend {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &grpcBackend{addr: lis.Addr().String(), health: health.NewServer(), server: grpc.NewServer()}
+	b := &grpcBackend{addr: lis.Addr().String(), health: health.NewServer(), server: grpc.NewServer(opts...)}
 	healthpb.RegisterHealthServer(b.server, b.health)
 	register(b.server)
 	go func() { _ = b.server.Serve(lis) }()

@@ -17,20 +17,11 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	marketdatav1 "marketdata/gateway/gen/marketdata/v1"
 )
-
-// backend is one gRPC server the gateway forwards to.
-type backend struct {
-	name string
-	addr string
-	conn *grpc.ClientConn
-}
 
 // Gateway is the HTTP handler with the connections it owns.
 type Gateway struct {
@@ -52,17 +43,20 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = time.Second
 	}
+	if opts.BackendTimeout <= 0 {
+		opts.BackendTimeout = defaultBackendTimeout
+	}
 	g := &Gateway{}
 	g.drain, g.drainDone = context.WithCancel(context.Background())
 
-	api, err := dial("mds-api", opts.APIAddr)
+	api, err := dial("mds-api", "the price service", opts.APIAddr, opts.BackendTimeout, logger)
 	if err != nil {
 		return nil, err
 	}
 	g.backends = append(g.backends, api)
 	var consumer *backend
 	if opts.ConsumerAddr != "" {
-		if consumer, err = dial("mds-consumer", opts.ConsumerAddr); err != nil {
+		if consumer, err = dial("mds-consumer", "the moving average service", opts.ConsumerAddr, opts.BackendTimeout, logger); err != nil {
 			g.Close()
 			return nil, err
 		}
@@ -77,7 +71,7 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		runtime.WithForwardResponseOption(setResponseStatus),
 		runtime.WithMetadata(forwardRequestID),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
-		runtime.WithMiddlewares(recordRoute, g.endStreamsOnDrain),
+		runtime.WithMiddlewares(recordRoute, rejectBadRequestID, g.endStreamsOnDrain),
 	)
 	ctx := context.Background() // only used by the generated code to log; connections are ours
 	if err := marketdatav1.RegisterPriceServiceHandlerClient(ctx, mux, marketdatav1.NewPriceServiceClient(api.conn)); err != nil {
@@ -110,14 +104,6 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 	h = observe(logger, newMetrics(registry), opts.MaxBodyBytes, h)
 	g.handler = h
 	return g, nil
-}
-
-func dial(name, addr string) (*backend, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return nil, fmt.Errorf("%s at %q: %w", name, addr, err)
-	}
-	return &backend{name: name, addr: addr, conn: conn}, nil
 }
 
 // Handler serves the whole HTTP surface.
@@ -187,9 +173,11 @@ func setResponseStatus(ctx context.Context, w http.ResponseWriter, resp proto.Me
 	return nil
 }
 
+// forwardRequestID passes the request id (the client's, checked by observe, or one it made up)
+// to the backend as x-request-id.
 func forwardRequestID(_ context.Context, r *http.Request) metadata.MD {
-	if id := r.Header.Get("X-Request-Id"); id != "" {
-		return metadata.Pairs("x-request-id", id)
+	if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
+		return metadata.Pairs(requestIDKey, id)
 	}
 	return nil
 }

@@ -60,14 +60,14 @@ func defaultTestOptions() Options {
 }
 
 // newEnv starts both fakes and a gateway; adjust may change the options (backend addresses are
-// filled in before it runs).
-func newEnv(t *testing.T, adjust func(*Options)) *env {
+// filled in before it runs); apiServerOpts configure the fake mds-api's gRPC server.
+func newEnv(t *testing.T, adjust func(*Options), apiServerOpts ...grpc.ServerOption) *env {
 	t.Helper()
 	e := &env{api: newFakeAPI(), logs: &syncBuffer{}}
 	e.apiSrv = startBackend(t, func(s *grpc.Server) {
 		marketdatav1.RegisterPriceServiceServer(s, e.api)
 		marketdatav1.RegisterPollingServiceServer(s, e.api)
-	})
+	}, apiServerOpts...)
 	e.consumer = startBackend(t, func(s *grpc.Server) {
 		marketdatav1.RegisterMovingAverageServiceServer(s, fakeConsumer{})
 	})
@@ -194,12 +194,23 @@ func TestBackendErrorsMapToContractStatuses(t *testing.T) {
 		{"?symbol=NOPE", http.StatusNotFound, "NOT_FOUND"},
 		{"?symbol=LIMIT", http.StatusTooManyRequests, "RESOURCE_EXHAUSTED"},
 		{"?symbol=DOWN", http.StatusServiceUnavailable, "UNAVAILABLE"},
-		{"?symbol=SLOW", http.StatusServiceUnavailable, "DEADLINE_EXCEEDED"},
+		{"?symbol=DBDOWN", http.StatusServiceUnavailable, "UNAVAILABLE"},
+		{"?symbol=SLOW", http.StatusGatewayTimeout, "DEADLINE_EXCEEDED"},
 	}
 	for _, c := range cases {
 		t.Run(c.code+c.query, func(t *testing.T) {
 			wantError(t, e.get(t, "/api/v1/prices/latest"+c.query), c.status, c.code)
 		})
+	}
+	// Messages the backend sends with UNAVAILABLE and DEADLINE_EXCEEDED are written for clients.
+	for query, want := range map[string]string{
+		"?symbol=DOWN":   "provider finnhub is unreachable",
+		"?symbol=DBDOWN": "database unavailable: saving prices",
+		"?symbol=SLOW":   "database too slow: reading prices",
+	} {
+		if m := e.get(t, "/api/v1/prices/latest"+query).json(t); m["detail"] != want {
+			t.Errorf("%s: detail = %v, want %q", query, m["detail"], want)
+		}
 	}
 	if m := wantError(t, e.get(t, "/api/v1/prices/latest"), 422, "INVALID_ARGUMENT"); m["detail"] != "symbol is required" {
 		t.Errorf("detail = %v", m["detail"])
@@ -318,30 +329,37 @@ func TestReady(t *testing.T) {
 		}
 		m := r.json(t)
 		backends, _ := m["backends"].(map[string]any)
-		if m["status"] != "ready" || backends["mds-api"] != "SERVING" || backends["mds-consumer"] != "SERVING" {
+		if m["status"] != "ready" || backends["mds-api"] != "ok" || backends["mds-consumer"] != "ok" {
 			t.Errorf("body = %s", r.body)
 		}
 	})
 	t.Run("backend down", func(t *testing.T) {
-		e := newEnv(t, func(o *Options) { o.ConsumerAddr = closedAddr(t) })
+		addr := closedAddr(t)
+		e := newEnv(t, func(o *Options) { o.ConsumerAddr = addr })
 		r := e.get(t, "/ready")
 		if r.status != http.StatusServiceUnavailable {
 			t.Fatalf("status = %d: %s", r.status, r.body)
 		}
 		m := r.json(t)
 		backends, _ := m["backends"].(map[string]any)
-		if backends["mds-api"] != "SERVING" || backends["mds-consumer"] == "SERVING" {
+		if backends["mds-api"] != "ok" || backends["mds-consumer"] != "unavailable" {
 			t.Errorf("body = %s", r.body)
 		}
-		if d, _ := m["detail"].(string); !strings.Contains(d, "mds-consumer") || strings.Contains(d, "mds-api") {
-			t.Errorf("detail should name mds-consumer only: %q", d)
+		if d, _ := m["detail"].(string); d != "backend not ready: mds-consumer (unreachable)" {
+			t.Errorf("detail = %q, want it to name mds-consumer only, without its address", d)
+		}
+		wantNoInternals(t, r, addr)
+		// The operator finds the real error on the request's log line.
+		if !strings.Contains(e.logs.String(), addr) {
+			t.Errorf("the log does not show the failure: %s", e.logs.String())
 		}
 	})
 	t.Run("backend not serving", func(t *testing.T) {
 		e := newEnv(t, nil)
 		e.apiSrv.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 		r := e.get(t, "/ready")
-		if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), `"mds-api":"NOT_SERVING"`) {
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), `"mds-api":"unavailable"`) ||
+			r.json(t)["detail"] != "backend not ready: mds-api (not serving)" {
 			t.Errorf("/ready: %d %s", r.status, r.body)
 		}
 	})
@@ -439,10 +457,11 @@ func TestStreamStartsBeforeFirstMessage(t *testing.T) {
 
 func TestStreamErrors(t *testing.T) {
 	e := newEnv(t, nil)
-	// Failing before the first message: the contract's status, the error as the only line.
+	// Failing before the first message: the contract's status and error body, as any call.
 	r := e.get(t, "/api/v1/prices/stream?symbols=SLOW")
-	if r.status != http.StatusServiceUnavailable || strings.TrimSpace(string(r.body)) != `{"error":{"detail":"provider timed out","code":"DEADLINE_EXCEEDED"}}` {
-		t.Errorf("early failure: %d %s", r.status, r.body)
+	if r.status != http.StatusGatewayTimeout || strings.TrimSpace(string(r.body)) != `{"detail":"provider timed out","code":"DEADLINE_EXCEEDED"}` ||
+		r.header.Get("Content-Type") != "application/json" {
+		t.Errorf("early failure: %d %s %q", r.status, r.body, r.header.Get("Content-Type"))
 	}
 	// Failing later: 200 was sent; the error is the last line.
 	r = e.get(t, "/api/v1/prices/stream?symbols=AAPL&symbols=FAIL")
@@ -585,5 +604,261 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 	<-e.api.streamEnded
 	if err := <-served; err != nil {
 		t.Errorf("serve: %v", err)
+	}
+}
+
+// wantNoInternals checks that a response shows neither an address nor grpc-go's transport text.
+func wantNoInternals(t *testing.T, r response, addr string) {
+	t.Helper()
+	for _, leak := range []string{addr, "127.0.0.1", "10.1.2.3", "dial", "transport", "connection error", "connection refused"} {
+		if leak != "" && bytes.Contains(r.body, []byte(leak)) {
+			t.Errorf("response shows %q: %s", leak, r.body)
+		}
+	}
+}
+
+// logLines returns the request log lines of path.
+func (e *env) logLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if rec["msg"] == "request" && rec["path"] == path {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+func TestRequestID(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, id := range []string{"req-123", "a b/c:d=e", strings.Repeat("x", 128)} {
+		r := e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil, map[string]string{"X-Request-Id": id})
+		if r.status != http.StatusOK || r.header.Get("X-Request-Id") != id {
+			t.Errorf("id %q: %d, echoed %q: %s", id, r.status, r.header.Get("X-Request-Id"), r.body)
+		}
+		if got := e.api.lastLatest().requestID; len(got) != 1 || got[0] != id {
+			t.Errorf("id %q: backend got x-request-id %q", id, got)
+		}
+	}
+	// None sent: one is made up, echoed and forwarded.
+	r := e.get(t, "/api/v1/prices/latest?symbol=AAPL")
+	made := r.header.Get("X-Request-Id")
+	if got := e.api.lastLatest().requestID; made == "" || len(got) != 1 || got[0] != made {
+		t.Errorf("made-up id %q, backend got %q", made, got)
+	}
+
+	calls := e.api.lastLatest().calls
+	for name, id := range map[string]string{
+		"tab":       "abc\tdef",
+		"non-ASCII": "r\xc3\xa9q-1",
+		"byte 0xff": "abc\xffdef",
+		"too long":  strings.Repeat("x", 129),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil,
+				map[string]string{"X-Request-Id": id, "Origin": "https://app.example.com"})
+			m := wantError(t, r, http.StatusBadRequest, "INVALID_ARGUMENT")
+			if m["detail"] != "X-Request-Id must be 1-128 printable ASCII characters" {
+				t.Errorf("detail = %v", m["detail"])
+			}
+			if echoed := r.header.Get("X-Request-Id"); echoed == id || !validRequestID(echoed) {
+				t.Errorf("response X-Request-Id = %q, want a fresh one", echoed)
+			}
+			if r.header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("the 400 lacks CORS headers: %v", r.header)
+			}
+		})
+	}
+	// Streams and the other routes are refused the same way.
+	req, err := http.NewRequest(http.MethodGet, e.http.URL+"/api/v1/prices/stream?symbols=AAPL", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Request-Id", "a\tb")
+	resp, err := e.http.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // a stream that started would not end by itself
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("stream: status %d, want 400", resp.StatusCode)
+	}
+	wantError(t, e.do(t, http.MethodPost, "/api/v1/prices/poll", strings.NewReader(`{"symbols":["AAPL"]}`),
+		map[string]string{"X-Request-Id": "a\tb", "Content-Type": "application/json"}), http.StatusBadRequest, "INVALID_ARGUMENT")
+	if e.api.lastLatest().calls != calls || e.api.created() != nil {
+		t.Error("a request with a bad X-Request-Id reached the backend")
+	}
+}
+
+// TestForwardedHeadersNeverFail: the fake mds-api limits metadata like a gRPC C++ server (which
+// announces 16 KiB and refuses more than 8 KiB at random); request headers the gateway forwards
+// as metadata must not make the call fail, whatever their size or bytes.
+func TestForwardedHeadersNeverFail(t *testing.T) {
+	e := newEnv(t, nil, grpc.MaxHeaderListSize(8<<10))
+	big := strings.Repeat("x", 20<<10)
+	for name, h := range map[string]map[string]string{
+		"cookie":          {"Cookie": "session=" + big},
+		"authorization":   {"Authorization": "Bearer " + big},
+		"user agent":      {"User-Agent": big},
+		"x-forwarded-for": {"X-Forwarded-For": strings.Repeat("10.0.0.1, ", 2<<10) + "10.0.0.2"},
+		"many":            {"Cookie": big[:3000], "Authorization": big[:3000], "Referer": "https://x.example/" + big[:3000], "Accept-Language": big[:3000]},
+		"non-ASCII":       {"User-Agent": "caf\xc3\xa9", "Referer": "https://x.example/\xff", "Cache-Control": "no\tcache"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h["X-Request-Id"] = "req-" + strings.ReplaceAll(name, " ", "-")
+			r := e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil, h)
+			if r.status != http.StatusOK {
+				t.Fatalf("status = %d: %s", r.status, r.body)
+			}
+			got := e.api.lastLatest()
+			if len(got.requestID) != 1 || got.requestID[0] != h["X-Request-Id"] {
+				t.Errorf("backend got x-request-id %q", got.requestID)
+			}
+			size := 0
+			for k, vs := range got.metadata {
+				for _, v := range vs {
+					size += len(k) + len(v) + 32
+				}
+			}
+			if size > 8<<10 {
+				t.Errorf("backend got %d bytes of metadata", size)
+			}
+		})
+	}
+	// Small standard headers are still forwarded as grpc-gateway does.
+	e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil, map[string]string{"User-Agent": "curl/8.5.0", "Authorization": "Bearer t"})
+	if md := e.api.lastLatest().metadata; strings.Join(md.Get("grpcgateway-user-agent"), "") != "curl/8.5.0" ||
+		strings.Join(md.Get("authorization"), "") != "Bearer t" {
+		t.Errorf("forwarded metadata = %v", md)
+	}
+}
+
+func TestBackendTimeout(t *testing.T) {
+	t.Run("unary calls get the default", func(t *testing.T) {
+		e := newEnv(t, nil) // BackendTimeout zero: the 30 s default
+		if r := e.get(t, "/api/v1/prices/latest?symbol=AAPL"); r.status != http.StatusOK {
+			t.Fatalf("status = %d: %s", r.status, r.body)
+		}
+		if d := e.api.lastLatest().deadline; d <= 25*time.Second || d > 30*time.Second {
+			t.Errorf("backend call deadline in %v, want 30s", d)
+		}
+		// The client's grpc-timeout wins.
+		e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil, map[string]string{"Grpc-Timeout": "2S"})
+		if d := e.api.lastLatest().deadline; d <= 0 || d > 2*time.Second {
+			t.Errorf("backend call deadline in %v, want the client's 2s", d)
+		}
+	})
+	t.Run("expired is 504", func(t *testing.T) {
+		e := newEnv(t, func(o *Options) { o.BackendTimeout = 100 * time.Millisecond })
+		r := e.get(t, "/api/v1/prices/latest?symbol=STALL")
+		m := wantError(t, r, http.StatusGatewayTimeout, "DEADLINE_EXCEEDED")
+		if m["detail"] != "the price service did not answer in time" {
+			t.Errorf("detail = %v", m["detail"])
+		}
+		if d := e.api.lastLatest().deadline; d <= 0 || d > 100*time.Millisecond {
+			t.Errorf("backend call deadline in %v, want 100ms", d)
+		}
+		// The client's own deadline likewise.
+		slow := newEnv(t, nil)
+		r = slow.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=STALL", nil, map[string]string{"Grpc-Timeout": "100m"})
+		wantError(t, r, http.StatusGatewayTimeout, "DEADLINE_EXCEEDED")
+	})
+	t.Run("streams get none", func(t *testing.T) {
+		e := newEnv(t, func(o *Options) { o.BackendTimeout = 50 * time.Millisecond })
+		resp, err := e.http.Client().Get(e.http.URL + "/api/v1/prices/stream?symbols=AAPL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		lines := bufio.NewScanner(resp.Body)
+		if !lines.Scan() {
+			t.Fatalf("no first line: %v", lines.Err())
+		}
+		if e.api.streamDeadline() {
+			t.Error("the stream call has a deadline")
+		}
+		select {
+		case <-e.api.streamEnded:
+			t.Error("the stream ended by itself")
+		case <-time.After(200 * time.Millisecond):
+		}
+	})
+}
+
+func TestInternalErrorsAreHidden(t *testing.T) {
+	e := newEnv(t, nil)
+	for symbol, code := range map[string]string{"OOPS": "INTERNAL", "BROKEN": "UNKNOWN"} {
+		r := e.get(t, "/api/v1/prices/latest?symbol="+symbol)
+		if m := wantError(t, r, http.StatusInternalServerError, code); m["detail"] != "internal error" {
+			t.Errorf("%s: detail = %v", symbol, m["detail"])
+		}
+		wantNoInternals(t, r, "")
+	}
+	var logged []string
+	for _, rec := range e.logLines(t, "/api/v1/prices/latest") {
+		if msg, _ := rec["error"].(string); msg != "" {
+			logged = append(logged, msg)
+		}
+	}
+	all := strings.Join(logged, "\n")
+	if !strings.Contains(all, "INTERNAL: database error: connection to 10.1.2.3:5432 lost") ||
+		!strings.Contains(all, "UNKNOWN: store returned nothing for 10.1.2.3") {
+		t.Errorf("the log lacks the real errors: %q", logged)
+	}
+}
+
+func TestUnreachableBackendIs503WithoutAddresses(t *testing.T) {
+	apiAddr, consumerAddr := closedAddr(t), closedAddr(t)
+	e := newEnv(t, func(o *Options) { o.APIAddr, o.ConsumerAddr = apiAddr, consumerAddr })
+	for path, want := range map[string]string{
+		"/api/v1/prices/latest?symbol=AAPL":   "the price service is unavailable; retry later",
+		"/api/v1/prices/poll/poll_0123abcd":   "the price service is unavailable; retry later",
+		"/api/v1/averages/latest?symbol=AAPL": "the moving average service is unavailable; retry later",
+	} {
+		r := e.get(t, path)
+		if m := wantError(t, r, http.StatusServiceUnavailable, "UNAVAILABLE"); m["detail"] != want {
+			t.Errorf("%s: detail = %v, want %q", path, m["detail"], want)
+		}
+		wantNoInternals(t, r, apiAddr)
+		wantNoInternals(t, r, consumerAddr)
+	}
+	// A stream that cannot start.
+	r := e.get(t, "/api/v1/prices/stream?symbols=AAPL")
+	if m := wantError(t, r, http.StatusServiceUnavailable, "UNAVAILABLE"); m["detail"] != "the price service is unavailable; retry later" {
+		t.Errorf("stream: detail = %v", m["detail"])
+	}
+	// The request's log line has the real error.
+	recs := e.logLines(t, "/api/v1/prices/latest")
+	if len(recs) != 1 {
+		t.Fatalf("%d log lines", len(recs))
+	}
+	if msg, _ := recs[0]["error"].(string); !strings.Contains(msg, "mds-api at "+apiAddr) || !strings.Contains(msg, "connection refused") ||
+		!strings.Contains(msg, "/marketdata.v1.PriceService/GetLatestPrice") {
+		t.Errorf("log line error = %q", msg)
+	}
+}
+
+func TestBackendLostMidStream(t *testing.T) {
+	e := newEnv(t, nil)
+	resp, err := e.http.Client().Get(e.http.URL + "/api/v1/prices/stream?symbols=AAPL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	if !lines.Scan() {
+		t.Fatalf("no first line: %v", lines.Err())
+	}
+	e.apiSrv.server.Stop() // the connection drops; no status from the server
+	var last string
+	for lines.Scan() {
+		last = lines.Text()
+	}
+	if last != `{"error":{"detail":"the price service is unavailable; retry later","code":"UNAVAILABLE"}}` {
+		t.Errorf("last line = %s", last)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
@@ -63,23 +64,30 @@ func serveHealth(w http.ResponseWriter, _ *http.Request) {
 
 type readiness struct {
 	Status   string            `json:"status"`
-	Backends map[string]string `json:"backends"`
+	Backends map[string]string `json:"backends"` // backendReady or backendUnavailable
 	Detail   string            `json:"detail,omitempty"`
 }
 
+const (
+	backendReady       = "ok"
+	backendUnavailable = "unavailable"
+)
+
 // readyHandler asks every configured backend's grpc.health.v1 service about the whole server
-// (service ""), all at once, each within timeout. Ready means every one answers SERVING.
+// (service ""), all at once, each within timeout. Ready means every one answers SERVING. The
+// answer names backends and why they are not ready, never their addresses; the errors behind it
+// go to the request's log line.
 func readyHandler(backends []*backend, timeout time.Duration) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		results := make([]string, len(backends))
+		problems := make([]string, len(backends))
 		var wg sync.WaitGroup
 		for i, b := range backends {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = checkBackend(ctx, b)
+				problems[i] = checkBackend(ctx, b, timeout)
 			}()
 		}
 		wg.Wait()
@@ -87,10 +95,12 @@ func readyHandler(backends []*backend, timeout time.Duration) http.HandlerFunc {
 		resp := readiness{Status: "ready", Backends: make(map[string]string, len(backends))}
 		var failed []string
 		for i, b := range backends {
-			resp.Backends[b.name] = results[i]
-			if results[i] != healthpb.HealthCheckResponse_SERVING.String() {
-				failed = append(failed, fmt.Sprintf("%s (%s): %s", b.name, b.addr, results[i]))
+			if problems[i] == "" {
+				resp.Backends[b.name] = backendReady
+				continue
 			}
+			resp.Backends[b.name] = backendUnavailable
+			failed = append(failed, fmt.Sprintf("%s (%s)", b.name, problems[i]))
 		}
 		if len(failed) == 0 {
 			writeJSON(w, http.StatusOK, resp)
@@ -98,18 +108,28 @@ func readyHandler(backends []*backend, timeout time.Duration) http.HandlerFunc {
 		}
 		sort.Strings(failed)
 		resp.Status = "not ready"
-		resp.Detail = "backend not serving: " + strings.Join(failed, "; ")
+		resp.Detail = "backend not ready: " + strings.Join(failed, "; ")
 		writeJSON(w, http.StatusServiceUnavailable, resp)
 	}
 }
 
-func checkBackend(ctx context.Context, b *backend) string {
+// checkBackend returns "" for a backend that is SERVING, else a short reason fit for clients.
+func checkBackend(ctx context.Context, b *backend, timeout time.Duration) string {
 	resp, err := healthpb.NewHealthClient(b.conn).Check(ctx, &healthpb.HealthCheckRequest{})
-	if err != nil {
-		st := status.Convert(err)
-		return codeName(st.Code()) + ": " + st.Message()
+	if err == nil {
+		if resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return ""
+		}
+		return strings.ToLower(strings.ReplaceAll(resp.GetStatus().String(), "_", " ")) // not serving
 	}
-	return resp.GetStatus().String()
+	switch code := status.Code(err); code {
+	case codes.Unavailable:
+		return "unreachable"
+	case codes.DeadlineExceeded:
+		return "no answer within " + timeout.String()
+	default:
+		return "health check failed: " + codeName(code)
+	}
 }
 
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -24,7 +26,35 @@ type requestState struct {
 	route             string // route pattern, a bounded metrics label
 	maxBodyBytes      int64
 	bodyTooLarge      bool
+	badRequestID      bool // the client's X-Request-Id cannot be forwarded: answer 400
 	streamErrorStatus int
+
+	mu     sync.Mutex // errors may be noted by concurrent backend calls (/ready)
+	errors []string   // what went wrong behind a 5xx, for the log line only
+}
+
+func (s *requestState) noteError(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errors = append(s.errors, msg)
+}
+
+func (s *requestState) errorText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.errors, "; ")
+}
+
+// noteError puts an error that clients must not see (addresses, transport or database text) on
+// the request's log line, or logs it on its own outside a request.
+func noteError(ctx context.Context, logger *slog.Logger, msg string) {
+	if state := requestStateFrom(ctx); state != nil {
+		state.noteError(msg)
+		return
+	}
+	if logger != nil {
+		logger.LogAttrs(ctx, slog.LevelWarn, "backend call failed", slog.String("error", msg))
+	}
 }
 
 type requestStateKey struct{}
@@ -52,6 +82,32 @@ func recordRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
 	}
 }
 
+// The request id: the client's X-Request-Id if it sends a usable one, else one made up here.
+// It is echoed in the response, logged, and forwarded to the backends as x-request-id metadata,
+// whose values gRPC limits to printable ASCII.
+const (
+	requestIDKey    = "x-request-id"
+	maxRequestIDLen = 128
+	requestIDRule   = "X-Request-Id must be 1-128 printable ASCII characters"
+)
+
+func validRequestID(id string) bool {
+	return id != "" && len(id) <= maxRequestIDLen && printableASCII(id)
+}
+
+// rejectBadRequestID is a grpc-gateway middleware (after routing, so the route label and CORS
+// headers are set): a request whose X-Request-Id observe found unusable is answered 400 before
+// any backend call.
+func rejectBadRequestID(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if state := requestStateFrom(r.Context()); state != nil && state.badRequestID {
+			writeError(w, http.StatusBadRequest, codes.InvalidArgument, requestIDRule)
+			return
+		}
+		next(w, r, params)
+	}
+}
+
 // statusRecorder remembers the status for logs and metrics, and applies the contract's status to
 // a stream that failed before its first message (see handleStreamError).
 type statusRecorder struct {
@@ -59,6 +115,9 @@ type statusRecorder struct {
 	state   *requestState
 	status  int
 	written int64
+	// A stream refused before its first message answers like any other call: a plain
+	// {"detail","code"} JSON body, not the NDJSON error line of a stream that had started.
+	unwrapStreamError bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -67,6 +126,8 @@ func (s *statusRecorder) WriteHeader(code int) {
 	}
 	if s.state.streamErrorStatus != 0 && code >= 400 {
 		code = s.state.streamErrorStatus
+		s.unwrapStreamError = true
+		s.Header().Set("Content-Type", "application/json")
 	}
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
@@ -75,6 +136,16 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.WriteHeader(http.StatusOK)
+	}
+	if s.unwrapStreamError {
+		var line struct {
+			Error json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(b, &line) == nil && len(line.Error) > 0 {
+			n, err := s.ResponseWriter.Write(append(line.Error, '\n'))
+			s.written += int64(n)
+			return len(b), err
+		}
 	}
 	n, err := s.ResponseWriter.Write(b)
 	s.written += int64(n)
@@ -123,7 +194,12 @@ func observe(logger *slog.Logger, m *metrics, maxBodyBytes int64, next http.Hand
 		state := &requestState{route: routeUnmatched, maxBodyBytes: maxBodyBytes}
 		r = r.WithContext(context.WithValue(r.Context(), requestStateKey{}, state))
 		requestID := r.Header.Get("X-Request-Id")
-		if requestID == "" || len(requestID) > 128 {
+		if requestID != "" && !validRequestID(requestID) {
+			// Neither echoed nor logged nor forwarded; rejectBadRequestID answers 400.
+			state.badRequestID = true
+			requestID = ""
+		}
+		if requestID == "" {
 			requestID = newRequestID()
 			r.Header.Set("X-Request-Id", requestID)
 		}
@@ -137,7 +213,7 @@ func observe(logger *slog.Logger, m *metrics, maxBodyBytes int64, next http.Hand
 				}
 				logger.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
 				if rec.status == 0 {
-					writeError(rec, http.StatusInternalServerError, codes.Internal, "internal error")
+					writeError(rec, http.StatusInternalServerError, codes.Internal, internalErrorDetail)
 				}
 			}
 			if rec.status == 0 {
@@ -151,7 +227,7 @@ func observe(logger *slog.Logger, m *metrics, maxBodyBytes int64, next http.Hand
 			if rec.status >= 500 {
 				level = slog.LevelWarn
 			}
-			logger.LogAttrs(r.Context(), level, "request",
+			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.String("route", state.route),
@@ -160,7 +236,11 @@ func observe(logger *slog.Logger, m *metrics, maxBodyBytes int64, next http.Hand
 				slog.Int64("bytes", rec.written),
 				slog.String("request_id", requestID),
 				slog.String("remote", r.RemoteAddr),
-			)
+			}
+			if text := state.errorText(); text != "" {
+				attrs = append(attrs, slog.String("error", text))
+			}
+			logger.LogAttrs(r.Context(), level, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -29,7 +29,12 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds each backend health check of /ready.
 	ReadyTimeout time.Duration
+	// BackendTimeout is the deadline of a unary backend call when the client sets none with
+	// grpc-timeout; streams get none (GATEWAY_BACKEND_TIMEOUT). Zero means the default, 30s.
+	BackendTimeout time.Duration
 }
+
+const defaultBackendTimeout = 30 * time.Second
 
 // setting is one row of the settings table: its environment variable (the flag is derived from
 // it), its default, a one-line meaning for --help, and parse, which checks a value and stores it
@@ -102,6 +107,16 @@ var settings = []setting{
 				return errors.New("want a duration such as 15s")
 			}
 			o.ShutdownTimeout = d
+			return nil
+		}},
+	{env: "GATEWAY_BACKEND_TIMEOUT", def: defaultBackendTimeout.String(),
+		meaning: "deadline of a backend call when the client sets none (streams excluded)",
+		parse: func(v string, o *Options) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d <= 0 {
+				return errors.New("want a positive duration such as 30s")
+			}
+			o.BackendTimeout = d
 			return nil
 		}},
 }

@@ -21,25 +21,27 @@ func TestLoadOptionsDefaults(t *testing.T) {
 	}
 	if o.ListenAddr != ":8000" || o.APIAddr != "127.0.0.1:50051" || o.ConsumerAddr != "127.0.0.1:50052" ||
 		o.MaxBodyBytes != 1<<20 || len(o.CORSAllowedOrigins) != 1 || o.CORSAllowedOrigins[0] != "*" ||
-		o.ShutdownTimeout != 15*time.Second || o.ReadyTimeout != time.Second {
+		o.ShutdownTimeout != 15*time.Second || o.ReadyTimeout != time.Second || o.BackendTimeout != 30*time.Second {
 		t.Errorf("defaults = %+v", o)
 	}
 }
 
 func TestLoadOptionsEnvThenFlags(t *testing.T) {
 	env := lookup(map[string]string{
-		"GATEWAY_LISTEN":         "127.0.0.1:9000",
-		"MDS_API_ADDR":           "api:50051",
-		"MDS_CONSUMER_ADDR":      "",
-		"CORS_ALLOWED_ORIGINS":   "https://a.example, https://b.example/",
-		"GATEWAY_MAX_BODY_BYTES": "2048",
+		"GATEWAY_LISTEN":          "127.0.0.1:9000",
+		"MDS_API_ADDR":            "api:50051",
+		"MDS_CONSUMER_ADDR":       "",
+		"CORS_ALLOWED_ORIGINS":    "https://a.example, https://b.example/",
+		"GATEWAY_MAX_BODY_BYTES":  "2048",
+		"GATEWAY_BACKEND_TIMEOUT": "5s",
 	})
 	o, err := LoadOptions([]string{"--gateway-max-body-bytes=100", "--mds-api-addr", "other:1", "-gateway-shutdown-timeout=3s"}, env, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.ListenAddr != "127.0.0.1:9000" || o.APIAddr != "other:1" || o.ConsumerAddr != "" || o.MaxBodyBytes != 100 ||
-		strings.Join(o.CORSAllowedOrigins, " ") != "https://a.example https://b.example" || o.ShutdownTimeout != 3*time.Second {
+		strings.Join(o.CORSAllowedOrigins, " ") != "https://a.example https://b.example" || o.ShutdownTimeout != 3*time.Second ||
+		o.BackendTimeout != 5*time.Second {
 		t.Errorf("options = %+v", o)
 	}
 }
@@ -52,6 +54,7 @@ func TestLoadOptionsFlagPerSetting(t *testing.T) {
 		"--cors-allowed-origins=https://x.example",
 		"--gateway-max-body-bytes=7",
 		"--gateway-shutdown-timeout=1s",
+		"--gateway-backend-timeout=1m30s",
 	}
 	if len(args) != len(settings) {
 		t.Fatalf("%d flags tested, %d settings", len(args), len(settings))
@@ -61,7 +64,8 @@ func TestLoadOptionsFlagPerSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.ListenAddr != ":9001" || o.APIAddr != "a:1" || o.ConsumerAddr != "c:2" ||
-		strings.Join(o.CORSAllowedOrigins, " ") != "https://x.example" || o.MaxBodyBytes != 7 || o.ShutdownTimeout != time.Second {
+		strings.Join(o.CORSAllowedOrigins, " ") != "https://x.example" || o.MaxBodyBytes != 7 || o.ShutdownTimeout != time.Second ||
+		o.BackendTimeout != 90*time.Second {
 		t.Errorf("options = %+v", o)
 	}
 	// The old short flags are gone.
@@ -87,6 +91,9 @@ func TestLoadOptionsNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "example.com"}, nil, "invalid CORS_ALLOWED_ORIGINS (flag --cors-allowed-origins)"},
 		{map[string]string{"GATEWAY_SHUTDOWN_TIMEOUT": "soon"}, nil, "invalid GATEWAY_SHUTDOWN_TIMEOUT (flag --gateway-shutdown-timeout)"},
 		{nil, []string{"--gateway-shutdown-timeout=-1s"}, "GATEWAY_SHUTDOWN_TIMEOUT"},
+		{map[string]string{"GATEWAY_BACKEND_TIMEOUT": "soon"}, nil, `invalid GATEWAY_BACKEND_TIMEOUT (flag --gateway-backend-timeout) "soon": want a positive duration such as 30s`},
+		{map[string]string{"GATEWAY_BACKEND_TIMEOUT": "0"}, nil, "invalid GATEWAY_BACKEND_TIMEOUT (flag --gateway-backend-timeout)"},
+		{nil, []string{"--gateway-backend-timeout=-5s"}, "invalid GATEWAY_BACKEND_TIMEOUT (flag --gateway-backend-timeout)"},
 	}
 	for _, c := range cases {
 		_, err := LoadOptions(c.args, lookup(c.env), io.Discard)
@@ -136,6 +143,7 @@ func TestLoadOptionsHelp(t *testing.T) {
 			"\n  CORS_ALLOWED_ORIGINS  --cors-allowed-origins  default: *\n",
 			"\n  GATEWAY_MAX_BODY_BYTES  --gateway-max-body-bytes  default: 1048576\n",
 			"\n  GATEWAY_SHUTDOWN_TIMEOUT  --gateway-shutdown-timeout  default: 15s\n      time in-flight requests get to finish on SIGTERM\n",
+			"\n  GATEWAY_BACKEND_TIMEOUT  --gateway-backend-timeout  default: 30s\n      deadline of a backend call when the client sets none (streams excluded)\n",
 		} {
 			if !strings.Contains(help, want) {
 				t.Errorf("%s: help lacks %q:\n%s", arg, want, help)
