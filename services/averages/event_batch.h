@@ -4,9 +4,14 @@
 // changes no result. An event its window cannot place (older than what it keeps, or beyond what
 // it knows of the stored history) is averaged from its neighbours in price_points, and the newer
 // averages it changes are rewritten: the results never depend on the order events arrive in.
+// At most a set number of windows is kept, the least recently used symbol's dropped first: a
+// dropped window is rebuilt from price_points like a first sight, so memory stays bounded under a
+// stream of ever new symbols and no result changes.
 #ifndef MARKETDATA_SERVICES_AVERAGES_EVENT_BATCH_H_
 #define MARKETDATA_SERVICES_AVERAGES_EVENT_BATCH_H_
 
+#include <cstddef>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,20 +33,43 @@ struct BatchResult {
 
 class EventBatchProcessor {
  public:
-  EventBatchProcessor(MovingAverageStore& store, std::vector<int> windows);
+  static constexpr size_t kDefaultMaxSymbols = 100000;
+
+  // Keeps the windows of at most `max_symbols` symbols between batches (at least one). A batch
+  // with more distinct symbols than that still holds all of its windows while it is processed.
+  EventBatchProcessor(MovingAverageStore& store, std::vector<int> windows,
+                      size_t max_symbols = kDefaultMaxSymbols);
 
   // Events in partition order. Fails only when the windows cannot be loaded; the batch can then
   // be retried as it is.
   absl::StatusOr<BatchResult> Process(const std::vector<v1::PriceEvent>& events);
 
   // Forgets every window (partitions were revoked; they are rebuilt on next sight).
-  void Reset() { windows_by_symbol_.clear(); }
+  void Reset() {
+    windows_by_symbol_.clear();
+    recency_.clear();
+  }
+  // The number of windows kept.
   size_t symbols() const { return windows_by_symbol_.size(); }
 
  private:
+  struct Entry {
+    std::unique_ptr<SymbolWindow> window;
+    std::list<std::string>::iterator recency;  // its place in recency_
+  };
+
+  absl::StatusOr<BatchResult> ProcessKept(const std::vector<v1::PriceEvent>& events);
+  // The window of a kept symbol, marked as the most recently used.
+  SymbolWindow& Use(const std::string& symbol);
+  void Keep(const std::string& symbol, std::unique_ptr<SymbolWindow> window);
+  // Drops the least recently used windows beyond max_symbols_.
+  void Trim();
+
   MovingAverageStore& store_;
   std::vector<int> windows_;
-  absl::flat_hash_map<std::string, std::unique_ptr<SymbolWindow>> windows_by_symbol_;
+  size_t max_symbols_;
+  absl::flat_hash_map<std::string, Entry> windows_by_symbol_;
+  std::list<std::string> recency_;  // the kept symbols, most recently used first
 };
 
 }  // namespace marketdata

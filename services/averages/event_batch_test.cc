@@ -112,10 +112,11 @@ std::map<std::tuple<std::string, int, int64_t>, double> Reference(
 
 // Events in any order, repeated, with restarts that redeliver everything after the last commit:
 // the stored averages are exactly the reference, whatever the arrival order. Ids are drawn in a
-// different order than timestamps, as concurrent group commits do.
-TEST(EventBatchProcessorTest, AveragesDoNotDependOnArrivalOrder) {
+// different order than timestamps, as concurrent group commits do. `max_symbols` below the
+// number of symbols makes windows be dropped and rebuilt all along.
+void ExpectAveragesIndependentOfArrivalOrder(size_t max_symbols, uint32_t seeds) {
   const std::vector<int> windows = {3, 5};
-  for (uint32_t seed = 1; seed <= 40; ++seed) {
+  for (uint32_t seed = 1; seed <= seeds; ++seed) {
     std::mt19937 rng(seed);
     FakeStore store;
     std::vector<v1::PriceEvent> events;
@@ -145,7 +146,7 @@ TEST(EventBatchProcessorTest, AveragesDoNotDependOnArrivalOrder) {
     }
     std::stable_sort(keyed.begin(), keyed.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    auto processor = std::make_unique<EventBatchProcessor>(store, windows);
+    auto processor = std::make_unique<EventBatchProcessor>(store, windows, max_symbols);
     size_t committed = 0, next = 0;
     while (next < keyed.size()) {
       const size_t size = 1 + rng() % 50;
@@ -155,16 +156,114 @@ TEST(EventBatchProcessorTest, AveragesDoNotDependOnArrivalOrder) {
       }
       auto result = processor->Process(batch);
       ASSERT_TRUE(result.ok()) << result.status();
+      ASSERT_LE(processor->symbols(), max_symbols);
       ASSERT_TRUE(store.SaveAverages(result->averages).ok());
       next += batch.size();
       if (rng() % 4 != 0) committed = next;
       if (rng() % 10 == 0) {  // a crash: a new process, everything after the commit again
-        processor = std::make_unique<EventBatchProcessor>(store, windows);
+        processor = std::make_unique<EventBatchProcessor>(store, windows, max_symbols);
         next = committed;
       }
     }
-    EXPECT_EQ(store.saved, Reference(store.history, windows)) << "seed " << seed;
+    EXPECT_EQ(store.saved, Reference(store.history, windows))
+        << "seed " << seed << ", at most " << max_symbols << " windows";
   }
+}
+
+TEST(EventBatchProcessorTest, AveragesDoNotDependOnArrivalOrder) {
+  ExpectAveragesIndependentOfArrivalOrder(EventBatchProcessor::kDefaultMaxSymbols, 40);
+}
+
+TEST(EventBatchProcessorTest, AveragesDoNotDependOnArrivalOrderWhileWindowsAreDropped) {
+  ExpectAveragesIndependentOfArrivalOrder(1, 10);
+  ExpectAveragesIndependentOfArrivalOrder(2, 10);
+}
+
+// Batches of one symbol each; every point of `history` is stored before its event arrives.
+std::vector<std::vector<v1::PriceEvent>> OneSymbolBatches(
+    std::map<std::string, std::vector<PricePoint>>& history,
+    const std::vector<std::string>& symbols, int per_batch) {
+  std::map<std::string, int64_t> next;
+  std::vector<std::vector<v1::PriceEvent>> batches;
+  int64_t id = 0;
+  for (const std::string& symbol : symbols) {
+    std::vector<v1::PriceEvent> batch;
+    for (int i = 0; i < per_batch; ++i) {
+      ++id;
+      const double price = 10.0 * static_cast<double>(id) + static_cast<double>(symbol[0]);
+      history[symbol].push_back(PricePoint{id, absl::FromUnixSeconds(1700000000 + id), price});
+      batch.push_back(Event(symbol, id, price));
+    }
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+TEST(EventBatchProcessorTest, KeepsAtMostMaxSymbolsAndRebuildsAnEvictedSymbol) {
+  FakeStore store;
+  const std::vector<int> windows = {3};
+  // Each symbol's history is stored up front, as the outbox publishes only stored prices.
+  auto batches = OneSymbolBatches(store.history, {"A", "B", "C", "A"}, 4);
+  EventBatchProcessor processor(store, windows, 2);
+  std::vector<int> loads;
+  for (const auto& batch : batches) {
+    auto result = processor.Process(batch);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_TRUE(store.SaveAverages(result->averages).ok());
+    EXPECT_LE(processor.symbols(), 2u);
+    loads.push_back(store.load_calls);
+  }
+  // A, B and C are each loaded once; C evicts A (the least recently used), so A is loaded again.
+  EXPECT_EQ(loads, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(store.saved, Reference(store.history, windows));
+
+  // With room for every symbol, A's second batch needs no load.
+  FakeStore roomy;
+  auto same = OneSymbolBatches(roomy.history, {"A", "B", "C", "A"}, 4);
+  EventBatchProcessor keeps_all(roomy, windows, 3);
+  for (const auto& batch : same) {
+    auto result = keeps_all.Process(batch);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_TRUE(roomy.SaveAverages(result->averages).ok());
+  }
+  EXPECT_EQ(roomy.load_calls, 3);
+  EXPECT_EQ(roomy.saved, store.saved);
+}
+
+TEST(EventBatchProcessorTest, EvictsTheLeastRecentlyUsedSymbolNotTheOldest) {
+  FakeStore store;
+  auto batches = OneSymbolBatches(store.history, {"A", "B", "A", "C", "A", "B"}, 1);
+  EventBatchProcessor processor(store, {2}, 2);
+  std::vector<int> loads;
+  for (const auto& batch : batches) {
+    auto result = processor.Process(batch);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_TRUE(store.SaveAverages(result->averages).ok());
+    loads.push_back(store.load_calls);
+  }
+  // A is used again before C arrives, so C evicts B: A stays, B is reloaded.
+  EXPECT_EQ(loads, (std::vector<int>{1, 2, 2, 3, 3, 4}));
+  EXPECT_EQ(store.saved, Reference(store.history, {2}));
+}
+
+// One batch may hold more symbols than are kept: all are processed, and the surplus is dropped
+// afterwards, keeping the most recently used.
+TEST(EventBatchProcessorTest, ABatchWithMoreSymbolsThanKeptIsStillProcessed) {
+  FakeStore store;
+  auto batches = OneSymbolBatches(store.history, {"A", "B", "C", "D"}, 3);
+  std::vector<v1::PriceEvent> all;
+  for (const auto& b : batches) all.insert(all.end(), b.begin(), b.end());
+  EventBatchProcessor processor(store, {3}, 2);
+  auto result = processor.Process(all);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(store.SaveAverages(result->averages).ok());
+  EXPECT_EQ(processor.symbols(), 2u);
+  EXPECT_EQ(store.saved, Reference(store.history, {3}));
+  const int loads = store.load_calls;
+  ASSERT_TRUE(processor.Process({Event("D", 100, 1)}).ok());  // D was used last: kept
+  EXPECT_EQ(store.load_calls, loads);
+  ASSERT_TRUE(processor.Process({Event("A", 101, 1)}).ok());  // A was dropped: rebuilt
+  EXPECT_EQ(store.load_calls, loads + 1);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
                     "topic of the price events the moving averages are computed from"),
       StringSetting("KAFKA_TOPIC_DEAD_LETTER", "price-events-dlq",
                     &ConsumerConfig::dead_letter_topic,
-                    "topic the consumer parks messages it cannot decode in"),
+                    "topic the consumer parks messages it cannot decode or process in"),
       StringSetting("KAFKA_CONSUMER_GROUP", "moving-average-consumer",
                     &ConsumerConfig::consumer_group,
                     "consumer group; every member shares the partitions of the price events topic"),
@@ -32,6 +32,10 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
                  &ConsumerConfig::write_connections,
                  "sessions a large batch of averages is written over at once, split by symbol, "
                  "so a backlog uses several database cores"),
+      IntSetting("MOVING_AVERAGE_MAX_SYMBOLS", 100000, 1, 100000000,
+                 &ConsumerConfig::max_symbol_windows,
+                 "symbols whose recent prices are kept in memory; the least recently seen is "
+                 "dropped beyond this and read back from PostgreSQL when it returns"),
       StringSetting("LOG_LEVEL", "info", &ConsumerConfig::log_level,
                     "log level: trace, debug, info, warn or error"),
   });

@@ -3,6 +3,7 @@
 #ifndef MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
 #define MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct ConsumerConfig {
   DatabaseConfig database;
   // Sessions a large batch of averages is written over at once (split by symbol).
   int write_connections = 0;
+  int64_t max_symbol_windows = 0;
   std::string kafka_bootstrap_servers;
   std::string price_events_topic;
   std::string dead_letter_topic;

@@ -23,6 +23,9 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
   metrics.Add(Kind::kGauge, "mds_consumer_assigned_partitions",
               "Partitions of price-events this member owns.",
               [&consumer] { return consumer.assigned_partitions(); });
+  metrics.Add(Kind::kGauge, "mds_consumer_symbol_windows",
+              "Symbols whose moving-average windows are kept in memory.",
+              [&c] { return c.symbol_windows.load(); });
   metrics.Add(Kind::kGauge, "mds_average_stream_subscribers", "Open StreamMovingAverages calls.",
               [&hub] { return hub.subscriber_count(); });
   metrics.Add(Kind::kCounter, "mds_average_stream_conflated_total",

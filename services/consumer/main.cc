@@ -2,9 +2,11 @@
 #include <iostream>
 #include <memory>
 
+#include "services/common/dependency_health.h"
 #include "services/common/grpc_server.h"
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
+#include "services/common/periodic_loop.h"
 #include "services/consumer/consumer_config.h"
 #include "services/consumer/consumer_metrics.h"
 #include "services/consumer/moving_average_service.h"
@@ -50,6 +52,7 @@ int Run(int argc, char** argv) {
   kafka.windows = config.windows;
   kafka.max_batch = static_cast<size_t>(config.max_batch);
   kafka.batch_wait = absl::Milliseconds(config.batch_wait_ms);
+  kafka.max_symbol_windows = static_cast<size_t>(config.max_symbol_windows);
   std::unique_ptr<PriceEventConsumer> consumer = OrExit(PriceEventConsumer::Create(
       kafka, store, [&hub](const std::vector<AverageRow>& rows) { PublishAverages(hub, rows); }));
 
@@ -59,6 +62,11 @@ int Run(int argc, char** argv) {
   spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
   consumer->Start();
   spdlog::info("consuming {} as group {}", kafka.topic, kafka.group);
+  // NOT_SERVING while PostgreSQL cannot be reached: /ready then says so.
+  DependencyHealth health([&server](bool serving) { server->SetServing(serving); });
+  health.Add("database", [&db] { return db->Ping(); });
+  PeriodicLoop health_checks(absl::Seconds(1), [&health] { health.Check(); });
+  health_checks.Start();
 
   std::unique_ptr<MetricsExporter> metrics;
   if (config.metrics_listen != "off") {
@@ -69,6 +77,7 @@ int Run(int argc, char** argv) {
 
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
+  health_checks.Stop();
   hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
   consumer->Stop();

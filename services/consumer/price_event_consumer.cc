@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/consumer/event_checks.h"
+#include "services/consumer/isolate_failures.h"
 #include "spdlog/spdlog.h"
 
 namespace marketdata {
@@ -34,6 +36,7 @@ class PriceEventConsumer::Rebalancer final : public RdKafka::RebalanceCb {
       spdlog::info("consumer: {} partitions revoked", partitions.size());
       owner_->revoked_.store(true);
       owner_->processor_.Reset();
+      owner_->counters_.symbol_windows.store(0);
       consumer->unassign();
       owner_->assigned_.store(0);
     }
@@ -62,7 +65,7 @@ PriceEventConsumer::PriceEventConsumer(ConsumerOptions options, MovingAverageSto
     : options_(std::move(options)),
       store_(store),
       listener_(std::move(listener)),
-      processor_(store, options_.windows),
+      processor_(store, options_.windows, options_.max_symbol_windows),
       rebalancer_(std::make_unique<Rebalancer>(this)),
       dead_letter_reports_(std::make_unique<DeadLetterReports>(&dead_letter_failures_)) {}
 
@@ -193,30 +196,71 @@ std::vector<PriceEventConsumer::Record> PriceEventConsumer::NextBatch() {
 
 bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
   std::vector<v1::PriceEvent> events;
+  std::vector<const Record*> sources;  // sources[i] carried events[i]
   events.reserve(batch.size());
-  std::vector<std::pair<const Record*, std::string>> undecodable;
+  sources.reserve(batch.size());
+  // Records to park, with the reason. Those found before the first write attempt never reach
+  // the processor: no retry could average them.
+  std::vector<std::pair<const Record*, std::string>> rejected;
+  const absl::Time now = absl::Now();
   for (const Record& r : batch) {
     absl::StatusOr<v1::PriceEvent> event = DecodePriceEvent(r.value, r.content_type);
-    if (event.ok()) {
+    absl::Status status = event.ok() ? CheckPriceEvent(*event, now) : event.status();
+    if (status.ok()) {
       events.push_back(*std::move(event));
+      sources.push_back(&r);
     } else {
-      undecodable.emplace_back(&r, std::string(event.status().message()));
+      rejected.emplace_back(&r, std::string(status.message()));
     }
   }
   // Retry the same batch until it is fully handled: its offsets are stored only after that,
-  // and storing a later batch's offsets would skip this one.
-  bool parked = undecodable.empty();
+  // and storing a later batch's offsets would skip this one. What succeeded is not redone: the
+  // averages once written, the records once parked.
+  BatchResult written;
+  bool all_written = false;
+  size_t parked = 0;  // rejected[0, parked) are on the dead-letter topic
+  size_t isolated = 0;  // events parked because they failed the write on their own
+  int refusals = 0;  // non-transient write failures of this batch
   absl::Duration backoff = absl::Milliseconds(100);
   while (true) {
     absl::Status status = absl::OkStatus();
-    if (!parked) {
-      parked = DeadLetter(undecodable);
-      if (!parked) status = absl::UnavailableError("dead-letter topic unreachable");
+    if (!all_written) {
+      written = BatchResult();
+      if (refusals < options_.attempts_before_isolating) {
+        status = Write(events, &written);
+      } else {
+        spdlog::error("consumer: batch of {} refused {} times; looking for the events that fail it",
+                      batch.size(), refusals);
+        // Stop() must not wait for a search through thousands of events: the batch's offsets
+        // are not stored, so whoever owns the partition next redoes it.
+        EventsProcessor write = [this, &written](const std::vector<v1::PriceEvent>& part) {
+          if (stopping_.load()) return absl::CancelledError("stopping");
+          return Write(part, &written);
+        };
+        absl::StatusOr<std::vector<FailedEvent>> failed = IsolateFailingEvents(events, write);
+        status = failed.status();
+        if (failed.ok()) {
+          for (FailedEvent& f : *failed) {
+            rejected.emplace_back(sources[f.index], f.status.ToString());
+          }
+          isolated = failed->size();
+        }
+      }
+      counters_.symbol_windows.store(static_cast<int64_t>(processor_.symbols()));
+      if (status.ok()) {
+        all_written = true;
+      } else if (!IsTransientFailure(status) && !absl::IsCancelled(status)) {
+        ++refusals;
+      }
     }
-    absl::StatusOr<BatchResult> result = absl::InternalError("not processed");
-    if (status.ok()) {
-      result = processor_.Process(events);
-      status = result.ok() ? store_.SaveAverages(result->averages) : result.status();
+    if (status.ok() && parked < rejected.size()) {
+      std::vector<std::pair<const Record*, std::string>> to_park(rejected.begin() + parked,
+                                                                 rejected.end());
+      if (DeadLetter(to_park)) {
+        parked = rejected.size();
+      } else {
+        status = absl::UnavailableError("dead-letter topic unreachable");
+      }
     }
     if (status.ok()) {
       std::map<std::pair<std::string, int32_t>, int64_t> next;
@@ -230,25 +274,39 @@ bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
       }
       consumer_->offsets_store(offsets);
       RdKafka::TopicPartition::destroy(offsets);
-      counters_.events.fetch_add(static_cast<int64_t>(events.size()));
-      counters_.averages.fetch_add(static_cast<int64_t>(result->averages.size()));
-      counters_.dead_lettered.fetch_add(static_cast<int64_t>(undecodable.size()));
-      counters_.repaired.fetch_add(result->repaired_events);
+      counters_.events.fetch_add(static_cast<int64_t>(events.size() - isolated));
+      counters_.averages.fetch_add(static_cast<int64_t>(written.averages.size()));
+      counters_.dead_lettered.fetch_add(static_cast<int64_t>(rejected.size()));
+      counters_.repaired.fetch_add(written.repaired_events);
       counters_.batches.fetch_add(1);
-      if (result->repaired_events > 0) {
+      if (written.repaired_events > 0) {
         spdlog::debug("consumer: {} events averaged from their stored neighbours",
-                      result->repaired_events);
+                      written.repaired_events);
       }
-      if (listener_) listener_(result->averages);
+      if (listener_) listener_(written.averages);
       return true;
     }
+    if (stopping_.load()) return false;
     spdlog::warn("consumer: batch of {} not written ({}); retrying in {}", batch.size(),
                  status.ToString(), absl::FormatDuration(backoff));
-    processor_.Reset();  // the windows may hold this batch's points: rebuild them
-    if (stopping_.load()) return false;
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(5));
   }
+}
+
+absl::Status PriceEventConsumer::Write(const std::vector<v1::PriceEvent>& events,
+                                       BatchResult* written) {
+  absl::StatusOr<BatchResult> result = processor_.Process(events);
+  absl::Status status = result.ok() ? store_.SaveAverages(result->averages) : result.status();
+  if (!status.ok()) {
+    processor_.Reset();  // the windows may hold these events' points: rebuild them
+    return status;
+  }
+  written->averages.insert(written->averages.end(),
+                           std::make_move_iterator(result->averages.begin()),
+                           std::make_move_iterator(result->averages.end()));
+  written->repaired_events += result->repaired_events;
+  return absl::OkStatus();
 }
 
 bool PriceEventConsumer::DeadLetter(
