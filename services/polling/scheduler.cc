@@ -18,7 +18,8 @@ PollingScheduler::PollingScheduler(PollingJobStore& store, PriceRecorder& record
       recorder_(recorder),
       providers_(providers),
       options_(std::move(options)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      leases_(store, options_.instance_id, options_.lease, clock_) {}
 
 PollingScheduler::~PollingScheduler() { Stop(); }
 
@@ -27,6 +28,7 @@ void PollingScheduler::Start() {
     spdlog::warn("polling: could not release old leases of {}: {}", options_.instance_id,
                  s.ToString());
   }
+  renewer_ = std::thread([this] { RenewLoop(); });
   for (int i = 0; i < options_.runners; ++i) runners_.emplace_back([this] { RunnerLoop(); });
   claimer_ = std::thread([this] { ClaimLoop(); });
 }
@@ -38,6 +40,9 @@ void PollingScheduler::Stop() {
     absl::MutexLock lock(&mu_);  // wake the runners
   }
   for (std::thread& t : runners_) t.join();
+  // Only now: the runs that were finishing needed their leases kept.
+  stop_renewing_.Notify();
+  if (renewer_.joinable()) renewer_.join();
   // Jobs claimed but never started go back to the pool now rather than when the lease expires.
   if (absl::Status s = store_.ReleaseLeases(options_.instance_id); !s.ok()) {
     spdlog::warn("polling: releasing leases failed: {}", s.ToString());
@@ -51,6 +56,15 @@ void PollingScheduler::ClaimLoop() {
   }
 }
 
+void PollingScheduler::RenewLoop() {
+  // Several passes per renewal period, so a failed renewal is retried well before the lease
+  // runs out.
+  const absl::Duration period = std::max(leases_.renew_every() / 4, absl::Milliseconds(10));
+  do {
+    leases_.RenewDue();
+  } while (!stop_renewing_.WaitForNotificationWithTimeout(period));
+}
+
 int PollingScheduler::ClaimOnce() {
   int free_runners;
   {
@@ -58,20 +72,27 @@ int PollingScheduler::ClaimOnce() {
     free_runners = options_.runners - busy_ - static_cast<int>(queue_.size());
   }
   if (free_runners <= 0) return 0;
+  // Read before the claim is sent, so the lease is never believed to outlast the store's.
+  const absl::Time claimed_at = clock_();
   absl::StatusOr<std::vector<PollingJob>> jobs =
       store_.ClaimDue(options_.instance_id, free_runners, options_.lookahead, options_.lease);
   if (!jobs.ok()) {
     spdlog::warn("polling: claim failed: {}", jobs.status().ToString());
     return 0;
   }
+  std::vector<Claimed> claimed;
+  for (PollingJob& job : *jobs) {
+    const LeaseKeeper::Token lease = leases_.Track(job.job_id, claimed_at);
+    claimed.push_back(Claimed{std::move(job), lease});
+  }
   absl::MutexLock lock(&mu_);
-  for (PollingJob& job : *jobs) queue_.push_back(std::move(job));
-  return static_cast<int>(jobs->size());
+  for (Claimed& c : claimed) queue_.push_back(std::move(c));
+  return static_cast<int>(claimed.size());
 }
 
 void PollingScheduler::RunnerLoop() {
   while (true) {
-    PollingJob job;
+    Claimed claimed;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -81,17 +102,19 @@ void PollingScheduler::RunnerLoop() {
       while (!mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(100))) {
       }
       if (queue_.empty()) return;  // stopping
-      job = std::move(queue_.front());
+      claimed = std::move(queue_.front());
       queue_.pop_front();
       ++busy_;
     }
-    Run(job);
+    Run(claimed);
+    leases_.Forget(claimed.lease);
     absl::MutexLock lock(&mu_);
     --busy_;
   }
 }
 
-void PollingScheduler::Run(const PollingJob& job) {
+void PollingScheduler::Run(const Claimed& claimed) {
+  const PollingJob& job = claimed.job;
   // A job whose provider this process does not have can never run (it was created by a
   // replica configured differently, or the provider was removed).
   if (absl::Status s = providers_.Find(job.config.provider).status(); !s.ok()) {
@@ -108,6 +131,14 @@ void PollingScheduler::Run(const PollingJob& job) {
     if (stopping_.load()) return;  // the lease is released by Stop()
     absl::SleepFor(std::min(job.next_run_at - clock_(), absl::Milliseconds(50)));
   }
+  // Claims look ahead, so the job may have been stopped since it was claimed: confirming the
+  // lease before the first fetch keeps a stopped job from running once more. The renewal also
+  // gives the run a full lease from its start.
+  if (!leases_.RenewNow(claimed.lease)) {
+    spdlog::info("polling: job {} was stopped, or its lease lost, before its run; skipping it",
+                 job.job_id);
+    return;
+  }
   JobRunResult result;
   result.started_at = clock_();
   const absl::Duration lag = result.started_at - job.next_run_at;
@@ -116,11 +147,23 @@ void PollingScheduler::Run(const PollingJob& job) {
     recent_lag_.push_back(lag);
     if (recent_lag_.size() > kLagWindow) recent_lag_.pop_front();
   }
+  size_t fetched = 0;
   for (const std::string& symbol : job.config.symbols) {
+    // Checked before every fetch: a job stopped during its run fetches no more, and a run that
+    // lost its lease leaves the tick to the replica that holds it now.
+    if (!leases_.Held(claimed.lease)) break;
+    ++fetched;
     absl::StatusOr<StoredPrice> stored = recorder_.Record(symbol, job.config.provider);
     if (stored.ok()) continue;
     ++result.errors;
     result.last_error = absl::StrCat(symbol, ": ", stored.status().message());
+  }
+  if (!leases_.Held(claimed.lease)) {
+    // Recording now could overwrite the run of the replica that took the job over.
+    spdlog::info("polling: job {} was stopped, or its lease lost, during its run ({} of {} "
+                 "symbols fetched); not recording it",
+                 job.job_id, fetched, job.config.symbols.size());
+    return;
   }
   result.next_run_at = NextRunAfter(job.next_run_at, absl::Seconds(job.config.interval_seconds),
                                     clock_());

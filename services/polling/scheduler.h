@@ -1,7 +1,9 @@
 // PollingScheduler: runs the polling jobs this replica manages to lease. A claim loop leases
 // jobs that are due within a short look-ahead; a runner waits for the planned tick, fetches every
 // symbol through the same PriceRecorder as GetLatestPrice, records the run and releases the
-// lease. Any number of replicas can share the jobs table.
+// lease. A renewal loop keeps the leases of claimed jobs while they run; a run whose lease is
+// lost (the job was stopped, or the lease ran out) stops fetching and records nothing. Any
+// number of replicas can share the jobs table.
 #ifndef MARKETDATA_SERVICES_POLLING_SCHEDULER_H_
 #define MARKETDATA_SERVICES_POLLING_SCHEDULER_H_
 
@@ -13,7 +15,9 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "services/polling/lease_keeper.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
 #include "services/storage/polling_job_store.h"
@@ -27,7 +31,9 @@ struct SchedulerOptions {
   int runners = 16;
   absl::Duration claim_interval = absl::Milliseconds(50);
   absl::Duration lookahead = absl::Milliseconds(250);
-  // Longer than any run; a replica that dies holds its jobs at most this long.
+  // How long a claim or renewal holds a job. Runs renew their lease every third of it, so this
+  // does not bound how long a run may take; it bounds how long the jobs of a replica that died
+  // (or lost the database) stay idle before another replica takes them.
   absl::Duration lease = absl::Seconds(30);
 };
 
@@ -47,7 +53,8 @@ class PollingScheduler {
   ~PollingScheduler();
 
   void Start();
-  // Stops claiming, lets runs in progress finish, releases what is left.
+  // Stops claiming, lets runs in progress finish (still renewing their leases), releases what is
+  // left.
   void Stop();
 
   // One claim pass (exposed for tests): claims what free runners can take and queues it.
@@ -55,22 +62,32 @@ class PollingScheduler {
   LagSummary lag() const;
 
  private:
+  // A job claimed by ClaimOnce, waiting for a runner.
+  struct Claimed {
+    PollingJob job;
+    LeaseKeeper::Token lease = 0;
+  };
+
   void ClaimLoop();
+  void RenewLoop();
   void RunnerLoop();
-  void Run(const PollingJob& job);
+  void Run(const Claimed& claimed);
 
   PollingJobStore& store_;
   PriceRecorder& recorder_;
   const ProviderRegistry& providers_;
   const SchedulerOptions options_;
   std::function<absl::Time()> clock_;
+  LeaseKeeper leases_;
 
   std::atomic<bool> stopping_{false};
+  absl::Notification stop_renewing_;
   std::thread claimer_;
+  std::thread renewer_;
   std::vector<std::thread> runners_;
 
   mutable absl::Mutex mu_;
-  std::deque<PollingJob> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Claimed> queue_ ABSL_GUARDED_BY(mu_);
   int busy_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<absl::Duration> recent_lag_ ABSL_GUARDED_BY(mu_);
 };

@@ -52,6 +52,14 @@ constexpr char kClaimDue[] =
     "CAST(extract(epoch FROM j.next_run_at) * 1000000 AS BIGINT), j.run_count, j.error_count, "
     "coalesce(j.last_error, '')";
 
+// A lease that ran out is not renewed even when nobody has claimed it yet: the holder's own
+// claimer may take it back meanwhile, and two runs of one tick must not both believe they hold it.
+constexpr char kRenewLease[] =
+    "UPDATE polling_jobs SET lease_expires_at = now() + :lease_ms * interval '1 millisecond' "
+    "WHERE job_id = :id AND lease_owner = :owner AND status = 'running' "
+    "  AND lease_expires_at > now() "
+    "RETURNING job_id";
+
 constexpr char kCompleteRun[] =
     "UPDATE polling_jobs SET "
     "  last_run_at = timestamptz 'epoch' + :started_us * interval '1 microsecond',"
@@ -197,6 +205,22 @@ absl::StatusOr<std::vector<PollingJob>> PostgresPollingJobStore::ClaimDue(
   });
   if (!status.ok()) return status;
   return jobs;
+}
+
+absl::StatusOr<bool> PostgresPollingJobStore::RenewLease(const std::string& job_id,
+                                                         const std::string& owner,
+                                                         absl::Duration lease_time) {
+  bool held = false;
+  absl::Status status = WithSession(db_, "renewing a polling lease", [&](Database::Lease& lease) {
+    long long lease_ms = absl::ToInt64Milliseconds(lease_time);
+    soci::rowset<soci::row> rows =
+        (lease->prepare << kRenewLease, soci::use(lease_ms, "lease_ms"), soci::use(job_id, "id"),
+         soci::use(owner, "owner"));
+    held = rows.begin() != rows.end();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return held;
 }
 
 absl::Status PostgresPollingJobStore::CompleteRun(const std::string& job_id,

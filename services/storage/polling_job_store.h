@@ -1,6 +1,6 @@
 // PollingJobStore: polling jobs in PostgreSQL, shared by every mds-api replica. A replica runs
-// a job only while it holds the job's lease, claimed with FOR UPDATE SKIP LOCKED, so each tick
-// is run by exactly one replica.
+// a job only while it holds the job's lease, claimed with FOR UPDATE SKIP LOCKED and renewed
+// while the run lasts, so each tick is run by exactly one replica.
 #ifndef MARKETDATA_SERVICES_STORAGE_POLLING_JOB_STORE_H_
 #define MARKETDATA_SERVICES_STORAGE_POLLING_JOB_STORE_H_
 
@@ -48,6 +48,11 @@ class PollingJobStore {
   virtual absl::StatusOr<std::vector<PollingJob>> ClaimDue(const std::string& owner, int limit,
                                                            absl::Duration lookahead,
                                                            absl::Duration lease) = 0;
+  // Extends the lease of `owner` on the job to now + `lease`. False, changing nothing, when
+  // `owner` no longer holds it: the job was stopped or failed, or the lease ran out (another
+  // replica may have claimed it since). An error says nothing either way.
+  virtual absl::StatusOr<bool> RenewLease(const std::string& job_id, const std::string& owner,
+                                          absl::Duration lease) = 0;
   // Records a run and releases the lease. Does nothing when `owner` lost the lease meanwhile;
   // a job stopped during the run stays stopped.
   virtual absl::Status CompleteRun(const std::string& job_id, const std::string& owner,
@@ -72,6 +77,8 @@ class PostgresPollingJobStore final : public PollingJobStore {
   absl::StatusOr<std::vector<PollingJob>> ClaimDue(const std::string& owner, int limit,
                                                    absl::Duration lookahead,
                                                    absl::Duration lease) override;
+  absl::StatusOr<bool> RenewLease(const std::string& job_id, const std::string& owner,
+                                  absl::Duration lease) override;
   absl::Status CompleteRun(const std::string& job_id, const std::string& owner,
                            const JobRunResult& result) override;
   absl::Status MarkFailed(const std::string& job_id, const std::string& owner,

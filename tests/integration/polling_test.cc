@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/polling/scheduler.h"
@@ -26,6 +27,35 @@ class NoPublisher : public PriceEventPublisher {
 
 JobConfig Config(std::vector<std::string> symbols, int interval = 1) {
   return JobConfig{std::move(symbols), interval, "test"};
+}
+
+// A provider whose every quote takes `delay`, like a network provider retrying and timing out:
+// with enough symbols a run lasts longer than its lease.
+class SlowProvider final : public PriceProvider {
+ public:
+  explicit SlowProvider(absl::Duration delay) : delay_(delay) {}
+  std::string name() const override { return "slow"; }
+  bool configured() const override { return true; }
+  absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override {
+    absl::SleepFor(delay_);
+    Quote quote;
+    quote.symbol = std::string(symbol);
+    quote.price = 100;
+    quote.timestamp = absl::Now();
+    quote.provider = name();
+    quote.raw_response = "{}";
+    return quote;
+  }
+
+ private:
+  const absl::Duration delay_;
+};
+
+// `n` symbols S00, S01, ... for the slow provider, run once a minute.
+JobConfig SlowConfig(int n) {
+  JobConfig config{{}, 60, "slow"};
+  for (int i = 0; i < n; ++i) config.symbols.push_back(absl::StrFormat("S%02d", i));
+  return config;
 }
 
 // Waits until `done()` holds, up to `timeout`.
@@ -131,6 +161,29 @@ TEST_F(PollingStoreTest, LeasesAreExclusiveAndStoppedJobsAreNeverClaimed) {
   EXPECT_TRUE(store_.ClaimDue("replica-b", 10, absl::Hours(1), absl::Seconds(30))->empty());
 }
 
+TEST_F(PollingStoreTest, OnlyTheHolderRenewsALeaseAndOnlyWhileItHoldsIt) {
+  ASSERT_TRUE(store_.Create("poll_000000a3", Config({"AAPL"})).ok());
+  ASSERT_EQ(store_.ClaimDue("replica-a", 10, absl::Seconds(1), absl::Seconds(1))->size(), 1u);
+  EXPECT_FALSE(*store_.RenewLease("poll_000000a3", "replica-b", absl::Minutes(10)));
+  EXPECT_FALSE(*store_.RenewLease("poll_ffffffff", "replica-a", absl::Minutes(10)));
+  // Renewed past the one-second claim: after it would have run out, nobody else can claim it.
+  EXPECT_TRUE(*store_.RenewLease("poll_000000a3", "replica-a", absl::Minutes(10)));
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_TRUE(store_.ClaimDue("replica-b", 10, absl::Hours(1), absl::Seconds(30))->empty());
+
+  // A lease that ran out is not renewed, even when nobody has claimed the job yet.
+  ASSERT_TRUE(*store_.RenewLease("poll_000000a3", "replica-a", absl::Milliseconds(200)));
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_FALSE(*store_.RenewLease("poll_000000a3", "replica-a", absl::Minutes(10)));
+  ASSERT_EQ(store_.ClaimDue("replica-b", 10, absl::Hours(1), absl::Seconds(30))->size(), 1u);
+  EXPECT_FALSE(*store_.RenewLease("poll_000000a3", "replica-a", absl::Minutes(10)));
+  EXPECT_TRUE(*store_.RenewLease("poll_000000a3", "replica-b", absl::Minutes(10)));
+
+  // A stopped job has no lease to renew.
+  ASSERT_TRUE(store_.Stop("poll_000000a3").ok());
+  EXPECT_FALSE(*store_.RenewLease("poll_000000a3", "replica-b", absl::Minutes(10)));
+}
+
 TEST_F(PollingStoreTest, ReleasedLeasesAreClaimableAtOnce) {
   ASSERT_TRUE(store_.Create("poll_000000b1", Config({"AAPL"})).ok());
   ASSERT_EQ(store_.ClaimDue("host:1", 10, absl::Seconds(1), absl::Minutes(10))->size(), 1u);
@@ -151,13 +204,35 @@ TEST_F(PollingStoreTest, MarkFailedRecordsWhy) {
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  SchedulerTest() { providers_.Add(std::make_unique<TestProvider>(7)); }
+  SchedulerTest() {
+    providers_.Add(std::make_unique<TestProvider>(7));
+    providers_.Add(std::make_unique<SlowProvider>(absl::Milliseconds(250)));
+  }
 
-  std::unique_ptr<PollingScheduler> Replica(const std::string& id) {
+  std::unique_ptr<PollingScheduler> Replica(const std::string& id,
+                                            absl::Duration lease = absl::Seconds(30)) {
     SchedulerOptions options;
     options.instance_id = id;
     options.runners = 4;
+    options.lease = lease;
     return std::make_unique<PollingScheduler>(jobs_, recorder_, providers_, options);
+  }
+
+  int SlowPricePoints() {
+    auto lease = MustAcquire(*db_);
+    int n = 0;
+    *lease << "SELECT count(*) FROM price_points WHERE provider = 'slow'", soci::into(n);
+    return n;
+  }
+
+  // Whether the job is leased with a lease that already ran out in the database.
+  bool LeaseLapsed(const std::string& job_id) {
+    auto lease = MustAcquire(*db_);
+    int n = 0;
+    *lease << "SELECT count(*) FROM polling_jobs WHERE job_id = :id AND lease_owner IS NOT NULL "
+              "AND lease_expires_at <= now()",
+        soci::use(job_id), soci::into(n);
+    return n > 0;
   }
 
   int PricePoints(const std::string& symbol) {
@@ -237,6 +312,48 @@ TEST_F(SchedulerTest, StoppedJobIsNeverClaimedAgain) {
   EXPECT_TRUE(jobs_.ClaimDue("anyone", 10, absl::Hours(24), absl::Seconds(1))->empty());
   EXPECT_EQ(jobs_.Get("poll_000000f1")->run_count, runs);
   EXPECT_EQ(PricePoints("PS"), runs);
+}
+
+TEST_F(SchedulerTest, RenewalKeepsTheLeaseAcrossARunLongerThanTheLease) {
+  // 12 quotes of 250 ms: a run of three seconds, twice the lease.
+  ASSERT_TRUE(jobs_.Create("poll_000000g1", SlowConfig(12)).ok());
+  auto a = Replica("replica-a", absl::Milliseconds(1500));
+  auto b = Replica("replica-b", absl::Milliseconds(1500));
+  a->Start();
+  b->Start();
+  bool lapsed = false;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        lapsed |= LeaseLapsed("poll_000000g1");
+        return jobs_.Get("poll_000000g1")->run_count >= 1;
+      },
+      absl::Seconds(20)));
+  a->Stop();
+  b->Stop();
+  EXPECT_FALSE(lapsed) << "the lease ran out while the run was in progress";
+  const auto job = jobs_.Get("poll_000000g1");
+  EXPECT_EQ(job->run_count, 1);
+  EXPECT_EQ(job->error_count, 0);
+  // The other replica never ran the tick a second time.
+  for (const std::string& symbol : job->config.symbols) {
+    EXPECT_EQ(PricePoints(symbol), 1) << symbol;
+  }
+}
+
+TEST_F(SchedulerTest, JobStoppedDuringARunStopsFetchingAndIsNotRecorded) {
+  ASSERT_TRUE(jobs_.Create("poll_000000g2", SlowConfig(20)).ok());
+  auto replica = Replica("replica-g", absl::Milliseconds(1500));
+  replica->Start();
+  ASSERT_TRUE(WaitFor([&] { return SlowPricePoints() >= 1; }, absl::Seconds(10)));
+  ASSERT_TRUE(jobs_.Stop("poll_000000g2").ok());
+  replica->Stop();  // waits for the run in progress
+  // The run noticed at its next renewal (every 500 ms, two quotes) and fetched no more.
+  EXPECT_LT(SlowPricePoints(), 20);
+  const auto job = jobs_.Get("poll_000000g2");
+  EXPECT_EQ(job->status, JobStatus::kStopped);
+  EXPECT_EQ(job->run_count, 0);
+  EXPECT_FALSE(job->last_run_at.has_value());
+  EXPECT_TRUE(jobs_.ClaimDue("anyone", 10, absl::Hours(24), absl::Seconds(1))->empty());
 }
 
 TEST_F(SchedulerTest, JobWithAProviderThisProcessLacksFails) {
