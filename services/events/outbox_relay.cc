@@ -1,18 +1,21 @@
 #include "services/events/outbox_relay.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "spdlog/spdlog.h"
 
 namespace marketdata {
 
 OutboxRelay::OutboxRelay(PriceOutbox& outbox, PriceEventPublisher& publisher,
-                         OutboxRelayOptions options)
-    : outbox_(outbox), publisher_(publisher), options_(options) {}
+                         OutboxRelayOptions options, std::function<absl::Time()> clock)
+    : outbox_(outbox), publisher_(publisher), options_(options), clock_(std::move(clock)) {}
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
 void OutboxRelay::Start() {
   thread_ = std::thread([this] {
-    while (!stop_.WaitForNotificationWithTimeout(options_.interval)) RunOnce();
+    while (!stop_.WaitForNotificationWithTimeout(NextWait())) RunOnce();
   });
 }
 
@@ -25,20 +28,78 @@ void OutboxRelay::Stop() {
   }
 }
 
+absl::Duration OutboxRelay::NextWait() const {
+  absl::MutexLock lock(&mu_);
+  if (!unreachable_) return options_.interval;
+  // Attempts shorter apart than a pass stay on time; acknowledgements are still taken each pass.
+  return std::clamp(next_attempt_at_ - clock_(), absl::Milliseconds(1), options_.interval);
+}
+
 int OutboxRelay::RunOnce() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_();
   std::vector<int64_t> acknowledged = publisher_.TakeAcknowledged();
   if (absl::Status s = outbox_.Acknowledge(acknowledged); !s.ok()) {
     spdlog::warn("outbox: acknowledgement failed, will be redelivered: {}", s.ToString());
   }
+  if (!acknowledged.empty()) {
+    // Any acknowledgement, of a republished event or of a fresh one, shows the broker is there.
+    for (int64_t id : acknowledged) awaiting_.erase(id);
+    heard_since_attempt_ = true;
+    if (unreachable_) {
+      unreachable_ = false;
+      spdlog::info("outbox: broker back, relayed {}", acknowledged.size());
+    }
+  }
+
+  if (unreachable_) {
+    if (now < next_attempt_at_) return 0;
+  } else if (!awaiting_.empty() && !heard_since_attempt_) {
+    // Claiming more before the broker answers would only pile events up in front of a broker
+    // that may be gone.
+    if (now - attempted_at_ < options_.ack_timeout) return 0;
+    unreachable_ = true;
+    backoff_ = options_.initial_backoff;
+    next_attempt_at_ = now + backoff_;
+    spdlog::warn("outbox: broker unreachable, {} entries waiting; retrying with backoff",
+                 awaiting_.size());
+    awaiting_.clear();
+    return 0;
+  }
+
+  // While the broker is unreachable one entry is enough to learn when it is back; every event
+  // published into it only fails later.
   absl::StatusOr<std::vector<StoredPrice>> due =
-      outbox_.ClaimDue(options_.batch_size, options_.lease);
+      outbox_.ClaimDue(unreachable_ ? 1 : options_.batch_size, options_.lease);
   if (!due.ok()) {
     spdlog::warn("outbox: claim failed: {}", due.status().ToString());
     return 0;
   }
-  for (const StoredPrice& price : *due) publisher_.Publish(price);
-  if (!due->empty()) spdlog::info("outbox: republished {} unacknowledged events", due->size());
+  if (due->empty()) return 0;  // nothing learned about the broker: the next pass tries again
+  awaiting_.clear();
+  for (const StoredPrice& price : *due) {
+    publisher_.Publish(price);
+    awaiting_.insert(price.price_point_id);
+  }
+  attempted_at_ = now;
+  heard_since_attempt_ = false;
+  if (unreachable_) {
+    backoff_ = std::min(backoff_ * 2, options_.max_backoff);
+    next_attempt_at_ = now + backoff_;
+  } else {
+    spdlog::info("outbox: republished {} unacknowledged events", due->size());
+  }
   return static_cast<int>(due->size());
+}
+
+bool OutboxRelay::broker_unreachable() const {
+  absl::MutexLock lock(&mu_);
+  return unreachable_;
+}
+
+absl::Duration OutboxRelay::backoff() const {
+  absl::MutexLock lock(&mu_);
+  return unreachable_ ? backoff_ : absl::ZeroDuration();
 }
 
 }  // namespace marketdata

@@ -2,13 +2,24 @@
 // broker acknowledged and republishes entries that stayed unacknowledged past their lease
 // (broker down, process killed after the commit). Delivery is at least once; consumers are
 // idempotent by price_point_id.
+//
+// The publisher never reports a failure directly (a message into an unreachable broker only
+// fails once librdkafka gives up on it), so the relay judges the broker by acknowledgements:
+// after republishing a batch it waits for the broker to acknowledge something before claiming
+// the next, and when nothing is acknowledged within `ack_timeout` it takes the broker as
+// unreachable. It then republishes one entry at a time, backing off exponentially, until an
+// acknowledgement shows the broker is back. Each change of state is logged once.
 #ifndef MARKETDATA_SERVICES_EVENTS_OUTBOX_RELAY_H_
 #define MARKETDATA_SERVICES_EVENTS_OUTBOX_RELAY_H_
 
-#include <atomic>
+#include <cstdint>
+#include <functional>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/events/publisher.h"
 #include "services/storage/price_store.h"
@@ -20,26 +31,55 @@ struct OutboxRelayOptions {
   int batch_size = 1000;
   // How long a claimed entry is hidden from other relays before it is tried again.
   absl::Duration lease = absl::Seconds(30);
+  // A reachable broker acknowledges within milliseconds; a republished batch of which nothing
+  // is acknowledged for this long means the broker is unreachable.
+  absl::Duration ack_timeout = absl::Seconds(5);
+  // While the broker is unreachable, the wait between two attempts doubles from
+  // `initial_backoff` up to `max_backoff`.
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(10);
 };
 
 class OutboxRelay {
  public:
-  OutboxRelay(PriceOutbox& outbox, PriceEventPublisher& publisher, OutboxRelayOptions options);
+  // `clock` decides when attempts are due (tests drive it; RunOnce never sleeps).
+  OutboxRelay(PriceOutbox& outbox, PriceEventPublisher& publisher, OutboxRelayOptions options,
+              std::function<absl::Time()> clock = absl::Now);
   ~OutboxRelay();
 
   void Start();
   // Stops the loop after one last acknowledgement pass.
   void Stop();
 
-  // One pass: acknowledge, then claim and republish. Returns how many entries were republished.
+  // One pass: acknowledge, then, when an attempt is due, claim and republish. Returns how many
+  // entries were republished.
   int RunOnce();
 
+  // Whether the relay currently takes the broker as unreachable, and its current backoff.
+  bool broker_unreachable() const;
+  absl::Duration backoff() const;
+
  private:
+  // How long the loop waits before its next pass.
+  absl::Duration NextWait() const;
+
   PriceOutbox& outbox_;
   PriceEventPublisher& publisher_;
-  OutboxRelayOptions options_;
+  const OutboxRelayOptions options_;
+  const std::function<absl::Time()> clock_;
   absl::Notification stop_;
   std::thread thread_;
+
+  // Passes run one at a time (the loop, or a caller after Stop()).
+  mutable absl::Mutex mu_;
+  // Entries of the last attempt the broker has not acknowledged yet.
+  absl::flat_hash_set<int64_t> awaiting_ ABSL_GUARDED_BY(mu_);
+  absl::Time attempted_at_ ABSL_GUARDED_BY(mu_);
+  // Whether anything was acknowledged since the last attempt.
+  bool heard_since_attempt_ ABSL_GUARDED_BY(mu_) = false;
+  bool unreachable_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_attempt_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace marketdata

@@ -1,8 +1,13 @@
 #include "services/events/outbox_relay.h"
 
+#include <memory>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "spdlog/sinks/ringbuffer_sink.h"
+#include "spdlog/spdlog.h"
 
 namespace marketdata {
 namespace {
@@ -52,16 +57,178 @@ TEST(OutboxRelayTest, RepublishesDueEntriesAndForgetsAcknowledgedOnes) {
   EXPECT_TRUE(outbox.pending.empty());
 }
 
+// A clock that only moves when the test says so.
+class FakeClock {
+ public:
+  absl::Time now() const { return now_; }
+  void Advance(absl::Duration d) { now_ += d; }
+  std::function<absl::Time()> fn() {
+    return [this] { return now_; };
+  }
+
+ private:
+  absl::Time now_ = absl::FromUnixSeconds(1700000000);
+};
+
+// Captures what the relay logs, to count lines.
+class CapturedLog {
+ public:
+  CapturedLog() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(10000)) {
+    previous_ = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink_));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+
+  int Count(const std::string& text) const {
+    int n = 0;
+    for (const std::string& line : sink_->last_formatted()) {
+      if (line.find(text) != std::string::npos) ++n;
+    }
+    return n;
+  }
+  int Lines() const { return static_cast<int>(sink_->last_formatted().size()); }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// Runs the relay's passes every `step` for `duration`, as its loop would; returns the clock
+// times at which it published something.
+std::vector<absl::Time> RunFor(OutboxRelay& relay, FakeClock& clock, absl::Duration duration,
+                               absl::Duration step = absl::Milliseconds(10)) {
+  std::vector<absl::Time> attempts;
+  for (absl::Duration t; t < duration; t += step) {
+    if (relay.RunOnce() > 0) attempts.push_back(clock.now());
+    clock.Advance(step);
+  }
+  return attempts;
+}
+
 TEST(OutboxRelayTest, KeepsEntriesTheBrokerNeverAcknowledged) {
   FakeOutbox outbox;
   outbox.pending = {5};
   FakePublisher publisher;
   publisher.deliver = false;
-  OutboxRelay relay(outbox, publisher, {});
+  FakeClock clock;
+  OutboxRelay relay(outbox, publisher, {}, clock.fn());
   relay.RunOnce();
   relay.RunOnce();
   EXPECT_EQ(outbox.pending, std::set<int64_t>{5});
-  EXPECT_EQ(publisher.published.size(), 2u);
+  // The second pass waits for the broker to answer the first instead of publishing again.
+  EXPECT_EQ(publisher.published.size(), 1u);
+  clock.Advance(absl::Seconds(5));
+  relay.RunOnce();  // nothing acknowledged in time: the broker is taken as unreachable
+  EXPECT_TRUE(relay.broker_unreachable());
+  clock.Advance(absl::Milliseconds(100));
+  EXPECT_EQ(relay.RunOnce(), 1);  // first retry
+  EXPECT_EQ(outbox.pending, std::set<int64_t>{5});
+}
+
+TEST(OutboxRelayTest, BacksOffExponentiallyWhileTheBrokerIsUnreachable) {
+  FakeOutbox outbox;
+  for (int64_t i = 0; i < 5000; ++i) outbox.pending.insert(i);
+  FakePublisher publisher;
+  publisher.deliver = false;
+  FakeClock clock;
+  const absl::Time start = clock.now();
+  OutboxRelay relay(outbox, publisher, {}, clock.fn());
+  std::vector<absl::Time> attempts = RunFor(relay, clock, absl::Minutes(2));
+
+  // One full batch, then nothing until the broker has had `ack_timeout` to answer.
+  ASSERT_GE(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0], start);
+  EXPECT_EQ(publisher.published.size() - attempts.size() + 1, 1000u)
+      << "after the first batch, every retry republishes a single entry";
+  // Then retries 100 ms after giving up, and each wait twice the one before, up to 10 s.
+  EXPECT_EQ(attempts[1] - attempts[0], absl::Seconds(5) + absl::Milliseconds(100));
+  std::vector<absl::Duration> waits;
+  for (size_t i = 2; i < attempts.size(); ++i) waits.push_back(attempts[i] - attempts[i - 1]);
+  const std::vector<absl::Duration> expected = {
+      absl::Milliseconds(200),  absl::Milliseconds(400),  absl::Milliseconds(800),
+      absl::Milliseconds(1600), absl::Milliseconds(3200), absl::Milliseconds(6400),
+      absl::Seconds(10),        absl::Seconds(10)};
+  ASSERT_GE(waits.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(waits[i], expected[i]) << "wait " << i;
+  for (size_t i = expected.size(); i < waits.size(); ++i) EXPECT_EQ(waits[i], absl::Seconds(10));
+  EXPECT_EQ(relay.backoff(), absl::Seconds(10));
+  // About a dozen attempts in two minutes instead of one per pass.
+  EXPECT_LT(attempts.size(), 20u);
+}
+
+TEST(OutboxRelayTest, BrokerBackResetsTheBackoffAndRelaysInFullBatchesAgain) {
+  FakeOutbox outbox;
+  for (int64_t i = 0; i < 5000; ++i) outbox.pending.insert(i);
+  FakePublisher publisher;
+  publisher.deliver = false;
+  FakeClock clock;
+  OutboxRelayOptions options;
+  options.batch_size = 100;
+  OutboxRelay relay(outbox, publisher, options, clock.fn());
+  RunFor(relay, clock, absl::Minutes(1));
+  ASSERT_TRUE(relay.broker_unreachable());
+  ASSERT_EQ(relay.backoff(), absl::Seconds(10));
+
+  // The broker comes back: the next retry is acknowledged, and the pass that sees it resumes.
+  publisher.deliver = true;
+  const size_t published = publisher.published.size();
+  for (int pass = 0; pass < 2000 && relay.broker_unreachable(); ++pass) {
+    relay.RunOnce();
+    clock.Advance(absl::Milliseconds(10));
+  }
+  EXPECT_FALSE(relay.broker_unreachable());
+  EXPECT_EQ(relay.backoff(), absl::ZeroDuration());
+  EXPECT_EQ(publisher.published.size() - published, 1u + 100u);
+  // Full batches again, one per pass, as fast as the broker acknowledges them.
+  std::vector<absl::Time> attempts = RunFor(relay, clock, absl::Milliseconds(50));
+  EXPECT_EQ(attempts.size(), 5u);
+  EXPECT_EQ(publisher.published.size() - published, 1u + 100u + 500u);
+
+  // When it goes away again, the backoff starts over from its initial value.
+  publisher.deliver = false;
+  RunFor(relay, clock, absl::Seconds(5) + absl::Milliseconds(20));
+  EXPECT_TRUE(relay.broker_unreachable());
+  EXPECT_EQ(relay.backoff(), absl::Milliseconds(100));
+}
+
+TEST(OutboxRelayTest, LogsOneLinePerChangeOfStateNotPerMessageOrAttempt) {
+  CapturedLog log;
+  FakeOutbox outbox;
+  for (int64_t i = 0; i < 5000; ++i) outbox.pending.insert(i);
+  FakePublisher publisher;
+  publisher.deliver = false;
+  FakeClock clock;
+  OutboxRelay relay(outbox, publisher, {}, clock.fn());
+  RunFor(relay, clock, absl::Minutes(2));
+  EXPECT_EQ(log.Count("broker unreachable, 1000 entries waiting; retrying with backoff"), 1);
+  // The first batch was logged when it was republished; none of the retries is.
+  EXPECT_EQ(log.Count("republished"), 1);
+  EXPECT_EQ(log.Lines(), 2);
+
+  publisher.deliver = true;
+  RunFor(relay, clock, absl::Seconds(11));
+  EXPECT_EQ(log.Count("broker back, relayed 1"), 1);
+  EXPECT_EQ(log.Count("broker unreachable"), 1);
+}
+
+TEST(OutboxRelayTest, AnyAcknowledgementShowsTheBrokerIsReachable) {
+  FakeOutbox outbox;
+  for (int64_t i = 0; i < 50; ++i) outbox.pending.insert(i);
+  FakePublisher publisher;
+  publisher.deliver = false;
+  FakeClock clock;
+  OutboxRelayOptions options;
+  options.batch_size = 10;
+  OutboxRelay relay(outbox, publisher, options, clock.fn());
+  EXPECT_EQ(relay.RunOnce(), 10);
+  // The republished batch is slow, but a fresh event (published by a request) got through.
+  publisher.acked.push_back(1000);
+  clock.Advance(absl::Milliseconds(200));
+  EXPECT_EQ(relay.RunOnce(), 10);
+  // Nothing heard since the second batch: the relay waits for it.
+  clock.Advance(absl::Milliseconds(200));
+  EXPECT_EQ(relay.RunOnce(), 0);
+  EXPECT_FALSE(relay.broker_unreachable());
 }
 
 TEST(OutboxRelayTest, ClaimsInBatches) {

@@ -1,5 +1,6 @@
 #include "services/providers/test_provider.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -26,8 +27,28 @@ uint64_t StableHash(absl::string_view s) {
 
 }  // namespace
 
-TestProvider::TestProvider(std::optional<uint64_t> seed)
-    : seed_(seed.has_value() ? *seed : std::random_device{}()) {}
+TestProvider::TestProvider(std::optional<uint64_t> seed, size_t max_symbols)
+    : seed_(seed.has_value() ? *seed : std::random_device{}()),
+      max_symbols_(std::max<size_t>(max_symbols, 1)) {}
+
+size_t TestProvider::tracked_symbols() const {
+  absl::MutexLock lock(&mu_);
+  return index_.size();
+}
+
+uint64_t TestProvider::NextCall(absl::string_view symbol) {
+  if (auto it = index_.find(symbol); it != index_.end()) {
+    recent_.splice(recent_.begin(), recent_, it->second);
+    return it->second->count++;
+  }
+  if (index_.size() >= max_symbols_) {
+    index_.erase(recent_.back().symbol);
+    recent_.pop_back();
+  }
+  recent_.push_front(Calls{std::string(symbol), 1});
+  index_.emplace(recent_.front().symbol, recent_.begin());
+  return 0;
+}
 
 double TestProvider::BasePrice(absl::string_view symbol) {
   if (symbol == "AAPL") return 180;
@@ -43,7 +64,7 @@ absl::StatusOr<Quote> TestProvider::FetchQuote(absl::string_view symbol) {
   uint64_t n;
   {
     absl::MutexLock lock(&mu_);
-    n = calls_[symbol]++;
+    n = NextCall(symbol);
   }
   const uint64_t bits = Mix(seed_ ^ Mix(StableHash(symbol) ^ Mix(n)));
   const double unit = static_cast<double>(bits >> 11) / static_cast<double>(1ULL << 53);  // [0,1)
