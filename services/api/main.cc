@@ -7,9 +7,11 @@
 #include "services/api/api_metrics.h"
 #include "services/api/polling_service.h"
 #include "services/api/price_service.h"
+#include "services/common/dependency_health.h"
 #include "services/common/grpc_server.h"
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
+#include "services/common/periodic_loop.h"
 #include "services/common/thread_pool.h"
 #include "services/events/kafka_publisher.h"
 #include "services/events/outbox_relay.h"
@@ -96,6 +98,14 @@ int Run(int argc, char** argv) {
   std::unique_ptr<GrpcServer> server =
       OrExit(GrpcServer::Start(config.listen_address, {&price_service, &polling_service}));
   spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
+  // NOT_SERVING while PostgreSQL cannot be reached or the Kafka producer has failed for good:
+  // /ready then says so. A broker that is only down is not a failure: prices are kept in the
+  // outbox and published when it is back.
+  DependencyHealth health([&server](bool serving) { server->SetServing(serving); });
+  health.Add("database", [&db] { return db->Ping(); });
+  health.Add("kafka producer", [&publisher] { return publisher->Health(); });
+  PeriodicLoop health_checks(absl::Seconds(1), [&health] { health.Check(); });
+  health_checks.Start();
   scheduler.Start();
   feed->Start();
   spdlog::info("polling as {} with {} runners", scheduling.instance_id, scheduling.runners);
@@ -109,6 +119,7 @@ int Run(int argc, char** argv) {
 
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
+  health_checks.Stop();
   price_hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
   feed->Stop();

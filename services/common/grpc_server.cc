@@ -62,7 +62,13 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port));
 }
 
+void GrpcServer::SetServing(bool serving) {
+  if (shutting_down_.load()) return;
+  server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
 void GrpcServer::Shutdown(absl::Duration grace) {
+  shutting_down_.store(true);
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

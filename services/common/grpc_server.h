@@ -3,6 +3,7 @@
 #ifndef MARKETDATA_SERVICES_COMMON_GRPC_SERVER_H_
 #define MARKETDATA_SERVICES_COMMON_GRPC_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ class GrpcServer {
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const std::string& address, const std::vector<grpc::Service*>& services);
 
+  // What grpc.health.v1 answers for the whole server (service ""), e.g. from DependencyHealth.
+  // No effect once Shutdown() has begun.
+  void SetServing(bool serving);
+
   // Reports NOT_SERVING, stops accepting calls, and lets calls in flight finish until `grace`.
   void Shutdown(absl::Duration grace);
   int port() const { return port_; }
@@ -34,6 +39,7 @@ class GrpcServer {
       : server_(std::move(server)), port_(port) {}
   std::unique_ptr<grpc::Server> server_;
   int port_;
+  std::atomic<bool> shutting_down_{false};
 };
 
 // Prints "<program>: <message>" on one line and exits with status 2.

@@ -17,12 +17,18 @@ class KafkaPriceEventPublisher::DeliveryReports final : public RdKafka::Delivery
   KafkaPriceEventPublisher* owner_;
 };
 
-// Sends librdkafka's own log lines and errors through the process logger.
+// Sends librdkafka's own log lines and errors through the process logger, and fatal errors to
+// the publisher's health.
 class KafkaPriceEventPublisher::LogEvents final : public RdKafka::EventCb {
  public:
+  explicit LogEvents(KafkaPriceEventPublisher* owner) : owner_(owner) {}
   void event_cb(RdKafka::Event& event) override {
     switch (event.type()) {
       case RdKafka::Event::EVENT_ERROR:
+        if (event.fatal()) {
+          owner_->OnFatalError(absl::StrCat(event.str(), " (", RdKafka::err2str(event.err()), ")"));
+          break;
+        }
         spdlog::warn("kafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
         break;
       case RdKafka::Event::EVENT_LOG:
@@ -36,12 +42,15 @@ class KafkaPriceEventPublisher::LogEvents final : public RdKafka::EventCb {
         break;
     }
   }
+
+ private:
+  KafkaPriceEventPublisher* owner_;
 };
 
 KafkaPriceEventPublisher::KafkaPriceEventPublisher(KafkaPublisherOptions options)
     : options_(std::move(options)),
       reports_(std::make_unique<DeliveryReports>(this)),
-      log_events_(std::make_unique<LogEvents>()) {}
+      log_events_(std::make_unique<LogEvents>(this)) {}
 
 absl::StatusOr<std::unique_ptr<KafkaPriceEventPublisher>> KafkaPriceEventPublisher::Create(
     KafkaPublisherOptions options) {
@@ -111,13 +120,32 @@ void KafkaPriceEventPublisher::OnDelivery(RdKafka::Message& message) {
   const int64_t id = static_cast<int64_t>(reinterpret_cast<intptr_t>(message.msg_opaque()));
   if (message.err() != RdKafka::ERR_NO_ERROR) {
     failed_.fetch_add(1);
-    spdlog::warn("event for price point {} not delivered ({}); the outbox relay will retry", id,
-                 message.errstr());
+    // One warning per outage, not one per event: the outbox relay retries them all.
+    if (!failing_.exchange(true)) {
+      spdlog::warn("events not delivered ({}, first: price point {}); the outbox relay will "
+                   "retry them",
+                   message.errstr(), id);
+    }
     return;
   }
+  if (failing_.exchange(false)) spdlog::info("events delivered again");
   delivered_.fetch_add(1);
   absl::MutexLock lock(&mu_);
   acknowledged_.push_back(id);
+}
+
+void KafkaPriceEventPublisher::OnFatalError(const std::string& reason) {
+  spdlog::error("kafka producer failed for good: {}; restart this process (the outbox keeps "
+                "every undelivered price)",
+                reason);
+  absl::MutexLock lock(&mu_);
+  if (fatal_error_.empty()) fatal_error_ = reason;
+}
+
+absl::Status KafkaPriceEventPublisher::Health() const {
+  absl::MutexLock lock(&mu_);
+  if (fatal_error_.empty()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("Kafka producer failed: ", fatal_error_));
 }
 
 std::vector<int64_t> KafkaPriceEventPublisher::TakeAcknowledged() {

@@ -43,11 +43,16 @@ class KafkaPriceEventPublisher final : public PriceEventPublisher {
   int InFlight() const;
   int64_t delivered_count() const { return delivered_.load(); }
   int64_t failed_count() const { return failed_.load(); }
+  // OK while the producer can deliver; after a fatal error (the idempotent producer lost its
+  // guarantees) it never delivers again, and the process must be restarted: the outbox keeps
+  // every undelivered price for the next run.
+  absl::Status Health() const;
 
  private:
   class DeliveryReports;
   class LogEvents;
 
+  void OnFatalError(const std::string& reason);
   explicit KafkaPriceEventPublisher(KafkaPublisherOptions options);
   void OnDelivery(RdKafka::Message& message);
 
@@ -59,7 +64,9 @@ class KafkaPriceEventPublisher final : public PriceEventPublisher {
   std::thread poller_;
   std::atomic<int64_t> delivered_{0};
   std::atomic<int64_t> failed_{0};
-  absl::Mutex mu_;
+  std::atomic<bool> failing_{false};  // the last delivery report was a failure
+  mutable absl::Mutex mu_;
+  std::string fatal_error_ ABSL_GUARDED_BY(mu_);
   std::vector<int64_t> acknowledged_ ABSL_GUARDED_BY(mu_);
 };
 

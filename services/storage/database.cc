@@ -229,12 +229,27 @@ absl::StatusOr<Database::Lease> Database::Acquire() {
       conn = Conn(session);
     } catch (const std::exception& e) {
       pool_.give_back(position);
-      spdlog::warn("database: cannot reconnect: {}",
+      spdlog::debug("database: cannot reconnect: {}",
                    std::string(absl::StripTrailingAsciiWhitespace(e.what())));
       return absl::UnavailableError("database unavailable");
     }
   }
   return Lease(this, position, &session, conn);
+}
+
+absl::Status Database::Ping() {
+  size_t position = 0;
+  if (!pool_.try_lease(position, 1000)) return absl::OkStatus();
+  pool_.give_back(position);
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  PgResult result(PQexec(lease->pg(), "SELECT 1"));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+    return StatusFromSqlState("checking the database", SqlState(result.get()),
+                              PQresultErrorMessage(result.get()),
+                              PQstatus(lease->pg()) == CONNECTION_OK);
+  }
+  return absl::OkStatus();
 }
 
 Database::Lease::Lease(Lease&& other) noexcept

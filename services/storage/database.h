@@ -114,6 +114,10 @@ class Database {
   absl::StatusOr<Lease> Acquire();
   size_t pool_size() const { return options_.pool_size; }
 
+  // OK when PostgreSQL answers a trivial query on a session of the pool; also OK when every
+  // session is busy for a second (they are working). For health checks.
+  absl::Status Ping();
+
   // Runs a script of several statements (no parameters) on `lease`.
   static absl::Status ExecScript(Lease& lease, const std::string& sql);
 
