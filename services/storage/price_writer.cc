@@ -5,6 +5,23 @@
 #include "absl/synchronization/notification.h"
 
 namespace marketdata {
+namespace {
+
+// True when PostgreSQL answered that it refused the statement, as opposed to an outage or a
+// timeout after which the outcome of the commit is unknown.
+bool IsRejectedStatement(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kAborted:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
 
 PriceWriter::PriceWriter(Database& db, int writers, size_t max_batch)
     : db_(db), max_batch_(max_batch) {
@@ -68,8 +85,11 @@ void PriceWriter::Write(std::vector<Pending>& batch) {
   quotes.reserve(batch.size());
   for (const Pending& p : batch) quotes.push_back(p.quote);
   absl::StatusOr<std::vector<StoredPrice>> stored = SavePriceBatch(db_, quotes);
-  if (!stored.ok() && batch.size() > 1) {
-    // One bad quote must not fail its neighbours: write them one by one to find it.
+  if (!stored.ok() && batch.size() > 1 && IsRejectedStatement(stored.status())) {
+    // The server refused the statement (so nothing of it was written), maybe for one bad quote:
+    // it must not fail its neighbours, so write them one by one to find it. A lost connection
+    // is different: the commit may have happened, and writing again would store every price
+    // twice, so those calls fail as the batch did.
     for (Pending& p : batch) {
       absl::StatusOr<std::vector<StoredPrice>> one = SavePriceBatch(db_, {p.quote});
       p.done(one.ok() ? absl::StatusOr<StoredPrice>((*one)[0])

@@ -383,5 +383,74 @@ TEST(DatabaseTest, AServerThatIsGoneIsUnavailableAndThenRecovered) {
   EXPECT_EQ(Count(**db, "price_points"), 2);
 }
 
+// A connection lost after PostgreSQL committed a batch but before its answer arrived: the
+// writer cannot know the outcome, so it fails those calls rather than write the prices again
+// (which stored each of them twice).
+TEST(PriceWriterTest, AnAmbiguousCommitIsNeverWrittenTwice) {
+  ScratchDatabase scratch;
+  auto admin = scratch.ConnectMigrated(2);
+  const std::string url = scratch.url();
+  const size_t at = url.rfind('@'), colon = url.find(':', at), slash = url.find('/', at);
+  testing::TcpProxy proxy(url.substr(at + 1, colon - at - 1),
+                          std::stoi(url.substr(colon + 1, slash - colon - 1)));
+  DatabaseOptions options;
+  options.pool_size = 1;
+  options.pool_wait = absl::Seconds(30);
+  auto db = Database::Connect(ViaPort(url, proxy.port()), options);
+  ASSERT_TRUE(db.ok()) << db.status();
+
+  // A lock holds the writer's first batch, so the next quotes gather into one batch.
+  auto locker = MustAcquire(*admin);
+  *locker << "BEGIN";
+  *locker << "LOCK TABLE price_points IN SHARE MODE";
+  auto waiting = [&] {
+    long long n = 0;
+    auto probe = MustAcquire(*admin);
+    *probe << "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+              "AND datname = current_database()",
+        soci::into(n);
+    return n;
+  };
+  auto wait_for = [](auto cond) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (!cond() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+    return cond();
+  };
+  PriceWriter writer(**db, 1, 8);
+  std::atomic<int> ok{0}, unavailable{0}, other{0}, done{0};
+  auto count_result = [&](absl::StatusOr<StoredPrice> stored) {
+    if (stored.ok()) {
+      ok.fetch_add(1);
+    } else if (stored.status().code() == absl::StatusCode::kUnavailable) {
+      unavailable.fetch_add(1);
+    } else {
+      other.fetch_add(1);
+    }
+    done.fetch_add(1);
+  };
+  writer.SavePriceAsync(MakeQuote("AMB", 0), count_result);
+  ASSERT_TRUE(wait_for([&] { return waiting() == 1; }));
+  for (int i = 1; i <= 4; ++i) writer.SavePriceAsync(MakeQuote("AMB", i), count_result);
+  // The first batch fails cleanly (its session is terminated while it waits): nothing written.
+  *locker << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE wait_event_type = 'Lock' AND datname = current_database()";
+  ASSERT_TRUE(wait_for([&] { return done.load() == 1; }));
+  // The other four now wait as one batch; its answer will be lost after the commit.
+  ASSERT_TRUE(wait_for([&] { return waiting() == 1; }));
+  proxy.set_drop_replies(true);
+  *locker << "COMMIT";
+  ASSERT_TRUE(wait_for([&] { return Count(*admin, "price_points") == 4; }));
+  proxy.DropConnections();
+  proxy.set_drop_replies(false);
+  ASSERT_TRUE(wait_for([&] { return done.load() == 5; }));
+  EXPECT_EQ(ok.load(), 0);
+  EXPECT_EQ(unavailable.load(), 5);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(Count(*admin, "price_points"), 4) << "a committed batch was written again";
+  // The pool recovers: the next price is stored once.
+  EXPECT_TRUE(writer.SavePrice(MakeQuote("AMB", 5)).ok());
+  EXPECT_EQ(Count(*admin, "price_points"), 5);
+}
+
 }  // namespace
 }  // namespace marketdata
