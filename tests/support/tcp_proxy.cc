@@ -107,7 +107,6 @@ void TcpProxy::Pump(int client, int server) {
         open = false;
         break;
       }
-      if (i == 1 && drop_replies_) continue;
       for (ssize_t sent = 0; sent < n;) {
         const ssize_t w = write(fds[1 - i].fd, buffer + sent, static_cast<size_t>(n - sent));
         if (w <= 0) {

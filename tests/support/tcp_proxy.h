@@ -28,8 +28,6 @@ class TcpProxy {
   void Restore();
   // Drops every open connection but keeps accepting new ones: a connection lost mid-call.
   void DropConnections();
-  // While on, what the server sends is discarded: requests arrive, answers never do.
-  void set_drop_replies(bool on) { drop_replies_ = on; }
 
  private:
   void AcceptLoop();
@@ -41,7 +39,6 @@ class TcpProxy {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> cut_{false};
-  std::atomic<bool> drop_replies_{false};
   absl::Mutex mu_;
   std::vector<int> open_ ABSL_GUARDED_BY(mu_);  // sockets of live connections
   std::vector<std::thread> pumps_ ABSL_GUARDED_BY(mu_);
