@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -52,10 +53,9 @@ func (b *syncBuffer) String() string {
 
 func defaultTestOptions() Options {
 	return Options{
-		CORSAllowedOrigins: []string{"*"},
-		MaxBodyBytes:       testMaxBody,
-		ReadyTimeout:       time.Second,
-		ShutdownTimeout:    5 * time.Second,
+		MaxBodyBytes:    testMaxBody,
+		ReadyTimeout:    time.Second,
+		ShutdownTimeout: 5 * time.Second,
 	}
 }
 
@@ -403,10 +403,34 @@ func TestOpenAPIAndDocs(t *testing.T) {
 			t.Errorf("OpenAPI document lacks %s", p)
 		}
 	}
+	// The page and every file it loads come from the gateway itself.
 	d := e.get(t, "/docs")
-	if d.status != http.StatusOK || !strings.HasPrefix(d.header.Get("Content-Type"), "text/html") || !bytes.Contains(d.body, []byte("/openapi.json")) {
-		t.Errorf("/docs: %d %s", d.status, d.header.Get("Content-Type"))
+	if d.status != http.StatusOK || !strings.HasPrefix(d.header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(d.header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("/docs: %d %v", d.status, d.header)
 	}
+	for path, contentType := range map[string]string{
+		"/docs/swagger-ui-bundle.js": "text/javascript",
+		"/docs/swagger-ui.css":       "text/css",
+		"/docs/init.js":              "text/javascript",
+	} {
+		if !bytes.Contains(d.body, []byte(`"`+path+`"`)) {
+			t.Errorf("/docs does not load %s:\n%s", path, d.body)
+		}
+		a := e.get(t, path)
+		if a.status != http.StatusOK || !strings.HasPrefix(a.header.Get("Content-Type"), contentType) || len(a.body) == 0 {
+			t.Errorf("%s: %d %q, %d bytes", path, a.status, a.header.Get("Content-Type"), len(a.body))
+		}
+	}
+	if cfg := e.get(t, "/docs/init.js"); !bytes.Contains(cfg.body, []byte(`url: "/openapi.json"`)) {
+		t.Errorf("/docs/init.js does not load /openapi.json:\n%s", cfg.body)
+	}
+	if l := e.get(t, "/docs/LICENSE"); l.status != http.StatusOK || !bytes.Contains(l.body, []byte("Apache License")) {
+		t.Errorf("/docs/LICENSE: %d", l.status)
+	}
+	wantError(t, e.get(t, "/docs/no-such-file.js"), http.StatusNotFound, "NOT_FOUND")
+	wantError(t, e.get(t, "/docs/swagger-ui/index.html"), http.StatusNotFound, "NOT_FOUND")
+	wantError(t, e.postJSON(t, "/docs/init.js", `{}`), http.StatusMethodNotAllowed, "UNIMPLEMENTED")
 }
 
 func TestStreamIsNDJSONAndCancelsUpstream(t *testing.T) {
@@ -472,33 +496,86 @@ func TestStreamErrors(t *testing.T) {
 	}
 }
 
+// corsHeaders returns the Access-Control-* headers of a response.
+func corsHeaders(h http.Header) http.Header {
+	out := http.Header{}
+	for k, v := range h {
+		if strings.HasPrefix(k, "Access-Control-") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+var preflightHeaders = map[string]string{
+	"Origin":                         "https://app.example.com",
+	"Access-Control-Request-Method":  "POST",
+	"Access-Control-Request-Headers": "content-type, x-not-allowed",
+}
+
+func TestCORSIsOffByDefault(t *testing.T) {
+	opts, err := LoadOptions(nil, func(string) (string, bool) { return "", false }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *Options) { o.CORSAllowedOrigins = opts.CORSAllowedOrigins })
+	r := e.do(t, http.MethodOptions, "/api/v1/prices/poll", nil, preflightHeaders)
+	if r.status == http.StatusNoContent || len(corsHeaders(r.header)) > 0 {
+		t.Errorf("preflight with CORS off: %d %v", r.status, corsHeaders(r.header))
+	}
+	g := e.do(t, http.MethodGet, "/health", nil, map[string]string{"Origin": "https://app.example.com"})
+	if g.status != http.StatusOK || len(corsHeaders(g.header)) > 0 || g.header.Get("Vary") != "" {
+		t.Errorf("request with CORS off: %d %v", g.status, g.header)
+	}
+}
+
 func TestCORS(t *testing.T) {
-	e := newEnv(t, nil)
-	r := e.do(t, http.MethodOptions, "/api/v1/prices/poll", nil, map[string]string{
-		"Origin":                         "https://app.example.com",
-		"Access-Control-Request-Method":  "POST",
-		"Access-Control-Request-Headers": "content-type",
-	})
+	e := newEnv(t, func(o *Options) { o.CORSAllowedOrigins = []string{"*"} })
+	r := e.do(t, http.MethodOptions, "/api/v1/prices/poll", nil, preflightHeaders)
 	if r.status != http.StatusNoContent {
 		t.Fatalf("preflight status = %d: %s", r.status, r.body)
 	}
-	if r.header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(r.header.Get("Access-Control-Allow-Methods"), "POST") ||
-		!strings.Contains(strings.ToLower(r.header.Get("Access-Control-Allow-Headers")), "content-type") {
-		t.Errorf("preflight headers = %v", r.header)
+	// The allowed methods and headers are a fixed list, whatever the preflight asks for.
+	want := http.Header{
+		"Access-Control-Allow-Origin":   {"*"},
+		"Access-Control-Allow-Methods":  {"GET, POST, DELETE, OPTIONS"},
+		"Access-Control-Allow-Headers":  {"Content-Type, Authorization, X-API-Key, X-Request-Id"},
+		"Access-Control-Expose-Headers": {"X-Request-Id"},
+		"Access-Control-Max-Age":        {"600"},
+	}
+	if got := corsHeaders(r.header); !reflect.DeepEqual(got, want) {
+		t.Errorf("preflight headers = %v, want %v", got, want)
 	}
 	g := e.do(t, http.MethodGet, "/health", nil, map[string]string{"Origin": "https://app.example.com"})
-	if g.header.Get("Access-Control-Allow-Origin") != "*" {
-		t.Errorf("actual request lacks Access-Control-Allow-Origin: %v", g.header)
+	if g.header.Get("Access-Control-Allow-Origin") != "*" || g.header.Get("Access-Control-Expose-Headers") != "X-Request-Id" ||
+		g.header.Get("Access-Control-Allow-Methods") != "" {
+		t.Errorf("actual request's CORS headers = %v", corsHeaders(g.header))
+	}
+	if n := e.get(t, "/health"); len(corsHeaders(n.header)) > 0 || n.header.Get("Vary") != "Origin" {
+		t.Errorf("request without Origin: %v", n.header)
 	}
 
 	listed := newEnv(t, func(o *Options) { o.CORSAllowedOrigins = []string{"https://app.example.com"} })
 	ok := listed.do(t, http.MethodGet, "/health", nil, map[string]string{"Origin": "https://app.example.com"})
-	if ok.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+	if ok.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" || ok.header.Get("Vary") != "Origin" {
 		t.Errorf("listed origin not allowed: %v", ok.header)
 	}
+	pre := listed.do(t, http.MethodOptions, "/api/v1/prices/poll/poll_0123abcd", nil, map[string]string{
+		"Origin": "https://app.example.com", "Access-Control-Request-Method": "DELETE",
+	})
+	if pre.status != http.StatusNoContent || pre.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		pre.header.Get("Access-Control-Allow-Methods") != "GET, POST, DELETE, OPTIONS" {
+		t.Errorf("listed origin's preflight: %d %v", pre.status, corsHeaders(pre.header))
+	}
 	other := listed.do(t, http.MethodGet, "/health", nil, map[string]string{"Origin": "https://evil.example.com"})
-	if other.header.Get("Access-Control-Allow-Origin") != "" {
-		t.Errorf("unlisted origin allowed: %v", other.header)
+	if len(corsHeaders(other.header)) > 0 {
+		t.Errorf("unlisted origin allowed: %v", corsHeaders(other.header))
+	}
+	otherPre := listed.do(t, http.MethodOptions, "/api/v1/prices/poll", nil, map[string]string{
+		"Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST",
+	})
+	if otherPre.status == http.StatusNoContent || len(corsHeaders(otherPre.header)) > 0 {
+		t.Errorf("unlisted origin's preflight: %d %v", otherPre.status, corsHeaders(otherPre.header))
 	}
 }
 
@@ -634,7 +711,7 @@ func (e *env) logLines(t *testing.T, path string) []map[string]any {
 }
 
 func TestRequestID(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(o *Options) { o.CORSAllowedOrigins = []string{"*"} })
 	for _, id := range []string{"req-123", "a b/c:d=e", strings.Repeat("x", 128)} {
 		r := e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil, map[string]string{"X-Request-Id": id})
 		if r.status != http.StatusOK || r.header.Get("X-Request-Id") != id {

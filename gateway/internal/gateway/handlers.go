@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"marketdata/gateway/internal/docsui"
 	"marketdata/gateway/openapi"
 )
 
@@ -31,7 +32,7 @@ func registerOperationalRoutes(mux *runtime.ServeMux, backends []*backend, ready
 		{"/health", serveHealth},
 		{"/ready", readyHandler(backends, readyTimeout)},
 		{"/openapi.json", serveOpenAPI},
-		{"/docs", serveDocs},
+		{"/docs", docsui.ServeIndex},
 		{"/metrics", metricsHandler.ServeHTTP},
 	}
 	for _, route := range routes {
@@ -41,6 +42,10 @@ func registerOperationalRoutes(mux *runtime.ServeMux, backends []*backend, ready
 		}); err != nil {
 			return fmt.Errorf("route %s: %w", route.path, err)
 		}
+	}
+	// The page's scripts and stylesheet, embedded in the binary (the page works offline).
+	if err := mux.HandlePath(http.MethodGet, "/docs/{asset}", serveDocsAsset); err != nil {
+		return fmt.Errorf("route /docs/{asset}: %w", err)
 	}
 	return nil
 }
@@ -137,23 +142,9 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(openapi.Document)
 }
 
-// docsPage renders /openapi.json with Redoc, loaded from its CDN.
-const docsPage = `<!DOCTYPE html>
-<html>
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Market Data Service API</title>
-<style>body { margin: 0; padding: 0; }</style>
-</head>
-<body>
-<redoc spec-url="/openapi.json"></redoc>
-<script src="https://cdn.redoc.ly/redoc/v2.1.5/bundles/redoc.standalone.js"></script>
-</body>
-</html>
-`
-
-func serveDocs(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(docsPage))
+// serveDocsAsset serves the files of the /docs page (docsui), or the usual 404.
+func serveDocsAsset(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	if !docsui.ServeAsset(w, r, params["asset"]) {
+		writeError(w, http.StatusNotFound, codes.NotFound, "Not Found")
+	}
 }

@@ -285,9 +285,23 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// cors answers preflight requests (204) and adds the allow-origin header to actual requests.
-// An empty allowed list disables CORS; "*" allows every origin.
+// CORS answers: the methods the API has and the request headers a client may send (body type,
+// credentials, request id), listed rather than echoed from the preflight, so a browser lets a
+// cross-origin page send no other header.
+const (
+	corsAllowMethods  = "GET, POST, DELETE, OPTIONS"
+	corsAllowHeaders  = "Content-Type, Authorization, X-API-Key, X-Request-Id"
+	corsExposeHeaders = "X-Request-Id"
+	corsMaxAge        = "600"
+)
+
+// cors answers preflight requests (204) from allowed origins and adds the allow-origin header to
+// their actual requests. An empty allowed list turns CORS off (no Access-Control-* headers at
+// all: browsers then refuse cross-origin calls); "*" allows every origin.
 func cors(allowed []string, next http.Handler) http.Handler {
+	if len(allowed) == 0 {
+		return next
+	}
 	allowAll := false
 	set := make(map[string]bool, len(allowed))
 	for _, o := range allowed {
@@ -296,19 +310,11 @@ func cors(allowed []string, next http.Handler) http.Handler {
 		}
 		set[o] = true
 	}
-	const (
-		allowMethods = "GET, POST, DELETE, OPTIONS"
-		allowHeaders = "Content-Type, Accept, Authorization, X-Request-Id"
-	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin == "" || len(set) == 0 {
-			next.ServeHTTP(w, r)
-			return
-		}
 		h := w.Header()
-		h.Add("Vary", "Origin")
-		if !allowAll && !set[origin] {
+		h.Add("Vary", "Origin") // a cache must not serve one origin's answer to another
+		origin := r.Header.Get("Origin")
+		if origin == "" || (!allowAll && !set[origin]) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -317,18 +323,14 @@ func cors(allowed []string, next http.Handler) http.Handler {
 		} else {
 			h.Set("Access-Control-Allow-Origin", origin)
 		}
-		h.Set("Access-Control-Expose-Headers", "X-Request-Id")
+		h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			if state := requestStateFrom(r.Context()); state != nil {
 				state.route = routePreflight
 			}
-			h.Set("Access-Control-Allow-Methods", allowMethods)
-			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-				h.Set("Access-Control-Allow-Headers", req)
-			} else {
-				h.Set("Access-Control-Allow-Headers", allowHeaders)
-			}
-			h.Set("Access-Control-Max-Age", "600")
+			h.Set("Access-Control-Allow-Methods", corsAllowMethods)
+			h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+			h.Set("Access-Control-Max-Age", corsMaxAge)
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}

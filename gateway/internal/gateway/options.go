@@ -20,7 +20,8 @@ type Options struct {
 	// ConsumerAddr is mds-consumer's gRPC address: MovingAverageService (MDS_CONSUMER_ADDR).
 	// Empty means the consumer is not deployed: its routes answer 503 and /ready skips it.
 	ConsumerAddr string
-	// CORSAllowedOrigins lists the origins allowed by CORS; "*" allows any (CORS_ALLOWED_ORIGINS).
+	// CORSAllowedOrigins lists the origins allowed by CORS; "*" allows any; none (the default)
+	// turns CORS off: no Access-Control-* headers at all (CORS_ALLOWED_ORIGINS).
 	CORSAllowedOrigins []string
 	// MaxBodyBytes caps request bodies; larger ones get 413 (GATEWAY_MAX_BODY_BYTES).
 	MaxBodyBytes int64
@@ -76,8 +77,8 @@ var settings = []setting{
 			o.ConsumerAddr = v
 			return nil
 		}},
-	{env: "CORS_ALLOWED_ORIGINS", def: "*",
-		meaning: "comma-separated allowed CORS origins, * for any, empty for none",
+	{env: "CORS_ALLOWED_ORIGINS", def: "",
+		meaning: "comma-separated origins allowed by CORS; empty: CORS off; * any",
 		parse: func(v string, o *Options) error {
 			o.CORSAllowedOrigins = nil
 			for _, origin := range strings.Split(v, ",") {

@@ -20,7 +20,7 @@ func TestLoadOptionsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.ListenAddr != ":8000" || o.APIAddr != "127.0.0.1:50051" || o.ConsumerAddr != "127.0.0.1:50052" ||
-		o.MaxBodyBytes != 1<<20 || len(o.CORSAllowedOrigins) != 1 || o.CORSAllowedOrigins[0] != "*" ||
+		o.MaxBodyBytes != 1<<20 || len(o.CORSAllowedOrigins) != 0 ||
 		o.ShutdownTimeout != 15*time.Second || o.ReadyTimeout != time.Second || o.BackendTimeout != 30*time.Second {
 		t.Errorf("defaults = %+v", o)
 	}
@@ -43,6 +43,19 @@ func TestLoadOptionsEnvThenFlags(t *testing.T) {
 		strings.Join(o.CORSAllowedOrigins, " ") != "https://a.example https://b.example" || o.ShutdownTimeout != 3*time.Second ||
 		o.BackendTimeout != 5*time.Second {
 		t.Errorf("options = %+v", o)
+	}
+}
+
+func TestCORSAnyOriginOnlyWhenConfigured(t *testing.T) {
+	for _, v := range []string{"", " ", ","} {
+		o, err := LoadOptions(nil, lookup(map[string]string{"CORS_ALLOWED_ORIGINS": v}), io.Discard)
+		if err != nil || len(o.CORSAllowedOrigins) != 0 {
+			t.Errorf("CORS_ALLOWED_ORIGINS=%q: %v, %v", v, o.CORSAllowedOrigins, err)
+		}
+	}
+	o, err := LoadOptions([]string{"--cors-allowed-origins=*"}, lookup(nil), io.Discard)
+	if err != nil || strings.Join(o.CORSAllowedOrigins, " ") != "*" {
+		t.Errorf("--cors-allowed-origins=*: %v, %v", o.CORSAllowedOrigins, err)
 	}
 }
 
@@ -140,7 +153,7 @@ func TestLoadOptionsHelp(t *testing.T) {
 		}
 		for _, want := range []string{
 			"\n  MDS_CONSUMER_ADDR  --mds-consumer-addr  default: 127.0.0.1:50052\n      mds-consumer gRPC address (moving averages); empty: not deployed\n",
-			"\n  CORS_ALLOWED_ORIGINS  --cors-allowed-origins  default: *\n",
+			"\n  CORS_ALLOWED_ORIGINS  --cors-allowed-origins  default: \"\"\n      comma-separated origins allowed by CORS; empty: CORS off; * any\n",
 			"\n  GATEWAY_MAX_BODY_BYTES  --gateway-max-body-bytes  default: 1048576\n",
 			"\n  GATEWAY_SHUTDOWN_TIMEOUT  --gateway-shutdown-timeout  default: 15s\n      time in-flight requests get to finish on SIGTERM\n",
 			"\n  GATEWAY_BACKEND_TIMEOUT  --gateway-backend-timeout  default: 30s\n      deadline of a backend call when the client sets none (streams excluded)\n",
