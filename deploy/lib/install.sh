@@ -15,6 +15,8 @@ APT_PACKAGES=(
   g++ ca-certificates git
   # servers and clients used by the local stack; Java and Maven fetch and run the Kafka broker
   kcat docker-compose postgresql curl procps openjdk-17-jre-headless maven
+  # the docs page test renders /docs in headless Chromium
+  chromium
 )
 
 KAFKA_LIB_DIR="$LOCAL_DIR/kafka/lib"
