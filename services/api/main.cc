@@ -74,7 +74,9 @@ int Run(int argc, char** argv) {
 
   PriceWriter writer(*db);  // group commit for concurrent requests
   // Fetches from network providers wait here, not on gRPC's threads.
-  ThreadPool blocking_fetches(config.provider_fetch_threads);
+  // At most 32 per thread wait; beyond that a request is answered "busy" (503) at once.
+  ThreadPool blocking_fetches(config.provider_fetch_threads,
+                              32 * static_cast<size_t>(config.provider_fetch_threads));
   PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches);
   PriceHub price_hub;
   PriceServiceImpl price_service(recorder, providers, store, price_hub);

@@ -26,7 +26,8 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
         ToProtoTimestamp(stored->quote.timestamp, response->mutable_timestamp());
         response->set_provider(stored->quote.provider);
         reactor->Finish(grpc::Status::OK);
-      });
+      },
+      [context] { return context->IsCancelled(); });
   return reactor;
 }
 

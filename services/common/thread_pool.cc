@@ -4,7 +4,7 @@
 
 namespace marketdata {
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads, size_t max_queued) : max_queued_(max_queued) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
@@ -27,6 +27,19 @@ void ThreadPool::Schedule(std::function<void()> work) {
     }
   }
   work();  // nothing would run it any more
+}
+
+bool ThreadPool::TrySchedule(std::function<void()>& work) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      if (max_queued_ != 0 && queue_.size() >= max_queued_) return false;
+      queue_.push_back(std::move(work));
+      return true;
+    }
+  }
+  work();
+  return true;
 }
 
 size_t ThreadPool::queued() const {

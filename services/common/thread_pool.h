@@ -4,6 +4,7 @@
 #ifndef MARKETDATA_SERVICES_COMMON_THREAD_POOL_H_
 #define MARKETDATA_SERVICES_COMMON_THREAD_POOL_H_
 
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <thread>
@@ -16,7 +17,8 @@ namespace marketdata {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads);
+  // At most `max_queued` pieces of work wait for a thread (0: no limit); TrySchedule refuses more.
+  explicit ThreadPool(int threads, size_t max_queued = 0);
   ~ThreadPool() { Stop(); }
 
   ThreadPool(const ThreadPool&) = delete;
@@ -24,6 +26,9 @@ class ThreadPool {
 
   // Runs `work` on a pool thread; after Stop, on the calling thread.
   void Schedule(std::function<void()> work);
+  // Like Schedule, but false (and `work` dropped) when `max_queued` pieces already wait: the
+  // caller answers "busy" instead of letting the queue, and every caller's wait, grow.
+  bool TrySchedule(std::function<void()>& work);
   // Runs everything already scheduled, then joins the threads. Idempotent.
   void Stop();
   // Work waiting for a thread.
@@ -32,6 +37,7 @@ class ThreadPool {
  private:
   void Loop();
 
+  const size_t max_queued_;
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -55,5 +55,24 @@ TEST(ThreadPoolTest, StopRunsWhatWasQueuedAndLaterWorkRunsOnTheCaller) {
   pool.Stop();  // idempotent
 }
 
+TEST(ThreadPoolTest, TryScheduleRefusesBeyondTheQueueBound) {
+  ThreadPool pool(1, 2);
+  absl::Notification release, started;
+  std::function<void()> hold = [&] {
+    started.Notify();
+    release.WaitForNotification();
+  };
+  ASSERT_TRUE(pool.TrySchedule(hold));
+  started.WaitForNotification();
+  std::atomic<int> ran{0};
+  std::function<void()> a = [&] { ran.fetch_add(1); }, b = a, c = a;
+  EXPECT_TRUE(pool.TrySchedule(a));
+  EXPECT_TRUE(pool.TrySchedule(b));
+  EXPECT_FALSE(pool.TrySchedule(c));  // two already wait
+  release.Notify();
+  pool.Stop();
+  EXPECT_EQ(ran.load(), 2);
+}
+
 }  // namespace
 }  // namespace marketdata

@@ -1,5 +1,6 @@
 #include "services/pricing/price_recorder.h"
 
+#include <memory>
 #include <utility>
 
 #include "absl/synchronization/notification.h"
@@ -29,18 +30,20 @@ absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
         [&](absl::StatusOr<StoredPrice> stored) {
           result = std::move(stored);
           recorded.Notify();
-        });
+        },
+        /*cancelled=*/{});
   recorded.WaitForNotification();
   return result;
 }
 
 void PriceRecorder::RecordAsync(absl::string_view raw_symbol, absl::string_view provider_name,
-                                RecordDone done) {
-  Start(raw_symbol, provider_name, blocking_fetches_, std::move(done));
+                                RecordDone done, std::function<bool()> cancelled) {
+  Start(raw_symbol, provider_name, blocking_fetches_, std::move(done), std::move(cancelled));
 }
 
 void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provider_name,
-                          ThreadPool* blocking_fetches, RecordDone done) {
+                          ThreadPool* blocking_fetches, RecordDone done,
+                          std::function<bool()> cancelled) {
   absl::StatusOr<Fetch> fetch = Resolve(raw_symbol, provider_name);
   if (!fetch.ok()) {
     Count(false);
@@ -48,9 +51,21 @@ void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provid
     return;
   }
   if (blocking_fetches != nullptr && fetch->provider->may_block()) {
-    blocking_fetches->Schedule([this, fetch = *std::move(fetch), done = std::move(done)]() mutable {
-      Store(fetch.provider->FetchQuote(fetch.symbol), std::move(done));
-    });
+    auto shared_done = std::make_shared<RecordDone>(std::move(done));
+    std::function<void()> work = [this, fetch = *std::move(fetch), shared_done,
+                                  cancelled = std::move(cancelled)]() mutable {
+      if (cancelled && cancelled()) {
+        Count(false);
+        (*shared_done)(absl::CancelledError("the client gave up before the provider was called"));
+        return;
+      }
+      Store(fetch.provider->FetchQuote(fetch.symbol), std::move(*shared_done));
+    };
+    if (!blocking_fetches->TrySchedule(work)) {
+      Count(false);
+      (*shared_done)(absl::UnavailableError(
+          "too many requests are waiting for providers; retry later"));
+    }
     return;
   }
   Store(fetch->provider->FetchQuote(fetch->symbol), std::move(done));

@@ -37,7 +37,11 @@ class PriceRecorder {
 
   // The same without holding the caller's thread: `done` runs once the price is committed and
   // published (or failed), usually on a storage thread; a validation error calls it at once.
-  void RecordAsync(absl::string_view symbol, absl::string_view provider, RecordDone done);
+  // `cancelled` (may be empty) is asked before a provider is called: a request its client gave
+  // up on while it waited does no work (CANCELLED). When too many fetches already wait for a
+  // thread, the call fails at once with UNAVAILABLE.
+  void RecordAsync(absl::string_view symbol, absl::string_view provider, RecordDone done,
+                   std::function<bool()> cancelled = {});
 
   int64_t recorded() const { return recorded_.load(std::memory_order_relaxed); }
   int64_t failed() const { return failed_.load(std::memory_order_relaxed); }
@@ -50,7 +54,7 @@ class PriceRecorder {
   absl::StatusOr<Fetch> Resolve(absl::string_view symbol, absl::string_view provider);
   // The one path of both calls; `blocking_fetches` as in the constructor.
   void Start(absl::string_view symbol, absl::string_view provider, ThreadPool* blocking_fetches,
-             RecordDone done);
+             RecordDone done, std::function<bool()> cancelled);
   void Store(absl::StatusOr<Quote> quote, RecordDone done);
   void Count(bool ok);
 

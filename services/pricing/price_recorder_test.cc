@@ -71,13 +71,17 @@ class PriceRecorderTest : public ::testing::Test {
   }
 
   absl::StatusOr<StoredPrice> RecordAsync(absl::string_view symbol, absl::string_view provider,
-                                          PriceRecorder& recorder) {
+                                          PriceRecorder& recorder,
+                                          std::function<bool()> cancelled = {}) {
     absl::StatusOr<StoredPrice> result = absl::InternalError("no answer");
     absl::Notification answered;
-    recorder.RecordAsync(symbol, provider, [&](absl::StatusOr<StoredPrice> stored) {
-      result = std::move(stored);
-      answered.Notify();
-    });
+    recorder.RecordAsync(
+        symbol, provider,
+        [&](absl::StatusOr<StoredPrice> stored) {
+          result = std::move(stored);
+          answered.Notify();
+        },
+        std::move(cancelled));
     EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
     return result;
   }
@@ -151,6 +155,35 @@ TEST_F(PriceRecorderTest, SyncRecordTakesTheSamePath) {
   EXPECT_EQ(stored->quote.symbol, "IBM");
   EXPECT_EQ(network_->fetched_on, std::this_thread::get_id());
   EXPECT_EQ(publisher_.published.size(), 1u);
+}
+
+TEST_F(PriceRecorderTest, ACallItsClientGaveUpOnCallsNoProvider) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  absl::StatusOr<StoredPrice> stored =
+      RecordAsync("AAPL", "network", recorder, [] { return true; });
+  EXPECT_EQ(stored.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(network_->fetched_on, std::thread::id());  // never fetched
+  EXPECT_EQ(store_.saved, 0);
+}
+
+TEST_F(PriceRecorderTest, AFullFetchQueueAnswersBusyAtOnce) {
+  ThreadPool small(1, 1);
+  absl::Notification release;
+  absl::Notification started;
+  // The one thread is held and one piece of work waits: the queue is full.
+  std::function<void()> hold = [&] {
+    started.Notify();
+    release.WaitForNotification();
+  };
+  ASSERT_TRUE(small.TrySchedule(hold));
+  started.WaitForNotification();
+  std::function<void()> wait = [] {};
+  ASSERT_TRUE(small.TrySchedule(wait));
+  PriceRecorder recorder(registry_, store_, publisher_, &small);
+  absl::StatusOr<StoredPrice> busy = RecordAsync("AAPL", "network", recorder);
+  EXPECT_EQ(busy.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.saved, 0);
+  release.Notify();
 }
 
 }  // namespace

@@ -23,8 +23,8 @@ bool IsRejectedStatement(const absl::Status& status) {
 
 }  // namespace
 
-PriceWriter::PriceWriter(Database& db, int writers, size_t max_batch)
-    : db_(db), max_batch_(max_batch) {
+PriceWriter::PriceWriter(Database& db, int writers, size_t max_batch, size_t max_queued)
+    : db_(db), max_batch_(max_batch), max_queued_(max_queued) {
   for (int i = 0; i < writers; ++i) writers_.emplace_back([this] { WriterLoop(); });
 }
 
@@ -50,14 +50,19 @@ absl::StatusOr<StoredPrice> PriceWriter::SavePrice(const Quote& quote) {
 }
 
 void PriceWriter::SavePriceAsync(Quote quote, SaveDone done) {
+  absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
-    if (!stopping_) {
+    if (stopping_) {
+      refused = absl::UnavailableError("shutting down");
+    } else if (queue_.size() >= max_queued_) {
+      refused = absl::UnavailableError("database busy: too many prices waiting to be written");
+    } else {
       queue_.push_back(Pending{std::move(quote), std::move(done)});
       return;
     }
   }
-  done(absl::UnavailableError("shutting down"));
+  done(refused);
 }
 
 void PriceWriter::WriterLoop() {

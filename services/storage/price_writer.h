@@ -21,8 +21,10 @@ namespace marketdata {
 
 class PriceWriter final : public PriceStore {
  public:
-  // `writers` threads each take whatever is waiting (up to `max_batch`) and write it.
-  PriceWriter(Database& db, int writers = 2, size_t max_batch = 512);
+  // `writers` threads each take whatever is waiting (up to `max_batch`) and write it. At most
+  // `max_queued` prices wait; more fail at once with UNAVAILABLE rather than wait ever longer
+  // (PostgreSQL slow or away).
+  PriceWriter(Database& db, int writers = 2, size_t max_batch = 512, size_t max_queued = 50000);
   ~PriceWriter() override { Stop(); }
 
   // Writes everything already queued, then stops; later saves fail with UNAVAILABLE. Idempotent.
@@ -41,6 +43,7 @@ class PriceWriter final : public PriceStore {
 
   Database& db_;
   const size_t max_batch_;
+  const size_t max_queued_;
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
