@@ -87,11 +87,13 @@ absl::StatusOr<Quote> AlphaVantageProvider::FetchQuote(absl::string_view symbol)
     return UnreadableReply(kName, "no readable \"05. price\"");
   }
   if (absl::Status ok = CheckPrice(kName, price); !ok.ok()) return ok;
+  const absl::Time priced_at = PricedAt(*quote);
+  if (absl::Status ok = CheckQuoteTime(kName, priced_at, absl::Now()); !ok.ok()) return ok;
 
   Quote out;
   out.symbol = std::string(symbol);
   out.price = price;
-  out.timestamp = PricedAt(*quote);
+  out.timestamp = priced_at;
   out.provider = kName;
   out.raw_response = RedactedReply(response->body, *reply, api_key_);
   return out;

@@ -68,6 +68,7 @@ absl::StatusOr<Quote> FinnhubProvider::FetchQuote(absl::string_view symbol) {
       timestamp = absl::FromUnixSeconds(static_cast<int64_t>(seconds));
     }
   }
+  if (absl::Status ok = CheckQuoteTime(kName, timestamp, absl::Now()); !ok.ok()) return ok;
 
   Quote out;
   out.symbol = std::string(symbol);

@@ -34,6 +34,35 @@ bool ContainsSecret(const Json& value, absl::string_view secret) {
   return false;
 }
 
+// PostgreSQL's jsonb and text refuse NUL characters, so a reply holding one cannot be stored.
+bool ContainsNul(const Json& value) {
+  if (value.is_string()) {
+    return value.get_ref<const std::string&>().find('\0') != std::string::npos;
+  }
+  if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      if (key.find('\0') != std::string::npos || ContainsNul(member)) return true;
+    }
+    return false;
+  }
+  if (value.is_array()) {
+    for (const auto& element : value) {
+      if (ContainsNul(element)) return true;
+    }
+  }
+  return false;
+}
+
+// The length of `text` cut so that it does not end inside a UTF-8 character.
+size_t Utf8Prefix(absl::string_view text) {
+  if (text.empty()) return 0;
+  size_t start = text.size() - 1;
+  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+  const unsigned char lead = static_cast<unsigned char>(text[start]);
+  const size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  return text.size() - start < length ? start : text.size();
+}
+
 Json WithoutSecret(const Json& value, absl::string_view secret) {
   if (value.is_string()) return RedactSecret(value.get_ref<const std::string&>(), secret);
   if (value.is_object()) {
@@ -64,6 +93,7 @@ absl::StatusOr<Json> ParseReplyObject(absl::string_view provider, absl::string_v
                               /*allow_exceptions=*/false);
     if (parsed.is_discarded()) return UnreadableReply(provider, "not JSON");
     if (!parsed.is_object()) return UnreadableReply(provider, "not a JSON object");
+    if (ContainsNul(parsed)) return UnreadableReply(provider, "it holds a NUL character");
     return parsed;
   } catch (const std::exception&) {  // allow_exceptions=false should make this unreachable
     return UnreadableReply(provider, "not JSON");
@@ -98,8 +128,11 @@ std::string RedactedReply(absl::string_view body, const Json& parsed, absl::stri
   Json check = Json::parse(replaced, nullptr, /*allow_exceptions=*/false);
   if (!check.is_discarded() && !ContainsSecret(check, secret)) return replaced;
   // The secret appeared escaped, or replacing it broke the JSON syntax.
-  return WithoutSecret(parsed, secret).dump(-1, ' ', /*ensure_ascii=*/false,
-                                            Json::error_handler_t::replace);
+  std::string rewritten = WithoutSecret(parsed, secret).dump(-1, ' ', /*ensure_ascii=*/false,
+                                                             Json::error_handler_t::replace);
+  // Serialising may spell the secret again (an escape such as \f before the rest of it).
+  if (absl::string_view(rewritten).find(secret) == absl::string_view::npos) return rewritten;
+  return R"({"withheld":"the reply echoed the API key"})";
 }
 
 std::string ProviderMessage(const Json& value, absl::string_view secret) {
@@ -109,16 +142,25 @@ std::string ProviderMessage(const Json& value, absl::string_view secret) {
   } else {
     text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   }
-  text = RedactSecret(text, secret);
-  std::string out;
+  // Control characters go first: a key with one inside must still be found and redacted.
+  std::string printable;
   for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
-    if (out.size() >= kMaxMessageChars) {
-      out += "...";
-      break;
-    }
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) printable += c;
+  }
+  std::string out = RedactSecret(printable, secret);
+  if (out.size() > kMaxMessageChars) {
+    out.resize(Utf8Prefix(absl::string_view(out).substr(0, kMaxMessageChars)));
+    out += "...";
   }
   return out;
+}
+
+absl::Status CheckQuoteTime(absl::string_view provider, absl::Time timestamp, absl::Time now) {
+  if (timestamp >= absl::FromUnixSeconds(1) && timestamp <= now + absl::Hours(24)) {
+    return absl::OkStatus();
+  }
+  return UnreadableReply(provider, absl::StrCat("its timestamp ", absl::FormatTime(timestamp),
+                                                " is not a plausible quote time"));
 }
 
 std::string TrimBaseUrl(absl::string_view base_url) {

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
 namespace marketdata {
@@ -39,6 +40,10 @@ std::string RedactedReply(absl::string_view body, const Json& parsed, absl::stri
 // A provider's own message (a string member of a reply) fit for an error: secret removed,
 // control characters dropped, at most 200 characters.
 std::string ProviderMessage(const Json& value, absl::string_view secret);
+
+// A quote's time must lie after 1970-01-01T00:00:00Z and at most a day ahead of `now`: what the
+// consumer accepts. Anything else is an unreadable reply (UNAVAILABLE), never a stored price.
+absl::Status CheckQuoteTime(absl::string_view provider, absl::Time timestamp, absl::Time now);
 
 // The provider's base URL without trailing slashes.
 std::string TrimBaseUrl(absl::string_view base_url);

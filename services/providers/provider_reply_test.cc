@@ -80,6 +80,41 @@ TEST(UnexpectedHttpStatusTest, NamesTheStatus) {
   EXPECT_EQ(UnexpectedHttpStatus("p", 418).code(), absl::StatusCode::kUnavailable);
 }
 
+TEST(ParseReplyObjectTest, ANulCharacterMakesTheReplyUnreadable) {
+  // jsonb cannot store it: the price would fail as an internal error.
+  auto parsed = ParseReplyObject("p", R"({"c":1,"x":"a\u0000b"})");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ProviderMessageTest, CutsAtACharacterBoundary) {
+  const std::string message = std::string(199, 'a') + "\xc3\xa9";  // "é" across the cut
+  const std::string out = ProviderMessage(Json(message), "");
+  EXPECT_EQ(out, std::string(199, 'a') + "...");
+}
+
+TEST(ProviderMessageTest, AKeyWithAControlCharacterInsideIsStillRedacted) {
+  EXPECT_EQ(ProviderMessage(Json("limit reached for AVKE\tY9Z8Y7"), "AVKEY9Z8Y7"),
+            "limit reached for ***");
+}
+
+TEST(RedactedReplyTest, AnEscapeThatSpellsTheKeyAgainWithholdsTheReply) {
+  const std::string body = R"({"c":1,"x":"\fhkey_c9q1r2s3"})";
+  auto parsed = ParseReplyObject("p", body);
+  ASSERT_TRUE(parsed.ok());
+  const std::string stored = RedactedReply(body, *parsed, "fhkey_c9q1r2s3");
+  EXPECT_EQ(stored.find("fhkey_c9q1r2s3"), std::string::npos) << stored;
+}
+
+TEST(CheckQuoteTimeTest, OnlyTimesTheConsumerTakes) {
+  const absl::Time now = absl::FromUnixSeconds(1767225600);
+  EXPECT_TRUE(CheckQuoteTime("p", now, now).ok());
+  EXPECT_TRUE(CheckQuoteTime("p", now + absl::Hours(23), now).ok());
+  EXPECT_FALSE(CheckQuoteTime("p", now + absl::Hours(25), now).ok());
+  EXPECT_FALSE(CheckQuoteTime("p", absl::UnixEpoch(), now).ok());
+  EXPECT_FALSE(CheckQuoteTime("p", absl::FromUnixSeconds(99999999999), now).ok());
+}
+
 TEST(TrimBaseUrlTest, DropsTrailingSlashes) {
   EXPECT_EQ(TrimBaseUrl("http://h:1//"), "http://h:1");
   EXPECT_EQ(TrimBaseUrl("http://h:1/v"), "http://h:1/v");
