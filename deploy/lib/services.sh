@@ -118,7 +118,8 @@ start_service() {
   fi
   "$@" >/dev/null 2>&1 && die "$name: its address already answers, but not from a process this script started"
   info "starting $name"
-  (cd "$REPO_ROOT" && start_detached "$pidfile" "$logfile" "$bin")
+  # Under a supervisor that starts it again should it die (see supervise.sh).
+  (cd "$REPO_ROOT" && start_detached "$pidfile" "$logfile" "$REPO_ROOT/deploy/lib/supervise.sh" "$bin")
   wait_until "$name" 60 "$logfile" "$pidfile" "$(svc_pattern "$name")" "$@"
   ok "$name ready (pid $(pid_of "$pidfile"))"
 }
