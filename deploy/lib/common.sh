@@ -25,7 +25,8 @@ die()  { printf '%serror:%s %s\n' "$_c_err" "$_c_off" "$*" >&2; exit 1; }
 
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
 
-# stack_select dev|test: sets every name and port of one stack, so the two can run side by side.
+# stack_select dev|test|faults: sets every name and port of one stack, so they can run side by
+# side (faults: the fault-injection suite, whose PostgreSQL and broker it kills and restarts).
 #   STACK_DIR   repo-local state of the stack (logs, pid files, Kafka data)
 #   PG_STATE    PostgreSQL data and socket; outside the clone because the clone may sit in a
 #               folder (e.g. /root) that the postgres system user cannot enter
@@ -34,6 +35,7 @@ stack_select() {
   case "$STACK" in
     dev)  PG_PORT=55432; KAFKA_PORT=9092;  KAFKA_CONTROLLER_PORT=9093 ;;
     test) PG_PORT=55433; KAFKA_PORT=19092; KAFKA_CONTROLLER_PORT=19093 ;;
+    faults) PG_PORT=55434; KAFKA_PORT=29092; KAFKA_CONTROLLER_PORT=29093 ;;
     *) die "unknown stack '$STACK'" ;;
   esac
   STACK_DIR="$LOCAL_DIR/$STACK"

@@ -166,6 +166,30 @@ install_bench_tools() {
   install_apt wrk nghttp2-client
 }
 
+# Fuzzing tools for ./deploy/dev fuzz and ./deploy/dev schemathesis only (not in install_all):
+# clang 14 with libFuzzer and the sanitizer runtimes from Debian; schemathesis from PyPI in a
+# virtualenv under .local/venv (Debian's python3 with python3-venv).
+FUZZ_VENV="$LOCAL_DIR/venv"
+SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
+
+install_fuzz_tools() {
+  install_apt clang-14 libclang-rt-14-dev protobuf-compiler libprotobuf-dev libabsl-dev \
+    nlohmann-json3-dev libgrpc++-dev
+}
+
+install_schemathesis() {
+  install_apt python3 python3-venv
+  if [[ -x "$FUZZ_VENV/bin/schemathesis" ]] &&
+     "$FUZZ_VENV/bin/python" -c 'import schemathesis' >/dev/null 2>&1; then
+    return 0
+  fi
+  info "installing schemathesis $SCHEMATHESIS_VERSION into ${FUZZ_VENV#"$REPO_ROOT"/}"
+  [[ -x "$FUZZ_VENV/bin/python" ]] || /usr/bin/python3 -m venv "$FUZZ_VENV" ||
+    die "could not create a virtualenv in $FUZZ_VENV"
+  "$FUZZ_VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION" || die "pip install schemathesis failed"
+}
+
 install_all() {
   install_apt
   ensure_go

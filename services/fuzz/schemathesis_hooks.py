@@ -1,0 +1,174 @@
+"""Schemathesis hooks for `./deploy/dev schemathesis` (loaded through SCHEMATHESIS_HOOKS).
+
+Schemathesis generates only the parameters the OpenAPI document declares, and the gateway's
+document declares no header. The gateway reads several all the same: X-Request-Id (checked and
+forwarded to the backends), Grpc-Timeout and Grpc-Metadata-* (grpc-gateway turns them into a
+deadline and gRPC metadata), Origin and Access-Control-Request-* (CORS), Accept, Content-Type
+and Authorization. `flatmap_case` adds a random selection of them, with random values, to every
+request Hypothesis generates (the fuzzing and stateful phases), so they are fuzzed with the rest.
+
+Two more hooks keep the run on this machine and the dev stack usable, and record what was sent:
+ - before_call: a `provider` of alpha_vantage, finnhub or yfinance (query or body) becomes `test`,
+   since those would call the providers on the internet (or fail for a missing key);
+ - after_call: a polling job the run created is deleted at once (thousands of jobs polling every
+   second would swamp the stack), and every request is counted by operation and status;
+   each response with a status >= 500 is written whole to server-errors.jsonl, and the counts
+   to requests.json, in $MDS_SCHEMATHESIS_OUT (default .).
+
+Values stay within what an HTTP client can send (Latin-1, no CR, LF or NUL, no leading blank);
+anything else would be refused by the client library before the gateway sees it.
+"""
+
+import atexit
+import collections
+import json
+import os
+import string
+import threading
+
+import requests
+import schemathesis
+from hypothesis import strategies as st
+
+# Printable Latin-1 and tabs: what a header value may carry on the wire.
+_ANY_VALUE = st.text(
+    alphabet=st.characters(
+        min_codepoint=0x09, max_codepoint=0xFF,
+        blacklist_characters="\n\r\x0b\x0c\x7f",
+        blacklist_categories=("Cc",),
+    ) | st.just("\t"),
+    max_size=300,
+).filter(lambda v: not v[:1].isspace())
+
+_ASCII_VALUE = st.text(alphabet=string.printable.strip() + " ", min_size=1, max_size=200).filter(
+    lambda v: not v[:1].isspace())
+
+_VALUE = st.one_of(_ASCII_VALUE, _ANY_VALUE)
+
+_TOKEN = st.text(alphabet=string.ascii_letters + string.digits + "-_.", min_size=1, max_size=24)
+
+_GRPC_TIMEOUT = st.one_of(
+    st.from_regex(r"\A[0-9]{1,12}[HMSmun]\Z"),  # well-formed, any size
+    _VALUE,
+)
+
+_MEDIA_TYPES = st.sampled_from([
+    "application/json", "application/json; charset=utf-8", "text/plain", "*/*",
+    "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "application/x-protobuf", "application/grpc", "text/event-stream",
+])
+
+_EXTRA = st.fixed_dictionaries({}, optional={
+    "X-Request-Id": _VALUE,
+    "Grpc-Timeout": _GRPC_TIMEOUT,
+    "Origin": st.one_of(st.just("http://example.test"), _VALUE),
+    "Access-Control-Request-Method": st.one_of(st.sampled_from(["GET", "POST", "DELETE"]),
+                                               _VALUE),
+    "Access-Control-Request-Headers": _VALUE,
+    "Accept": st.one_of(_MEDIA_TYPES, _VALUE),
+    "Content-Type": st.one_of(_MEDIA_TYPES, _VALUE),
+    "Authorization": _VALUE,
+})
+
+_METADATA = st.dictionaries(_TOKEN.map(lambda name: "Grpc-Metadata-" + name), _VALUE,
+                            max_size=3)
+
+
+def _with_headers(case, extra):
+    headers = dict(case.headers or {})
+    for name, value in extra.items():
+        # Declared headers (none today) keep their generated value.
+        headers.setdefault(name, value)
+    case.headers = headers
+    return case
+
+
+@schemathesis.hook
+def flatmap_case(context, case):
+    return st.tuples(_EXTRA, _METADATA).map(
+        lambda parts: _with_headers(case, {**parts[0], **parts[1]}))
+
+
+_NETWORK_PROVIDERS = {"alpha_vantage", "finnhub", "yfinance"}
+_OUT = os.environ.get("MDS_SCHEMATHESIS_OUT", ".")
+_lock = threading.Lock()
+_counts = {
+    "requests": 0,
+    "with_extra_headers": 0,
+    "by_status": collections.Counter(),
+    "by_operation": collections.Counter(),
+    "server_errors": 0,
+    "jobs_deleted": 0,
+}
+
+
+def _offline(value):
+    if isinstance(value, str) and value.strip().lower() in _NETWORK_PROVIDERS:
+        return "test"
+    return value
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if isinstance(case.query, dict) and "provider" in case.query:
+        case.query["provider"] = _offline(case.query["provider"])
+    if isinstance(case.body, dict) and "provider" in case.body:
+        case.body["provider"] = _offline(case.body["provider"])
+
+
+def _base_url(case):
+    return (case.operation.base_url or os.environ.get("SCHEMATHESIS_BASE_URL", "")).rstrip("/")
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    status = response.status_code
+    operation = f"{case.method.upper()} {case.path}"
+    extra = any(name in (case.headers or {}) for name in _EXTRA_NAMES) or any(
+        name.startswith("Grpc-Metadata-") for name in (case.headers or {}))
+    with _lock:
+        _counts["requests"] += 1
+        _counts["with_extra_headers"] += int(extra)
+        _counts["by_status"][str(status)] += 1
+        _counts["by_operation"][operation] += 1
+    if status >= 500:
+        record = {
+            "operation": operation,
+            "method": case.method.upper(),
+            "path": case.formatted_path if hasattr(case, "formatted_path") else case.path,
+            "path_parameters": case.path_parameters,
+            "query": case.query,
+            "headers": case.headers,
+            "body": None if type(case.body).__name__ == "NotSet" else case.body,
+            "status": status,
+            "response_headers": {k: v for k, v in response.headers.items()},
+            "response": response.text[:2000],
+            "curl": case.as_curl_command(),
+        }
+        with _lock:
+            _counts["server_errors"] += 1
+            os.makedirs(_OUT, exist_ok=True)
+            with open(os.path.join(_OUT, "server-errors.jsonl"), "a", encoding="utf-8") as f:
+                f.write(json.dumps(record, default=repr) + "\n")
+    created = status in (200, 202)
+    if case.method.upper() == "POST" and case.path == "/api/v1/prices/poll" and created:
+        try:
+            job_id = response.json().get("job_id") or response.json().get("id")
+        except ValueError:
+            job_id = None
+        if job_id:
+            requests.delete(f"{_base_url(case)}/api/v1/prices/poll/{job_id}", timeout=30)
+            with _lock:
+                _counts["jobs_deleted"] += 1
+
+
+# The headers only the flatmap_case hook sets (schemathesis may set Accept and Content-Type).
+_EXTRA_NAMES = ("X-Request-Id", "Grpc-Timeout", "Origin", "Access-Control-Request-Method",
+                "Access-Control-Request-Headers", "Authorization")
+
+
+@atexit.register
+def _write_counts():
+    os.makedirs(_OUT, exist_ok=True)
+    with open(os.path.join(_OUT, "requests.json"), "w", encoding="utf-8") as f:
+        json.dump(_counts, f, indent=1, sort_keys=True)
