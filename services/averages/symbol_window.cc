@@ -54,15 +54,19 @@ bool SymbolWindow::IsNewest(const PricePoint& point) const {
 bool SymbolWindow::Add(const PricePoint& point, std::vector<AverageRow>* out) {
   auto it = std::lower_bound(points_.begin(), points_.end(), point, Before);
   const size_t index = static_cast<size_t>(it - points_.begin());
+  // Once older points were dropped, the first largest - 1 kept ones lack neighbours some window
+  // needs: their averages must come from storage.
+  const bool near_front = !complete_ && index + 1 < static_cast<size_t>(largest_);
   if (it != points_.end() && it->id == point.id) {
     if (seen_[index]) {  // a repeated event: the same values again
       AveragesAt(symbol_, windows_, points_, index, out);
       return true;
     }
+    if (near_front) return false;
     // Seeded from storage: the newer points may have been averaged without it.
     seen_[index] = true;
   } else {
-    if (it == points_.begin() && !complete_ && !points_.empty()) return false;  // too old
+    if (near_front && !points_.empty()) return false;  // too old to average from memory
     if (it == points_.end() && !future_complete_) return false;  // stored points may lie between
     points_.insert(it, point);
     seen_.insert(seen_.begin() + static_cast<std::ptrdiff_t>(index), true);

@@ -98,6 +98,26 @@ TEST(SymbolWindowTest, LateEventRecomputesTheNewerPoints) {
   EXPECT_EQ(latest, Reference(history, windows));
 }
 
+// After a rebuild the window holds the stored points around the first event and drops the oldest
+// beyond its capacity; a late event that lands among the first kept points lacks the neighbours
+// some window needs, so it is refused (and averaged from storage) rather than left without an
+// average.
+TEST(SymbolWindowTest, ALateEventAmongTheFirstKeptPointsIsRefused) {
+  std::vector<int> windows = {2, 5};
+  SymbolWindow w("X", windows, 2);  // keeps 7 points
+  std::vector<PricePoint> stored;
+  for (int i = 1; i <= 20; ++i) stored.push_back(P(i, i));
+  // Seeded around point 12: 7 before (5..11), 8 after (13..20), older ones exist.
+  std::vector<PricePoint> seed(stored.begin() + 4, stored.begin() + 11);
+  seed.insert(seed.end(), stored.begin() + 12, stored.end());
+  w.Seed(seed, /*history_complete=*/false, /*future_complete=*/true);
+  std::vector<AverageRow> rows;
+  ASSERT_TRUE(w.Add(stored[19], &rows));  // the newest: trims the window to 14..20
+  rows.clear();
+  EXPECT_FALSE(w.Add(stored[14], &rows));  // point 15: window 5 would need 11..14
+  EXPECT_TRUE(rows.empty());
+}
+
 TEST(SymbolWindowTest, PointOlderThanAFullWindowIsRejected) {
   SymbolWindow w("X", {2}, 1);
   std::vector<AverageRow> rows;
