@@ -48,8 +48,8 @@ func dial(name, service, addr string, timeout time.Duration, logger *slog.Logger
 	return b, nil
 }
 
-// interceptUnary gives the call the backend deadline when neither the client (grpc-timeout) nor
-// the gateway (e.g. /ready's) has set one.
+// interceptUnary gives the call the backend deadline unless the gateway itself (e.g. /ready) has
+// set one; a REST client's Grpc-Timeout header never reaches here (observe drops it).
 func (b *backend) interceptUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	if _, ok := ctx.Deadline(); !ok && b.timeout > 0 {
 		var cancel context.CancelFunc

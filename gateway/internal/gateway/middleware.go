@@ -193,6 +193,10 @@ func observe(logger *slog.Logger, m *metrics, maxBodyBytes int64, next http.Hand
 		start := time.Now()
 		state := &requestState{route: routeUnmatched, maxBodyBytes: maxBodyBytes}
 		r = r.WithContext(context.WithValue(r.Context(), requestStateKey{}, state))
+		// Grpc-Timeout is grpc-gateway's way for a client to set the backend deadline. It is not
+		// part of this REST API: a client sets its own HTTP timeout, and the backend deadline is
+		// GATEWAY_BACKEND_TIMEOUT, so a client cannot turn its own haste into a 504.
+		r.Header.Del("Grpc-Timeout")
 		requestID := r.Header.Get("X-Request-Id")
 		if requestID != "" && !validRequestID(requestID) {
 			// Neither echoed nor logged nor forwarded; rejectBadRequestID answers 400.

@@ -30,8 +30,8 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds each backend health check of /ready.
 	ReadyTimeout time.Duration
-	// BackendTimeout is the deadline of a unary backend call when the client sets none with
-	// grpc-timeout; streams get none (GATEWAY_BACKEND_TIMEOUT). Zero means the default, 30s.
+	// BackendTimeout is the deadline of every unary backend call (a REST client's Grpc-Timeout
+	// header is dropped); streams get none (GATEWAY_BACKEND_TIMEOUT). Zero means the default, 30s.
 	BackendTimeout time.Duration
 }
 
@@ -111,7 +111,7 @@ var settings = []setting{
 			return nil
 		}},
 	{env: "GATEWAY_BACKEND_TIMEOUT", def: defaultBackendTimeout.String(),
-		meaning: "deadline of a backend call when the client sets none (streams excluded)",
+		meaning: "deadline of every backend call but the streams (a REST client's Grpc-Timeout header is ignored)",
 		parse: func(v string, o *Options) error {
 			d, err := time.ParseDuration(strings.TrimSpace(v))
 			if err != nil || d <= 0 {

@@ -156,7 +156,7 @@ func TestLoadOptionsHelp(t *testing.T) {
 			"\n  CORS_ALLOWED_ORIGINS  --cors-allowed-origins  default: \"\"\n      comma-separated origins allowed by CORS; empty: CORS off; * any\n",
 			"\n  GATEWAY_MAX_BODY_BYTES  --gateway-max-body-bytes  default: 1048576\n",
 			"\n  GATEWAY_SHUTDOWN_TIMEOUT  --gateway-shutdown-timeout  default: 15s\n      time in-flight requests get to finish on SIGTERM\n",
-			"\n  GATEWAY_BACKEND_TIMEOUT  --gateway-backend-timeout  default: 30s\n      deadline of a backend call when the client sets none (streams excluded)\n",
+			"\n  GATEWAY_BACKEND_TIMEOUT  --gateway-backend-timeout  default: 30s\n      deadline of every backend call but the streams (a REST client's Grpc-Timeout header is ignored)\n",
 		} {
 			if !strings.Contains(help, want) {
 				t.Errorf("%s: help lacks %q:\n%s", arg, want, help)
