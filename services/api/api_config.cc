@@ -27,8 +27,10 @@ const SettingTable<ApiConfig>& ApiSettings() {
                     "yfinance"),
       EmbeddedSettings(&ApiConfig::providers, ProviderSettingsTable()),
       IntSetting("PROVIDER_FETCH_THREADS", 32, 1, 1024, &ApiConfig::provider_fetch_threads,
-                 "latest-price requests that may wait on network providers at once; more queue "
-                 "up"),
+                 "latest-price requests that may wait on each network provider at once; more "
+                 "queue up, within the provider's timeout"),
+      IntSetting("MAX_OPEN_STREAMS", 10000, 1, 1000000, &ApiConfig::max_open_streams,
+                 "server streams open at once; one more is refused with RESOURCE_EXHAUSTED (HTTP 429)"),
       StringSetting("LOG_LEVEL", "info", &ApiConfig::log_level,
                     "log level: trace, debug, info, warn or error"),
       IntSetting("POLLING_MAX_SYMBOLS", 50, 1, 10000, &ApiConfig::polling_max_symbols,

@@ -24,6 +24,7 @@ struct ApiConfig {
   ProviderSettings providers;
   // Threads for GetLatestPrice's calls to network providers (at most this many wait at once).
   int provider_fetch_threads = 0;
+  int max_open_streams = 0;
   std::string log_level;
   // Polling.
   int polling_max_symbols = 0;

@@ -29,6 +29,7 @@ TEST(ApiConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->price_events_topic, "price-events");
   EXPECT_EQ(config->default_provider, "test");
   EXPECT_EQ(config->provider_fetch_threads, 32);
+  EXPECT_EQ(config->max_open_streams, 10000);
   EXPECT_EQ(config->log_level, "info");
   EXPECT_EQ(config->polling_max_symbols, 50);
   EXPECT_EQ(config->polling_min_interval, 1);

@@ -12,7 +12,7 @@
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
 #include "services/common/periodic_loop.h"
-#include "services/common/thread_pool.h"
+#include "services/pricing/fetch_lanes.h"
 #include "services/events/kafka_publisher.h"
 #include "services/events/outbox_relay.h"
 #include "services/events/price_feed.h"
@@ -73,12 +73,17 @@ int Run(int argc, char** argv) {
   relay.Start();
 
   PriceWriter writer(*db);  // group commit for concurrent requests
-  // Fetches from network providers wait here, not on gRPC's threads.
-  // At most 32 per thread wait; beyond that a request is answered "busy" (503) at once.
-  ThreadPool blocking_fetches(config.provider_fetch_threads,
-                              32 * static_cast<size_t>(config.provider_fetch_threads));
+  // Fetches from network providers wait here, not on gRPC's threads: a lane of threads per
+  // provider, so one that hangs cannot hold up the others. At most 32 fetches per thread wait in
+  // a lane; beyond that a request is answered "busy" (503) at once, and a fetch that waited past
+  // its budget is answered 503 without calling the provider.
+  FetchLaneOptions lanes;
+  lanes.threads = config.provider_fetch_threads;
+  lanes.max_queued = 32 * static_cast<size_t>(config.provider_fetch_threads);
+  lanes.budget = config.providers.call_budget();
+  FetchLanes blocking_fetches(lanes);
   PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches);
-  PriceHub price_hub;
+  PriceHub price_hub(config.max_open_streams);
   PriceServiceImpl price_service(recorder, providers, store, price_hub);
   std::unique_ptr<PriceEventFeed> feed =
       OrExit(PriceEventFeed::Create(config.kafka_bootstrap_servers, config.price_events_topic,

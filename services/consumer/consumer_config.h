@@ -29,6 +29,7 @@ struct ConsumerConfig {
   std::vector<int> windows;
   int max_batch = 0;
   int batch_wait_ms = 0;
+  int max_open_streams = 0;
   std::string log_level;
 };
 

@@ -30,6 +30,7 @@ TEST(ConsumerConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->consumer_group, "moving-average-consumer");
   EXPECT_EQ(config->windows, std::vector<int>{5});
   EXPECT_EQ(config->max_batch, 5000);
+  EXPECT_EQ(config->max_open_streams, 10000);
   EXPECT_EQ(config->batch_wait_ms, 5);
   EXPECT_EQ(config->write_connections, 2);
   EXPECT_EQ(config->log_level, "info");

@@ -42,7 +42,7 @@ int Run(int argc, char** argv) {
   OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
 
   PostgresMovingAverageStore store(*db, config.write_connections);
-  MovingAverageHub hub;
+  MovingAverageHub hub(config.max_open_streams);
 
   ConsumerOptions kafka;
   kafka.bootstrap_servers = config.kafka_bootstrap_servers;

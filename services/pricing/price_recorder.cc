@@ -3,7 +3,9 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "services/domain/symbol.h"
 
 namespace marketdata {
@@ -42,7 +44,7 @@ void PriceRecorder::RecordAsync(absl::string_view raw_symbol, absl::string_view 
 }
 
 void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provider_name,
-                          ThreadPool* blocking_fetches, RecordDone done,
+                          FetchLanes* blocking_fetches, RecordDone done,
                           std::function<bool()> cancelled) {
   absl::StatusOr<Fetch> fetch = Resolve(raw_symbol, provider_name);
   if (!fetch.ok()) {
@@ -52,19 +54,27 @@ void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provid
   }
   if (blocking_fetches != nullptr && fetch->provider->may_block()) {
     auto shared_done = std::make_shared<RecordDone>(std::move(done));
-    std::function<void()> work = [this, fetch = *std::move(fetch), shared_done,
-                                  cancelled = std::move(cancelled)]() mutable {
+    const std::string lane = fetch->provider->name();
+    FetchLanes::Fetch work = [this, fetch = *std::move(fetch), shared_done,
+                              cancelled = std::move(cancelled)](absl::Time deadline) mutable {
       if (cancelled && cancelled()) {
         Count(false);
         (*shared_done)(absl::CancelledError("the client gave up before the provider was called"));
         return;
       }
-      Store(fetch.provider->FetchQuote(fetch.symbol), std::move(*shared_done));
+      if (absl::Now() >= deadline) {
+        Count(false);
+        (*shared_done)(absl::UnavailableError(absl::StrCat(
+            fetch.provider->name(),
+            " is busy: no fetch thread became free within the deadline; retry later")));
+        return;
+      }
+      Store(fetch.provider->FetchQuoteBy(fetch.symbol, deadline), std::move(*shared_done));
     };
-    if (!blocking_fetches->TrySchedule(work)) {
+    if (!blocking_fetches->TrySchedule(lane, std::move(work))) {
       Count(false);
-      (*shared_done)(absl::UnavailableError(
-          "too many requests are waiting for providers; retry later"));
+      (*shared_done)(absl::UnavailableError(absl::StrCat(
+          "too many requests are waiting for provider ", lane, "; retry later")));
     }
     return;
   }

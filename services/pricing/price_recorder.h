@@ -10,9 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "services/common/thread_pool.h"
 #include "services/domain/quote.h"
 #include "services/events/publisher.h"
+#include "services/pricing/fetch_lanes.h"
 #include "services/providers/registry.h"
 #include "services/storage/price_store.h"
 
@@ -22,10 +22,10 @@ class PriceRecorder {
  public:
   using RecordDone = std::function<void(absl::StatusOr<StoredPrice>)>;
 
-  // `blocking_fetches` runs RecordAsync's fetches from providers that may block; null: they run
-  // on the calling thread.
+  // `blocking_fetches` runs RecordAsync's fetches from providers that may block, each within its
+  // lane's budget; null: they run on the calling thread.
   PriceRecorder(ProviderRegistry& providers, PriceStore& store, PriceEventPublisher& publisher,
-                ThreadPool* blocking_fetches = nullptr)
+                FetchLanes* blocking_fetches = nullptr)
       : providers_(providers),
         store_(store),
         publisher_(publisher),
@@ -38,8 +38,9 @@ class PriceRecorder {
   // The same without holding the caller's thread: `done` runs once the price is committed and
   // published (or failed), usually on a storage thread; a validation error calls it at once.
   // `cancelled` (may be empty) is asked before a provider is called: a request its client gave
-  // up on while it waited does no work (CANCELLED). When too many fetches already wait for a
-  // thread, the call fails at once with UNAVAILABLE.
+  // up on while it waited does no work (CANCELLED). When too many fetches already wait for the
+  // provider's threads, the call fails at once with UNAVAILABLE; so does a fetch whose budget
+  // ran out while it waited.
   void RecordAsync(absl::string_view symbol, absl::string_view provider, RecordDone done,
                    std::function<bool()> cancelled = {});
 
@@ -53,7 +54,7 @@ class PriceRecorder {
   };
   absl::StatusOr<Fetch> Resolve(absl::string_view symbol, absl::string_view provider);
   // The one path of both calls; `blocking_fetches` as in the constructor.
-  void Start(absl::string_view symbol, absl::string_view provider, ThreadPool* blocking_fetches,
+  void Start(absl::string_view symbol, absl::string_view provider, FetchLanes* blocking_fetches,
              RecordDone done, std::function<bool()> cancelled);
   void Store(absl::StatusOr<Quote> quote, RecordDone done);
   void Count(bool ok);
@@ -61,7 +62,7 @@ class PriceRecorder {
   ProviderRegistry& providers_;
   PriceStore& store_;
   PriceEventPublisher& publisher_;
-  ThreadPool* const blocking_fetches_;
+  FetchLanes* const blocking_fetches_;
   std::atomic<int64_t> recorded_{0};
   std::atomic<int64_t> failed_{0};
 };

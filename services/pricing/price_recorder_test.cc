@@ -6,10 +6,19 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace marketdata {
 namespace {
+
+FetchLaneOptions Lanes(int threads, size_t max_queued, absl::Duration budget) {
+  FetchLaneOptions options;
+  options.threads = threads;
+  options.max_queued = max_queued;
+  options.budget = budget;
+  return options;
+}
 
 // Saves on a thread of its own, as the group-commit writer does.
 class ThreadedStore : public PriceStore {
@@ -46,6 +55,10 @@ class FakeProvider : public PriceProvider {
   std::string name() const override { return name_; }
   bool configured() const override { return true; }
   bool may_block() const override { return blocking_; }
+  absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override {
+    fetched_by = deadline;
+    return FetchQuote(symbol);
+  }
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override {
     fetched_on = std::this_thread::get_id();
     if (!fail.ok()) return fail;
@@ -53,6 +66,7 @@ class FakeProvider : public PriceProvider {
   }
   absl::Status fail = absl::OkStatus();
   std::thread::id fetched_on;
+  absl::Time fetched_by = absl::InfinitePast();  // the deadline FetchQuoteBy was given
 
  private:
   std::string name_;
@@ -91,7 +105,7 @@ class PriceRecorderTest : public ::testing::Test {
   FakeProvider* network_;
   ThreadedStore store_;
   FakePublisher publisher_;
-  ThreadPool pool_{2};
+  FetchLanes pool_{Lanes(2, 8, absl::Seconds(30))};
 };
 
 TEST_F(PriceRecorderTest, AsyncStoresThenPublishesTheNormalisedSymbol) {
@@ -166,24 +180,43 @@ TEST_F(PriceRecorderTest, ACallItsClientGaveUpOnCallsNoProvider) {
   EXPECT_EQ(store_.saved, 0);
 }
 
+TEST_F(PriceRecorderTest, BlockingFetchesGetTheirLanesDeadline) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  const absl::Time before = absl::Now();
+  ASSERT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
+  EXPECT_GE(network_->fetched_by, before + absl::Seconds(30));
+  EXPECT_LE(network_->fetched_by, absl::Now() + absl::Seconds(30));
+}
+
 TEST_F(PriceRecorderTest, AFullFetchQueueAnswersBusyAtOnce) {
-  ThreadPool small(1, 1);
+  FetchLanes small(Lanes(1, 1, absl::Seconds(30)));
   absl::Notification release;
   absl::Notification started;
-  // The one thread is held and one piece of work waits: the queue is full.
-  std::function<void()> hold = [&] {
+  // The network lane's one thread is held and one fetch waits: its queue is full.
+  ASSERT_TRUE(small.TrySchedule("network", [&](absl::Time) {
     started.Notify();
     release.WaitForNotification();
-  };
-  ASSERT_TRUE(small.TrySchedule(hold));
+  }));
   started.WaitForNotification();
-  std::function<void()> wait = [] {};
-  ASSERT_TRUE(small.TrySchedule(wait));
+  ASSERT_TRUE(small.TrySchedule("network", [](absl::Time) {}));
   PriceRecorder recorder(registry_, store_, publisher_, &small);
   absl::StatusOr<StoredPrice> busy = RecordAsync("AAPL", "network", recorder);
   EXPECT_EQ(busy.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(busy.status().message().find("waiting for provider network"), std::string::npos);
   EXPECT_EQ(store_.saved, 0);
   release.Notify();
+}
+
+TEST_F(PriceRecorderTest, AFetchWhoseBudgetRanOutWhileQueuedCallsNoProvider) {
+  FetchLanes no_budget(
+      Lanes(1, 1, absl::ZeroDuration()));
+  PriceRecorder recorder(registry_, store_, publisher_, &no_budget);
+  absl::StatusOr<StoredPrice> late = RecordAsync("AAPL", "network", recorder);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(late.status().message().find("network is busy"), std::string::npos);
+  EXPECT_EQ(network_->fetched_on, std::thread::id());  // never fetched
+  EXPECT_EQ(store_.saved, 0);
+  EXPECT_EQ(recorder.failed(), 1);
 }
 
 }  // namespace

@@ -39,6 +39,10 @@ AlphaVantageProvider::AlphaVantageProvider(HttpClient& http, std::string base_ur
       timeout_(timeout) {}
 
 absl::StatusOr<Quote> AlphaVantageProvider::FetchQuote(absl::string_view symbol) {
+  return FetchQuoteBy(symbol, absl::InfiniteFuture());
+}
+
+absl::StatusOr<Quote> AlphaVantageProvider::FetchQuoteBy(absl::string_view symbol, absl::Time deadline) {
   if (!configured()) {
     return absl::UnavailableError(
         "provider alpha_vantage is not configured: set ALPHA_VANTAGE_API_KEY");
@@ -46,7 +50,9 @@ absl::StatusOr<Quote> AlphaVantageProvider::FetchQuote(absl::string_view symbol)
   const std::string url =
       absl::StrCat(base_url_, "/query?function=GLOBAL_QUOTE&symbol=", UrlEncode(symbol),
                    "&apikey=", UrlEncode(api_key_));
-  absl::StatusOr<HttpResponse> response = http_.Get(url, timeout_);
+  absl::StatusOr<absl::Duration> timeout = CallTimeout(kName, timeout_, deadline, absl::Now());
+  if (!timeout.ok()) return timeout.status();
+  absl::StatusOr<HttpResponse> response = http_.Get(url, *timeout);
   if (!response.ok()) {
     return absl::Status(response.status().code(),
                         absl::StrCat(kName, ": ", RedactSecret(response.status().message(),

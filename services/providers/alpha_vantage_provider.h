@@ -20,6 +20,7 @@ class AlphaVantageProvider final : public PriceProvider {
   std::string name() const override { return "alpha_vantage"; }
   bool configured() const override { return !api_key_.empty(); }
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override;
+  absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override;
 
  private:
   HttpClient& http_;

@@ -22,12 +22,18 @@ FinnhubProvider::FinnhubProvider(HttpClient& http, std::string base_url, std::st
       timeout_(timeout) {}
 
 absl::StatusOr<Quote> FinnhubProvider::FetchQuote(absl::string_view symbol) {
+  return FetchQuoteBy(symbol, absl::InfiniteFuture());
+}
+
+absl::StatusOr<Quote> FinnhubProvider::FetchQuoteBy(absl::string_view symbol, absl::Time deadline) {
   if (!configured()) {
     return absl::UnavailableError("provider finnhub is not configured: set FINNHUB_API_KEY");
   }
   const std::string url = absl::StrCat(base_url_, "/api/v1/quote?symbol=", UrlEncode(symbol),
                                        "&token=", UrlEncode(api_key_));
-  absl::StatusOr<HttpResponse> response = http_.Get(url, timeout_);
+  absl::StatusOr<absl::Duration> timeout = CallTimeout(kName, timeout_, deadline, absl::Now());
+  if (!timeout.ok()) return timeout.status();
+  absl::StatusOr<HttpResponse> response = http_.Get(url, *timeout);
   if (!response.ok()) {
     return absl::Status(response.status().code(),
                         absl::StrCat(kName, ": ", RedactSecret(response.status().message(),

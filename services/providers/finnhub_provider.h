@@ -20,6 +20,7 @@ class FinnhubProvider final : public PriceProvider {
   std::string name() const override { return "finnhub"; }
   bool configured() const override { return !api_key_.empty(); }
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override;
+  absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override;
 
  private:
   HttpClient& http_;

@@ -27,22 +27,27 @@ GuardedProvider::GuardedProvider(std::unique_ptr<PriceProvider> inner, GuardOpti
       random_(options_.jitter_seed.has_value() ? *options_.jitter_seed : std::random_device{}()) {}
 
 absl::StatusOr<Quote> GuardedProvider::FetchQuote(absl::string_view symbol) {
-  absl::StatusOr<Quote> result = Fetch(symbol);
+  return FetchQuoteBy(symbol, absl::InfiniteFuture());
+}
+
+absl::StatusOr<Quote> GuardedProvider::FetchQuoteBy(absl::string_view symbol,
+                                                    absl::Time deadline) {
+  absl::StatusOr<Quote> result = Fetch(symbol, deadline);
   Record(result.status());
   return result;
 }
 
-absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol) {
+absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol, absl::Time by) {
   // An unconfigured provider answers at once without the network: no token, and no retry.
   if (!inner_->configured()) return inner_->FetchQuote(symbol);
 
-  const absl::Time deadline = options_.clock() + deadline_;
+  const absl::Time deadline = std::min(by, options_.clock() + deadline_);
   if (!bucket_.TryAcquire()) {
     return absl::ResourceExhaustedError(absl::StrCat("outbound rate limit for ", inner_->name(),
                                                      " reached (", bucket_.per_minute(),
                                                      "/min)"));
   }
-  absl::StatusOr<Quote> result = inner_->FetchQuote(symbol);
+  absl::StatusOr<Quote> result = inner_->FetchQuoteBy(symbol, deadline);
   absl::Duration backoff = options_.initial_backoff;
   for (int retry = 0; retry < options_.max_retries; ++retry, backoff *= 2) {
     if (result.ok() || result.status().code() != absl::StatusCode::kUnavailable) break;
@@ -51,7 +56,7 @@ absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol) {
     options_.sleep(wait);
     // A retry is another outbound call; when the limit says no, the last failure stands.
     if (!bucket_.TryAcquire()) break;
-    result = inner_->FetchQuote(symbol);
+    result = inner_->FetchQuoteBy(symbol, deadline);
   }
   return result;
 }

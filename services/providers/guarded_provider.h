@@ -51,11 +51,13 @@ class GuardedProvider final : public PriceProvider {
   bool may_block() const override { return inner_->may_block(); }
   // RESOURCE_EXHAUSTED without calling the provider when the outbound limit is reached.
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override;
+  // The same, within the earlier of `deadline` and the guard's own deadline for the call.
+  absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override;
   // Over the last kStatsWindow calls; a call that ends in any error but NOT_FOUND is an error.
   std::optional<ProviderStats> stats() const override;
 
  private:
-  absl::StatusOr<Quote> Fetch(absl::string_view symbol);
+  absl::StatusOr<Quote> Fetch(absl::string_view symbol, absl::Time deadline);
   absl::Duration Jitter(absl::Duration cap);
   void Record(const absl::Status& status);
 

@@ -43,9 +43,21 @@ class ScriptedProvider final : public PriceProvider {
     return next;
   }
 
+  absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override {
+    {
+      absl::MutexLock lock(&mu_);
+      deadlines_.push_back(deadline);
+    }
+    return FetchQuote(symbol);
+  }
+
   int calls() const {
     absl::MutexLock lock(&mu_);
     return calls_;
+  }
+  std::vector<absl::Time> deadlines() const {
+    absl::MutexLock lock(&mu_);
+    return deadlines_;
   }
   bool configured_ = true;
   absl::Duration call_takes_ = absl::ZeroDuration();
@@ -55,6 +67,7 @@ class ScriptedProvider final : public PriceProvider {
   mutable absl::Mutex mu_;
   std::deque<absl::StatusOr<Quote>> script_ ABSL_GUARDED_BY(mu_);
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
 };
 
 Quote AQuote() {
@@ -221,6 +234,30 @@ TEST_F(GuardedProviderTest, StopsRetryingAtTheDeadline) {
   inner_->call_takes_ = absl::Seconds(1);
   EXPECT_EQ(bounded->FetchQuote("AAPL").status(), kDown);
   EXPECT_EQ(inner_->calls(), 3);  // starts at 0 s, ~1 s and ~2 s; none at ~3 s
+}
+
+TEST_F(GuardedProviderTest, EachCallGetsTheGuardsDeadline) {
+  GuardOptions options;
+  options.provider_timeout = absl::Seconds(1);
+  options.max_retries = 2;
+  auto guarded = Guard({AQuote()}, options);
+  const absl::Time start = clock_.Now();
+  ASSERT_TRUE(guarded->FetchQuote("AAPL").ok());
+  EXPECT_EQ(inner_->deadlines(), std::vector<absl::Time>{start + absl::Seconds(3)});
+}
+
+TEST_F(GuardedProviderTest, AnEarlierCallerDeadlineWinsAndEndsTheRetries) {
+  GuardOptions options;
+  options.provider_timeout = absl::Seconds(1);
+  options.max_retries = 2;
+  options.initial_backoff = absl::Milliseconds(10);
+  auto guarded = Guard({kDown}, options);
+  inner_->call_takes_ = absl::Milliseconds(60);
+  const absl::Time by = clock_.Now() + absl::Milliseconds(50);
+  EXPECT_EQ(guarded->FetchQuoteBy("AAPL", by).status(), kDown);
+  // The first call already ran past the caller's deadline: no retry.
+  EXPECT_EQ(inner_->calls(), 1);
+  EXPECT_EQ(inner_->deadlines(), std::vector<absl::Time>{by});
 }
 
 TEST_F(GuardedProviderTest, StatsCountErrorsButNotUnknownSymbols) {

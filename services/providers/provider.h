@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "services/domain/quote.h"
 
 namespace marketdata {
@@ -38,6 +39,12 @@ class PriceProvider {
   virtual bool configured() const = 0;
   // `symbol` is already normalised. Thread-safe.
   virtual absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) = 0;
+  // The same, given up (UNAVAILABLE) by `deadline`: the caller's budget, of which waiting for a
+  // fetch thread may already have used a part. Providers that never wait ignore it.
+  virtual absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) {
+    (void)deadline;
+    return FetchQuote(symbol);
+  }
   // False only for a provider whose FetchQuote never waits (no network, no timers): its quotes
   // are fetched on the thread that serves the request instead of a thread kept for blocking calls.
   virtual bool may_block() const { return true; }

@@ -28,6 +28,8 @@ struct ProviderSettings {
   // One HTTP call; a whole FetchQuote, retries included, gets timeout × (max_retries + 1).
   absl::Duration timeout = absl::Seconds(5);
   int max_retries = 2;
+  // The most a whole FetchQuote may take, retries included.
+  absl::Duration call_budget() const { return timeout * (max_retries + 1); }
   std::optional<uint64_t> test_seed;
 };
 

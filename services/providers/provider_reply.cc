@@ -1,5 +1,7 @@
 #include "services/providers/provider_reply.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -106,6 +108,16 @@ absl::Status UnexpectedHttpStatus(absl::string_view provider, long status) {  //
   }
   return absl::UnavailableError(
       absl::StrCat(provider, " answered with unexpected HTTP status ", status));
+}
+
+absl::StatusOr<absl::Duration> CallTimeout(absl::string_view provider, absl::Duration timeout,
+                                           absl::Time deadline, absl::Time now) {
+  const absl::Duration left = deadline - now;
+  if (left <= absl::ZeroDuration()) {
+    return absl::UnavailableError(
+        absl::StrCat(provider, " was not called: the request's deadline had passed"));
+  }
+  return std::min(timeout, left);
 }
 
 absl::Status CheckPrice(absl::string_view provider, double price) {

@@ -26,6 +26,11 @@ absl::Status UnreadableReply(absl::string_view provider, absl::string_view why =
 // otherwise.
 absl::Status UnexpectedHttpStatus(absl::string_view provider, long status);  // NOLINT
 
+// The timeout of one HTTP call: `timeout`, cut to what is left before `deadline` (as of `now`);
+// UNAVAILABLE when nothing is left.
+absl::StatusOr<absl::Duration> CallTimeout(absl::string_view provider, absl::Duration timeout,
+                                           absl::Time deadline, absl::Time now);
+
 // UNAVAILABLE unless `price` is finite and positive.
 absl::Status CheckPrice(absl::string_view provider, double price);
 

@@ -74,6 +74,16 @@ TEST(CheckPriceTest, OnlyFinitePositivePrices) {
   }
 }
 
+TEST(CallTimeoutTest, IsTheTimeoutCutToWhatIsLeft) {
+  const absl::Time now = absl::FromUnixSeconds(1700000000);
+  EXPECT_EQ(*CallTimeout("p", absl::Seconds(2), absl::InfiniteFuture(), now), absl::Seconds(2));
+  EXPECT_EQ(*CallTimeout("p", absl::Seconds(2), now + absl::Milliseconds(300), now),
+            absl::Milliseconds(300));
+  absl::StatusOr<absl::Duration> none = CallTimeout("p", absl::Seconds(2), now, now);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(none.status().message().find("deadline had passed"), std::string::npos);
+}
+
 TEST(UnexpectedHttpStatusTest, NamesTheStatus) {
   EXPECT_NE(UnexpectedHttpStatus("p", 503).message().find("down (HTTP 503)"), std::string::npos);
   EXPECT_NE(UnexpectedHttpStatus("p", 418).message().find("418"), std::string::npos);

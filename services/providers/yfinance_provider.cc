@@ -32,9 +32,15 @@ YFinanceProvider::YFinanceProvider(HttpClient& http, std::string base_url, absl:
     : http_(http), base_url_(TrimBaseUrl(base_url)), timeout_(timeout) {}
 
 absl::StatusOr<Quote> YFinanceProvider::FetchQuote(absl::string_view symbol) {
+  return FetchQuoteBy(symbol, absl::InfiniteFuture());
+}
+
+absl::StatusOr<Quote> YFinanceProvider::FetchQuoteBy(absl::string_view symbol, absl::Time deadline) {
   const std::string url = absl::StrCat(base_url_, "/v8/finance/chart/", UrlEncode(symbol),
                                        "?interval=1d&range=1d");
-  absl::StatusOr<HttpResponse> response = http_.Get(url, timeout_);
+  absl::StatusOr<absl::Duration> timeout = CallTimeout(kName, timeout_, deadline, absl::Now());
+  if (!timeout.ok()) return timeout.status();
+  absl::StatusOr<HttpResponse> response = http_.Get(url, *timeout);
   if (!response.ok()) {
     return absl::Status(response.status().code(),
                         absl::StrCat(kName, ": ", response.status().message()));

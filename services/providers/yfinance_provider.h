@@ -19,6 +19,7 @@ class YFinanceProvider final : public PriceProvider {
   std::string name() const override { return "yfinance"; }
   bool configured() const override { return true; }
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override;
+  absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override;
 
  private:
   HttpClient& http_;

@@ -48,9 +48,14 @@ class StreamHub {
   // Enough for every symbol and window a client may follow; past it the oldest waiting key is
   // dropped, so memory per stream stays bounded even for an "all symbols" client that never reads.
   static constexpr size_t kDefaultMaxPending = 10000;
+  // Open streams at once; one more is refused with RESOURCE_EXHAUSTED, so clients that never
+  // close cannot take every thread and byte of the process.
+  static constexpr size_t kDefaultMaxStreams = 1000;
 
-  explicit StreamHub(size_t max_pending = kDefaultMaxPending)
-      : core_(std::make_shared<Core>(std::max<size_t>(max_pending, 1))) {}
+  explicit StreamHub(size_t max_streams = kDefaultMaxStreams,
+                     size_t max_pending = kDefaultMaxPending)
+      : core_(std::make_shared<Core>(std::max<size_t>(max_pending, 1))),
+        max_streams_(max_streams) {}
   // Finishes the streams still open. They may outlive the hub: each holds the shared state.
   ~StreamHub() { Shutdown(); }
 
@@ -77,24 +82,31 @@ class StreamHub {
 
   // Returns the reactor a callback handler hands to gRPC. An empty `symbols` follows every
   // symbol. `extra_filter` (may be null) further selects messages, for example by window.
-  // After Shutdown() the stream ends at once with UNAVAILABLE.
+  // After Shutdown() the stream ends at once with UNAVAILABLE; with `max_streams` streams
+  // already open, with RESOURCE_EXHAUSTED.
   grpc::ServerWriteReactor<Message>* Subscribe(
       grpc::CallbackServerContext* /*ctx*/, std::vector<std::string> symbols,
       std::function<bool(const Message&)> extra_filter = nullptr) {
     std::sort(symbols.begin(), symbols.end());
     symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
     auto* subscriber = new Subscriber(core_, std::move(symbols), std::move(extra_filter));
+    grpc::Status refused = ShuttingDown();
     {
       absl::MutexLock lock(&core_->mu);
-      if (!core_->shut_down) {
+      if (!core_->shut_down && core_->all.size() < max_streams_) {
         // Headers go out now so a client (the HTTP gateway) learns the stream is accepted
         // without waiting for the first update.
         subscriber->StartSendInitialMetadata();
         core_->Register(subscriber);
         return subscriber;
       }
+      if (!core_->shut_down) {
+        refused = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "too many open streams (" + std::to_string(max_streams_) +
+                                   "); retry later");
+      }
     }
-    subscriber->End(ShuttingDown());
+    subscriber->End(refused);
     return subscriber;
   }
 
@@ -281,6 +293,7 @@ class StreamHub {
   };
 
   const std::shared_ptr<Core> core_;
+  const size_t max_streams_;
 };
 
 }  // namespace marketdata

@@ -216,7 +216,7 @@ TEST(StreamHubTest, SlowReaderGetsTheNewestValueOfAKey) {
 }
 
 TEST(StreamHubTest, BlockedStreamKeepsAtMostMaxPendingKeys) {
-  StreamHub<MovingAverage> hub(/*max_pending=*/3);
+  StreamHub<MovingAverage> hub(StreamHub<MovingAverage>::kDefaultMaxStreams, /*max_pending=*/3);
   TestServer server(hub);
   ASSERT_TRUE(server.started());
   auto stream = server.Open({"AAPL"});
@@ -274,7 +274,7 @@ TEST(StreamHubTest, CancelledBlockedStreamIsUnregistered) {
 }
 
 TEST(StreamHubTest, StreamsComeAndGoWhilePublishing) {
-  StreamHub<MovingAverage> hub(/*max_pending=*/4);
+  StreamHub<MovingAverage> hub(StreamHub<MovingAverage>::kDefaultMaxStreams, /*max_pending=*/4);
   TestServer server(hub);
   ASSERT_TRUE(server.started());
   std::atomic<bool> publishing{true};
@@ -338,6 +338,31 @@ TEST(StreamHubTest, RefusesStreamsAfterShutdown) {
   EXPECT_FALSE(stream->reader->Read(&received));
   EXPECT_EQ(stream->reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(hub.subscriber_count(), 0u);
+}
+
+TEST(StreamHubTest, RefusesStreamsBeyondTheCapUntilOneCloses) {
+  StreamHub<MovingAverage> hub(/*max_streams=*/2);
+  TestServer server(hub);
+  ASSERT_TRUE(server.started());
+  auto first = server.Open({"AAPL"});
+  auto second = server.Open({"MSFT"});
+  ASSERT_TRUE(WaitForSubscribers(hub, 2));
+
+  auto third = server.Open({"IBM"});
+  MovingAverage received;
+  EXPECT_FALSE(third->reader->Read(&received));
+  grpc::Status refused = third->reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(), "too many open streams (2); retry later");
+  EXPECT_EQ(hub.subscriber_count(), 2u);
+
+  first->context.TryCancel();
+  ASSERT_TRUE(WaitForSubscribers(hub, 1));
+  auto fourth = server.Open({"IBM"});
+  ASSERT_TRUE(WaitForSubscribers(hub, 2));
+  Publish(hub, Average("IBM", 5, 1.5));
+  ASSERT_TRUE(fourth->reader->Read(&received));
+  EXPECT_EQ(received.symbol(), "IBM");
 }
 
 TEST(StreamHubTest, StreamsMayOutliveTheHub) {

@@ -17,7 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -628,4 +630,82 @@ func shuffleTimestamps(t *testing.T, databaseURL string, points []point, rng *ra
 		out[i] = p
 	}
 	return out
+}
+
+// MAX_OPEN_STREAMS caps each service's open streams: one more is refused with
+// RESOURCE_EXHAUSTED over gRPC and 429 over REST, and a slot is free again once a stream closes.
+func TestOpenStreamsAreCapped(t *testing.T) {
+	s, cleanup, err := startStack("streamcap", "MAX_OPEN_STREAMS=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	for _, c := range []struct{ name, path, addr string }{
+		{"prices", "/api/v1/prices/stream?symbols=CAP1", s.apiAddr},
+		{"averages", "/api/v1/averages/stream?symbols=CAP1", s.consumerAddr},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			openREST := func() *http.Response {
+				req, _ := http.NewRequestWithContext(ctx, "GET", s.restURL+c.path, nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp
+			}
+			first := openREST()
+			defer first.Body.Close()
+			conn, err := grpc.NewClient(c.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			openGRPC := func(ctx context.Context) (grpc.ClientStream, error) {
+				var stream grpc.ClientStream
+				var err error
+				if c.name == "prices" {
+					stream, err = mdv1.NewPriceServiceClient(conn).StreamPrices(ctx, &mdv1.StreamPricesRequest{Symbols: []string{"CAP1"}})
+				} else {
+					stream, err = mdv1.NewMovingAverageServiceClient(conn).StreamMovingAverages(ctx, &mdv1.StreamMovingAveragesRequest{Symbols: []string{"CAP1"}})
+				}
+				if err != nil {
+					return nil, err
+				}
+				if _, err := stream.Header(); err != nil {
+					return nil, err
+				}
+				return stream, nil
+			}
+			secondCtx, closeSecond := context.WithCancel(ctx)
+			if _, err := openGRPC(secondCtx); err != nil || first.StatusCode != 200 {
+				t.Fatalf("the first two streams: REST %d, gRPC %v", first.StatusCode, err)
+			}
+			// The third, over gRPC: its status comes with the end of the stream.
+			third, err := openGRPC(ctx)
+			if err == nil {
+				var msg proto.Message = new(mdv1.Price)
+				if c.name != "prices" {
+					msg = new(mdv1.MovingAverage)
+				}
+				err = third.RecvMsg(msg)
+			}
+			if status.Code(err) != codes.ResourceExhausted || !strings.Contains(status.Convert(err).Message(), "too many open streams") {
+				t.Errorf("gRPC stream beyond the cap: %v, want RESOURCE_EXHAUSTED", err)
+			}
+			refused := openREST()
+			body, _ := io.ReadAll(refused.Body)
+			refused.Body.Close()
+			if refused.StatusCode != 429 || !strings.Contains(string(body), "too many open streams") {
+				t.Errorf("REST stream beyond the cap: %d %s, want 429", refused.StatusCode, body)
+			}
+			closeSecond()
+			waitUntil(t, 10*time.Second, "a slot to free up", func() bool {
+				resp := openREST()
+				defer resp.Body.Close()
+				return resp.StatusCode == 200
+			})
+		})
+	}
 }

@@ -142,28 +142,36 @@ func TestFaultSubsetPostgresCut(t *testing.T) {
 	checkNothingLost(t, s, []int{2, 5}, rest)
 }
 
-// Providers that hang: 503 within PROVIDER_TIMEOUT_MS, and the test provider keeps answering.
+// Providers that hang, with more requests than fetch threads: 503 within PROVIDER_TIMEOUT_MS,
+// queued ones included, while the test provider and a healthy network provider (Yahoo) keep
+// answering.
 func TestFaultSubsetSlowProvider(t *testing.T) {
-	const timeoutMS = 1000
+	const timeoutMS, fetchThreads = 1000, 2
 	slow := newSlowProviders(t)
 	s := startFaultStack(t, faultStackOptions{prefix: "fs_slow", env: []string{
 		fmt.Sprintf("PROVIDER_TIMEOUT_MS=%d", timeoutMS), "PROVIDER_MAX_RETRIES=0",
+		fmt.Sprintf("PROVIDER_FETCH_THREADS=%d", fetchThreads),
 		"ALPHA_VANTAGE_BASE_URL=" + slow.URL, "FINNHUB_BASE_URL=" + slow.URL,
 	}})
 	hanging := []*load{}
 	for _, provider := range []string{"alpha_vantage", "finnhub"} {
 		provider := provider
-		hanging = append(hanging, restLoad(provider, s.restURL, 4, 4*1000/timeoutMS, func(n int64) string {
+		// Twice as many clients as threads: half of them wait in the provider's queue.
+		hanging = append(hanging, restLoad(provider, s.restURL, 2*fetchThreads, 2*fetchThreads*1000/timeoutMS, func(n int64) string {
 			return fmt.Sprintf("/api/v1/prices/latest?symbol=SLOW%d&provider=%s", n, provider)
 		}))
 	}
 	test := restLoad("test", s.restURL, 2, 100, func(n int64) string {
 		return fmt.Sprintf("/api/v1/prices/latest?symbol=SUS%d&provider=test", n%100)
 	})
+	yahoo := restLoad("yfinance", s.restURL, 1, 20, func(int64) string {
+		return "/api/v1/prices/latest?symbol=AAPL&provider=yfinance"
+	})
 	waitUntil(t, 30*time.Second, "8 answers from each slow provider", func() bool {
 		return len(hanging[0].snapshot()) >= 8 && len(hanging[1].snapshot()) >= 8
 	})
 	test.Stop()
+	yahoo.Stop()
 	for _, l := range hanging {
 		l.Stop()
 		for _, a := range l.snapshot() {
@@ -174,6 +182,10 @@ func TestFaultSubsetSlowProvider(t *testing.T) {
 	}
 	if sum := test.summary(time.Time{}, time.Now()); sum.failed() != 0 || sum.ok == 0 || sum.p99 > time.Second {
 		t.Errorf("test provider meanwhile: %s, p99 %v", sum.codesString(), sum.p99)
+	}
+	// Behind the hanging calls a Yahoo request would wait seconds; its own lane answers at once.
+	if sum := yahoo.summary(time.Time{}, time.Now()); sum.failed() != 0 || sum.ok == 0 || sum.p99 > timeoutMS*time.Millisecond/4 {
+		t.Errorf("Yahoo meanwhile: %s, p99 %v", sum.codesString(), sum.p99)
 	}
 }
 
