@@ -189,6 +189,15 @@ func TestFaultSubsetSlowProvider(t *testing.T) {
 	}
 }
 
+// Events arriving as they do around a broker outage (the newest first, the older ones after the
+// consumer lost its partitions) still get their exact averages.
+func TestFaultSubsetKafkaDownReplay(t *testing.T) {
+	s := startFaultStack(t, faultStackOptions{prefix: "fs_replay"})
+	if avg := replayAfterOutage(t, s, "SUR", 5, 60, 11, 25); !avg.ok() {
+		t.Errorf("averages after the replay: %s", avg)
+	}
+}
+
 // A private broker SIGKILLed for a few seconds under load and polling: requests keep answering,
 // and once it is back every committed price is published and averaged exactly.
 func TestFaultSubsetKafkaDown(t *testing.T) {

@@ -1437,3 +1437,42 @@ func thousands(n int) string {
 	}
 	return b.String()
 }
+
+// replayAfterOutage replays the order in which events reach the consumer around a broker outage:
+// per symbol, the `before` oldest prices are stored and consumed; the others are stored
+// meanwhile; the consumer loses its partitions (a restart) and then receives the `newest` newest
+// events first and the ones in between last. It returns the averages (windows 2 and 5) against
+// the SQL reference.
+func replayAfterOutage(t *testing.T, s *faultStack, prefix string, symbols, per, before, newest int) averagesCheck {
+	at := pricePointSeries(prefix, symbols*per, symbols)
+	copyPricePoints(t, s.databaseURL, at, 0, before*symbols)
+	produceRounds := func(rounds []int) {
+		var order []int
+		for k := 0; k < symbols; k++ {
+			for _, round := range rounds {
+				order = append(order, round*symbols+k)
+			}
+		}
+		if err := <-produceAll(t, s.kafka, s.topic, len(order), func(i int) point { return at(order[i]) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	span := func(from, to int) []int {
+		var out []int
+		for r := from; r < to; r++ {
+			out = append(out, r)
+		}
+		return out
+	}
+	produceRounds(span(0, before))
+	awaitConsumed(t, s, time.Minute)
+	copyPricePoints(t, s.databaseURL, at, before*symbols, per*symbols)
+	if err := s.consumer().stop(15 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.consumer().start(); err != nil {
+		t.Fatal(err)
+	}
+	produceRounds(append(span(per-newest, per), span(before, per-newest)...))
+	return awaitAverages(t, s, []int{2, 5}, 2*time.Minute)
+}

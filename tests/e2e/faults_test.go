@@ -245,37 +245,7 @@ func TestFaultKafkaDownReplay(t *testing.T) {
 	sc := newScenario(t, "KafkaDownReplay")
 	const symbols, per, before, newest = 10, 100, 31, 40
 	s := startFaultStack(t, faultStackOptions{prefix: "f_replay"})
-	at := pricePointSeries("KR", symbols*per, symbols)
-	copyPricePoints(t, s.databaseURL, at, 0, before*symbols)
-	produceRounds := func(rounds []int) {
-		var order []int
-		for k := 0; k < symbols; k++ {
-			for _, round := range rounds {
-				order = append(order, round*symbols+k)
-			}
-		}
-		if err := <-produceAll(t, s.kafka, s.topic, len(order), func(i int) point { return at(order[i]) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	span := func(from, to int) []int {
-		var out []int
-		for r := from; r < to; r++ {
-			out = append(out, r)
-		}
-		return out
-	}
-	produceRounds(span(0, before))
-	awaitConsumed(t, s, time.Minute)
-	copyPricePoints(t, s.databaseURL, at, before*symbols, per*symbols)
-	if err := s.consumer().stop(15 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.consumer().start(); err != nil {
-		t.Fatal(err)
-	}
-	produceRounds(append(span(per-newest, per), span(before, per-newest)...))
-	avg := awaitAverages(t, s, []int{2, 5}, 2*time.Minute)
+	avg := replayAfterOutage(t, s, "KR", symbols, per, before, newest)
 	measured := avg.String()
 	if len(avg.missingIDs) > 0 {
 		late, newer := lateArrivals(t, s, avg.missingIDs)
