@@ -581,14 +581,24 @@ func TestFaultManySymbols(t *testing.T) {
 	start := read()
 	var mu sync.Mutex
 	peak := start
+	// The consumer's marks are taken when it has committed a quarter, half, three quarters of the
+	// events, not when they were requested: under load it lags, and its caches fill later.
+	consumed := make([]float64, 4)
+	consumed[0] = start.consumer
 	stopSampling := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
 		for {
 			r := read()
+			done, err := committedOffsets(s.kafka, s.group, s.topic)
 			mu.Lock()
 			peak.api, peak.consumer = math.Max(peak.api, r.api), math.Max(peak.consumer, r.consumer)
+			for k := 1; k <= 3 && err == nil; k++ {
+				if consumed[k] == 0 && done >= int64(k*n/4) {
+					consumed[k] = r.consumer
+				}
+			}
 			mu.Unlock()
 			select {
 			case <-stopSampling:
@@ -645,6 +655,11 @@ func TestFaultManySymbols(t *testing.T) {
 	end := read()
 	close(stopSampling)
 	<-sampled
+	for k := 1; k <= 3; k++ {
+		if consumed[k] == 0 { // the catch-up ran between two samples
+			consumed[k] = end.consumer
+		}
+	}
 	windows := metricValue(s.consumerMetrics, "mds_consumer_symbol_windows")
 	aliveText, allAlive := s.aliveText()
 	failures := fmt.Sprintf("%d failed", failed.Load())
@@ -658,17 +673,17 @@ func TestFaultManySymbols(t *testing.T) {
 	// Bounded: once the caches are full (100,000 symbols, reached in the first quarter), memory
 	// must not grow with the number of symbols. The second half adds n/2 new symbols.
 	for _, c := range []struct {
-		name                                 string
+		name, progress                       string
 		before, q1, half, q3, last, top, end float64
 	}{
-		{"mds-api", start.api, marks[1].api, marks[2].api, marks[3].api, marks[4].api, peak.api, end.api},
-		{"mds-consumer", start.consumer, marks[1].consumer, marks[2].consumer, marks[3].consumer, marks[4].consumer, peak.consumer, end.consumer},
+		{"mds-api", "requested", start.api, marks[1].api, marks[2].api, marks[3].api, marks[4].api, peak.api, end.api},
+		{"mds-consumer", "consumed", start.consumer, consumed[1], consumed[2], consumed[3], marks[4].consumer, peak.consumer, end.consumer},
 	} {
 		secondHalf := c.end - c.half
 		perSymbol := secondHalf * 1024 / float64(n/2)
 		sc.check(c.name+" memory stays bounded (RSS grows < 10% over the second half of the symbols)",
-			fmt.Sprintf("RSS before %s, at 25/50/75%%: %s/%s/%s, at the end %s (after catching up %s), peak %s; second half: %+.0f MiB (%+.1f bytes per new symbol)",
-				mib(c.before), mib(c.q1), mib(c.half), mib(c.q3), mib(c.last), mib(c.end), mib(c.top),
+			fmt.Sprintf("RSS before %s, at 25/50/75%% of the symbols %s: %s/%s/%s, at the end of the requests %s (after catching up %s), peak %s; second half: %+.0f MiB (%+.1f bytes per new symbol)",
+				mib(c.before), c.progress, mib(c.q1), mib(c.half), mib(c.q3), mib(c.last), mib(c.end), mib(c.top),
 				secondHalf/1024, perSymbol),
 			secondHalf < 0.1*c.half)
 	}
@@ -716,10 +731,41 @@ func writeReliabilityReport(t *testing.T) {
 	for _, name := range reliability.scenarios {
 		verdicts = append(verdicts, fmt.Sprintf("%s **%s**", name, passFail(passed[name])))
 	}
+	// A run of some scenarios keeps the other scenarios' rows of the previous report.
+	previousOnce.Do(func() { previous, previousFrom = previousRows(path) })
+	var kept []keptRow
+	ranNow := map[string]bool{}
+	for _, name := range reliability.scenarios {
+		ranNow[name] = true
+	}
+	for _, r := range previous {
+		if !ranNow[r.scenario] {
+			kept = append(kept, r)
+		}
+	}
+	keptFrom := previousFrom
+	var keptNames []string
+	keptPass := map[string]bool{}
+	for _, r := range kept {
+		if _, seen := keptPass[r.scenario]; !seen {
+			keptNames = append(keptNames, r.scenario)
+			keptPass[r.scenario] = true
+		}
+		keptPass[r.scenario] = keptPass[r.scenario] && strings.HasSuffix(r.line, "| PASS |")
+	}
+	for i, name := range keptNames {
+		keptNames[i] = fmt.Sprintf("%s **%s**", name, passFail(keptPass[name]))
+	}
 	fmt.Fprintf(&b, "Result: %s.\n\n", strings.Join(verdicts, ", "))
+	if len(kept) > 0 {
+		fmt.Fprintf(&b, "Kept from the previous report (measured %s, not run this time): %s.\n\n", keptFrom, strings.Join(keptNames, ", "))
+	}
 	b.WriteString("| Scenario | What must hold | Measured | Result |\n|---|---|---|---|\n")
 	for _, r := range reliability.rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.scenario, cell(r.must), cell(r.measured), passFail(r.pass))
+	}
+	for _, r := range kept {
+		b.WriteString(r.line + "\n")
 	}
 	b.WriteString(scenarioNotes)
 	b.WriteString("\n## Sizes\n\nSet these to run smaller (or larger); the figures above used:\n\n| Variable | Used | Default | |\n|---|---|---|---|\n")
@@ -742,6 +788,42 @@ func writeReliabilityReport(t *testing.T) {
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+type keptRow struct{ scenario, line string }
+
+// The rows of the report as it was before this run (read once: the report is rewritten after
+// every scenario), and when it was measured.
+var (
+	previousOnce sync.Once
+	previous     []keptRow
+	previousFrom string
+)
+
+// previousRows reads the table rows of the report at `path`, in their order, and when that
+// report was measured.
+func previousRows(path string) ([]keptRow, string) {
+	data, err := os.ReadFile(path)
+	if path == "" || err != nil {
+		return nil, ""
+	}
+	var rows []keptRow
+	from := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Measured "); ok && from == "" {
+			from, _, _ = strings.Cut(rest, " on ")
+		}
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		scenario, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		switch {
+		case scenario == "Scenario", scenario == "Variable", strings.HasPrefix(scenario, "`"):
+			continue // headers, and the sizes table
+		}
+		rows = append(rows, keptRow{scenario, line})
+	}
+	return rows, from
+}
 
 func shellOut(command string) string {
 	out, _ := exec.Command("sh", "-c", command).CombinedOutput()
