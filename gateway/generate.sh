@@ -36,15 +36,18 @@ generate() {  # $1: folder standing for gateway/
     "$protoc" -I . \
       --plugin=protoc-gen-go="$bin_dir/protoc-gen-go" \
       --plugin=protoc-gen-go-grpc="$bin_dir/protoc-gen-go-grpc" \
-      --plugin=protoc-gen-grpc-gateway="$bin_dir/protoc-gen-grpc-gateway" \
-      --plugin=protoc-gen-openapiv2="$bin_dir/protoc-gen-openapiv2" \
       --go_out="$out" --go_opt=module=marketdata/gateway \
       --go-grpc_out="$out" --go-grpc_opt=module=marketdata/gateway \
+      proto/marketdata/v1/*.proto
+    # The REST surface: every service but ApiKeyService, which is served over gRPC only.
+    "$protoc" -I . \
+      --plugin=protoc-gen-grpc-gateway="$bin_dir/protoc-gen-grpc-gateway" \
+      --plugin=protoc-gen-openapiv2="$bin_dir/protoc-gen-openapiv2" \
       --grpc-gateway_out="$out" \
       --grpc-gateway_opt=module=marketdata/gateway,grpc_api_configuration="$http_config",generate_unbound_methods=false \
       --openapiv2_out="$out/openapi" \
       --openapiv2_opt=grpc_api_configuration="$http_config",generate_unbound_methods=false,allow_merge=true,merge_file_name="$openapi_name",output_format=json,json_names_for_fields=false,disable_default_errors=true,openapi_configuration=gateway/openapi/openapi.yaml \
-      proto/marketdata/v1/*.proto
+      $(ls proto/marketdata/v1/*.proto | grep -v /api_keys.proto)
   )
 }
 

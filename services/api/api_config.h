@@ -3,10 +3,13 @@
 #ifndef MARKETDATA_SERVICES_API_API_CONFIG_H_
 #define MARKETDATA_SERVICES_API_API_CONFIG_H_
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "services/common/settings.h"
+#include "services/auth/auth_settings.h"
+#include "services/common/grpc_server.h"
 #include "services/storage/database_settings.h"
 #include "services/common/settings_table.h"
 #include "services/providers/provider_factory.h"
@@ -18,7 +21,10 @@ struct ApiConfig {
   std::string listen_address;
   std::string metrics_listen;  // "off" disables
   DatabaseConfig database;
+  AuthOptions auth;
+  ServerTls tls;
   std::string kafka_bootstrap_servers;
+  std::map<std::string, std::string> kafka_config;  // more librdkafka properties
   std::string price_events_topic;
   std::string default_provider;
   ProviderSettings providers;

@@ -4,6 +4,9 @@
 #include <memory>
 
 #include "services/api/api_config.h"
+#include "services/api/api_key_service.h"
+#include "services/auth/authorizer.h"
+#include "services/auth/keys_command.h"
 #include "services/api/api_metrics.h"
 #include "services/api/polling_service.h"
 #include "services/api/price_service.h"
@@ -21,6 +24,7 @@
 #include "services/providers/registry.h"
 #include "services/providers/http_client.h"
 #include "services/providers/provider_factory.h"
+#include "services/storage/api_key_store.h"
 #include "services/storage/database.h"
 #include "services/storage/migrations.h"
 #include "services/storage/polling_job_store.h"
@@ -38,7 +42,20 @@ T OrExit(absl::StatusOr<T> value) {
   return ValueOrExit(kProgram, std::move(value));
 }
 
+// `mds-api keys ...`: API key administration against DATABASE_URL, then exit.
+int RunKeys(int argc, char** argv) {
+  Settings settings = Settings::FromProcess(1, argv);  // the environment only
+  const DatabaseConfig database = OrExit(DatabaseSettingsTable(1).Load(settings));
+  std::unique_ptr<Database> db = OrExit(Database::Connect(database.url, database.options));
+  OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
+  PostgresApiKeyStore store(*db);
+  KeyAdmin admin(store);
+  return RunKeysCommand(std::vector<std::string>(argv + 2, argv + argc), admin, std::cout,
+                        std::cerr);
+}
+
 int Run(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "keys") return RunKeys(argc, argv);
   Settings settings = Settings::FromProcess(argc, argv);
   if (settings.HelpRequested()) {
     std::cout << ApiSettings().Help(kProgram);
@@ -63,9 +80,22 @@ int Run(int argc, char** argv) {
   const int applied = OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
   spdlog::info("database ready ({} migrations applied now)", applied);
   PostgresPriceStore store(*db);
+  PostgresApiKeyStore keys(*db);
+  Authorizer auth(&keys, config.auth);
+  if (absl::Status s = auth.Refresh(); !s.ok()) ExitWithError(kProgram, s);
+  PeriodicLoop key_reloads(auth.refresh_interval(), [&auth] {
+    if (absl::Status s = auth.Refresh(); !s.ok()) spdlog::warn("reloading API keys: {}", s.ToString());
+  });
+  if (config.auth.required) {
+    key_reloads.Start();
+    spdlog::info("API keys required");
+  }
+  KeyAdmin key_admin(keys);
+  ApiKeyServiceImpl key_service(key_admin, auth);
 
   KafkaPublisherOptions kafka;
   kafka.bootstrap_servers = config.kafka_bootstrap_servers;
+  kafka.extra = config.kafka_config;
   kafka.topic = config.price_events_topic;
   std::unique_ptr<KafkaPriceEventPublisher> publisher =
       OrExit(KafkaPriceEventPublisher::Create(kafka));
@@ -84,9 +114,10 @@ int Run(int argc, char** argv) {
   FetchLanes blocking_fetches(lanes);
   PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches);
   PriceHub price_hub(config.max_open_streams);
-  PriceServiceImpl price_service(recorder, providers, store, price_hub);
+  PriceServiceImpl price_service(recorder, providers, store, price_hub, auth);
   std::unique_ptr<PriceEventFeed> feed =
-      OrExit(PriceEventFeed::Create(config.kafka_bootstrap_servers, config.price_events_topic,
+      OrExit(PriceEventFeed::Create(config.kafka_bootstrap_servers, config.kafka_config,
+                                    config.price_events_topic,
                                     [&price_hub](const v1::PriceEvent& event) {
                                       PublishPrice(price_hub, event);
                                     }));
@@ -95,7 +126,8 @@ int Run(int argc, char** argv) {
   PollingServiceImpl polling_service(
       jobs, providers,
       PollingLimits{config.polling_max_symbols, config.polling_min_interval,
-                    config.polling_max_interval});
+                    config.polling_max_interval},
+      auth);
   SchedulerOptions scheduling;
   scheduling.instance_id = config.polling_instance_id;
   scheduling.runners = config.polling_runners;
@@ -103,7 +135,7 @@ int Run(int argc, char** argv) {
   PollingScheduler scheduler(jobs, recorder, providers, scheduling);
 
   std::unique_ptr<GrpcServer> server =
-      OrExit(GrpcServer::Start(config.listen_address, {&price_service, &polling_service}));
+      OrExit(GrpcServer::Start(config.listen_address, {&price_service, &polling_service, &key_service}, config.tls));
   spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
   // NOT_SERVING while PostgreSQL cannot be reached or the Kafka producer has failed for good:
   // /ready then says so. A broker that is only down is not a failure: prices are kept in the
@@ -127,6 +159,7 @@ int Run(int argc, char** argv) {
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
   health_checks.Stop();
+  key_reloads.Stop();
   price_hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
   feed->Stop();

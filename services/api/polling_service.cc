@@ -40,15 +40,55 @@ absl::Status CheckJobId(const std::string& job_id) {
   return absl::OkStatus();
 }
 
+absl::Status NotFound(const std::string& job_id) {
+  return absl::NotFoundError(absl::StrCat("polling job ", job_id, " not found"));
+}
+
 }  // namespace
+
+absl::StatusOr<PollingJob> PollingServiceImpl::Visible(const std::string& job_id,
+                                                       const Caller& caller) {
+  if (absl::Status s = CheckJobId(job_id); !s.ok()) return s;
+  absl::StatusOr<PollingJob> job = store_.Get(job_id);
+  if (!job.ok()) return job.status();
+  if (caller.key_id.has_value() && !caller.Has(Scope::kAdmin) &&
+      job->config.owner_key_id != caller.key_id) {
+    return NotFound(job_id);
+  }
+  return job;
+}
+
+absl::Status PollingServiceImpl::CheckQuota(const Caller& caller, const JobConfig& config) {
+  if (!caller.key_id.has_value() || (caller.max_jobs <= 0 && caller.max_symbols <= 0)) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<JobUsage> usage = store_.ActiveUsage(*caller.key_id);
+  if (!usage.ok()) return usage.status();
+  const int symbols = static_cast<int>(config.symbols.size());
+  if (caller.max_jobs > 0 && usage->jobs + 1 > caller.max_jobs) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("API key ", caller.name, " already runs ", usage->jobs,
+                     " polling jobs, its limit; stop one first"));
+  }
+  if (caller.max_symbols > 0 && usage->symbols + symbols > caller.max_symbols) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("API key ", caller.name, " polls ", usage->symbols, " symbols; ", symbols,
+                     " more would pass its limit of ", caller.max_symbols));
+  }
+  return absl::OkStatus();
+}
 
 grpc::Status PollingServiceImpl::CreatePollingJob(grpc::ServerContext* context,
                                                   const v1::CreatePollingJobRequest* request,
                                                   v1::PollingJob* response) {
+  absl::StatusOr<Caller> caller = auth_.Authorize(*context, Scope::kWrite);
+  if (!caller.ok()) return ToGrpcStatus(caller.status(), context);
   std::vector<std::string> symbols(request->symbols().begin(), request->symbols().end());
   absl::StatusOr<JobConfig> config =
       ValidateJobConfig(symbols, request->interval(), request->provider(), limits_, providers_);
   if (!config.ok()) return ToGrpcStatus(config.status(), context);
+  config->owner_key_id = caller->key_id;
+  if (absl::Status s = CheckQuota(*caller, *config); !s.ok()) return ToGrpcStatus(s, context);
   absl::StatusOr<PollingJob> job = absl::InternalError("no job id attempt made");
   for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
     job = store_.Create(NewJobId(), *config);
@@ -62,8 +102,9 @@ grpc::Status PollingServiceImpl::CreatePollingJob(grpc::ServerContext* context,
 grpc::Status PollingServiceImpl::GetPollingJob(grpc::ServerContext* context,
                                                const v1::GetPollingJobRequest* request,
                                                v1::PollingJob* response) {
-  if (absl::Status s = CheckJobId(request->job_id()); !s.ok()) return ToGrpcStatus(s, context);
-  absl::StatusOr<PollingJob> job = store_.Get(request->job_id());
+  absl::StatusOr<Caller> caller = auth_.Authorize(*context, Scope::kRead);
+  if (!caller.ok()) return ToGrpcStatus(caller.status(), context);
+  absl::StatusOr<PollingJob> job = Visible(request->job_id(), *caller);
   if (!job.ok()) return ToGrpcStatus(job.status(), context);
   FillJob(*job, response);
   return grpc::Status::OK;
@@ -72,15 +113,18 @@ grpc::Status PollingServiceImpl::GetPollingJob(grpc::ServerContext* context,
 grpc::Status PollingServiceImpl::ListPollingJobs(grpc::ServerContext* context,
                                                  const v1::ListPollingJobsRequest* request,
                                                  v1::ListPollingJobsResponse* response) {
-  std::optional<JobStatus> status;
+  absl::StatusOr<Caller> caller = auth_.Authorize(*context, Scope::kRead);
+  if (!caller.ok()) return ToGrpcStatus(caller.status(), context);
+  JobFilter filter;
+  if (!caller->Has(Scope::kAdmin)) filter.owner_key_id = caller->key_id;
   if (!request->status().empty()) {
     absl::StatusOr<JobStatus> parsed = ParseJobStatus(request->status());
     if (!parsed.ok()) return ToGrpcStatus(parsed.status(), context);
-    status = *parsed;
+    filter.status = *parsed;
   }
   absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultPageSize, kMaxPageSize);
   if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
-  absl::StatusOr<JobPage> page = store_.List(status, *limit, request->page_token());
+  absl::StatusOr<JobPage> page = store_.List(filter, *limit, request->page_token());
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
   for (const PollingJob& job : page->jobs) FillJob(job, response->add_jobs());
   response->set_next_page_token(page->next_page_token);
@@ -90,7 +134,11 @@ grpc::Status PollingServiceImpl::ListPollingJobs(grpc::ServerContext* context,
 grpc::Status PollingServiceImpl::DeletePollingJob(grpc::ServerContext* context,
                                                   const v1::DeletePollingJobRequest* request,
                                                   v1::DeletePollingJobResponse* response) {
-  if (absl::Status s = CheckJobId(request->job_id()); !s.ok()) return ToGrpcStatus(s, context);
+  absl::StatusOr<Caller> caller = auth_.Authorize(*context, Scope::kWrite);
+  if (!caller.ok()) return ToGrpcStatus(caller.status(), context);
+  if (absl::StatusOr<PollingJob> visible = Visible(request->job_id(), *caller); !visible.ok()) {
+    return ToGrpcStatus(visible.status(), context);
+  }
   absl::StatusOr<PollingJob> job = store_.Stop(request->job_id());
   if (!job.ok()) return ToGrpcStatus(job.status(), context);
   FillJob(*job, response);

@@ -3,6 +3,7 @@
 #define MARKETDATA_SERVICES_API_POLLING_SERVICE_H_
 
 #include "proto/marketdata/v1/polling.grpc.pb.h"
+#include "services/auth/authorizer.h"
 #include "services/polling/job_rules.h"
 #include "services/providers/registry.h"
 #include "services/storage/polling_job_store.h"
@@ -11,9 +12,11 @@ namespace marketdata {
 
 class PollingServiceImpl final : public v1::PollingService::Service {
  public:
+  // With keys required, a job belongs to the key that created it: other keys neither see nor
+  // stop it (NOT_FOUND, as for a job that does not exist), except with the admin scope.
   PollingServiceImpl(PollingJobStore& store, const ProviderRegistry& providers,
-                     PollingLimits limits)
-      : store_(store), providers_(providers), limits_(limits) {}
+                     PollingLimits limits, Authorizer& auth)
+      : store_(store), providers_(providers), limits_(limits), auth_(auth) {}
 
   grpc::Status CreatePollingJob(grpc::ServerContext* context,
                                 const v1::CreatePollingJobRequest* request,
@@ -29,9 +32,15 @@ class PollingServiceImpl final : public v1::PollingService::Service {
                                 v1::DeletePollingJobResponse* response) override;
 
  private:
+  // The job, when `caller` may see it.
+  absl::StatusOr<PollingJob> Visible(const std::string& job_id, const Caller& caller);
+  // RESOURCE_EXHAUSTED when `config` would take `caller` over its job or symbol quota.
+  absl::Status CheckQuota(const Caller& caller, const JobConfig& config);
+
   PollingJobStore& store_;
   const ProviderRegistry& providers_;
   const PollingLimits limits_;
+  Authorizer& auth_;
 };
 
 }  // namespace marketdata

@@ -13,6 +13,10 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
     grpc::CallbackServerContext* context, const v1::GetLatestPriceRequest* request,
     v1::Price* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s, context));
+    return reactor;
+  }
   // context and response live until Finish, which is the last thing done here.
   recorder_.RecordAsync(
       request->symbol(), request->provider(),
@@ -36,6 +40,9 @@ grpc::Status PriceServiceImpl::ListPriceHistory(grpc::ServerContext* context,
                                                 v1::ListPriceHistoryResponse* response) {
   constexpr int kDefaultLimit = 100;
   constexpr int kMaxLimit = 1000;
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
   absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
   if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
   PriceQuery query;
@@ -78,15 +85,21 @@ void PublishPrice(PriceHub& hub, const v1::PriceEvent& event) {
 
 grpc::ServerWriteReactor<v1::Price>* PriceServiceImpl::StreamPrices(
     grpc::CallbackServerContext* context, const v1::StreamPricesRequest* request) {
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return new RejectedStream<v1::Price>(ToGrpcStatus(s, context));
+  }
   std::vector<std::string> raw(request->symbols().begin(), request->symbols().end());
   absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw, kMaxStreamSymbols);
   if (!symbols.ok()) return new RejectedStream<v1::Price>(ToGrpcStatus(symbols.status(), nullptr));
   return hub_.Subscribe(context, *std::move(symbols));  // no symbols: every symbol
 }
 
-grpc::Status PriceServiceImpl::ListProviders(grpc::ServerContext*,
+grpc::Status PriceServiceImpl::ListProviders(grpc::ServerContext* context,
                                              const v1::ListProvidersRequest*,
                                              v1::ListProvidersResponse* response) {
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
   for (PriceProvider* provider : providers_.providers()) {
     v1::ProviderStatus* status = response->add_providers();
     status->set_name(provider->name());

@@ -4,6 +4,7 @@
 
 #include "proto/marketdata/v1/events.pb.h"
 #include "proto/marketdata/v1/price.grpc.pb.h"
+#include "services/auth/authorizer.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
 #include "services/storage/price_store.h"
@@ -22,9 +23,10 @@ class PriceServiceImpl final
     : public v1::PriceService::WithCallbackMethod_GetLatestPrice<
           v1::PriceService::WithCallbackMethod_StreamPrices<v1::PriceService::Service>> {
  public:
+  // Every call needs the read scope when keys are required.
   PriceServiceImpl(PriceRecorder& recorder, ProviderRegistry& providers, PriceHistory& history,
-                   PriceHub& hub)
-      : recorder_(recorder), providers_(providers), history_(history), hub_(hub) {}
+                   PriceHub& hub, Authorizer& auth)
+      : recorder_(recorder), providers_(providers), history_(history), hub_(hub), auth_(auth) {}
 
   grpc::ServerUnaryReactor* GetLatestPrice(grpc::CallbackServerContext* context,
                                            const v1::GetLatestPriceRequest* request,
@@ -43,6 +45,7 @@ class PriceServiceImpl final
   ProviderRegistry& providers_;
   PriceHistory& history_;
   PriceHub& hub_;
+  Authorizer& auth_;
 };
 
 }  // namespace marketdata

@@ -86,7 +86,8 @@ class PriceServiceTest : public ::testing::Test {
   PriceRecorder recorder_{registry_, store_, publisher_};
   FakeHistory history_;
   PriceHub hub_;
-  PriceServiceImpl service_{recorder_, registry_, history_, hub_};
+  Authorizer auth_{nullptr, AuthOptions{}};  // keys not required
+  PriceServiceImpl service_{recorder_, registry_, history_, hub_, auth_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::PriceService::Stub> stub_;
 };

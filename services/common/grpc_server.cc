@@ -1,5 +1,8 @@
 #include "services/common/grpc_server.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <pthread.h>
 #include <signal.h>
 
@@ -40,8 +43,64 @@ int WaitForTerminationSignal() {
   return signal;
 }
 
+SettingTable<ServerTls> ServerTlsSettingsTable() {
+  return SettingTable<ServerTls>({
+      StringSetting("TLS_CERT_FILE", "", &ServerTls::cert_file,
+                    "PEM certificate chain of the gRPC server; set with TLS_KEY_FILE to serve "
+                    "TLS only, empty: plaintext"),
+      StringSetting("TLS_KEY_FILE", "", &ServerTls::key_file,
+                    "PEM private key of TLS_CERT_FILE"),
+      StringSetting("TLS_CLIENT_CA_FILE", "", &ServerTls::client_ca_file,
+                    "PEM CA; set: clients must present a certificate it signed (mutual TLS)"),
+  });
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& setting, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) text.clear();
+  if (text.find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(setting, ": cannot read a PEM file at ", path));
+  }
+  return text;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerTls& tls) {
+  if (!tls.enabled()) {
+    if (!tls.client_ca_file.empty()) {
+      return absl::InvalidArgumentError("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both TLS_CERT_FILE and TLS_KEY_FILE");
+  }
+  absl::StatusOr<std::string> cert = ReadPem("TLS_CERT_FILE", tls.cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem("TLS_KEY_FILE", tls.key_file);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!tls.client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadPem("TLS_CLIENT_CA_FILE", tls.client_ca_file);
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const std::string& address, const std::vector<grpc::Service*>& services) {
+    const std::string& address, const std::vector<grpc::Service*>& services,
+    const ServerTls& tls) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(tls);
+  if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -51,7 +110,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
   int port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, *credentials, &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -12,6 +12,8 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 
+#include "services/common/settings_table.h"
+
 namespace marketdata {
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards; call it
@@ -20,11 +22,25 @@ void BlockTerminationSignals();
 // Returns the signal number once SIGTERM or SIGINT arrives.
 int WaitForTerminationSignal();
 
+// TLS of a gRPC server; all empty: plaintext. Files are PEM.
+struct ServerTls {
+  std::string cert_file;       // the server's certificate chain
+  std::string key_file;        // its private key
+  std::string client_ca_file;  // set: clients must present a certificate signed by this CA
+
+  bool enabled() const { return !cert_file.empty() || !key_file.empty(); }
+};
+
+// TLS_CERT_FILE, TLS_KEY_FILE and TLS_CLIENT_CA_FILE.
+SettingTable<ServerTls> ServerTlsSettingsTable();
+
 class GrpcServer {
  public:
-  // Binds `address` (host:port) and starts serving `services`, reported SERVING.
+  // Binds `address` (host:port) and starts serving `services`, reported SERVING. INVALID_ARGUMENT
+  // when TLS is half configured or its files cannot be read.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      const std::string& address, const std::vector<grpc::Service*>& services);
+      const std::string& address, const std::vector<grpc::Service*>& services,
+      const ServerTls& tls = {});
 
   // What grpc.health.v1 answers for the whole server (service ""), e.g. from DependencyHealth.
   // No effect once Shutdown() has begun.

@@ -66,6 +66,25 @@ absl::StatusOr<std::vector<int>> ParseIntListSetting(absl::string_view name,
   return out;
 }
 
+absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueSetting(absl::string_view name,
+                                                                        absl::string_view value) {
+  std::map<std::string, std::string> out;
+  int index = 0;
+  for (absl::string_view part : absl::StrSplit(value, ';', absl::SkipWhitespace())) {
+    ++index;
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(part, absl::MaxSplits('=', 1));
+    const absl::string_view key = absl::StripAsciiWhitespace(kv.first);
+    if (key.empty() || part.find('=') == absl::string_view::npos) {
+      // The value is not quoted: it may hold a password.
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": part ", index, " is not key=value (pairs are separated by ';')"));
+    }
+    out[std::string(key)] = std::string(absl::StripAsciiWhitespace(kv.second));
+  }
+  return out;
+}
+
 std::string RangeText(double min, double max) {
   // %.15g keeps 1000000 and 31536000 as written, where StrCat would print 1e+06.
   return absl::StrFormat("%.15g-%.15g", min, max);

@@ -17,6 +17,7 @@
 #include <cassert>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <initializer_list>
 #include <limits>
 #include <optional>
@@ -64,6 +65,10 @@ absl::StatusOr<double> ParseDoubleSetting(absl::string_view name, absl::string_v
 // occurrence kept), at least one required.
 absl::StatusOr<std::vector<int>> ParseIntListSetting(absl::string_view name,
                                                      absl::string_view value, int min, int max);
+// "key=value" pairs separated by ';', e.g. KAFKA_CONFIG=security.protocol=SSL;ssl.ca.location=x:
+// empty parts are skipped, a key given twice keeps the last value, a part without '=' fails.
+absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueSetting(absl::string_view name,
+                                                                        absl::string_view value);
 // "1-256": the range of a setting as the meanings in `--help` show it (no exponents).
 std::string RangeText(double min, double max);
 

@@ -144,6 +144,24 @@ TEST(SettingTableTest, MissingRequiredSettingNamesItAndItsFlag) {
   EXPECT_EQ(LoadError({{"DATABASE_URL", ""}}).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(KeyValueSettingTest, ParsesPairsSeparatedBySemicolons) {
+  absl::StatusOr<std::map<std::string, std::string>> parsed = ParseKeyValueSetting(
+      "KAFKA_CONFIG", " security.protocol=SASL_SSL; sasl.password=a=b;;ssl.ca.location = /x ");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, (std::map<std::string, std::string>{{"security.protocol", "SASL_SSL"},
+                                                          {"sasl.password", "a=b"},
+                                                          {"ssl.ca.location", "/x"}}));
+  EXPECT_TRUE(ParseKeyValueSetting("KAFKA_CONFIG", "")->empty());
+}
+
+TEST(KeyValueSettingTest, ABadPartFailsWithoutEchoingIt) {
+  absl::Status bad = ParseKeyValueSetting("KAFKA_CONFIG", "a=1;secretvalue").status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("KAFKA_CONFIG: part 2"), std::string::npos) << bad;
+  EXPECT_EQ(bad.message().find("secretvalue"), std::string::npos);
+  EXPECT_FALSE(ParseKeyValueSetting("KAFKA_CONFIG", "=1").ok());
+}
+
 TEST(SettingTableTest, BadValuesNameTheSetting) {
   const std::string url = "postgresql://h/db";
   EXPECT_EQ(LoadError({{"DATABASE_URL", url}, {"DATABASE_POOL_SIZE", "many"}}).message(),

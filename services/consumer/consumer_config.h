@@ -4,11 +4,14 @@
 #define MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/common/settings.h"
+#include "services/auth/auth_settings.h"
+#include "services/common/grpc_server.h"
 #include "services/storage/database_settings.h"
 #include "services/common/settings_table.h"
 
@@ -19,10 +22,13 @@ struct ConsumerConfig {
   std::string listen_address;
   std::string metrics_listen;  // "off" disables
   DatabaseConfig database;
+  AuthOptions auth;
+  ServerTls tls;
   // Sessions a large batch of averages is written over at once (split by symbol).
   int write_connections = 0;
   int64_t max_symbol_windows = 0;
   std::string kafka_bootstrap_servers;
+  std::map<std::string, std::string> kafka_config;  // more librdkafka properties
   std::string price_events_topic;
   std::string dead_letter_topic;
   std::string consumer_group;

@@ -11,6 +11,8 @@
 #include "services/consumer/consumer_metrics.h"
 #include "services/consumer/moving_average_service.h"
 #include "services/consumer/price_event_consumer.h"
+#include "services/auth/authorizer.h"
+#include "services/storage/api_key_store.h"
 #include "services/storage/moving_average_store.h"
 #include "services/storage/database.h"
 #include "services/storage/migrations.h"
@@ -46,6 +48,7 @@ int Run(int argc, char** argv) {
 
   ConsumerOptions kafka;
   kafka.bootstrap_servers = config.kafka_bootstrap_servers;
+  kafka.extra = config.kafka_config;
   kafka.topic = config.price_events_topic;
   kafka.dead_letter_topic = config.dead_letter_topic;
   kafka.group = config.consumer_group;
@@ -56,9 +59,16 @@ int Run(int argc, char** argv) {
   std::unique_ptr<PriceEventConsumer> consumer = OrExit(PriceEventConsumer::Create(
       kafka, store, [&hub](const std::vector<AverageRow>& rows) { PublishAverages(hub, rows); }));
 
-  MovingAverageServiceImpl moving_averages(store, config.windows, hub);
+  PostgresApiKeyStore keys(*db);
+  Authorizer auth(&keys, config.auth);
+  if (absl::Status s = auth.Refresh(); !s.ok()) ExitWithError(kProgram, s);
+  PeriodicLoop key_reloads(auth.refresh_interval(), [&auth] {
+    if (absl::Status s = auth.Refresh(); !s.ok()) spdlog::warn("reloading API keys: {}", s.ToString());
+  });
+  if (config.auth.required) key_reloads.Start();
+  MovingAverageServiceImpl moving_averages(store, config.windows, hub, auth);
   std::unique_ptr<GrpcServer> server =
-      OrExit(GrpcServer::Start(config.listen_address, {&moving_averages}));
+      OrExit(GrpcServer::Start(config.listen_address, {&moving_averages}, config.tls));
   spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
   consumer->Start();
   spdlog::info("consuming {} as group {}", kafka.topic, kafka.group);
@@ -78,6 +88,7 @@ int Run(int argc, char** argv) {
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
   health_checks.Stop();
+  key_reloads.Stop();
   hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
   consumer->Stop();

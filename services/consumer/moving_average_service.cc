@@ -51,6 +51,9 @@ bool MovingAverageServiceImpl::IsConfigured(int window) const {
 grpc::Status MovingAverageServiceImpl::GetLatestMovingAverage(
     grpc::ServerContext* context, const v1::GetLatestMovingAverageRequest* request,
     v1::MovingAverage* response) {
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
   absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
   if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
   absl::StatusOr<int> window = CheckWindow(request->window());
@@ -86,6 +89,9 @@ grpc::Status MovingAverageServiceImpl::GetLatestMovingAverage(
 grpc::Status MovingAverageServiceImpl::ListMovingAverages(
     grpc::ServerContext* context, const v1::ListMovingAveragesRequest* request,
     v1::ListMovingAveragesResponse* response) {
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
   absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
   if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
   absl::StatusOr<int> window = CheckWindow(request->window());
@@ -118,6 +124,9 @@ grpc::Status MovingAverageServiceImpl::ListMovingAverages(
 
 grpc::ServerWriteReactor<v1::MovingAverage>* MovingAverageServiceImpl::StreamMovingAverages(
     grpc::CallbackServerContext* context, const v1::StreamMovingAveragesRequest* request) {
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return new RejectedStream<v1::MovingAverage>(ToGrpcStatus(s, context));
+  }
   std::vector<std::string> raw(request->symbols().begin(), request->symbols().end());
   absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw, kMaxStreamSymbols);
   if (!symbols.ok()) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "proto/marketdata/v1/moving_average.grpc.pb.h"
+#include "services/auth/authorizer.h"
 #include "services/averages/symbol_window.h"
 #include "services/storage/moving_average_store.h"
 #include "services/streaming/stream_hub.h"
@@ -21,9 +22,10 @@ class MovingAverageServiceImpl final
           v1::MovingAverageService::Service> {
  public:
   // `windows`: the windows the consumer computes and stores.
+  // Every call needs the read scope when keys are required.
   MovingAverageServiceImpl(MovingAverageStore& store, std::vector<int> windows,
-                           MovingAverageHub& hub)
-      : store_(store), windows_(std::move(windows)), hub_(hub) {}
+                           MovingAverageHub& hub, Authorizer& auth)
+      : store_(store), windows_(std::move(windows)), hub_(hub), auth_(auth) {}
 
   grpc::Status GetLatestMovingAverage(grpc::ServerContext* context,
                                       const v1::GetLatestMovingAverageRequest* request,
@@ -41,6 +43,7 @@ class MovingAverageServiceImpl final
   MovingAverageStore& store_;
   const std::vector<int> windows_;
   MovingAverageHub& hub_;
+  Authorizer& auth_;
 };
 
 }  // namespace marketdata

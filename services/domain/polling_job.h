@@ -2,6 +2,7 @@
 #ifndef MARKETDATA_SERVICES_DOMAIN_POLLING_JOB_H_
 #define MARKETDATA_SERVICES_DOMAIN_POLLING_JOB_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct JobConfig {
   std::vector<std::string> symbols;  // normalised, unique, in order of first appearance
   int interval_seconds = 0;
   std::string provider;
+  // The API key that created the job; unset when keys were not required.
+  std::optional<int64_t> owner_key_id;
 };
 
 struct PollingJob {

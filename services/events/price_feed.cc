@@ -34,21 +34,24 @@ PriceEventFeed::PriceEventFeed(std::string topic, Listener listener)
       assignments_(std::make_unique<Assignments>(&ready_)) {}
 
 absl::StatusOr<std::unique_ptr<PriceEventFeed>> PriceEventFeed::Create(
-    const std::string& bootstrap_servers, const std::string& topic, Listener listener) {
+    const std::string& bootstrap_servers, const std::map<std::string, std::string>& extra,
+    const std::string& topic, Listener listener) {
   std::unique_ptr<PriceEventFeed> feed(new PriceEventFeed(topic, std::move(listener)));
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
   const std::string group = absl::StrCat("mds-api-feed-", std::random_device{}());
-  for (const auto& [k, v] : std::map<std::string, std::string>{
-           {"bootstrap.servers", bootstrap_servers},
-           {"group.id", group},
-           {"client.id", "mds-api-feed"},
-           {"enable.auto.commit", "false"},
-           {"auto.offset.reset", "latest"},
-           {"fetch.wait.max.ms", "20"},
-           {"session.timeout.ms", "10000"},
-           {"allow.auto.create.topics", "true"},
-       }) {
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", bootstrap_servers},
+      {"group.id", group},
+      {"client.id", "mds-api-feed"},
+      {"enable.auto.commit", "false"},
+      {"auto.offset.reset", "latest"},
+      {"fetch.wait.max.ms", "20"},
+      {"session.timeout.ms", "10000"},
+      {"allow.auto.create.topics", "true"},
+  };
+  for (const auto& [k, v] : extra) props[k] = v;
+  for (const auto& [k, v] : props) {
     if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
       return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));
     }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,8 +21,10 @@ class PriceEventFeed {
  public:
   using Listener = std::function<void(const v1::PriceEvent&)>;
 
+  // `extra`: more librdkafka properties (security settings, for example).
   static absl::StatusOr<std::unique_ptr<PriceEventFeed>> Create(
-      const std::string& bootstrap_servers, const std::string& topic, Listener listener);
+      const std::string& bootstrap_servers, const std::map<std::string, std::string>& extra,
+      const std::string& topic, Listener listener);
   ~PriceEventFeed();
 
   void Start();

@@ -57,15 +57,32 @@ absl::StatusOr<PollingJob> FakePollingJobStore::Get(const std::string& job_id) {
   return it->second.job;
 }
 
-absl::StatusOr<JobPage> FakePollingJobStore::List(std::optional<JobStatus> status, int limit,
+absl::StatusOr<JobPage> FakePollingJobStore::List(const JobFilter& filter, int limit,
                                                   const std::string&) {
   absl::MutexLock lock(&mu_);
   JobPage page;
   for (const auto& [id, row] : rows_) {
     if (static_cast<int>(page.jobs.size()) == limit) break;
-    if (!status.has_value() || row.job.status == *status) page.jobs.push_back(row.job);
+    if (filter.status.has_value() && row.job.status != *filter.status) continue;
+    if (filter.owner_key_id.has_value() && row.job.config.owner_key_id != filter.owner_key_id) {
+      continue;
+    }
+    page.jobs.push_back(row.job);
   }
   return page;
+}
+
+absl::StatusOr<JobUsage> FakePollingJobStore::ActiveUsage(int64_t owner_key_id) {
+  absl::MutexLock lock(&mu_);
+  JobUsage usage;
+  for (const auto& [id, row] : rows_) {
+    const JobStatus status = row.job.status;
+    if (row.job.config.owner_key_id != owner_key_id) continue;
+    if (status != JobStatus::kAccepted && status != JobStatus::kRunning) continue;
+    ++usage.jobs;
+    usage.symbols += static_cast<int>(row.job.config.symbols.size());
+  }
+  return usage;
 }
 
 absl::StatusOr<PollingJob> FakePollingJobStore::Stop(const std::string& job_id) {

@@ -38,8 +38,9 @@ class FakePollingJobStore final : public PollingJobStore {
 
   absl::StatusOr<PollingJob> Create(const std::string& job_id, const JobConfig& config) override;
   absl::StatusOr<PollingJob> Get(const std::string& job_id) override;
-  absl::StatusOr<JobPage> List(std::optional<JobStatus> status, int limit,
+  absl::StatusOr<JobPage> List(const JobFilter& filter, int limit,
                                const std::string& page_token) override;
+  absl::StatusOr<JobUsage> ActiveUsage(int64_t owner_key_id) override;
   absl::StatusOr<PollingJob> Stop(const std::string& job_id) override;
   absl::StatusOr<std::vector<PollingJob>> ClaimDue(const std::string& owner, int limit,
                                                    absl::Duration lookahead,

@@ -15,11 +15,12 @@ namespace {
   "CAST(extract(epoch FROM created_at) * 1000000 AS BIGINT), "                        \
   "CAST(extract(epoch FROM last_run_at) * 1000000 AS BIGINT), "                       \
   "CAST(extract(epoch FROM next_run_at) * 1000000 AS BIGINT), run_count, error_count, " \
-  "coalesce(last_error, '')"
+  "coalesce(last_error, ''), owner_key_id"
 
 constexpr char kInsert[] =
-    "INSERT INTO polling_jobs (job_id, symbols, interval_seconds, provider, status, next_run_at) "
-    "VALUES (:id, CAST(:symbols AS TEXT[]), :interval, :provider, 'accepted', now()) "
+    "INSERT INTO polling_jobs (job_id, symbols, interval_seconds, provider, status, next_run_at, "
+    "  owner_key_id) "
+    "VALUES (:id, CAST(:symbols AS TEXT[]), :interval, :provider, 'accepted', now(), :owner) "
     "ON CONFLICT (job_id) DO NOTHING RETURNING " JOB_COLUMNS;
 
 constexpr char kGet[] = "SELECT " JOB_COLUMNS " FROM polling_jobs WHERE job_id = :id";
@@ -27,6 +28,7 @@ constexpr char kGet[] = "SELECT " JOB_COLUMNS " FROM polling_jobs WHERE job_id =
 constexpr char kList[] =
     "SELECT " JOB_COLUMNS " FROM polling_jobs "
     "WHERE (:any_status = 1 OR status = :status) "
+    "  AND (:any_owner = 1 OR owner_key_id = :owner) "
     "  AND (:first_page = 1 OR (created_at, job_id) < "
     "       (timestamptz 'epoch' + :cursor_us * interval '1 microsecond', :cursor_id)) "
     "ORDER BY created_at DESC, job_id DESC LIMIT :limit";
@@ -50,7 +52,11 @@ constexpr char kClaimDue[] =
     "CAST(extract(epoch FROM j.created_at) * 1000000 AS BIGINT), "
     "CAST(extract(epoch FROM j.last_run_at) * 1000000 AS BIGINT), "
     "CAST(extract(epoch FROM j.next_run_at) * 1000000 AS BIGINT), j.run_count, j.error_count, "
-    "coalesce(j.last_error, '')";
+    "coalesce(j.last_error, ''), j.owner_key_id";
+
+constexpr char kActiveUsage[] =
+    "SELECT count(*), coalesce(sum(cardinality(symbols)), 0) FROM polling_jobs "
+    "WHERE owner_key_id = :owner AND status IN ('accepted', 'running')";
 
 // A lease that ran out is not renewed even when nobody has claimed it yet: the holder's own
 // claimer may take it back meanwhile, and two runs of one tick must not both believe they hold it.
@@ -94,6 +100,7 @@ PollingJob ReadJob(const soci::row& row) {
   job.run_count = row.get<int>(8);
   job.error_count = row.get<int>(9);
   job.last_error = row.get<std::string>(10);
+  if (row.get_indicator(11) == soci::i_ok) job.config.owner_key_id = row.get<long long>(11);
   return job;
 }
 
@@ -125,9 +132,12 @@ absl::StatusOr<PollingJob> PostgresPollingJobStore::Create(const std::string& jo
   std::optional<PollingJob> created;
   absl::Status status = WithSession(db_, "creating a polling job", [&](Database::Lease& lease) {
     std::string symbols = ArrayLiteral(config.symbols);
+    long long owner = config.owner_key_id.value_or(0);
+    soci::indicator owner_set = config.owner_key_id.has_value() ? soci::i_ok : soci::i_null;
     soci::rowset<soci::row> rows =
         (lease->prepare << kInsert, soci::use(job_id, "id"), soci::use(symbols, "symbols"),
-         soci::use(config.interval_seconds, "interval"), soci::use(config.provider, "provider"));
+         soci::use(config.interval_seconds, "interval"), soci::use(config.provider, "provider"),
+         soci::use(owner, owner_set, "owner"));
     for (const soci::row& row : rows) created = ReadJob(row);
     return absl::OkStatus();
   });
@@ -142,8 +152,9 @@ absl::StatusOr<PollingJob> PostgresPollingJobStore::Get(const std::string& job_i
   return OneJob("reading a polling job", kGet, job_id);
 }
 
-absl::StatusOr<JobPage> PostgresPollingJobStore::List(std::optional<JobStatus> status_filter,
-                                                      int limit, const std::string& page_token) {
+absl::StatusOr<JobPage> PostgresPollingJobStore::List(const JobFilter& filter, int limit,
+                                                      const std::string& page_token) {
+  const std::optional<JobStatus>& status_filter = filter.status;
   long long cursor_us = 0;
   std::string cursor_id;
   if (!page_token.empty()) {
@@ -154,10 +165,13 @@ absl::StatusOr<JobPage> PostgresPollingJobStore::List(std::optional<JobStatus> s
     int any_status = status_filter.has_value() ? 0 : 1;
     std::string status_name(status_filter.has_value() ? JobStatusName(*status_filter) : "");
     int first_page = page_token.empty() ? 1 : 0;
+    int any_owner = filter.owner_key_id.has_value() ? 0 : 1;
+    long long owner = filter.owner_key_id.value_or(0);
     int fetch = limit + 1;  // one more tells whether another page exists
     soci::rowset<soci::row> rows =
         (lease->prepare << kList, soci::use(any_status, "any_status"),
-         soci::use(status_name, "status"), soci::use(first_page, "first_page"),
+         soci::use(status_name, "status"), soci::use(any_owner, "any_owner"),
+         soci::use(owner, "owner"), soci::use(first_page, "first_page"),
          soci::use(cursor_us, "cursor_us"), soci::use(cursor_id, "cursor_id"),
          soci::use(fetch, "limit"));
     for (const soci::row& row : rows) page.jobs.push_back(ReadJob(row));
@@ -169,6 +183,19 @@ absl::StatusOr<JobPage> PostgresPollingJobStore::List(std::optional<JobStatus> s
     page.next_page_token = PageToken(page.jobs.back());
   }
   return page;
+}
+
+absl::StatusOr<JobUsage> PostgresPollingJobStore::ActiveUsage(int64_t owner_key_id) {
+  JobUsage usage;
+  absl::Status status = WithSession(db_, "counting polling jobs", [&](Database::Lease& lease) {
+    long long owner = owner_key_id, jobs = 0, symbols = 0;
+    lease->once << kActiveUsage, soci::use(owner, "owner"), soci::into(jobs), soci::into(symbols);
+    usage.jobs = static_cast<int>(jobs);
+    usage.symbols = static_cast<int>(symbols);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return usage;
 }
 
 absl::StatusOr<PollingJob> PostgresPollingJobStore::Stop(const std::string& job_id) {

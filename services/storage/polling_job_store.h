@@ -16,6 +16,18 @@
 
 namespace marketdata {
 
+// Which jobs List returns; unset fields match every job.
+struct JobFilter {
+  std::optional<JobStatus> status;
+  std::optional<int64_t> owner_key_id;
+};
+
+// What an owner's active (accepted or running) jobs hold.
+struct JobUsage {
+  int jobs = 0;
+  int symbols = 0;
+};
+
 struct JobPage {
   std::vector<PollingJob> jobs;
   std::string next_page_token;  // empty on the last page
@@ -38,8 +50,10 @@ class PollingJobStore {
   // NOT_FOUND for an unknown id.
   virtual absl::StatusOr<PollingJob> Get(const std::string& job_id) = 0;
   // Newest first. `page_token` comes from a previous page; INVALID_ARGUMENT when malformed.
-  virtual absl::StatusOr<JobPage> List(std::optional<JobStatus> status, int limit,
+  virtual absl::StatusOr<JobPage> List(const JobFilter& filter, int limit,
                                        const std::string& page_token) = 0;
+  // The active jobs of `owner_key_id` and the symbols they hold.
+  virtual absl::StatusOr<JobUsage> ActiveUsage(int64_t owner_key_id) = 0;
   // Marks the job stopped for good; NOT_FOUND for an unknown id. Stopping twice is harmless.
   virtual absl::StatusOr<PollingJob> Stop(const std::string& job_id) = 0;
 
@@ -71,8 +85,9 @@ class PostgresPollingJobStore final : public PollingJobStore {
 
   absl::StatusOr<PollingJob> Create(const std::string& job_id, const JobConfig& config) override;
   absl::StatusOr<PollingJob> Get(const std::string& job_id) override;
-  absl::StatusOr<JobPage> List(std::optional<JobStatus> status, int limit,
+  absl::StatusOr<JobPage> List(const JobFilter& filter, int limit,
                                const std::string& page_token) override;
+  absl::StatusOr<JobUsage> ActiveUsage(int64_t owner_key_id) override;
   absl::StatusOr<PollingJob> Stop(const std::string& job_id) override;
   absl::StatusOr<std::vector<PollingJob>> ClaimDue(const std::string& owner, int limit,
                                                    absl::Duration lookahead,

@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
@@ -123,7 +124,20 @@ func adminExec(sql string) error {
 
 // startStack starts mds-api, mds-consumer and the gateway with a database, a topic and a
 // consumer group of their own. `extraEnv` (NAME=value) goes to both services.
+// stackTLS makes a stack serve TLS: the services' and the gateway's extra settings, and how the
+// test reaches them.
+type stackTLS struct {
+	serviceEnv, gatewayEnv []string
+	grpcCreds              credentials.TransportCredentials
+	httpClient             *http.Client
+}
+
 func startStack(prefix string, extraEnv ...string) (*stack, func(), error) {
+	return startStackTLS(prefix, nil, extraEnv...)
+}
+
+// startStackTLS is startStack with TLS when `tls` is set (then restURL is https://).
+func startStackTLS(prefix string, tls *stackTLS, extraEnv ...string) (*stack, func(), error) {
 	apiBin, err := binary("MDS_API_BIN")
 	if err != nil {
 		return nil, nil, err
@@ -166,6 +180,14 @@ func startStack(prefix string, extraEnv ...string) (*stack, func(), error) {
 	s.deadLetters = "price-events-dlq-" + prefix + "-" + suffix
 	restAddr := freeAddr()
 	s.restURL = "http://" + restAddr
+	grpcCreds, httpClient := insecure.NewCredentials(), http.DefaultClient
+	gatewayEnv := []string{"GATEWAY_LISTEN=" + restAddr, "MDS_API_ADDR=" + s.apiAddr, "MDS_CONSUMER_ADDR=" + s.consumerAddr}
+	if tls != nil {
+		s.restURL = "https://" + restAddr
+		grpcCreds, httpClient = tls.grpcCreds, tls.httpClient
+		extraEnv = append(append([]string{}, tls.serviceEnv...), extraEnv...)
+		gatewayEnv = append(gatewayEnv, tls.gatewayEnv...)
+	}
 	logDir := os.Getenv("TEST_UNDECLARED_OUTPUTS_DIR")
 	if logDir == "" {
 		logDir = os.TempDir()
@@ -219,18 +241,16 @@ func startStack(prefix string, extraEnv ...string) (*stack, func(), error) {
 		return nil, nil, err
 	}
 	for _, p := range []struct{ name, addr string }{{"mds-api", s.apiAddr}, {"mds-consumer", consumerAddr}} {
-		if err := waitServing(p.addr, 60*time.Second); err != nil {
+		if err := waitServingWith(p.addr, grpcCreds, 60*time.Second); err != nil {
 			cleanup()
 			return nil, nil, fmt.Errorf("%s not serving: %w\n%s", p.name, err, s.logs())
 		}
 	}
-	if err := start("gateway", gatewayBin, []string{
-		"GATEWAY_LISTEN=" + restAddr, "MDS_API_ADDR=" + s.apiAddr, "MDS_CONSUMER_ADDR=" + consumerAddr,
-	}); err != nil {
+	if err := start("gateway", gatewayBin, gatewayEnv); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	if err := waitHTTP(s.restURL+"/ready", 30*time.Second); err != nil {
+	if err := waitHTTPWith(httpClient, s.restURL+"/ready", 30*time.Second); err != nil {
 		cleanup()
 		return nil, nil, fmt.Errorf("gateway not ready: %w\n%s", err, s.logs())
 	}
@@ -317,7 +337,11 @@ func (s *stack) logs() string {
 }
 
 func waitServing(addr string, timeout time.Duration) error {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return waitServingWith(addr, insecure.NewCredentials(), timeout)
+}
+
+func waitServingWith(addr string, creds credentials.TransportCredentials, timeout time.Duration) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return err
 	}
@@ -339,10 +363,14 @@ func waitServing(addr string, timeout time.Duration) error {
 }
 
 func waitHTTP(url string, timeout time.Duration) error {
+	return waitHTTPWith(http.DefaultClient, url, timeout)
+}
+
+func waitHTTPWith(client *http.Client, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
+		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -107,7 +107,7 @@ TEST_F(PollingStoreTest, ListsNewestFirstWithFilterAndPages) {
   std::string token;
   int pages = 0;
   do {
-    auto page = store_.List(std::nullopt, 3, token);
+    auto page = store_.List(JobFilter{}, 3, token);
     ASSERT_TRUE(page.ok()) << page.status();
     for (const auto& job : page->jobs) seen.push_back(job.job_id);
     token = page->next_page_token;

@@ -2,11 +2,14 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -14,6 +17,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
@@ -33,10 +37,35 @@ type backend struct {
 	conn    *grpc.ClientConn
 }
 
-func dial(name, service, addr string, timeout time.Duration, logger *slog.Logger) (*backend, error) {
+// backendCredentials is TLS trusting opts.BackendCAFile (with a client certificate when one is
+// configured), or plaintext when no CA is set.
+func backendCredentials(opts Options) (credentials.TransportCredentials, error) {
+	if opts.BackendCAFile == "" {
+		return insecure.NewCredentials(), nil
+	}
+	pem, err := os.ReadFile(opts.BackendCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("BACKEND_TLS_CA_FILE: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("BACKEND_TLS_CA_FILE: no PEM certificate in %s", opts.BackendCAFile)
+	}
+	cfg := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	if opts.BackendCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.BackendCertFile, opts.BackendKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("BACKEND_TLS_CERT_FILE/BACKEND_TLS_KEY_FILE: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+func dial(name, service, addr string, creds credentials.TransportCredentials, timeout time.Duration, logger *slog.Logger) (*backend, error) {
 	b := &backend{name: name, service: service, addr: addr, timeout: timeout, logger: logger}
 	conn, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithStatsHandler(statusOriginTracker{}),
 		grpc.WithUnaryInterceptor(b.interceptUnary),
 		grpc.WithStreamInterceptor(b.interceptStream),
@@ -161,7 +190,7 @@ func (statusOriginTracker) HandleConn(context.Context, stats.ConnStats) {}
 const maxForwardedMetadata = 4 << 10
 
 // forwardFirst are the keys the gateway sets itself, kept ahead of client headers.
-var forwardFirst = map[string]int{requestIDKey: 0, "x-forwarded-for": 1, "x-forwarded-host": 2}
+var forwardFirst = map[string]int{requestIDKey: 0, "authorization": 1, "x-api-key": 2, "x-forwarded-for": 3, "x-forwarded-host": 4}
 
 // boundMetadata drops metadata grpc-go would refuse (so that no header value turns into a 500)
 // and whatever goes beyond maxForwardedMetadata: the gateway's own keys first, then the rest in

@@ -172,9 +172,27 @@ func handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, 
 		httpStatus = http.StatusUnprocessableEntity
 	}
 	if st.Code() == codes.Unauthenticated {
-		w.Header().Set("WWW-Authenticate", st.Message())
+		w.Header().Set("WWW-Authenticate", `Bearer realm="marketdata"`)
 	}
+	copyRateLimitHeaders(ctx, w.Header())
 	writeError(w, httpStatus, st.Code(), st.Message())
+}
+
+// copyRateLimitHeaders sets Retry-After and RateLimit-* from the backend's metadata (sent with
+// a RESOURCE_EXHAUSTED) on an error response.
+func copyRateLimitHeaders(ctx context.Context, h http.Header) {
+	md, ok := runtime.ServerMetadataFromContext(ctx)
+	if !ok {
+		return
+	}
+	for key, name := range rateLimitHeaders {
+		for _, source := range []map[string][]string{md.TrailerMD, md.HeaderMD} {
+			if v := source[key]; len(v) > 0 {
+				h.Set(name, v[0])
+				break
+			}
+		}
+	}
 }
 
 // handleRoutingError answers paths the API does not have with 404 and a known path with the wrong

@@ -76,6 +76,10 @@ func (f *fakeAPI) GetLatestPrice(ctx context.Context, req *marketdatav1.GetLates
 		return nil, status.Error(codes.NotFound, "symbol NOPE not found at provider test")
 	case "LIMIT":
 		return nil, status.Error(codes.ResourceExhausted, "provider alpha_vantage rate limit reached")
+	case "QUOTA": // a key over its requests a minute, with the retry advice the services send
+		_ = grpc.SetTrailer(ctx, metadata.Pairs("retry-after", "7", "ratelimit-limit", "60",
+			"ratelimit-remaining", "0", "ratelimit-reset", "7"))
+		return nil, status.Error(codes.ResourceExhausted, "API key k used its 60 requests a minute")
 	case "DOWN":
 		return nil, status.Error(codes.Unavailable, "provider finnhub is unreachable")
 	case "SLOW": // a DEADLINE_EXCEEDED of the backend's own, e.g. a database statement timeout

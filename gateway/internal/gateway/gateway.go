@@ -6,11 +6,13 @@ package gateway
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"time"
 
@@ -49,14 +51,18 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 	g := &Gateway{}
 	g.drain, g.drainDone = context.WithCancel(context.Background())
 
-	api, err := dial("mds-api", "the price service", opts.APIAddr, opts.BackendTimeout, logger)
+	creds, err := backendCredentials(opts)
+	if err != nil {
+		return nil, err
+	}
+	api, err := dial("mds-api", "the price service", opts.APIAddr, creds, opts.BackendTimeout, logger)
 	if err != nil {
 		return nil, err
 	}
 	g.backends = append(g.backends, api)
 	var consumer *backend
 	if opts.ConsumerAddr != "" {
-		if consumer, err = dial("mds-consumer", "the moving average service", opts.ConsumerAddr, opts.BackendTimeout, logger); err != nil {
+		if consumer, err = dial("mds-consumer", "the moving average service", opts.ConsumerAddr, creds, opts.BackendTimeout, logger); err != nil {
 			g.Close()
 			return nil, err
 		}
@@ -70,6 +76,7 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		runtime.WithRoutingErrorHandler(handleRoutingError),
 		runtime.WithForwardResponseOption(setResponseStatus),
 		runtime.WithMetadata(forwardRequestID),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithMiddlewares(recordRoute, rejectBadRequestID, g.endStreamsOnDrain),
 	)
@@ -182,9 +189,31 @@ func forwardRequestID(_ context.Context, r *http.Request) metadata.MD {
 	return nil
 }
 
+// incomingHeader forwards X-API-Key to the backends as x-api-key metadata, next to what
+// grpc-gateway forwards by default (Authorization among it, as authorization).
+func incomingHeader(key string) (string, bool) {
+	if textproto.CanonicalMIMEHeaderKey(key) == "X-Api-Key" {
+		return "x-api-key", true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// rateLimitHeaders are the backends' metadata that become HTTP headers of the same name: when to
+// retry after a 429 (RFC 9110) and the limit that was reached (the IETF RateLimit fields).
+var rateLimitHeaders = map[string]string{
+	"retry-after":         "Retry-After",
+	"ratelimit-limit":     "RateLimit-Limit",
+	"ratelimit-remaining": "RateLimit-Remaining",
+	"ratelimit-reset":     "RateLimit-Reset",
+}
+
 // outgoingHeader passes the backends' response metadata on as Grpc-Metadata-* headers, as
-// grpc-gateway does by default, minus gRPC's own transport headers.
+// grpc-gateway does by default, minus gRPC's own transport headers; rate limit metadata becomes
+// the standard headers.
 func outgoingHeader(key string) (string, bool) {
+	if name, ok := rateLimitHeaders[key]; ok {
+		return name, true
+	}
 	if key == "content-type" || strings.HasPrefix(key, "grpc-") {
 		return "", false
 	}
@@ -203,17 +232,28 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	}
 	defer g.Close()
 
+	var tlsConfig *tls.Config
+	if opts.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("GATEWAY_TLS_CERT_FILE/GATEWAY_TLS_KEY_FILE: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	lis, err := net.Listen("tcp", opts.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (GATEWAY_LISTEN): %w", opts.ListenAddr, err)
 	}
-	logger.Info("gateway listening", "addr", lis.Addr().String(), "mds_api", opts.APIAddr,
+	logger.Info("gateway listening", "addr", lis.Addr().String(), "tls", tlsConfig != nil,
+		"backend_tls", opts.BackendCAFile != "", "mds_api", opts.APIAddr,
 		"mds_consumer", cmp.Or(opts.ConsumerAddr, "not deployed"))
-	return g.serve(ctx, lis, opts.ShutdownTimeout, logger)
+	return g.serve(ctx, lis, tlsConfig, opts.ShutdownTimeout, logger)
 }
 
-func (g *Gateway) serve(ctx context.Context, lis net.Listener, shutdownTimeout time.Duration, logger *slog.Logger) error {
+// serve serves HTTP on lis, or HTTPS (HTTP/2 included) when tlsConfig is set.
+func (g *Gateway) serve(ctx context.Context, lis net.Listener, tlsConfig *tls.Config, shutdownTimeout time.Duration, logger *slog.Logger) error {
 	srv := &http.Server{
+		TLSConfig:         tlsConfig,
 		Handler:           g.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -222,7 +262,13 @@ func (g *Gateway) serve(ctx context.Context, lis net.Listener, shutdownTimeout t
 	srv.RegisterOnShutdown(g.EndStreams)
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
+	go func() {
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(lis, "", "")
+			return
+		}
+		served <- srv.Serve(lis)
+	}()
 
 	select {
 	case err := <-served:

@@ -629,7 +629,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- e.gw.serve(ctx, lis, 5*time.Second, slog.New(slog.DiscardHandler)) }()
+	go func() { served <- e.gw.serve(ctx, lis, nil, 5*time.Second, slog.New(slog.DiscardHandler)) }()
 
 	got := make(chan response, 1)
 	go func() {
@@ -663,7 +663,7 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- e.gw.serve(ctx, lis, 30*time.Second, slog.New(slog.DiscardHandler)) }()
+	go func() { served <- e.gw.serve(ctx, lis, nil, 30*time.Second, slog.New(slog.DiscardHandler)) }()
 
 	resp, err := http.Get("http://" + lis.Addr().String() + "/api/v1/prices/stream?symbols=AAPL")
 	if err != nil {
@@ -936,5 +936,29 @@ func TestBackendLostMidStream(t *testing.T) {
 	}
 	if last != `{"error":{"detail":"the price service is unavailable; retry later","code":"UNAVAILABLE"}}` {
 		t.Errorf("last line = %s", last)
+	}
+}
+
+func TestQuotaErrorsCarryRetryAfterAndRateLimitHeaders(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=QUOTA", nil, nil)
+	if r.status != http.StatusTooManyRequests {
+		t.Fatalf("status = %d: %s", r.status, r.body)
+	}
+	for name, want := range map[string]string{"Retry-After": "7", "RateLimit-Limit": "60", "RateLimit-Remaining": "0", "RateLimit-Reset": "7"} {
+		if got := r.header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if r.header.Get("Grpc-Metadata-Retry-After") != "" {
+		t.Error("retry-after also went out as Grpc-Metadata-Retry-After")
+	}
+}
+
+func TestAPIKeyHeadersReachTheBackend(t *testing.T) {
+	e := newEnv(t, nil)
+	e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil, map[string]string{"X-API-Key": "mds_k"})
+	if md := e.api.lastLatest().metadata; strings.Join(md.Get("x-api-key"), "") != "mds_k" {
+		t.Errorf("forwarded metadata = %v", md)
 	}
 }

@@ -33,6 +33,13 @@ type Options struct {
 	// BackendTimeout is the deadline of every unary backend call (a REST client's Grpc-Timeout
 	// header is dropped); streams get none (GATEWAY_BACKEND_TIMEOUT). Zero means the default, 30s.
 	BackendTimeout time.Duration
+	// TLSCertFile and TLSKeyFile (PEM), both set: the gateway serves HTTPS only
+	// (GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE).
+	TLSCertFile, TLSKeyFile string
+	// BackendCAFile (PEM) set: calls to mds-api and mds-consumer use TLS and trust this CA
+	// (BACKEND_TLS_CA_FILE); BackendCertFile and BackendKeyFile add a client certificate for
+	// services that require one (BACKEND_TLS_CERT_FILE, BACKEND_TLS_KEY_FILE).
+	BackendCAFile, BackendCertFile, BackendKeyFile string
 }
 
 const defaultBackendTimeout = 30 * time.Second
@@ -120,6 +127,16 @@ var settings = []setting{
 			o.BackendTimeout = d
 			return nil
 		}},
+	{env: "GATEWAY_TLS_CERT_FILE", def: "", meaning: "PEM certificate chain; with its key file the gateway serves HTTPS only",
+		parse: func(v string, o *Options) error { o.TLSCertFile = strings.TrimSpace(v); return nil }},
+	{env: "GATEWAY_TLS_KEY_FILE", def: "", meaning: "PEM private key of the gateway's certificate",
+		parse: func(v string, o *Options) error { o.TLSKeyFile = strings.TrimSpace(v); return nil }},
+	{env: "BACKEND_TLS_CA_FILE", def: "", meaning: "PEM CA; set: calls to mds-api and mds-consumer use TLS and trust it",
+		parse: func(v string, o *Options) error { o.BackendCAFile = strings.TrimSpace(v); return nil }},
+	{env: "BACKEND_TLS_CERT_FILE", def: "", meaning: "PEM client certificate for services that require one (mutual TLS)",
+		parse: func(v string, o *Options) error { o.BackendCertFile = strings.TrimSpace(v); return nil }},
+	{env: "BACKEND_TLS_KEY_FILE", def: "", meaning: "PEM private key of the client certificate",
+		parse: func(v string, o *Options) error { o.BackendKeyFile = strings.TrimSpace(v); return nil }},
 }
 
 // flagName is the setting's flag without its leading dashes: GATEWAY_LISTEN -> gateway-listen.
@@ -167,7 +184,25 @@ func loadOptions(table []setting, args []string, lookupEnv func(string) (string,
 			return Options{}, fmt.Errorf("invalid %s (flag --%s) %q: %v", s.env, flagName(s.env), values[i], err)
 		}
 	}
+	for _, pair := range [][2]string{{"GATEWAY_TLS_CERT_FILE", "GATEWAY_TLS_KEY_FILE"}, {"BACKEND_TLS_CERT_FILE", "BACKEND_TLS_KEY_FILE"}} {
+		a, b := pairValue(table, values, pair[0]), pairValue(table, values, pair[1])
+		if (a == "") != (b == "") {
+			return Options{}, fmt.Errorf("%s and %s go together: set both or neither", pair[0], pair[1])
+		}
+	}
+	if opts.BackendCertFile != "" && opts.BackendCAFile == "" {
+		return Options{}, errors.New("BACKEND_TLS_CERT_FILE needs BACKEND_TLS_CA_FILE: a client certificate is only sent over TLS")
+	}
 	return opts, nil
+}
+
+func pairValue(table []setting, values []string, env string) string {
+	for i, s := range table {
+		if s.env == env {
+			return strings.TrimSpace(values[i])
+		}
+	}
+	return ""
 }
 
 // writeUsage prints the --help text in the format the C++ services print: a heading, then per

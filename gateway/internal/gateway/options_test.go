@@ -68,6 +68,11 @@ func TestLoadOptionsFlagPerSetting(t *testing.T) {
 		"--gateway-max-body-bytes=7",
 		"--gateway-shutdown-timeout=1s",
 		"--gateway-backend-timeout=1m30s",
+		"--gateway-tls-cert-file=/s.pem",
+		"--gateway-tls-key-file=/s.key",
+		"--backend-tls-ca-file=/ca.pem",
+		"--backend-tls-cert-file=/c.pem",
+		"--backend-tls-key-file=/c.key",
 	}
 	if len(args) != len(settings) {
 		t.Fatalf("%d flags tested, %d settings", len(args), len(settings))
@@ -227,5 +232,24 @@ func TestSettingsTable(t *testing.T) {
 	}
 	if got := flagName("GATEWAY_MAX_BODY_BYTES"); got != "gateway-max-body-bytes" {
 		t.Errorf("flagName = %q", got)
+	}
+}
+
+func TestTLSFilesComeInPairs(t *testing.T) {
+	o, err := LoadOptions([]string{"--gateway-tls-cert-file=/s.pem", "--gateway-tls-key-file=/s.key",
+		"--backend-tls-ca-file=/ca.pem", "--backend-tls-cert-file=/c.pem", "--backend-tls-key-file=/c.key"}, lookup(nil), io.Discard)
+	if err != nil || o.TLSCertFile != "/s.pem" || o.TLSKeyFile != "/s.key" || o.BackendCAFile != "/ca.pem" ||
+		o.BackendCertFile != "/c.pem" || o.BackendKeyFile != "/c.key" {
+		t.Fatalf("options = %+v, %v", o, err)
+	}
+	for _, args := range [][]string{
+		{"--gateway-tls-cert-file=/s.pem"},
+		{"--gateway-tls-key-file=/s.key"},
+		{"--backend-tls-ca-file=/ca.pem", "--backend-tls-cert-file=/c.pem"},
+		{"--backend-tls-cert-file=/c.pem", "--backend-tls-key-file=/c.key"}, // no CA
+	} {
+		if _, err := LoadOptions(args, lookup(nil), io.Discard); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
 	}
 }
