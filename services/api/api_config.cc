@@ -45,6 +45,9 @@ const SettingTable<ApiConfig>& ApiSettings() {
                  "queue up, within the provider's timeout"),
       IntSetting("MAX_OPEN_STREAMS", 10000, 1, 1000000, &ApiConfig::max_open_streams,
                  "server streams open at once; one more is refused with RESOURCE_EXHAUSTED (HTTP 429)"),
+      DoubleSetting("PROVIDER_SHARE_PER_KEY", 0.5, 0.01, 1, &ApiConfig::provider_share_per_key,
+                    "share of each provider's rate limit one API key may use, so that one key "
+                    "cannot starve the others (with keys required)"),
       StringSetting("LOG_LEVEL", "info", &ApiConfig::log_level,
                     "log level: trace, debug, info, warn or error"),
       IntSetting("POLLING_MAX_SYMBOLS", 50, 1, 10000, &ApiConfig::polling_max_symbols,

@@ -30,6 +30,8 @@ struct ApiConfig {
   ProviderSettings providers;
   // Threads for GetLatestPrice's calls to network providers (at most this many wait at once).
   int provider_fetch_threads = 0;
+  // Share of each provider's rate limit one API key may use.
+  double provider_share_per_key = 0;
   int max_open_streams = 0;
   std::string log_level;
   // Polling.

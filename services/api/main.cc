@@ -112,7 +112,8 @@ int Run(int argc, char** argv) {
   lanes.max_queued = 32 * static_cast<size_t>(config.provider_fetch_threads);
   lanes.budget = config.providers.call_budget();
   FetchLanes blocking_fetches(lanes);
-  PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches);
+  ProviderShares shares(config.provider_share_per_key);
+  PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches, &shares);
   PriceHub price_hub(config.max_open_streams);
   PriceServiceImpl price_service(recorder, providers, store, price_hub, auth);
   std::unique_ptr<PriceEventFeed> feed =

@@ -13,8 +13,9 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
     grpc::CallbackServerContext* context, const v1::GetLatestPriceRequest* request,
     v1::Price* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s, context));
+  absl::StatusOr<Caller> caller = auth_.Authorize(*context, Scope::kRead);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status(), context));
     return reactor;
   }
   // context and response live until Finish, which is the last thing done here.
@@ -31,7 +32,7 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
         response->set_provider(stored->quote.provider);
         reactor->Finish(grpc::Status::OK);
       },
-      [context] { return context->IsCancelled(); });
+      [context] { return context->IsCancelled(); }, caller->key_id);
   return reactor;
 }
 

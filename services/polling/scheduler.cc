@@ -153,7 +153,7 @@ void PollingScheduler::Run(const Claimed& claimed) {
     // lost its lease leaves the tick to the replica that holds it now.
     if (!leases_.Held(claimed.lease)) break;
     ++fetched;
-    absl::StatusOr<StoredPrice> stored = recorder_.Record(symbol, job.config.provider);
+    absl::StatusOr<StoredPrice> stored = recorder_.Record(symbol, job.config.provider, job.config.owner_key_id);
     if (stored.ok()) continue;
     ++result.errors;
     result.last_error = absl::StrCat(symbol, ": ", stored.status().message());

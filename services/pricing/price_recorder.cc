@@ -24,7 +24,8 @@ absl::StatusOr<PriceRecorder::Fetch> PriceRecorder::Resolve(absl::string_view ra
 }
 
 absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
-                                                  absl::string_view provider_name) {
+                                                  absl::string_view provider_name,
+                                                  std::optional<int64_t> key) {
   // The caller's own thread may block: it fetches itself and waits for the commit.
   absl::StatusOr<StoredPrice> result = absl::InternalError("not recorded");
   absl::Notification recorded;
@@ -33,20 +34,24 @@ absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
           result = std::move(stored);
           recorded.Notify();
         },
-        /*cancelled=*/{});
+        /*cancelled=*/{}, key);
   recorded.WaitForNotification();
   return result;
 }
 
 void PriceRecorder::RecordAsync(absl::string_view raw_symbol, absl::string_view provider_name,
-                                RecordDone done, std::function<bool()> cancelled) {
-  Start(raw_symbol, provider_name, blocking_fetches_, std::move(done), std::move(cancelled));
+                                RecordDone done, std::function<bool()> cancelled,
+                                std::optional<int64_t> key) {
+  Start(raw_symbol, provider_name, blocking_fetches_, std::move(done), std::move(cancelled), key);
 }
 
 void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provider_name,
                           FetchLanes* blocking_fetches, RecordDone done,
-                          std::function<bool()> cancelled) {
+                          std::function<bool()> cancelled, std::optional<int64_t> key) {
   absl::StatusOr<Fetch> fetch = Resolve(raw_symbol, provider_name);
+  if (fetch.ok() && key.has_value() && shares_ != nullptr) {
+    if (absl::Status s = shares_->Take(*key, *fetch->provider); !s.ok()) fetch = s;
+  }
   if (!fetch.ok()) {
     Count(false);
     done(fetch.status());

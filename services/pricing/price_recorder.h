@@ -7,12 +7,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/domain/quote.h"
 #include "services/events/publisher.h"
 #include "services/pricing/fetch_lanes.h"
+#include "services/pricing/provider_shares.h"
 #include "services/providers/registry.h"
 #include "services/storage/price_store.h"
 
@@ -24,16 +26,20 @@ class PriceRecorder {
 
   // `blocking_fetches` runs RecordAsync's fetches from providers that may block, each within its
   // lane's budget; null: they run on the calling thread.
+  // `shares` (may be null: no shares) limits each API key to its share of a provider's limit.
   PriceRecorder(ProviderRegistry& providers, PriceStore& store, PriceEventPublisher& publisher,
-                FetchLanes* blocking_fetches = nullptr)
+                FetchLanes* blocking_fetches = nullptr, ProviderShares* shares = nullptr)
       : providers_(providers),
         store_(store),
         publisher_(publisher),
-        blocking_fetches_(blocking_fetches) {}
+        blocking_fetches_(blocking_fetches),
+        shares_(shares) {}
 
   // `symbol` and `provider` as the client sent them; an empty provider means the default. Fetches
   // on the calling thread and waits for the commit.
-  absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider);
+  // `key`: the API key the price is fetched for, if any (see ProviderShares).
+  absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider,
+                                     std::optional<int64_t> key = std::nullopt);
 
   // The same without holding the caller's thread: `done` runs once the price is committed and
   // published (or failed), usually on a storage thread; a validation error calls it at once.
@@ -42,7 +48,8 @@ class PriceRecorder {
   // provider's threads, the call fails at once with UNAVAILABLE; so does a fetch whose budget
   // ran out while it waited.
   void RecordAsync(absl::string_view symbol, absl::string_view provider, RecordDone done,
-                   std::function<bool()> cancelled = {});
+                   std::function<bool()> cancelled = {},
+                   std::optional<int64_t> key = std::nullopt);
 
   int64_t recorded() const { return recorded_.load(std::memory_order_relaxed); }
   int64_t failed() const { return failed_.load(std::memory_order_relaxed); }
@@ -55,7 +62,7 @@ class PriceRecorder {
   absl::StatusOr<Fetch> Resolve(absl::string_view symbol, absl::string_view provider);
   // The one path of both calls; `blocking_fetches` as in the constructor.
   void Start(absl::string_view symbol, absl::string_view provider, FetchLanes* blocking_fetches,
-             RecordDone done, std::function<bool()> cancelled);
+             RecordDone done, std::function<bool()> cancelled, std::optional<int64_t> key);
   void Store(absl::StatusOr<Quote> quote, RecordDone done);
   void Count(bool ok);
 
@@ -63,6 +70,7 @@ class PriceRecorder {
   PriceStore& store_;
   PriceEventPublisher& publisher_;
   FetchLanes* const blocking_fetches_;
+  ProviderShares* const shares_;
   std::atomic<int64_t> recorded_{0};
   std::atomic<int64_t> failed_{0};
 };

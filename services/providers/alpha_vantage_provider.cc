@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/errors.h"
 #include "services/providers/provider_reply.h"
 
 namespace marketdata {
@@ -59,7 +60,7 @@ absl::StatusOr<Quote> AlphaVantageProvider::FetchQuoteBy(absl::string_view symbo
                                                                api_key_)));
   }
   if (response->status == 429) {
-    return absl::ResourceExhaustedError("alpha_vantage rate limit reached (HTTP 429)");
+    return ProviderRateLimited(kName, "HTTP 429");
   }
   if (response->status != 200) return UnexpectedHttpStatus(kName, response->status);
 
@@ -68,8 +69,10 @@ absl::StatusOr<Quote> AlphaVantageProvider::FetchQuoteBy(absl::string_view symbo
   // Alpha Vantage reports its limits, and some key problems, as 200 with a Note or Information.
   for (const char* key : {"Note", "Information"}) {
     if (auto it = reply->find(key); it != reply->end()) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "alpha_vantage rate limit reached: ", ProviderMessage(*it, api_key_)));
+      return WithRetryAdvice(absl::ResourceExhaustedError(absl::StrCat(
+                                 "alpha_vantage rate limit reached: ",
+                                 ProviderMessage(*it, api_key_))),
+                             RetryAdvice{absl::Minutes(1), 0});
     }
   }
   if (auto error = reply->find("Error Message"); error != reply->end()) {

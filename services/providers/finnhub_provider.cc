@@ -40,7 +40,7 @@ absl::StatusOr<Quote> FinnhubProvider::FetchQuoteBy(absl::string_view symbol, ab
                                                                api_key_)));
   }
   if (response->status == 429) {
-    return absl::ResourceExhaustedError("finnhub rate limit reached (HTTP 429)");
+    return ProviderRateLimited(kName, "HTTP 429");
   }
   if (response->status == 401 || response->status == 403) {
     return absl::UnavailableError(absl::StrCat("finnhub rejected FINNHUB_API_KEY as invalid (HTTP ",

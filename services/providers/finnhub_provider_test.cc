@@ -2,6 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/common/errors.h"
 #include "nlohmann/json.hpp"
 #include "services/providers/fake_http_client.h"
 #include "services/providers/fake_http_server.h"
@@ -137,7 +138,11 @@ TEST(FinnhubProviderTest, OverHttpAgainstALocalServer) {
   EXPECT_EQ(server.requests()[0].query, "symbol=AAPL&token=fhkey_c9q1r2s3");
 
   server.Reply("/api/v1/quote", 429, kRateLimited);
-  EXPECT_EQ(provider.FetchQuote("AAPL").status().code(), absl::StatusCode::kResourceExhausted);
+  absl::Status limited = provider.FetchQuote("AAPL").status();
+  EXPECT_EQ(limited.code(), absl::StatusCode::kResourceExhausted);
+  // The client is told to retry in a minute (the provider counts its limit per minute).
+  ASSERT_TRUE(RetryAdviceOf(limited).has_value());
+  EXPECT_EQ(RetryAdviceOf(limited)->retry_after, absl::Minutes(1));
   server.Reply("/api/v1/quote", 401, kInvalidKey);
   EXPECT_EQ(provider.FetchQuote("AAPL").status().code(), absl::StatusCode::kUnavailable);
 }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/errors.h"
 
 namespace marketdata {
 namespace {
@@ -43,9 +44,13 @@ absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol, absl::Tim
 
   const absl::Time deadline = std::min(by, options_.clock() + deadline_);
   if (!bucket_.TryAcquire()) {
-    return absl::ResourceExhaustedError(absl::StrCat("outbound rate limit for ", inner_->name(),
-                                                     " reached (", bucket_.per_minute(),
-                                                     "/min)"));
+    // When the next call may go: the missing part of a token at the bucket's rate.
+    const double missing = std::max(0.0, 1.0 - bucket_.available());
+    return WithRetryAdvice(
+        absl::ResourceExhaustedError(absl::StrCat("outbound rate limit for ", inner_->name(),
+                                                  " reached (", bucket_.per_minute(), "/min)")),
+        RetryAdvice{absl::Seconds(missing * 60.0 / bucket_.per_minute()),
+                    static_cast<int64_t>(bucket_.per_minute())});
   }
   absl::StatusOr<Quote> result = inner_->FetchQuoteBy(symbol, deadline);
   absl::Duration backoff = options_.initial_backoff;

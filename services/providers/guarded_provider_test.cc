@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/common/errors.h"
 
 namespace marketdata {
 namespace {
@@ -127,6 +128,12 @@ TEST_F(GuardedProviderTest, EmptyBucketRefusesWithoutCallingTheProvider) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(refused.status().message(), "outbound rate limit for scripted reached (5/min)");
   EXPECT_EQ(inner_->calls(), 2);
+  // The client learns when the next call may go: a token comes every 12 s at 5/min.
+  std::optional<RetryAdvice> advice = RetryAdviceOf(refused.status());
+  ASSERT_TRUE(advice.has_value());
+  EXPECT_GT(advice->retry_after, absl::ZeroDuration());
+  EXPECT_LE(advice->retry_after, absl::Seconds(12));
+  EXPECT_EQ(advice->limit, 5);
 }
 
 TEST_F(GuardedProviderTest, BucketRefillsAtTheConfiguredRate) {

@@ -1,5 +1,7 @@
 #include "services/providers/provider_reply.h"
 
+#include "services/common/errors.h"
+
 #include <algorithm>
 
 #include <cmath>
@@ -108,6 +110,12 @@ absl::Status UnexpectedHttpStatus(absl::string_view provider, long status) {  //
   }
   return absl::UnavailableError(
       absl::StrCat(provider, " answered with unexpected HTTP status ", status));
+}
+
+absl::Status ProviderRateLimited(absl::string_view provider, absl::string_view why) {
+  return WithRetryAdvice(
+      absl::ResourceExhaustedError(absl::StrCat(provider, " rate limit reached (", why, ")")),
+      RetryAdvice{absl::Minutes(1), 0});
 }
 
 absl::StatusOr<absl::Duration> CallTimeout(absl::string_view provider, absl::Duration timeout,

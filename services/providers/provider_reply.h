@@ -26,6 +26,10 @@ absl::Status UnreadableReply(absl::string_view provider, absl::string_view why =
 // otherwise.
 absl::Status UnexpectedHttpStatus(absl::string_view provider, long status);  // NOLINT
 
+// RESOURCE_EXHAUSTED for a provider that said it is rate limiting us, with retry advice for the
+// client: the providers count their limits per minute, so a minute from now.
+absl::Status ProviderRateLimited(absl::string_view provider, absl::string_view why);
+
 // The timeout of one HTTP call: `timeout`, cut to what is left before `deadline` (as of `now`);
 // UNAVAILABLE when nothing is left.
 absl::StatusOr<absl::Duration> CallTimeout(absl::string_view provider, absl::Duration timeout,

@@ -47,7 +47,7 @@ absl::StatusOr<Quote> YFinanceProvider::FetchQuoteBy(absl::string_view symbol, a
   }
   if (response->status == 404) return NotFound(symbol);
   if (response->status == 429) {
-    return absl::ResourceExhaustedError("yfinance rate limit reached (HTTP 429)");
+    return ProviderRateLimited(kName, "HTTP 429");
   }
   if (response->status != 200) return UnexpectedHttpStatus(kName, response->status);
 

@@ -279,7 +279,9 @@ func TestAPIKeys(t *testing.T) {
 }
 
 func TestAPIKeyQuotas(t *testing.T) {
-	a := startAuthStack(t, "quota")
+	// Alpha Vantage (faked) allows 4 calls a minute: a key's share (PROVIDER_SHARE_PER_KEY=0.5)
+	// is 2.
+	a := startAuthStack(t, "quota", "ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE=4")
 	// Two requests a minute, in bursts of one: the second call at once is over.
 	slow := a.newKey(t, "slow", []string{"read"}, &mdv1.ApiKeyQuotas{RequestsPerMinute: ptr(int32(2))})
 	prices := mdv1.NewPriceServiceClient(a.api)
@@ -325,6 +327,31 @@ func TestAPIKeyQuotas(t *testing.T) {
 		}
 		if _, err := polling.CreatePollingJob(withKey(oneJob), &mdv1.CreatePollingJobRequest{Symbols: []string{"Q2"}, Interval: 60}); err != nil {
 			t.Errorf("after stopping the first: %v", err)
+		}
+	})
+
+	t.Run("a key gets its share of a provider's limit, and no more", func(t *testing.T) {
+		greedy := a.newKey(t, "greedy", []string{"read"}, nil)
+		other := a.newKey(t, "other", []string{"read"}, nil)
+		path := "/api/v1/prices/latest?symbol=IBM&provider=alpha_vantage"
+		for i := 0; i < 2; i++ {
+			if code, body, _ := a.rest(t, greedy, false, "GET", path, ""); code != 200 {
+				t.Fatalf("greedy call %d: %d %v", i+1, code, body)
+			}
+		}
+		code, body, h := a.rest(t, greedy, false, "GET", path, "")
+		if code != 429 || !strings.Contains(fmt.Sprint(body["detail"]), "share of alpha_vantage") || h.Get("Retry-After") == "" {
+			t.Errorf("greedy's third call: %d %v Retry-After %q", code, body, h.Get("Retry-After"))
+		}
+		_, err := prices.GetLatestPrice(withKey(greedy), &mdv1.GetLatestPriceRequest{Symbol: "IBM", Provider: "alpha_vantage"})
+		if status.Code(err) != codes.ResourceExhausted {
+			t.Errorf("greedy over gRPC: %v", err)
+		}
+		// The other key still has its share of the provider.
+		for i := 0; i < 2; i++ {
+			if code, body, _ := a.rest(t, other, true, "GET", path, ""); code != 200 {
+				t.Errorf("other's call %d: %d %v", i+1, code, body)
+			}
 		}
 	})
 

@@ -117,11 +117,44 @@ TEST_F(PollingStoreTest, ListsNewestFirstWithFilterAndPages) {
   EXPECT_EQ(seen, (std::vector<std::string>{"poll_00000006", "poll_00000005", "poll_00000004",
                                             "poll_00000003", "poll_00000002", "poll_00000001",
                                             "poll_00000000"}));
-  auto stopped = store_.List(JobStatus::kStopped, 10, "");
+  JobFilter stopped_only;
+  stopped_only.status = JobStatus::kStopped;
+  auto stopped = store_.List(stopped_only, 10, "");
   ASSERT_EQ(stopped->jobs.size(), 1u);
   EXPECT_EQ(stopped->jobs[0].job_id, "poll_00000002");
-  EXPECT_EQ(store_.List(std::nullopt, 3, "garbage").status().code(),
+  EXPECT_EQ(store_.List(JobFilter{}, 3, "garbage").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PollingStoreTest, JobsKeepTheirOwnerWhoseUsageIsCounted) {
+  JobConfig alice = Config({"AAPL", "MSFT"});
+  alice.owner_key_id = 7;
+  JobConfig bob = Config({"IBM"});
+  bob.owner_key_id = 8;
+  ASSERT_TRUE(store_.Create("poll_000000b1", alice).ok());
+  ASSERT_TRUE(store_.Create("poll_000000b2", alice).ok());
+  ASSERT_TRUE(store_.Create("poll_000000b3", bob).ok());
+  ASSERT_TRUE(store_.Create("poll_000000b4", Config({"ORCL"})).ok());  // made without a key
+  absl::StatusOr<PollingJob> got = store_.Get("poll_000000b1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->config.owner_key_id, 7);
+  EXPECT_FALSE(store_.Get("poll_000000b4")->config.owner_key_id.has_value());
+
+  JobFilter alices;
+  alices.owner_key_id = 7;
+  absl::StatusOr<JobPage> page = store_.List(alices, 10, "");
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->jobs.size(), 2u);
+  EXPECT_EQ(store_.List(JobFilter{}, 10, "")->jobs.size(), 4u);
+
+  absl::StatusOr<JobUsage> usage = store_.ActiveUsage(7);
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ(usage->jobs, 2);
+  EXPECT_EQ(usage->symbols, 4);
+  ASSERT_TRUE(store_.Stop("poll_000000b2").ok());  // stopped jobs no longer count
+  EXPECT_EQ(store_.ActiveUsage(7)->jobs, 1);
+  EXPECT_EQ(store_.ActiveUsage(7)->symbols, 2);
+  EXPECT_EQ(store_.ActiveUsage(99)->jobs, 0);
 }
 
 TEST_F(PollingStoreTest, LeasesAreExclusiveAndStoppedJobsAreNeverClaimed) {
