@@ -22,18 +22,10 @@ const SettingTable<ApiConfig>& ApiSettings() {
       EmbeddedSettings(&ApiConfig::tls, ServerTlsSettingsTable()),
       RequiredStringSetting("KAFKA_BOOTSTRAP_SERVERS", &ApiConfig::kafka_bootstrap_servers,
                             "Kafka brokers, comma-separated host:port"),
-      CustomSetting<ApiConfig>(
-          "KAFKA_CONFIG", "",
-          [](const std::string& name, const std::string& value, ApiConfig& config) {
-            absl::StatusOr<std::map<std::string, std::string>> parsed =
-                ParseKeyValueSetting(name, value);
-            if (!parsed.ok()) return parsed.status();
-            config.kafka_config = *std::move(parsed);
-            return absl::OkStatus();
-          },
-          "more librdkafka properties for every Kafka client, key=value pairs separated by "
-          "';', e.g. security.protocol=SASL_SSL;sasl.mechanism=PLAIN;sasl.username=u;"
-          "sasl.password=p;ssl.ca.location=/etc/ca.pem"),
+      KeyValueSetting("KAFKA_CONFIG", &ApiConfig::kafka_config,
+                      "more librdkafka properties for every Kafka client, key=value pairs "
+                      "separated by ';', e.g. security.protocol=SASL_SSL;sasl.mechanism=PLAIN;"
+                      "sasl.username=u;sasl.password=p;ssl.ca.location=/etc/ca.pem"),
       StringSetting("KAFKA_TOPIC_PRICE_EVENTS", "price-events", &ApiConfig::price_events_topic,
                     "topic every stored price is published to, keyed by symbol"),
       StringSetting("DEFAULT_PROVIDER", "test", &ApiConfig::default_provider,

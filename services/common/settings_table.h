@@ -225,6 +225,21 @@ SettingRow<Config> IntListSetting(std::string name, std::string default_value, i
           }};
 }
 
+// key=value pairs separated by ';'; see ParseKeyValueSetting.
+template <typename Config>
+SettingRow<Config> KeyValueSetting(std::string name,
+                                   std::map<std::string, std::string> Config::*field,
+                                   const std::string& meaning) {
+  return {{std::move(name), "", meaning},
+          [field](const std::string& name, const std::string& value, Config& config) {
+            absl::StatusOr<std::map<std::string, std::string>> parsed =
+                ParseKeyValueSetting(name, value);
+            if (!parsed.ok()) return parsed.status();
+            config.*field = *std::move(parsed);
+            return absl::OkStatus();
+          }};
+}
+
 // A whole number of milliseconds in [min_ms, max_ms], into an absl::Duration field.
 template <typename Config>
 SettingRow<Config> MillisecondsSetting(std::string name, int64_t default_ms, int64_t min_ms,

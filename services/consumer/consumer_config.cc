@@ -14,18 +14,10 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
       EmbeddedSettings(&ConsumerConfig::tls, ServerTlsSettingsTable()),
       RequiredStringSetting("KAFKA_BOOTSTRAP_SERVERS", &ConsumerConfig::kafka_bootstrap_servers,
                             "Kafka brokers, comma-separated host:port"),
-      CustomSetting<ConsumerConfig>(
-          "KAFKA_CONFIG", "",
-          [](const std::string& name, const std::string& value, ConsumerConfig& config) {
-            absl::StatusOr<std::map<std::string, std::string>> parsed =
-                ParseKeyValueSetting(name, value);
-            if (!parsed.ok()) return parsed.status();
-            config.kafka_config = *std::move(parsed);
-            return absl::OkStatus();
-          },
-          "more librdkafka properties for every Kafka client, key=value pairs separated by "
-          "';', e.g. security.protocol=SASL_SSL;sasl.mechanism=PLAIN;sasl.username=u;"
-          "sasl.password=p;ssl.ca.location=/etc/ca.pem"),
+      KeyValueSetting("KAFKA_CONFIG", &ConsumerConfig::kafka_config,
+                      "more librdkafka properties for every Kafka client, key=value pairs "
+                      "separated by ';', e.g. security.protocol=SASL_SSL;sasl.mechanism=PLAIN;"
+                      "sasl.username=u;sasl.password=p;ssl.ca.location=/etc/ca.pem"),
       StringSetting("KAFKA_TOPIC_PRICE_EVENTS", "price-events",
                     &ConsumerConfig::price_events_topic,
                     "topic of the price events the moving averages are computed from"),

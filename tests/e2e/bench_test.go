@@ -8,6 +8,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -662,6 +663,77 @@ func TestBenchHistoryGrowth(t *testing.T) {
 	}
 }
 
+// TestBenchRefusal: a request far over the limits (a polling job of 40,000 symbols, 400 KB) is
+// refused in about the time of any small bad request: the symbol count is checked while reading,
+// before any work per symbol.
+func TestBenchRefusal(t *testing.T) {
+	s, cleanup, err := startStack("bench_refusal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	symbols := make([]string, 40000)
+	for i := range symbols {
+		symbols[i] = fmt.Sprintf("X%d", i)
+	}
+	huge, _ := json.Marshal(map[string]any{"symbols": symbols, "interval": 5})
+	small := `{"symbols":["no way"],"interval":5}`
+	runs := envInt("MDS_BENCH_REFUSALS", 200)
+	post := func(body string) []time.Duration {
+		var took []time.Duration
+		for i := 0; i < runs+20; i++ {
+			began := time.Now()
+			resp, err := http.Post(s.restURL+"/api/v1/prices/poll", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 400 {
+				t.Fatalf("status %d, want 400", resp.StatusCode)
+			}
+			if i >= 20 { // after a warm-up
+				took = append(took, time.Since(began))
+			}
+		}
+		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+		return took
+	}
+	quantile := func(d []time.Duration, q float64) time.Duration { return d[int(q*float64(len(d)-1))] }
+	hugeTook, smallTook := post(string(huge)), post(small)
+	conn, err := grpc.NewClient(s.apiAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	polling := mdv1.NewPollingServiceClient(conn)
+	var grpcTook []time.Duration
+	for i := 0; i < runs+20; i++ {
+		began := time.Now()
+		_, err := polling.CreatePollingJob(context.Background(), &mdv1.CreatePollingJobRequest{Symbols: symbols, Interval: 5})
+		if err == nil {
+			t.Fatal("40,000 symbols accepted over gRPC")
+		}
+		if i >= 20 {
+			grpcTook = append(grpcTook, time.Since(began))
+		}
+	}
+	sort.Slice(grpcTook, func(i, j int) bool { return grpcTook[i] < grpcTook[j] })
+	addRow(fmt.Sprintf("Refusal: POST /api/v1/prices/poll with 40,000 symbols (%d KB), answered 400 (%d sequential requests)", len(huge)/1024, runs),
+		fmt.Sprintf("REST p50 %v, p99 %v; gRPC CreatePollingJob p50 %v, p99 %v",
+			quantile(hugeTook, 0.5).Round(10*time.Microsecond), quantile(hugeTook, 0.99).Round(10*time.Microsecond),
+			quantile(grpcTook, 0.5).Round(10*time.Microsecond), quantile(grpcTook, 0.99).Round(10*time.Microsecond)),
+		fmt.Sprintf("a one-symbol bad request: p50 %v, p99 %v", quantile(smallTook, 0.5).Round(10*time.Microsecond), quantile(smallTook, 0.99).Round(10*time.Microsecond)),
+		fmt.Sprintf("%.1f × p50", float64(quantile(hugeTook, 0.5))/float64(quantile(smallTook, 0.5))), "< 10 ms")
+}
+
+// firstCell is a table row's first cell: the benchmark, which recognises its row across runs
+// (as long as the sizes in its name are the same).
+func firstCell(row string) string {
+	cell, _, _ := strings.Cut(strings.TrimPrefix(row, "| "), " |")
+	return strings.TrimSpace(cell)
+}
+
 func TestBenchZZWriteReport(t *testing.T) {
 	path := os.Getenv("MDS_BENCH_REPORT")
 	if path == "" {
@@ -680,8 +752,28 @@ func TestBenchZZWriteReport(t *testing.T) {
 		fmt.Fprintf(&b, "PostgreSQL %s with fsync %s and synchronous_commit %s; one Kafka broker.\n\n",
 			settings[0], settings[1], settings[2])
 	}
-	b.WriteString("| Benchmark | Measured | Baseline (same run) | Ratio | Target |\n|---|---|---|---|---|\n")
+	// A run of some benchmarks keeps the other rows of the previous report.
+	now := map[string]bool{}
 	for _, r := range report.rows {
+		now[firstCell(r)] = true
+	}
+	var kept []string
+	keptFrom := ""
+	if old, err := os.ReadFile(path); err == nil {
+		for _, line := range strings.Split(string(old), "\n") {
+			if rest, ok := strings.CutPrefix(line, "Measured "); ok && keptFrom == "" {
+				keptFrom, _, _ = strings.Cut(rest, " on ")
+			}
+			if cell := firstCell(line); strings.HasPrefix(line, "| ") && cell != "Benchmark" && cell != "---" && !now[cell] {
+				kept = append(kept, line)
+			}
+		}
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(&b, "The last %d rows are kept from the previous report (measured %s): those benchmarks did not run this time.\n\n", len(kept), keptFrom)
+	}
+	b.WriteString("| Benchmark | Measured | Baseline (same run) | Ratio | Target |\n|---|---|---|---|---|\n")
+	for _, r := range append(report.rows, kept...) {
 		b.WriteString(r + "\n")
 	}
 	b.WriteString("\nClients, servers, PostgreSQL and Kafka share the same cores, so every figure includes the " +
