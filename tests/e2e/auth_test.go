@@ -333,7 +333,7 @@ func TestAPIKeyQuotas(t *testing.T) {
 	t.Run("a key gets its share of a provider's limit, and no more", func(t *testing.T) {
 		greedy := a.newKey(t, "greedy", []string{"read"}, nil)
 		other := a.newKey(t, "other", []string{"read"}, nil)
-		path := "/api/v1/prices/latest?symbol=IBM&provider=alpha_vantage"
+		path := "/api/v1/prices/latest?symbol=AAPL&provider=alpha_vantage"
 		for i := 0; i < 2; i++ {
 			if code, body, _ := a.rest(t, greedy, false, "GET", path, ""); code != 200 {
 				t.Fatalf("greedy call %d: %d %v", i+1, code, body)
@@ -343,7 +343,7 @@ func TestAPIKeyQuotas(t *testing.T) {
 		if code != 429 || !strings.Contains(fmt.Sprint(body["detail"]), "share of alpha_vantage") || h.Get("Retry-After") == "" {
 			t.Errorf("greedy's third call: %d %v Retry-After %q", code, body, h.Get("Retry-After"))
 		}
-		_, err := prices.GetLatestPrice(withKey(greedy), &mdv1.GetLatestPriceRequest{Symbol: "IBM", Provider: "alpha_vantage"})
+		_, err := prices.GetLatestPrice(withKey(greedy), &mdv1.GetLatestPriceRequest{Symbol: "AAPL", Provider: "alpha_vantage"})
 		if status.Code(err) != codes.ResourceExhausted {
 			t.Errorf("greedy over gRPC: %v", err)
 		}
