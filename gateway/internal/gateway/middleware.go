@@ -257,7 +257,8 @@ func newRequestID() string {
 }
 
 // limitBody answers 413 for a declared oversize body at once, and caps an undeclared (chunked)
-// one; reading past the cap marks the request so the error handler answers 413, not 400.
+// one; reading past the cap marks the request so the error handler answers 413, not 400. Arrays
+// longer than any request may hold are cut before decoding (see capJSONArrays).
 func limitBody(maxBytes int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBytes {
@@ -269,7 +270,7 @@ func limitBody(maxBytes int64, next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &cappedBody{ReadCloser: http.MaxBytesReader(w, r.Body, maxBytes), state: requestStateFrom(r.Context())}
+			r.Body = &arrayCappedBody{src: &cappedBody{ReadCloser: http.MaxBytesReader(w, r.Body, maxBytes), state: requestStateFrom(r.Context())}}
 		}
 		next.ServeHTTP(w, r)
 	})

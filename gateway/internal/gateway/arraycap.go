@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"bytes"
+	"io"
+)
+
+// maxArrayItems bounds every JSON array of a request body. No request of this API may hold more
+// (the longest list is a polling job's symbols, and POLLING_MAX_SYMBOLS is at most 10,000), so a
+// longer array is cut to maxArrayItems+1 items before it is decoded: the service then refuses it
+// with its own message ("at most 50 symbols"), and a 40,000-symbol body costs the gateway a scan
+// instead of a full decode.
+const maxArrayItems = 10000
+
+// capJSONArrays returns data with every JSON array of more than max items cut to max+1 items
+// (the rest of the document unchanged), or data itself when no array is that long. It never
+// fails: input that is not valid JSON stays invalid, and the decoder rejects it.
+func capJSONArrays(data []byte, max int) []byte {
+	type frame struct {
+		array bool
+		items int // commas seen at this level
+	}
+	var stack []frame
+	var out []byte // allocated at the first cut
+	last := 0      // data[last:] is not yet in out
+	inString, escaped := false, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			stack = append(stack, frame{array: c == '['})
+		case ']', '}':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			top := len(stack) - 1
+			if top < 0 || !stack[top].array {
+				continue
+			}
+			stack[top].items++
+			if stack[top].items == max+1 { // max+1 items are complete: drop the others
+				if out == nil {
+					out = make([]byte, 0, len(data))
+				}
+				out = append(out, data[last:i]...)
+				last = closingBracket(data, i+1)
+				i = last - 1 // the bracket itself is read next and closes the frame
+			}
+		}
+	}
+	if out == nil {
+		return data
+	}
+	return append(out, data[last:]...)
+}
+
+// closingBracket is the index of the bracket that closes the container data[from:] is inside,
+// or len(data) when there is none.
+func closingBracket(data []byte, from int) int {
+	depth := 0
+	inString, escaped := false, false
+	for i := from; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return len(data)
+}
+
+// arrayCappedBody reads the whole (already size-limited) body on its first Read and serves it
+// with its arrays capped.
+type arrayCappedBody struct {
+	src io.ReadCloser
+	buf *bytes.Reader
+}
+
+func (b *arrayCappedBody) Read(p []byte) (int, error) {
+	if b.buf == nil {
+		data, err := io.ReadAll(b.src)
+		if err != nil {
+			b.buf = bytes.NewReader(nil)
+			return 0, err
+		}
+		b.buf = bytes.NewReader(capJSONArrays(data, maxArrayItems))
+	}
+	return b.buf.Read(p)
+}
+
+func (b *arrayCappedBody) Close() error { return b.src.Close() }
