@@ -42,7 +42,7 @@ const SettingTable<ApiConfig>& ApiSettings() {
                     "cannot starve the others (with keys required)"),
       StringSetting("LOG_LEVEL", "info", &ApiConfig::log_level,
                     "log level: trace, debug, info, warn or error"),
-      IntSetting("POLLING_MAX_SYMBOLS", 50, 1, 10000, &ApiConfig::polling_max_symbols,
+      IntSetting("POLLING_MAX_SYMBOLS", 50, 1, 1000, &ApiConfig::polling_max_symbols,
                  "most symbols one polling job may hold"),
       IntSetting("POLLING_MIN_INTERVAL", 1, 1, kMaxPollingInterval,
                  &ApiConfig::polling_min_interval, "shortest polling interval, in seconds"),

@@ -79,7 +79,7 @@ TEST(ApiConfigTest, BadValuesAreNamed) {
   auto symbols = LoadApiConfig(Required({{"POLLING_MAX_SYMBOLS", "many"}}));
   ASSERT_FALSE(symbols.ok());
   EXPECT_EQ(symbols.status().message(),
-            "POLLING_MAX_SYMBOLS=\"many\" is not an integer between 1 and 10000");
+            "POLLING_MAX_SYMBOLS=\"many\" is not an integer between 1 and 1000");
   auto url = LoadApiConfig(Required({{"FINNHUB_BASE_URL", "finnhub.io"}}));
   ASSERT_FALSE(url.ok());
   EXPECT_EQ(url.status().message(),

@@ -6,11 +6,11 @@ import (
 )
 
 // maxArrayItems bounds every JSON array of a request body. No request of this API may hold more
-// (the longest list is a polling job's symbols, and POLLING_MAX_SYMBOLS is at most 10,000), so a
+// (the longest list is a polling job's symbols, and POLLING_MAX_SYMBOLS is at most 1,000), so a
 // longer array is cut to maxArrayItems+1 items before it is decoded: the service then refuses it
 // with its own message ("at most 50 symbols"), and a 40,000-symbol body costs the gateway a scan
 // instead of a full decode.
-const maxArrayItems = 10000
+const maxArrayItems = 1000
 
 // capJSONArrays returns data with every JSON array of more than max items cut to max+1 items
 // (the rest of the document unchanged), or data itself when no array is that long. It never
