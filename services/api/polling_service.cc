@@ -124,6 +124,9 @@ grpc::Status PollingServiceImpl::ListPollingJobs(grpc::ServerContext* context,
   }
   absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultPageSize, kMaxPageSize);
   if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
+  if (absl::Status s = CheckJobPageToken(request->page_token()); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
   absl::StatusOr<JobPage> page = store_.List(filter, *limit, request->page_token());
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
   for (const PollingJob& job : page->jobs) FillJob(job, response->add_jobs());

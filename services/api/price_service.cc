@@ -61,6 +61,9 @@ grpc::Status PriceServiceImpl::ListPriceHistory(grpc::ServerContext* context,
   absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultLimit, kMaxLimit);
   if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
   query.limit = *limit;
+  if (absl::Status s = CheckCursorPageToken(request->page_token()); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
   query.page_token = request->page_token();
   absl::StatusOr<PricePage> page = history_.ListPrices(query);
   if (!page.ok()) return ToGrpcStatus(page.status(), context);

@@ -28,5 +28,24 @@ TEST(CheckLimitTest, ZeroMeansDefault) {
   EXPECT_FALSE(CheckLimit(-1, 100, 1000).ok());
 }
 
+TEST(CheckPageTokenTest, OnlyTheShapesTheStoresWrite) {
+  for (const char* ok : {"", "1767225600000000.42", "0.0", "99999999999999999.999999999999999999"}) {
+    EXPECT_TRUE(CheckCursorPageToken(ok).ok()) << ok;
+  }
+  for (const char* bad : {"x", ".", "1.", ".1", "-1.2", "+1.2", " 1.2", "1.2 ", "1.2.3", "1.a",
+                          "100000000000000000.1", "1.1000000000000000000", "1767225600000000"}) {
+    absl::Status s = CheckCursorPageToken(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(s.message(), "invalid page_token");
+  }
+  for (const char* ok : {"", "1767225600000000.poll_0123abcd"}) {
+    EXPECT_TRUE(CheckJobPageToken(ok).ok()) << ok;
+  }
+  for (const char* bad : {"x", "1.poll_0123ABCD", "1.poll_0123abc", "1.poll_0123abcde", "1.",
+                          "-1.poll_0123abcd", "1.job_0123abcd", "poll_0123abcd"}) {
+    EXPECT_EQ(CheckJobPageToken(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace marketdata

@@ -114,6 +114,9 @@ grpc::Status MovingAverageServiceImpl::ListMovingAverages(
   absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultLimit, kMaxLimit);
   if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
   query.limit = *limit;
+  if (absl::Status s = CheckCursorPageToken(request->page_token()); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
   query.page_token = request->page_token();
   absl::StatusOr<AveragePage> page = store_.List(query);
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
