@@ -195,18 +195,24 @@ func copyRateLimitHeaders(ctx context.Context, h http.Header) {
 	}
 }
 
-// handleRoutingError answers paths the API does not have with 404 and a known path with the wrong
-// method with 405 (grpc-gateway's default is 501), both in the contract's error format.
-func handleRoutingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, httpStatus int) {
-	switch httpStatus {
-	case http.StatusNotFound:
-		writeError(w, http.StatusNotFound, codes.NotFound, "Not Found")
-	case http.StatusMethodNotAllowed:
-		writeError(w, http.StatusMethodNotAllowed, codes.Unimplemented, "Method Not Allowed")
-	case http.StatusBadRequest:
-		writeError(w, http.StatusBadRequest, codes.InvalidArgument, "Bad Request")
-	default:
-		writeError(w, http.StatusInternalServerError, codes.Internal, http.StatusText(httpStatus))
+// routingErrorHandler answers paths the API does not have with 404 and a known path with the
+// wrong method with 405 (grpc-gateway's default is 501), both in the contract's error format; a
+// 405 carries the Allow header (RFC 9110) with the methods the path supports.
+func routingErrorHandler(routes *allowTable) runtime.RoutingErrorHandlerFunc {
+	return func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+		switch httpStatus {
+		case http.StatusNotFound:
+			writeError(w, http.StatusNotFound, codes.NotFound, "Not Found")
+		case http.StatusMethodNotAllowed:
+			if allow := routes.allow(r.URL.Path); allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			writeError(w, http.StatusMethodNotAllowed, codes.Unimplemented, "Method Not Allowed")
+		case http.StatusBadRequest:
+			writeError(w, http.StatusBadRequest, codes.InvalidArgument, "Bad Request")
+		default:
+			writeError(w, http.StatusInternalServerError, codes.Internal, http.StatusText(httpStatus))
+		}
 	}
 }
 

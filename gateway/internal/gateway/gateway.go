@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	marketdatav1 "marketdata/gateway/gen/marketdata/v1"
+	"marketdata/gateway/openapi"
 )
 
 // Gateway is the HTTP handler with the connections it owns.
@@ -69,11 +70,16 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		g.backends = append(g.backends, consumer)
 	}
 
+	routes, err := newAllowTable(openapi.Document)
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
 		runtime.WithErrorHandler(handleError),
 		runtime.WithStreamErrorHandler(handleStreamError),
-		runtime.WithRoutingErrorHandler(handleRoutingError),
+		runtime.WithRoutingErrorHandler(routingErrorHandler(routes)),
 		runtime.WithForwardResponseOption(setResponseStatus),
 		runtime.WithMetadata(forwardRequestID),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
@@ -100,7 +106,7 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if err := registerOperationalRoutes(mux, g.backends, opts.ReadyTimeout, registry); err != nil {
+	if err := registerOperationalRoutes(mux, routes, g.backends, opts.ReadyTimeout, registry); err != nil {
 		g.Close()
 		return nil, err
 	}

@@ -228,6 +228,31 @@ func TestRoutingErrors(t *testing.T) {
 	wantError(t, e.do(t, http.MethodDelete, "/health", nil, nil), http.StatusMethodNotAllowed, "UNIMPLEMENTED")
 }
 
+// A 405 says which methods the path has (RFC 9110), as the OpenAPI document lists them.
+func TestMethodNotAllowedCarriesAllow(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, tc := range []struct{ method, path, allow string }{
+		{http.MethodPost, "/api/v1/prices/latest", "GET"},
+		{http.MethodPut, "/api/v1/prices/poll", "GET, POST"},
+		{http.MethodPatch, "/api/v1/prices/poll/poll_0000abcd", "DELETE, GET"},
+		{http.MethodPost, "/api/v1/prices/poll/anything", "DELETE, GET"},
+		{http.MethodDelete, "/api/v1/averages", "GET"},
+		{http.MethodOptions, "/api/v1/providers", "GET"},
+		{http.MethodDelete, "/health", "GET"},
+		{http.MethodPost, "/openapi.json", "GET"},
+		{http.MethodPost, "/docs/init.js", "GET"},
+	} {
+		r := e.do(t, tc.method, tc.path, nil, nil)
+		wantError(t, r, http.StatusMethodNotAllowed, "UNIMPLEMENTED")
+		if got := r.header.Get("Allow"); got != tc.allow {
+			t.Errorf("%s %s: Allow = %q, want %q", tc.method, tc.path, got, tc.allow)
+		}
+	}
+	if r := e.get(t, "/api/v1/nothing/here"); r.header.Get("Allow") != "" {
+		t.Errorf("a 404 has Allow %q", r.header.Get("Allow"))
+	}
+}
+
 func TestCreatePollingJob(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.postJSON(t, "/api/v1/prices/poll", `{"symbols":["AAPL","MSFT"],"interval":30,"provider":"test","unknown_field":{"x":1}}`)
@@ -393,10 +418,14 @@ func TestOpenAPIAndDocs(t *testing.T) {
 		t.Fatalf("status = %d", r.status)
 	}
 	var doc struct {
-		Paths map[string]any `json:"paths"`
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
 	}
 	if err := json.Unmarshal(r.body, &doc); err != nil {
 		t.Fatalf("not JSON: %v", err)
+	}
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
 	}
 	for _, p := range []string{"/api/v1/prices/latest", "/api/v1/prices/poll", "/api/v1/prices/poll/{job_id}", "/api/v1/averages/stream"} {
 		if _, ok := doc.Paths[p]; !ok {

@@ -23,7 +23,7 @@ import (
 
 // registerOperationalRoutes adds the routes that are not RPCs to the grpc-gateway mux, so that
 // they share its 404/405 handling and its route-pattern metrics label.
-func registerOperationalRoutes(mux *runtime.ServeMux, backends []*backend, readyTimeout time.Duration, registry *prometheus.Registry) error {
+func registerOperationalRoutes(mux *runtime.ServeMux, allow *allowTable, backends []*backend, readyTimeout time.Duration, registry *prometheus.Registry) error {
 	metricsHandler := promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
 	routes := []struct {
 		path    string
@@ -42,11 +42,13 @@ func registerOperationalRoutes(mux *runtime.ServeMux, backends []*backend, ready
 		}); err != nil {
 			return fmt.Errorf("route %s: %w", route.path, err)
 		}
+		allow.add(http.MethodGet, route.path)
 	}
 	// The page's scripts and stylesheet, embedded in the binary (the page works offline).
 	if err := mux.HandlePath(http.MethodGet, "/docs/{asset}", serveDocsAsset); err != nil {
 		return fmt.Errorf("route /docs/{asset}: %w", err)
 	}
+	allow.add(http.MethodGet, "/docs/{asset}")
 	return nil
 }
 
