@@ -18,22 +18,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "services/domain/price_point.h"
 
 namespace marketdata {
-
-struct PricePoint {
-  int64_t id = 0;
-  absl::Time timestamp;
-  double price = 0;
-};
-
-struct AverageRow {
-  std::string symbol;
-  int window = 0;
-  double value = 0;
-  absl::Time timestamp;  // of the newest price in the window
-  int64_t price_point_id = 0;
-};
 
 class SymbolWindow {
  public:

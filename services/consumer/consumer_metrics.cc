@@ -3,19 +3,21 @@
 namespace marketdata {
 
 void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& consumer,
-                           const MovingAverageHub& hub) {
+                           const MovingAverageHandler& averages, const MovingAverageHub& hub) {
   using Kind = MetricsExporter::Kind;
   const ConsumerCounters& c = consumer.counters();
-  metrics.Add(Kind::kCounter, "mds_consumer_events_total", "PriceEvents averaged.",
+  const MovingAverageCounters& a = averages.counters();
+  metrics.Add(Kind::kCounter, "mds_consumer_events_total",
+              "PriceEvents handled by every handler and committed.",
               [&c] { return c.events.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_averages_total", "Moving averages written.",
-              [&c] { return c.averages.load(); });
+              [&a] { return a.averages.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_dead_letters_total",
               "Records parked on the dead-letter topic.", [&c] { return c.dead_lettered.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_repaired_events_total",
               "Events averaged from their stored neighbours because they arrived out of the "
               "order the in-memory window can place.",
-              [&c] { return c.repaired.load(); });
+              [&a] { return a.repaired.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_batches_total", "Batches committed.",
               [&c] { return c.batches.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_rebalances_total", "Group rebalances seen.",
@@ -25,7 +27,7 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
               [&consumer] { return consumer.assigned_partitions(); });
   metrics.Add(Kind::kGauge, "mds_consumer_symbol_windows",
               "Symbols whose moving-average windows are kept in memory.",
-              [&c] { return c.symbol_windows.load(); });
+              [&a] { return a.symbol_windows.load(); });
   metrics.Add(Kind::kGauge, "mds_average_stream_subscribers", "Open StreamMovingAverages calls.",
               [&hub] { return hub.subscriber_count(); });
   metrics.Add(Kind::kCounter, "mds_average_stream_conflated_total",

@@ -3,6 +3,7 @@
 #define MARKETDATA_SERVICES_CONSUMER_CONSUMER_METRICS_H_
 
 #include "services/common/metrics.h"
+#include "services/consumer/moving_average_handler.h"
 #include "services/consumer/moving_average_service.h"
 #include "services/consumer/price_event_consumer.h"
 
@@ -10,7 +11,7 @@ namespace marketdata {
 
 // Every argument must outlive `metrics`.
 void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& consumer,
-                           const MovingAverageHub& hub);
+                           const MovingAverageHandler& averages, const MovingAverageHub& hub);
 
 }  // namespace marketdata
 

@@ -9,6 +9,7 @@
 #include "services/common/periodic_loop.h"
 #include "services/consumer/consumer_config.h"
 #include "services/consumer/consumer_metrics.h"
+#include "services/consumer/moving_average_handler.h"
 #include "services/consumer/moving_average_service.h"
 #include "services/consumer/price_event_consumer.h"
 #include "services/auth/authorizer.h"
@@ -52,12 +53,14 @@ int Run(int argc, char** argv) {
   kafka.topic = config.price_events_topic;
   kafka.dead_letter_topic = config.dead_letter_topic;
   kafka.group = config.consumer_group;
-  kafka.windows = config.windows;
   kafka.max_batch = static_cast<size_t>(config.max_batch);
   kafka.batch_wait = absl::Milliseconds(config.batch_wait_ms);
-  kafka.max_symbol_windows = static_cast<size_t>(config.max_symbol_windows);
-  std::unique_ptr<PriceEventConsumer> consumer = OrExit(PriceEventConsumer::Create(
-      kafka, store, [&hub](const std::vector<AverageRow>& rows) { PublishAverages(hub, rows); }));
+  // The computations fed by the consumer, one handler each.
+  MovingAverageHandler averages(
+      store, config.windows, static_cast<size_t>(config.max_symbol_windows),
+      [&hub](const std::vector<AverageRow>& rows) { PublishAverages(hub, rows); });
+  std::unique_ptr<PriceEventConsumer> consumer =
+      OrExit(PriceEventConsumer::Create(kafka, {&averages}));
 
   PostgresApiKeyStore keys(*db);
   Authorizer auth(&keys, config.auth);
@@ -81,7 +84,7 @@ int Run(int argc, char** argv) {
   std::unique_ptr<MetricsExporter> metrics;
   if (config.metrics_listen != "off") {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
-    ExportConsumerMetrics(*metrics, *consumer, hub);
+    ExportConsumerMetrics(*metrics, *consumer, averages, hub);
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
   }
 
@@ -94,8 +97,8 @@ int Run(int argc, char** argv) {
   consumer->Stop();
   const ConsumerCounters& counts = consumer->counters();
   spdlog::info("stopped after {} events, {} averages, {} dead letters, {} batches",
-               counts.events.load(), counts.averages.load(), counts.dead_lettered.load(),
-               counts.batches.load());
+               counts.events.load(), averages.counters().averages.load(),
+               counts.dead_lettered.load(), counts.batches.load());
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "services/consumer/event_checks.h"
 #include "services/consumer/isolate_failures.h"
+#include "services/events/price_event.h"
 #include "spdlog/spdlog.h"
 
 namespace marketdata {
@@ -19,8 +20,8 @@ struct PriceEventConsumer::Record {
   std::string content_type;
 };
 
-// Eager rebalancing: on revocation every window is forgotten (it is rebuilt from price_points
-// on next sight) and the records gathered so far are dropped; their offsets were never stored,
+// Eager rebalancing: on revocation every handler forgets its per-symbol state (rebuilt from
+// PostgreSQL on next sight) and the records gathered so far are dropped; their offsets were never stored,
 // so the partition's next owner, or this member after re-assignment, reads them again.
 class PriceEventConsumer::Rebalancer final : public RdKafka::RebalanceCb {
  public:
@@ -35,8 +36,7 @@ class PriceEventConsumer::Rebalancer final : public RdKafka::RebalanceCb {
     } else {
       spdlog::info("consumer: {} partitions revoked", partitions.size());
       owner_->revoked_.store(true);
-      owner_->processor_.Reset();
-      owner_->counters_.symbol_windows.store(0);
+      for (EventHandler* handler : owner_->handlers_) handler->Reset();
       consumer->unassign();
       owner_->assigned_.store(0);
     }
@@ -60,19 +60,17 @@ class PriceEventConsumer::DeadLetterReports final : public RdKafka::DeliveryRepo
   std::atomic<int64_t>* failures_;
 };
 
-PriceEventConsumer::PriceEventConsumer(ConsumerOptions options, MovingAverageStore& store,
-                                       AveragesListener listener)
+PriceEventConsumer::PriceEventConsumer(ConsumerOptions options,
+                                       std::vector<EventHandler*> handlers)
     : options_(std::move(options)),
-      store_(store),
-      listener_(std::move(listener)),
-      processor_(store, options_.windows, options_.max_symbol_windows),
+      handlers_(std::move(handlers)),
       rebalancer_(std::make_unique<Rebalancer>(this)),
       dead_letter_reports_(std::make_unique<DeadLetterReports>(&dead_letter_failures_)) {}
 
 absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
-    ConsumerOptions options, MovingAverageStore& store, AveragesListener listener) {
+    ConsumerOptions options, std::vector<EventHandler*> handlers) {
   std::unique_ptr<PriceEventConsumer> c(
-      new PriceEventConsumer(std::move(options), store, std::move(listener)));
+      new PriceEventConsumer(std::move(options), std::move(handlers)));
   std::string error;
   auto configure = [&](RdKafka::Conf* conf,
                        const std::map<std::string, std::string>& props) -> absl::Status {
@@ -214,39 +212,42 @@ bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
     }
   }
   // Retry the same batch until it is fully handled: its offsets are stored only after that,
-  // and storing a later batch's offsets would skip this one. What succeeded is not redone: the
-  // averages once written, the records once parked.
-  BatchResult written;
+  // and storing a later batch's offsets would skip this one. What succeeded is not redone: a
+  // handler that wrote the batch, the records once parked.
+  std::vector<bool> done(handlers_.size(), false);
   bool all_written = false;
   size_t parked = 0;  // rejected[0, parked) are on the dead-letter topic
-  size_t isolated = 0;  // events parked because they failed the write on their own
-  int refusals = 0;  // non-transient write failures of this batch
+  size_t isolated = 0;  // events parked because they failed a handler on their own
+  int refusals = 0;  // non-transient failures of this batch
   absl::Duration backoff = absl::Milliseconds(100);
   while (true) {
     absl::Status status = absl::OkStatus();
     if (!all_written) {
-      written = BatchResult();
       if (refusals < options_.attempts_before_isolating) {
-        status = Write(events, &written);
+        status = Handle(events, &done);
       } else {
         spdlog::error("consumer: batch of {} refused {} times; looking for the events that fail it",
                       batch.size(), refusals);
         // Stop() must not wait for a search through thousands of events: the batch's offsets
-        // are not stored, so whoever owns the partition next redoes it.
-        EventsProcessor write = [this, &written](const std::vector<v1::PriceEvent>& part) {
+        // are not stored, so whoever owns the partition next redoes it. Parts go to the
+        // handlers that have not written the batch; each of them marks itself done only once the
+        // whole search is over.
+        const std::vector<bool> before = done;
+        EventsProcessor handle = [this, &before](const std::vector<v1::PriceEvent>& part) {
           if (stopping_.load()) return absl::CancelledError("stopping");
-          return Write(part, &written);
+          std::vector<bool> part_done = before;
+          return Handle(part, &part_done);
         };
-        absl::StatusOr<std::vector<FailedEvent>> failed = IsolateFailingEvents(events, write);
+        absl::StatusOr<std::vector<FailedEvent>> failed = IsolateFailingEvents(events, handle);
         status = failed.status();
         if (failed.ok()) {
           for (FailedEvent& f : *failed) {
             rejected.emplace_back(sources[f.index], f.status.ToString());
           }
           isolated = failed->size();
+          done.assign(handlers_.size(), true);
         }
       }
-      counters_.symbol_windows.store(static_cast<int64_t>(processor_.symbols()));
       if (status.ok()) {
         all_written = true;
       } else if (!IsTransientFailure(status) && !absl::IsCancelled(status)) {
@@ -275,15 +276,9 @@ bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
       consumer_->offsets_store(offsets);
       RdKafka::TopicPartition::destroy(offsets);
       counters_.events.fetch_add(static_cast<int64_t>(events.size() - isolated));
-      counters_.averages.fetch_add(static_cast<int64_t>(written.averages.size()));
       counters_.dead_lettered.fetch_add(static_cast<int64_t>(rejected.size()));
-      counters_.repaired.fetch_add(written.repaired_events);
       counters_.batches.fetch_add(1);
-      if (written.repaired_events > 0) {
-        spdlog::debug("consumer: {} events averaged from their stored neighbours",
-                      written.repaired_events);
-      }
-      if (listener_) listener_(written.averages);
+      for (EventHandler* handler : handlers_) handler->Committed();
       return true;
     }
     if (stopping_.load()) return false;
@@ -294,19 +289,20 @@ bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
   }
 }
 
-absl::Status PriceEventConsumer::Write(const std::vector<v1::PriceEvent>& events,
-                                       BatchResult* written) {
-  absl::StatusOr<BatchResult> result = processor_.Process(events);
-  absl::Status status = result.ok() ? store_.SaveAverages(result->averages) : result.status();
-  if (!status.ok()) {
-    processor_.Reset();  // the windows may hold these events' points: rebuild them
-    return status;
+absl::Status PriceEventConsumer::Handle(const std::vector<v1::PriceEvent>& events,
+                                        std::vector<bool>* done) {
+  absl::Status first = absl::OkStatus();
+  for (size_t i = 0; i < handlers_.size(); ++i) {
+    if ((*done)[i]) continue;
+    absl::Status status = handlers_[i]->Handle(events);
+    if (status.ok()) {
+      (*done)[i] = true;
+    } else if (first.ok()) {
+      first = absl::Status(status.code(),
+                           absl::StrCat(handlers_[i]->name(), ": ", status.message()));
+    }
   }
-  written->averages.insert(written->averages.end(),
-                           std::make_move_iterator(result->averages.begin()),
-                           std::make_move_iterator(result->averages.end()));
-  written->repaired_events += result->repaired_events;
-  return absl::OkStatus();
+  return first;
 }
 
 bool PriceEventConsumer::DeadLetter(

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "services/averages/symbol_window.h"
+#include "services/domain/price_point.h"
 #include "services/common/thread_pool.h"
 #include "services/storage/database.h"
 
