@@ -194,39 +194,74 @@ fuzz_run() {
 
 # Schemathesis against the dev stack's gateway: every operation of the OpenAPI document but the
 # two NDJSON streams, in all four phases (examples, coverage, fuzzing, stateful), valid and
-# invalid inputs, with random headers added by services/fuzz/schemathesis_hooks.py; a status
-# >= 500 is a failure. Output in .local/fuzz/schemathesis/: JUnit and NDJSON reports, requests.json
-# (what was sent, by status and operation) and server-errors.jsonl (every 5xx, whole).
+# invalid inputs, with random headers added by services/fuzz/schemathesis_hooks.py, and every
+# check schemathesis has (--checks all): no 5xx, statuses, content types, headers and bodies as
+# the document says, valid data accepted and invalid data refused, 405 with Allow for a method
+# the path lacks. One check is left out: use_after_free wants a 404 for a resource after its
+# DELETE, but DELETE /api/v1/prices/poll/{job_id} stops a job and keeps it (status "stopped",
+# readable with GET): the REST contract the service keeps for its existing clients. One worker:
+# with two, CPython 3.11's parser (Hypothesis describing its strategies in threads) fails now
+# and then with "AST constructor recursion depth mismatch", an error of the tool, not the API.
+# Output in .local/fuzz/schemathesis/: JUnit and NDJSON
+# reports, requests.json (what was sent, by status and operation) and server-errors.jsonl
+# (every 5xx, whole).
 SCHEMATHESIS_BASE_URL="${SCHEMATHESIS_BASE_URL:-http://127.0.0.1:8000}"
 
-# schemathesis_run [examples]: examples per operation (default 1200: about 11,000 requests in
-# the fuzzing phase over the 9 operations, more with the other phases).
+# schemathesis_run [--keys] [examples]: examples per operation (default 1200: about 11,000
+# requests in the fuzzing phase over the 9 operations, more with the other phases).
+# --keys: the dev stack runs with REQUIRE_API_KEYS=true (in .env, then ./deploy/dev restart);
+# a key with every scope and no request quota is created for the run and sent as
+# `Authorization: Bearer <key>`, then revoked.
 schemathesis_run() {
+  local keys=0
+  if [[ "${1:-}" == --keys ]]; then
+    keys=1
+    shift
+  fi
   local examples="${1:-1200}" url="$SCHEMATHESIS_BASE_URL" out="$FUZZ_DIR/schemathesis"
   curl -fsS -o /dev/null "$url/openapi.json" ||
     die "no gateway at $url: start the dev stack with ./deploy/dev up first"
+  local auth=() key="" key_name=""
+  if ((keys)); then
+    local probe
+    probe="$(curl -sS -o /dev/null -w '%{http_code}' "$url/api/v1/providers")"
+    [[ "$probe" == 401 ]] ||
+      die "the dev stack does not require API keys (GET /api/v1/providers: $probe):" \
+        "set REQUIRE_API_KEYS=true in .env and run ./deploy/dev restart"
+    key_name="schemathesis-$(date -u +%Y%m%d%H%M%S)"
+    key="$(cmd_keys create "$key_name" --scopes read,write,admin --requests-per-minute 0 |
+      tail -n 1)"
+    [[ "$key" =~ ^[A-Za-z0-9_.-]{16,}$ ]] || die "could not create an API key for the run"
+    auth=(--header "Authorization: Bearer $key")
+    out="$FUZZ_DIR/schemathesis-keys"
+  fi
   rm -rf "$out"
   mkdir -p "$out"
   info "schemathesis against $url/openapi.json ($examples examples per operation;" \
-    "output in ${out#"$REPO_ROOT"/})"
+    "API keys $( ((keys)) && echo on || echo off); output in ${out#"$REPO_ROOT"/})"
   local rc=0
   (cd "$out" &&
     PYTHONPATH="$REPO_ROOT/services/fuzz" SCHEMATHESIS_HOOKS=schemathesis_hooks \
-    MDS_SCHEMATHESIS_OUT="$out" SCHEMATHESIS_BASE_URL="$url" \
+    MDS_SCHEMATHESIS_OUT="$out" SCHEMATHESIS_BASE_URL="$url" MDS_SCHEMATHESIS_KEY="$key" \
     nice -n 10 "$FUZZ_VENV/bin/schemathesis" run "$url/openapi.json" \
       --url "$url" \
-      --checks not_a_server_error \
+      --checks all \
+      --exclude-checks use_after_free \
+      "${auth[@]}" \
       --phases examples,coverage,fuzzing,stateful \
       --mode all \
       --max-examples "$examples" \
       --exclude-path-regex '/stream$' \
       --continue-on-failure \
       --seed 20260101 \
-      --workers 2 \
+      --workers 1 \
       --request-timeout 60 \
       --generation-database none \
       --report junit,ndjson --report-dir "$out" \
       --no-color) || rc=$?
+  if ((keys)); then
+    cmd_keys revoke "$key_name" >/dev/null || warn "could not revoke the run's API key $key_name"
+  fi
   if [[ -f "$out/requests.json" ]]; then
     "$FUZZ_VENV/bin/python" - "$out" <<'PY'
 import json, sys

@@ -1,15 +1,24 @@
 """Schemathesis hooks for `./deploy/dev schemathesis` (loaded through SCHEMATHESIS_HOOKS).
 
 Schemathesis generates only the parameters the OpenAPI document declares, and the gateway's
-document declares no header. The gateway reads several all the same: X-Request-Id (checked and
-forwarded to the backends), Grpc-Timeout and Grpc-Metadata-* (grpc-gateway turns them into a
-deadline and gRPC metadata), Origin and Access-Control-Request-* (CORS), Accept, Content-Type
-and Authorization. `flatmap_case` adds a random selection of them, with random values, to every
+document declares one header, X-Request-Id (checked and forwarded to the backends; schemathesis
+generates valid and invalid ones itself). The gateway reads several more all the same:
+Grpc-Timeout and Grpc-Metadata-* (grpc-gateway turns them into a deadline and gRPC metadata),
+Origin and Access-Control-Request-* (CORS), Accept, Content-Type and Authorization. `flatmap_case` adds a random selection of them, with random values, to every
 request Hypothesis generates (the fuzzing and stateful phases), so they are fuzzed with the rest.
+
+With API keys on (`./deploy/dev schemathesis --keys`: the run's key is in MDS_SCHEMATHESIS_KEY
+and schemathesis sends it as `Authorization: Bearer`), no random Authorization is added, so that
+the calls are made with the valid key.
 
 Two more hooks keep the run on this machine and the dev stack usable, and record what was sent:
  - before_call: a `provider` of alpha_vantage, finnhub or yfinance (query or body) becomes `test`,
-   since those would call the providers on the internet (or fail for a missing key);
+   since those would call the providers on the internet (or fail for a missing key); and a
+   `start_time` after `end_time` is swapped with it, a rule between two parameters that the
+   document states in words but no schema can (otherwise a valid pair of timestamps could make
+   a request that is rightly refused with 400); likewise the symbols of a new polling job are cut
+   to the first 50 distinct ones (POLLING_MAX_SYMBOLS, counted after splitting at commas,
+   upper-casing and de-duplicating);
  - after_call: a polling job the run created is deleted at once (thousands of jobs polling every
    second would swamp the stack), and every request is counted by operation and status;
    each response with a status >= 500 is written whole to server-errors.jsonl, and the counts
@@ -21,6 +30,7 @@ anything else would be refused by the client library before the gateway sees it.
 
 import atexit
 import collections
+import datetime
 import json
 import os
 import string
@@ -58,8 +68,9 @@ _MEDIA_TYPES = st.sampled_from([
     "application/x-protobuf", "application/grpc", "text/event-stream",
 ])
 
+_KEY = os.environ.get("MDS_SCHEMATHESIS_KEY", "")
+
 _EXTRA = st.fixed_dictionaries({}, optional={
-    "X-Request-Id": _VALUE,
     "Grpc-Timeout": _GRPC_TIMEOUT,
     "Origin": st.one_of(st.just("http://example.test"), _VALUE),
     "Access-Control-Request-Method": st.one_of(st.sampled_from(["GET", "POST", "DELETE"]),
@@ -67,7 +78,7 @@ _EXTRA = st.fixed_dictionaries({}, optional={
     "Access-Control-Request-Headers": _VALUE,
     "Accept": st.one_of(_MEDIA_TYPES, _VALUE),
     "Content-Type": st.one_of(_MEDIA_TYPES, _VALUE),
-    "Authorization": _VALUE,
+    **({} if _KEY else {"Authorization": _VALUE}),
 })
 
 _METADATA = st.dictionaries(_TOKEN.map(lambda name: "Grpc-Metadata-" + name), _VALUE,
@@ -77,7 +88,7 @@ _METADATA = st.dictionaries(_TOKEN.map(lambda name: "Grpc-Metadata-" + name), _V
 def _with_headers(case, extra):
     headers = dict(case.headers or {})
     for name, value in extra.items():
-        # Declared headers (none today) keep their generated value.
+        # Declared headers (X-Request-Id) keep their generated value.
         headers.setdefault(name, value)
     case.headers = headers
     return case
@@ -108,8 +119,53 @@ def _offline(value):
     return value
 
 
+def _timestamp(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _order_time_range(query):
+    start, end = _timestamp(query.get("start_time")), _timestamp(query.get("end_time"))
+    if start is None or end is None:
+        return
+    try:
+        if start > end:
+            query["start_time"], query["end_time"] = query["end_time"], query["start_time"]
+        elif start == end:
+            del query["end_time"]
+    except TypeError:  # one has an offset, the other not
+        return
+
+
+_MAX_JOB_SYMBOLS = 50
+_ASCII_BLANKS = " \t\n\v\f\r"
+
+
+def _limit_job_symbols(body):
+    symbols = body.get("symbols")
+    if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+        return
+    seen, kept = set(), []
+    for item in symbols:
+        parts = {p.strip(_ASCII_BLANKS).upper() for p in item.split(",")}
+        if len(seen | parts) > _MAX_JOB_SYMBOLS:
+            break
+        seen |= parts
+        kept.append(item)
+    if len(kept) < len(symbols):
+        body["symbols"] = kept or symbols[:1]
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    if isinstance(case.query, dict):
+        _order_time_range(case.query)
+    if isinstance(case.body, dict):
+        _limit_job_symbols(case.body)
     if isinstance(case.query, dict) and "provider" in case.query:
         case.query["provider"] = _offline(case.query["provider"])
     if isinstance(case.body, dict) and "provider" in case.body:
@@ -157,14 +213,16 @@ def after_call(context, case, response):
         except ValueError:
             job_id = None
         if job_id:
-            requests.delete(f"{_base_url(case)}/api/v1/prices/poll/{job_id}", timeout=30)
+            headers = {"Authorization": f"Bearer {_KEY}"} if _KEY else {}
+            requests.delete(f"{_base_url(case)}/api/v1/prices/poll/{job_id}", headers=headers,
+                            timeout=30)
             with _lock:
                 _counts["jobs_deleted"] += 1
 
 
 # The headers only the flatmap_case hook sets (schemathesis may set Accept and Content-Type).
-_EXTRA_NAMES = ("X-Request-Id", "Grpc-Timeout", "Origin", "Access-Control-Request-Method",
-                "Access-Control-Request-Headers", "Authorization")
+_EXTRA_NAMES = ("Grpc-Timeout", "Origin", "Access-Control-Request-Method",
+                "Access-Control-Request-Headers") + (() if _KEY else ("Authorization",))
 
 
 @atexit.register
