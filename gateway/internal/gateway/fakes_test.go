@@ -37,11 +37,13 @@ type fakeAPI struct {
 	lastRequestID []string      // x-request-id metadata
 	lastMetadata  metadata.MD   // all of it
 	lastDeadline  time.Duration // time left when it arrived; 0: no deadline
-	// Whether the last StreamPrices call had a deadline.
+	// Whether the last StreamPrices call had a deadline, and its metadata.
 	streamHadDeadline bool
+	streamMetadata    metadata.MD
 
 	// StreamPrices sends its messages, then waits for the client to go and closes streamEnded.
 	streamEnded chan struct{}
+	endOnce     sync.Once
 	// A GetLatestPrice for "HOLD" closes holdArrived and waits for holdRelease.
 	holdArrived chan struct{}
 	holdRelease chan struct{}
@@ -108,11 +110,31 @@ func (f *fakeAPI) GetLatestPrice(ctx context.Context, req *marketdatav1.GetLates
 
 func (f *fakeAPI) StreamPrices(req *marketdatav1.StreamPricesRequest, stream grpc.ServerStreamingServer[marketdatav1.Price]) error {
 	_, hasDeadline := stream.Context().Deadline()
+	md, _ := metadata.FromIncomingContext(stream.Context())
 	f.mu.Lock()
 	f.streamHadDeadline = hasDeadline
+	f.streamMetadata = md
 	f.mu.Unlock()
 	for i, sym := range req.GetSymbols() {
 		switch sym {
+		case "BAD!":
+			return status.Error(codes.InvalidArgument, "invalid symbol \"BAD!\"")
+		case "UNAUTH":
+			return status.Error(codes.Unauthenticated, "an API key is required")
+		case "DENY":
+			return status.Error(codes.PermissionDenied, "the API key lacks the read scope")
+		case "QUOTA":
+			stream.SetTrailer(metadata.Pairs("retry-after", "7", "ratelimit-limit", "60",
+				"ratelimit-remaining", "0", "ratelimit-reset", "7"))
+			return status.Error(codes.ResourceExhausted, "API key k used its 60 requests a minute")
+		case "SEQ": // three prices a second apart
+			for s := 1; s <= 3; s++ {
+				p := &marketdatav1.Price{Symbol: sym, Price: float64(s), Timestamp: timestamppb.New(fakeTime.Add(time.Duration(s) * time.Second)), Provider: "test"}
+				if err := stream.Send(p); err != nil {
+					return err
+				}
+			}
+			continue
 		case "SLOW":
 			return status.Error(codes.DeadlineExceeded, "provider timed out")
 		case "FAIL":
@@ -129,8 +151,14 @@ func (f *fakeAPI) StreamPrices(req *marketdatav1.StreamPricesRequest, stream grp
 		}
 	}
 	<-stream.Context().Done()
-	close(f.streamEnded)
+	f.endOnce.Do(func() { close(f.streamEnded) })
 	return stream.Context().Err()
+}
+
+func (f *fakeAPI) lastStreamMetadata() metadata.MD {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.streamMetadata
 }
 
 func (f *fakeAPI) CreatePollingJob(_ context.Context, req *marketdatav1.CreatePollingJobRequest) (*marketdatav1.PollingJob, error) {
@@ -201,6 +229,25 @@ type fakeConsumer struct {
 
 func (fakeConsumer) GetLatestMovingAverage(_ context.Context, req *marketdatav1.GetLatestMovingAverageRequest) (*marketdatav1.MovingAverage, error) {
 	return &marketdatav1.MovingAverage{Symbol: req.GetSymbol(), Window: req.GetWindow(), Value: 181.5, Timestamp: timestamppb.New(fakeTime)}, nil
+}
+
+// StreamMovingAverages sends one average per symbol for the requested window (5 when 0), then
+// waits for the client to go.
+func (fakeConsumer) StreamMovingAverages(req *marketdatav1.StreamMovingAveragesRequest, stream grpc.ServerStreamingServer[marketdatav1.MovingAverage]) error {
+	window := req.GetWindow()
+	if window == 0 {
+		window = 5
+	}
+	if window > 10000 {
+		return status.Error(codes.InvalidArgument, "window must be 1..10000")
+	}
+	for _, sym := range req.GetSymbols() {
+		if err := stream.Send(&marketdatav1.MovingAverage{Symbol: sym, Window: window, Value: 181.5, Timestamp: timestamppb.New(fakeTime)}); err != nil {
+			return err
+		}
+	}
+	<-stream.Context().Done()
+	return stream.Context().Err()
 }
 
 // grpcBackend is a fake gRPC server on a loopback port, with the standard health service.

@@ -33,6 +33,9 @@ type Gateway struct {
 	// drain ends open streams when the server shuts down; Shutdown would otherwise wait for them.
 	drain     context.Context
 	drainDone context.CancelFunc
+	// mux and feeds serve the stream routes as Server-Sent Events (sse.go).
+	mux   *runtime.ServeMux
+	feeds map[string]eventFeed
 }
 
 // New connects (lazily) to the backends and builds the handler. logger may be nil.
@@ -75,7 +78,7 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		g.Close()
 		return nil, err
 	}
-	mux := runtime.NewServeMux(
+	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
 		runtime.WithErrorHandler(handleError),
 		runtime.WithStreamErrorHandler(handleStreamError),
@@ -84,10 +87,12 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		runtime.WithMetadata(forwardRequestID),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
-		runtime.WithMiddlewares(recordRoute, rejectBadRequestID, g.endStreamsOnDrain),
+		runtime.WithMiddlewares(recordRoute, rejectBadRequestID, g.endStreamsOnDrain, g.serveEventStreams),
 	)
+	mux := g.mux
 	ctx := context.Background() // only used by the generated code to log; connections are ours
-	if err := marketdatav1.RegisterPriceServiceHandlerClient(ctx, mux, marketdatav1.NewPriceServiceClient(api.conn)); err != nil {
+	prices := marketdatav1.NewPriceServiceClient(api.conn)
+	if err := marketdatav1.RegisterPriceServiceHandlerClient(ctx, mux, prices); err != nil {
 		g.Close()
 		return nil, err
 	}
@@ -102,6 +107,11 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 	if err := marketdatav1.RegisterMovingAverageServiceHandlerClient(ctx, mux, averages); err != nil {
 		g.Close()
 		return nil, err
+	}
+
+	g.feeds = map[string]eventFeed{
+		"/api/v1/prices/stream":   priceFeed(prices),
+		"/api/v1/averages/stream": averageFeed(averages),
 	}
 
 	registry := prometheus.NewRegistry()
