@@ -1,11 +1,18 @@
 #include "services/consumer/consumer_config.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "services/bars/bars.h"
+
 namespace marketdata {
 
 const SettingTable<ConsumerConfig>& ConsumerSettings() {
   static const auto* const kTable = new SettingTable<ConsumerConfig>({
       StringSetting("MDS_CONSUMER_LISTEN", "0.0.0.0:50052", &ConsumerConfig::listen_address,
-                    "gRPC listen address of mds-consumer (MovingAverageService)"),
+                    "gRPC listen address of mds-consumer (MovingAverageService, BarService)"),
       StringSetting("MDS_CONSUMER_METRICS_LISTEN", "0.0.0.0:9102",
                     &ConsumerConfig::metrics_listen,
                     "Prometheus /metrics listen address of mds-consumer (\"off\" disables it)"),
@@ -29,6 +36,28 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
                     "consumer group; every member shares the partitions of the price events topic"),
       IntListSetting("MOVING_AVERAGE_WINDOWS", "5", 1, 10000, &ConsumerConfig::windows,
                      "moving-average windows computed, comma-separated sizes such as 5,20,50"),
+      CustomSetting<ConsumerConfig>(
+          "BAR_INTERVALS", "1m,5m,1h",
+          [](const std::string& name, const std::string& value, ConsumerConfig& config) {
+            config.bar_intervals.clear();
+            for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+              absl::StatusOr<int> seconds = ParseBarInterval(absl::StripAsciiWhitespace(part));
+              if (!seconds.ok()) {
+                return absl::InvalidArgumentError(
+                    absl::StrCat(name, ": ", seconds.status().message()));
+              }
+              if (std::find(config.bar_intervals.begin(), config.bar_intervals.end(), *seconds) ==
+                  config.bar_intervals.end()) {
+                config.bar_intervals.push_back(*seconds);
+              }
+            }
+            if (config.bar_intervals.empty()) {
+              return absl::InvalidArgumentError(absl::StrCat(name, " must not be empty"));
+            }
+            return absl::OkStatus();
+          },
+          "OHLCV bar intervals computed, comma-separated (s, m, h or d, at most 1d); the first is "
+          "the default of the bar calls"),
       IntSetting("KAFKA_CONSUMER_MAX_BATCH", 5000, 1, 1000000, &ConsumerConfig::max_batch,
                  "most records averaged and committed in one transaction"),
       IntSetting("KAFKA_CONSUMER_BATCH_WAIT_MS", 5, 0, 10000, &ConsumerConfig::batch_wait_ms,

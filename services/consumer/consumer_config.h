@@ -33,6 +33,7 @@ struct ConsumerConfig {
   std::string dead_letter_topic;
   std::string consumer_group;
   std::vector<int> windows;
+  std::vector<int> bar_intervals;  // seconds
   int max_batch = 0;
   int batch_wait_ms = 0;
   int max_open_streams = 0;

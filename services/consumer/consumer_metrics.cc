@@ -3,7 +3,8 @@
 namespace marketdata {
 
 void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& consumer,
-                           const MovingAverageHandler& averages, const MovingAverageHub& hub) {
+                           const MovingAverageHandler& averages, const BarHandler& bars,
+                           const MovingAverageHub& hub) {
   using Kind = MetricsExporter::Kind;
   const ConsumerCounters& c = consumer.counters();
   const MovingAverageCounters& a = averages.counters();
@@ -12,6 +13,13 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
               [&c] { return c.events.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_averages_total", "Moving averages written.",
               [&a] { return a.averages.load(); });
+  const BarCounters& b = bars.counters();
+  metrics.Add(Kind::kCounter, "mds_consumer_bars_written_total",
+              "OHLCV bar rows written (a bar still open is written again with each batch).",
+              [&b] { return b.bars_written.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_bars_recomputed_total",
+              "Bars rebuilt from price_points because an event came late or twice.",
+              [&b] { return b.recomputed.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_dead_letters_total",
               "Records parked on the dead-letter topic.", [&c] { return c.dead_lettered.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_repaired_events_total",

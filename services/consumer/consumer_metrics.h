@@ -3,6 +3,7 @@
 #define MARKETDATA_SERVICES_CONSUMER_CONSUMER_METRICS_H_
 
 #include "services/common/metrics.h"
+#include "services/consumer/bar_handler.h"
 #include "services/consumer/moving_average_handler.h"
 #include "services/consumer/moving_average_service.h"
 #include "services/consumer/price_event_consumer.h"
@@ -11,7 +12,8 @@ namespace marketdata {
 
 // Every argument must outlive `metrics`.
 void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& consumer,
-                           const MovingAverageHandler& averages, const MovingAverageHub& hub);
+                           const MovingAverageHandler& averages, const BarHandler& bars,
+                           const MovingAverageHub& hub);
 
 }  // namespace marketdata
 

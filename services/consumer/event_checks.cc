@@ -32,6 +32,9 @@ absl::Status CheckPriceEvent(const v1::PriceEvent& event, absl::Time now) {
   if (!std::isfinite(event.price()) || !(event.price() > 0)) {
     return absl::InvalidArgumentError(absl::StrCat("invalid price ", event.price()));
   }
+  if (event.has_volume() && (!std::isfinite(event.volume()) || event.volume() < 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid volume ", event.volume()));
+  }
   if (event.price_point_id() <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("missing price_point_id (", event.price_point_id(), ")"));

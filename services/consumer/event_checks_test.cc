@@ -60,6 +60,18 @@ TEST(CheckPriceEventTest, RefusesPricesThatAreNotFinitePositive) {
   }
 }
 
+TEST(CheckPriceEventTest, AVolumeIsOptionalButMustBeFiniteAndNotNegative) {
+  v1::PriceEvent e = Valid();
+  e.set_volume(0);
+  EXPECT_TRUE(CheckPriceEvent(e, kNow).ok());
+  e.set_volume(1500);
+  EXPECT_TRUE(CheckPriceEvent(e, kNow).ok());
+  for (double bad : {-1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    e.set_volume(bad);
+    EXPECT_EQ(CheckPriceEvent(e, kNow).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(CheckPriceEventTest, RefusesAMissingPricePointId) {
   for (int64_t id : {0, -1}) {
     v1::PriceEvent e = Valid();

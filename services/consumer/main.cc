@@ -9,11 +9,14 @@
 #include "services/common/periodic_loop.h"
 #include "services/consumer/consumer_config.h"
 #include "services/consumer/consumer_metrics.h"
+#include "services/consumer/bar_handler.h"
+#include "services/consumer/bar_service.h"
 #include "services/consumer/moving_average_handler.h"
 #include "services/consumer/moving_average_service.h"
 #include "services/consumer/price_event_consumer.h"
 #include "services/auth/authorizer.h"
 #include "services/storage/api_key_store.h"
+#include "services/storage/bar_store.h"
 #include "services/storage/moving_average_store.h"
 #include "services/storage/database.h"
 #include "services/storage/migrations.h"
@@ -59,19 +62,27 @@ int Run(int argc, char** argv) {
   MovingAverageHandler averages(
       store, config.windows, static_cast<size_t>(config.max_symbol_windows),
       [&hub](const std::vector<AverageRow>& rows) { PublishAverages(hub, rows); });
+  PostgresBarStore bars(*db);
+  BarHub bar_hub(config.max_open_streams);
+  BarHandler bar_handler(bars, config.bar_intervals, [&bar_hub](const std::vector<Bar>& written) {
+    PublishBars(bar_hub, written);
+  });
   std::unique_ptr<PriceEventConsumer> consumer =
-      OrExit(PriceEventConsumer::Create(kafka, {&averages}));
+      OrExit(PriceEventConsumer::Create(kafka, {&averages, &bar_handler}));
 
   PostgresApiKeyStore keys(*db);
   Authorizer auth(&keys, config.auth);
   if (absl::Status s = auth.Refresh(); !s.ok()) ExitWithError(kProgram, s);
   PeriodicLoop key_reloads(auth.refresh_interval(), [&auth] {
-    if (absl::Status s = auth.Refresh(); !s.ok()) spdlog::warn("reloading API keys: {}", s.ToString());
+    if (absl::Status s = auth.Refresh(); !s.ok()) {
+      spdlog::warn("reloading API keys: {}", s.ToString());
+    }
   });
   if (config.auth.required) key_reloads.Start();
   MovingAverageServiceImpl moving_averages(store, config.windows, hub, auth);
-  std::unique_ptr<GrpcServer> server =
-      OrExit(GrpcServer::Start(config.listen_address, {&moving_averages}, config.tls));
+  BarServiceImpl bar_service(bars, config.bar_intervals, bar_hub, auth);
+  std::unique_ptr<GrpcServer> server = OrExit(
+      GrpcServer::Start(config.listen_address, {&moving_averages, &bar_service}, config.tls));
   spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
   consumer->Start();
   spdlog::info("consuming {} as group {}", kafka.topic, kafka.group);
@@ -84,7 +95,7 @@ int Run(int argc, char** argv) {
   std::unique_ptr<MetricsExporter> metrics;
   if (config.metrics_listen != "off") {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
-    ExportConsumerMetrics(*metrics, *consumer, averages, hub);
+    ExportConsumerMetrics(*metrics, *consumer, averages, bar_handler, hub);
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
   }
 
@@ -93,6 +104,7 @@ int Run(int argc, char** argv) {
   health_checks.Stop();
   key_reloads.Stop();
   hub.Shutdown();
+  bar_hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
   consumer->Stop();
   const ConsumerCounters& counts = consumer->counters();

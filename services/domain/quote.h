@@ -3,6 +3,7 @@
 #define MARKETDATA_SERVICES_DOMAIN_QUOTE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -16,6 +17,9 @@ struct Quote {
   std::string provider;
   // The provider's reply as a JSON document, with credentials removed.
   std::string raw_response;
+  // Shares traded at this price, when the provider says (the test provider does; the day's
+  // cumulative volume some providers report is not a per-price volume and is left out).
+  std::optional<double> volume;
 };
 
 // A quote after it was committed to the database.

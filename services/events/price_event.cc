@@ -16,6 +16,7 @@ v1::PriceEvent ToPriceEvent(const StoredPrice& price) {
   event.set_provider(price.quote.provider);
   event.set_raw_response_id(price.raw_response_id);
   event.set_price_point_id(price.price_point_id);
+  if (price.quote.volume.has_value()) event.set_volume(*price.quote.volume);
   return event;
 }
 

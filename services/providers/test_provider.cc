@@ -76,9 +76,13 @@ absl::StatusOr<Quote> TestProvider::FetchQuote(absl::string_view symbol) {
   quote.price = price;
   quote.timestamp = absl::Now();
   quote.provider = name();
+  // A plausible trade size: 100 to 5,000 shares in round lots, from other bits of the same draw.
+  quote.volume = 100.0 * static_cast<double>(1 + (bits >> 3) % 50);
   quote.raw_response = absl::StrFormat(
-      R"({"symbol":"%s","price":%.2f,"base_price":%.2f,"sequence":%d,"timestamp":"%s"})", symbol,
-      price, base, n, absl::FormatTime(absl::RFC3339_full, quote.timestamp, absl::UTCTimeZone()));
+      R"({"symbol":"%s","price":%.2f,"volume":%.0f,"base_price":%.2f,"sequence":%d,)"
+      R"("timestamp":"%s"})",
+      symbol, price, *quote.volume, base, n,
+      absl::FormatTime(absl::RFC3339_full, quote.timestamp, absl::UTCTimeZone()));
   return quote;
 }
 

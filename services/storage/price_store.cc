@@ -16,18 +16,18 @@ namespace {
 constexpr PreparedSql kSaveBatch = {"save_price_batch", R"SQL(
 WITH input AS MATERIALIZED (
     SELECT u.n, u.symbol, u.provider, CAST(u.response AS jsonb) AS response,
-           timestamptz 'epoch' + u.ts_us * interval '1 microsecond' AS ts, u.price,
+           timestamptz 'epoch' + u.ts_us * interval '1 microsecond' AS ts, u.price, u.volume,
            nextval('raw_market_data_id_seq') AS raw_id,
            nextval('price_points_id_seq') AS point_id
     FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS BIGINT[]),
-                CAST($5 AS DOUBLE PRECISION[]))
-         WITH ORDINALITY AS u(symbol, provider, response, ts_us, price, n)),
+                CAST($5 AS DOUBLE PRECISION[]), CAST($6 AS DOUBLE PRECISION[]))
+         WITH ORDINALITY AS u(symbol, provider, response, ts_us, price, volume, n)),
 raw AS (
     INSERT INTO raw_market_data (id, symbol, provider, response, fetched_at)
     SELECT raw_id, symbol, provider, response, ts FROM input),
 point AS (
-    INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id)
-    SELECT point_id, symbol, price, ts, provider, raw_id FROM input),
+    INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)
+    SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM input),
 outbox AS (
     INSERT INTO price_event_outbox (price_point_id) SELECT point_id FROM input)
 SELECT n, raw_id, point_id FROM input)SQL"};
@@ -66,7 +66,7 @@ claimed AS (
     FROM due WHERE o.price_point_id = due.price_point_id
     RETURNING o.price_point_id)
 SELECT p.id, p.raw_response_id, p.symbol, p.price,
-       CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.provider
+       CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.provider, p.volume
 FROM claimed JOIN price_points p ON p.id = claimed.price_point_id
 ORDER BY p.id)SQL";
 
@@ -149,8 +149,16 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
         "{", absl::StrJoin(quotes, ",", [](std::string* o, const Quote& q) {
           absl::StrAppend(o, absl::StrFormat("%.17g", q.price));
         }), "}");
-    absl::StatusOr<PgResult> rows =
-        lease.Execute(kSaveBatch, {symbols, providers, responses, ts, prices}, "saving prices");
+    std::string volumes = absl::StrCat(
+        "{", absl::StrJoin(quotes, ",", [](std::string* o, const Quote& q) {
+          if (q.volume.has_value()) {
+            absl::StrAppend(o, absl::StrFormat("%.17g", *q.volume));
+          } else {
+            absl::StrAppend(o, "NULL");
+          }
+        }), "}");
+    absl::StatusOr<PgResult> rows = lease.Execute(
+        kSaveBatch, {symbols, providers, responses, ts, prices, volumes}, "saving prices");
     if (!rows.ok()) return rows.status();
     size_t seen = 0;
     for (int r = 0; r < rows->rows(); ++r) {
@@ -190,6 +198,7 @@ absl::StatusOr<std::vector<StoredPrice>> PostgresPriceStore::ClaimDue(int limit,
       p.quote.price = row.get<double>(3);
       p.quote.timestamp = absl::FromUnixMicros(row.get<long long>(4));
       p.quote.provider = row.get<std::string>(5);
+      if (row.get_indicator(6) == soci::i_ok) p.quote.volume = row.get<double>(6);
       out.push_back(std::move(p));
     }
     return absl::OkStatus();

@@ -108,6 +108,14 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		g.Close()
 		return nil, err
 	}
+	var bars marketdatav1.BarServiceClient = notDeployedBars{}
+	if consumer != nil {
+		bars = marketdatav1.NewBarServiceClient(consumer.conn)
+	}
+	if err := marketdatav1.RegisterBarServiceHandlerClient(ctx, mux, bars); err != nil {
+		g.Close()
+		return nil, err
+	}
 
 	g.feeds = map[string]eventFeed{
 		"/api/v1/prices/stream":   priceFeed(prices),
@@ -163,11 +171,13 @@ func (g *Gateway) endStreamsOnDrain(next runtime.HandlerFunc) runtime.HandlerFun
 var streamRoutes = map[string]bool{
 	"/api/v1/prices/stream":   true,
 	"/api/v1/averages/stream": true,
+	"/api/v1/bars/stream":     true,
 }
 
 var streamMethods = map[string]bool{
 	marketdatav1.PriceService_StreamPrices_FullMethodName:                 true,
 	marketdatav1.MovingAverageService_StreamMovingAverages_FullMethodName: true,
+	marketdatav1.BarService_StreamBars_FullMethodName:                     true,
 }
 
 // setResponseStatus: creating a polling job answers 202 Accepted, as the original did

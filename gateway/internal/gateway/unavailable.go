@@ -28,3 +28,17 @@ func (notDeployedAverages) ListMovingAverages(context.Context, *marketdatav1.Lis
 func (notDeployedAverages) StreamMovingAverages(context.Context, *marketdatav1.StreamMovingAveragesRequest, ...grpc.CallOption) (grpc.ServerStreamingClient[marketdatav1.MovingAverage], error) {
 	return nil, errAveragesNotDeployed
 }
+
+// notDeployedBars stands in for BarService likewise.
+type notDeployedBars struct{}
+
+var errBarsNotDeployed = status.Error(codes.Unavailable,
+	"bars are not available: mds-consumer is not deployed (MDS_CONSUMER_ADDR is empty)")
+
+func (notDeployedBars) ListBars(context.Context, *marketdatav1.ListBarsRequest, ...grpc.CallOption) (*marketdatav1.ListBarsResponse, error) {
+	return nil, errBarsNotDeployed
+}
+
+func (notDeployedBars) StreamBars(context.Context, *marketdatav1.StreamBarsRequest, ...grpc.CallOption) (grpc.ServerStreamingClient[marketdatav1.Bar], error) {
+	return nil, errBarsNotDeployed
+}

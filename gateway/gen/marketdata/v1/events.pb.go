@@ -35,6 +35,8 @@ type PriceEvent struct {
 	Provider      string `protobuf:"bytes,4,opt,name=provider,proto3" json:"provider,omitempty"`
 	RawResponseId int64  `protobuf:"varint,5,opt,name=raw_response_id,json=rawResponseId,proto3" json:"raw_response_id,omitempty"`
 	PricePointId  int64  `protobuf:"varint,6,opt,name=price_point_id,json=pricePointId,proto3" json:"price_point_id,omitempty"`
+	// Shares traded at this price, when the provider reports them (the test provider does).
+	Volume        *float64 `protobuf:"fixed64,7,opt,name=volume,proto3,oneof" json:"volume,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -111,11 +113,18 @@ func (x *PriceEvent) GetPricePointId() int64 {
 	return 0
 }
 
+func (x *PriceEvent) GetVolume() float64 {
+	if x != nil && x.Volume != nil {
+		return *x.Volume
+	}
+	return 0
+}
+
 var File_proto_marketdata_v1_events_proto protoreflect.FileDescriptor
 
 const file_proto_marketdata_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" proto/marketdata/v1/events.proto\x12\rmarketdata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x01\n" +
+	" proto/marketdata/v1/events.proto\x12\rmarketdata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x02\n" +
 	"\n" +
 	"PriceEvent\x12\x16\n" +
 	"\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x14\n" +
@@ -123,7 +132,9 @@ const file_proto_marketdata_v1_events_proto_rawDesc = "" +
 	"\ttimestamp\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1a\n" +
 	"\bprovider\x18\x04 \x01(\tR\bprovider\x12&\n" +
 	"\x0fraw_response_id\x18\x05 \x01(\x03R\rrawResponseId\x12$\n" +
-	"\x0eprice_point_id\x18\x06 \x01(\x03R\fpricePointIdB3Z1marketdata/gateway/gen/marketdata/v1;marketdatav1b\x06proto3"
+	"\x0eprice_point_id\x18\x06 \x01(\x03R\fpricePointId\x12\x1b\n" +
+	"\x06volume\x18\a \x01(\x01H\x00R\x06volume\x88\x01\x01B\t\n" +
+	"\a_volumeB3Z1marketdata/gateway/gen/marketdata/v1;marketdatav1b\x06proto3"
 
 var (
 	file_proto_marketdata_v1_events_proto_rawDescOnce sync.Once
@@ -156,6 +167,7 @@ func file_proto_marketdata_v1_events_proto_init() {
 	if File_proto_marketdata_v1_events_proto != nil {
 		return
 	}
+	file_proto_marketdata_v1_events_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -1,0 +1,50 @@
+// OHLCV bars over price_points (pure logic, no I/O). A bar holds the prices of one symbol whose
+// timestamp falls in [start, start + interval), buckets aligned to the Unix epoch. Open is the
+// price of the earliest (timestamp, id), close that of the latest; high and low the extremes;
+// volume the sum of the volumes reported with the prices (unset when none was).
+//
+// Events may come late, out of order or twice. A bar records the newest price point id it
+// counts (max_id): a price point with a larger id has never been counted, so it is added to the
+// bar; one with a smaller or equal id may have been, so that bar is recomputed from price_points
+// instead. Either way the stored bar equals the one computed from price_points.
+#ifndef MARKETDATA_SERVICES_BARS_BARS_H_
+#define MARKETDATA_SERVICES_BARS_BARS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "proto/marketdata/v1/events.pb.h"
+#include "services/domain/bar.h"
+
+namespace marketdata {
+
+// The start of the bucket of `interval_seconds` holding `ts` (floored to a multiple of the
+// interval since the epoch).
+absl::Time BucketStart(absl::Time ts, int interval_seconds);
+
+// "1m" -> 60, "5m" -> 300, "1h" -> 3600, "1d" -> 86400 ("<n>s", "<n>m", "<n>h", "<n>d"), at
+// most a day; anything else is INVALID_ARGUMENT.
+absl::StatusOr<int> ParseBarInterval(absl::string_view text);
+// 60 -> "1m", 300 -> "5m", 3600 -> "1h", 90 -> "90s": the shortest exact spelling.
+std::string BarIntervalName(int seconds);
+
+// The keys `events` touch for `intervals` (seconds), each once.
+std::vector<BarKey> TouchedBars(const std::vector<v1::PriceEvent>& events,
+                                const std::vector<int>& intervals);
+
+// Adds `events` to the bars they touch, given the stored bars (`current`, missing when none).
+// A bar whose new events all have ids beyond its max_id (or that does not exist yet) is updated
+// here; any other goes to `recompute`.
+BarPlan PlanBars(const std::vector<v1::PriceEvent>& events, const std::vector<int>& intervals,
+                 const absl::flat_hash_map<BarKey, Bar>& current);
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_BARS_BARS_H_

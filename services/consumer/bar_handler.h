@@ -1,0 +1,48 @@
+// BarHandler: OHLCV bars as one EventHandler. PlanBars (services/bars) adds new prices to their
+// bars, BarStore recomputes the bars it cannot and writes them all, and each committed batch's
+// bars go to the live streams.
+#ifndef MARKETDATA_SERVICES_CONSUMER_BAR_HANDLER_H_
+#define MARKETDATA_SERVICES_CONSUMER_BAR_HANDLER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "services/consumer/event_handler.h"
+#include "services/domain/bar.h"
+#include "services/storage/bar_store.h"
+
+namespace marketdata {
+
+struct BarCounters {
+  std::atomic<int64_t> bars_written{0};
+  std::atomic<int64_t> recomputed{0};  // bars rebuilt from price_points
+};
+
+class BarHandler final : public EventHandler {
+ public:
+  using Listener = std::function<void(const std::vector<Bar>&)>;
+
+  // `intervals`: bar widths in seconds.
+  BarHandler(BarStore& store, std::vector<int> intervals, Listener listener);
+
+  std::string name() const override { return "bars"; }
+  absl::Status Handle(const std::vector<v1::PriceEvent>& events) override;
+  void Committed() override;
+
+  const BarCounters& counters() const { return counters_; }
+
+ private:
+  BarStore& store_;
+  const std::vector<int> intervals_;
+  Listener listener_;
+  std::vector<Bar> written_;  // since the last commit
+  int64_t recomputed_ = 0;
+  BarCounters counters_;
+};
+
+}  // namespace marketdata
+
+#endif  // MARKETDATA_SERVICES_CONSUMER_BAR_HANDLER_H_

@@ -1,0 +1,108 @@
+#include "services/consumer/bar_service.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/bars/bars.h"
+#include "services/common/errors.h"
+#include "services/common/proto_time.h"
+#include "services/common/request_checks.h"
+#include "services/domain/symbol.h"
+#include "services/streaming/rejected_stream.h"
+
+namespace marketdata {
+namespace {
+
+constexpr int kDefaultLimit = 100;
+constexpr int kMaxLimit = 1000;
+
+void ToProto(const Bar& bar, v1::Bar* out) {
+  out->set_symbol(bar.key.symbol);
+  out->set_interval(BarIntervalName(bar.key.interval_seconds));
+  ToProtoTimestamp(bar.key.start, out->mutable_start_time());
+  ToProtoTimestamp(bar.key.start + absl::Seconds(bar.key.interval_seconds),
+                   out->mutable_end_time());
+  out->set_open(bar.open);
+  out->set_high(bar.high);
+  out->set_low(bar.low);
+  out->set_close(bar.close);
+  out->set_price_count(bar.price_count);
+  if (bar.volume.has_value()) out->set_volume(*bar.volume);
+}
+
+}  // namespace
+
+void PublishBars(BarHub& hub, const std::vector<Bar>& bars) {
+  for (const Bar& bar : bars) {
+    v1::Bar message;
+    ToProto(bar, &message);
+    hub.Publish(bar.key.symbol,
+                absl::StrCat(bar.key.symbol, "/", bar.key.interval_seconds, "/",
+                             absl::ToUnixSeconds(bar.key.start)),
+                message);
+  }
+}
+
+absl::StatusOr<int> BarServiceImpl::Interval(const std::string& text) const {
+  if (text.empty()) return intervals_.front();
+  absl::StatusOr<int> seconds = ParseBarInterval(text);
+  if (!seconds.ok()) return seconds.status();
+  if (std::find(intervals_.begin(), intervals_.end(), *seconds) == intervals_.end()) {
+    std::vector<std::string> names;
+    for (int i : intervals_) names.push_back(BarIntervalName(i));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "interval ", text, " is not computed; intervals: ", absl::StrJoin(names, ", ")));
+  }
+  return *seconds;
+}
+
+grpc::Status BarServiceImpl::ListBars(grpc::ServerContext* context,
+                                      const v1::ListBarsRequest* request,
+                                      v1::ListBarsResponse* response) {
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
+  absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
+  if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
+  absl::StatusOr<int> interval = Interval(request->interval());
+  if (!interval.ok()) return ToGrpcStatus(interval.status(), context);
+  BarQuery query;
+  query.symbol = *symbol;
+  query.interval_seconds = *interval;
+  if (request->has_start_time()) query.start = FromProtoTimestamp(request->start_time());
+  if (request->has_end_time()) query.end = FromProtoTimestamp(request->end_time());
+  if (absl::Status s = CheckTimeRange(query.start, query.end); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
+  absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultLimit, kMaxLimit);
+  if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
+  query.limit = *limit;
+  if (absl::Status s = CheckCursorPageToken(request->page_token()); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
+  query.page_token = request->page_token();
+  absl::StatusOr<BarPage> page = store_.List(query);
+  if (!page.ok()) return ToGrpcStatus(page.status(), context);
+  for (const Bar& bar : page->bars) ToProto(bar, response->add_bars());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::Bar>* BarServiceImpl::StreamBars(
+    grpc::CallbackServerContext* context, const v1::StreamBarsRequest* request) {
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return new RejectedStream<v1::Bar>(ToGrpcStatus(s, context));
+  }
+  std::vector<std::string> raw(request->symbols().begin(), request->symbols().end());
+  absl::StatusOr<std::vector<std::string>> symbols = NormalizeSymbols(raw, kMaxStreamSymbols);
+  if (!symbols.ok()) return new RejectedStream<v1::Bar>(ToGrpcStatus(symbols.status(), nullptr));
+  absl::StatusOr<int> interval = Interval(request->interval());
+  if (!interval.ok()) return new RejectedStream<v1::Bar>(ToGrpcStatus(interval.status(), nullptr));
+  const std::string name = BarIntervalName(*interval);
+  return hub_.Subscribe(context, *std::move(symbols),
+                        [name](const v1::Bar& bar) { return bar.interval() == name; });
+}
+
+}  // namespace marketdata
