@@ -84,7 +84,9 @@ int Run(int argc, char** argv) {
   Authorizer auth(&keys, config.auth);
   if (absl::Status s = auth.Refresh(); !s.ok()) ExitWithError(kProgram, s);
   PeriodicLoop key_reloads(auth.refresh_interval(), [&auth] {
-    if (absl::Status s = auth.Refresh(); !s.ok()) spdlog::warn("reloading API keys: {}", s.ToString());
+    if (absl::Status s = auth.Refresh(); !s.ok()) {
+      spdlog::warn("reloading API keys: {}", s.ToString());
+    }
   });
   if (config.auth.required) {
     key_reloads.Start();
