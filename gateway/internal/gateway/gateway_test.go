@@ -224,7 +224,7 @@ func TestRoutingErrors(t *testing.T) {
 		t.Errorf("detail = %v", m["detail"])
 	}
 	wantError(t, e.get(t, "/api/v1/nothing/here"), http.StatusNotFound, "NOT_FOUND")
-	wantError(t, e.get(t, "/"), http.StatusNotFound, "NOT_FOUND")
+	wantError(t, e.get(t, "/nothing"), http.StatusNotFound, "NOT_FOUND")
 	wantError(t, e.do(t, http.MethodDelete, "/health", nil, nil), http.StatusMethodNotAllowed, "UNIMPLEMENTED")
 }
 

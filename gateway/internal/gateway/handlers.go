@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"marketdata/gateway/internal/dashboard"
 	"marketdata/gateway/internal/docsui"
 	"marketdata/gateway/openapi"
 )
@@ -34,6 +35,7 @@ func registerOperationalRoutes(mux *runtime.ServeMux, allow *allowTable, backend
 		{"/openapi.json", serveOpenAPI},
 		{"/docs", docsui.ServeIndex},
 		{"/metrics", metricsHandler.ServeHTTP},
+		{"/", dashboard.ServeIndex},
 	}
 	for _, route := range routes {
 		h := route.handler
@@ -49,6 +51,11 @@ func registerOperationalRoutes(mux *runtime.ServeMux, allow *allowTable, backend
 		return fmt.Errorf("route /docs/{asset}: %w", err)
 	}
 	allow.add(http.MethodGet, "/docs/{asset}")
+	// The dashboard's scripts, stylesheet and charting library, likewise embedded.
+	if err := mux.HandlePath(http.MethodGet, "/dashboard/{asset}", serveDashboardAsset); err != nil {
+		return fmt.Errorf("route /dashboard/{asset}: %w", err)
+	}
+	allow.add(http.MethodGet, "/dashboard/{asset}")
 	return nil
 }
 
@@ -147,6 +154,13 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 // serveDocsAsset serves the files of the /docs page (docsui), or the usual 404.
 func serveDocsAsset(w http.ResponseWriter, r *http.Request, params map[string]string) {
 	if !docsui.ServeAsset(w, r, params["asset"]) {
+		writeError(w, http.StatusNotFound, codes.NotFound, "Not Found")
+	}
+}
+
+// serveDashboardAsset serves the files of the dashboard at / (package dashboard), or the usual 404.
+func serveDashboardAsset(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	if !dashboard.ServeAsset(w, r, params["asset"]) {
 		writeError(w, http.StatusNotFound, codes.NotFound, "Not Found")
 	}
 }

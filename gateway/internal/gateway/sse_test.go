@@ -346,3 +346,27 @@ func TestWantsEventStream(t *testing.T) {
 		}
 	}
 }
+
+// The dashboard is at / with its files under /dashboard/; the other routes are unchanged.
+func TestDashboardRoutes(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.get(t, "/")
+	if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/html; charset=utf-8" ||
+		!strings.Contains(string(r.body), "/dashboard/app.js") || r.header.Get("Content-Security-Policy") == "" {
+		t.Errorf("/: %d %v", r.status, r.header)
+	}
+	for _, path := range []string{"/dashboard/app.js", "/dashboard/app.css", "/dashboard/lightweight-charts.js", "/dashboard/lightweight-charts.LICENSE"} {
+		if r := e.get(t, path); r.status != http.StatusOK || len(r.body) == 0 {
+			t.Errorf("%s: %d", path, r.status)
+		}
+	}
+	wantError(t, e.get(t, "/dashboard/nothing.js"), http.StatusNotFound, "NOT_FOUND")
+	wantError(t, e.get(t, "/nothing"), http.StatusNotFound, "NOT_FOUND")
+	wantError(t, e.postJSON(t, "/", `{}`), http.StatusMethodNotAllowed, "UNIMPLEMENTED")
+	if r := e.get(t, "/docs"); r.status != http.StatusOK || !strings.Contains(string(r.body), "swagger-ui") {
+		t.Errorf("/docs: %d", r.status)
+	}
+	if r := e.get(t, "/health"); r.status != http.StatusOK {
+		t.Errorf("/health: %d", r.status)
+	}
+}
