@@ -290,3 +290,37 @@ func closedAddr(t *testing.T) string {
 	}
 	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }
+
+// fakeBars plays mds-consumer's BarService: StreamBars sends, per symbol, a closed bar of the
+// minute before fakeTime's and the open bar of fakeTime's minute twice (it took a second price),
+// then waits for the client to go.
+type fakeBars struct {
+	marketdatav1.UnimplementedBarServiceServer
+}
+
+func (fakeBars) StreamBars(req *marketdatav1.StreamBarsRequest, stream grpc.ServerStreamingServer[marketdatav1.Bar]) error {
+	interval := req.GetInterval()
+	if interval == "" {
+		interval = "1m"
+	}
+	if interval != "1m" {
+		return status.Errorf(codes.InvalidArgument, "interval %q is not computed", interval)
+	}
+	open := fakeTime.Truncate(time.Minute)
+	for _, sym := range req.GetSymbols() {
+		for _, b := range []*marketdatav1.Bar{
+			{Symbol: sym, Interval: interval, StartTime: timestamppb.New(open.Add(-time.Minute)), EndTime: timestamppb.New(open),
+				Open: 99, High: 101, Low: 98, Close: 100, PriceCount: 3},
+			{Symbol: sym, Interval: interval, StartTime: timestamppb.New(open), EndTime: timestamppb.New(open.Add(time.Minute)),
+				Open: 100, High: 100, Low: 100, Close: 100, PriceCount: 1},
+			{Symbol: sym, Interval: interval, StartTime: timestamppb.New(open), EndTime: timestamppb.New(open.Add(time.Minute)),
+				Open: 100, High: 102, Low: 100, Close: 102, PriceCount: 2},
+		} {
+			if err := stream.Send(b); err != nil {
+				return err
+			}
+		}
+	}
+	<-stream.Context().Done()
+	return stream.Context().Err()
+}

@@ -120,6 +120,7 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 	g.feeds = map[string]eventFeed{
 		"/api/v1/prices/stream":   priceFeed(prices),
 		"/api/v1/averages/stream": averageFeed(averages),
+		"/api/v1/bars/stream":     barFeed(bars),
 	}
 
 	registry := prometheus.NewRegistry()

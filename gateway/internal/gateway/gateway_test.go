@@ -70,6 +70,7 @@ func newEnv(t *testing.T, adjust func(*Options), apiServerOpts ...grpc.ServerOpt
 	}, apiServerOpts...)
 	e.consumer = startBackend(t, func(s *grpc.Server) {
 		marketdatav1.RegisterMovingAverageServiceServer(s, fakeConsumer{})
+		marketdatav1.RegisterBarServiceServer(s, fakeBars{})
 	})
 	opts := defaultTestOptions()
 	opts.APIAddr = e.apiSrv.addr

@@ -155,6 +155,22 @@ func averageFeed(client marketdatav1.MovingAverageServiceClient) eventFeed {
 	}
 }
 
+func barFeed(client marketdatav1.BarServiceClient) eventFeed {
+	return eventFeed{
+		event:  "bar",
+		method: marketdatav1.BarService_StreamBars_FullMethodName,
+		open: func(ctx context.Context, q map[string][]string) (eventStream, error) {
+			req := &marketdatav1.StreamBarsRequest{}
+			if err := populate(req, q); err != nil {
+				return nil, err
+			}
+			return openStream[marketdatav1.Bar](client.StreamBars(ctx, req))
+		},
+		id:      func(m proto.Message) int64 { return micros(m.(*marketdatav1.Bar).GetStartTime()) },
+		resumed: resumeFromBucket,
+	}
+}
+
 // wantsEventStream reports whether the Accept header prefers text/event-stream to the NDJSON
 // the route sends by default.
 func wantsEventStream(accept string) bool {

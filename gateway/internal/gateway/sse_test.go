@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,6 +176,37 @@ func TestEventIDsAndResume(t *testing.T) {
 	if ev := events.nextEvent(t); ev.id != fakeTimeID {
 		t.Errorf("with an id not of ours: %+v", ev)
 	}
+}
+
+func TestBarEventsAndResume(t *testing.T) {
+	e := newEnv(t, nil)
+	open := strconv.FormatInt(fakeTime.Truncate(time.Minute).UnixMicro(), 10)
+	closed := strconv.FormatInt(fakeTime.Truncate(time.Minute).Add(-time.Minute).UnixMicro(), 10)
+	_, events := e.openEvents(t, "/api/v1/bars/stream?symbols=AAPL&interval=1m", nil)
+	var got []string
+	for range 3 {
+		ev := events.nextEvent(t)
+		var bar map[string]any
+		if err := json.Unmarshal([]byte(ev.data), &bar); err != nil || ev.event != "bar" || bar["symbol"] != "AAPL" || bar["interval"] != "1m" {
+			t.Errorf("event %q data %s", ev.event, ev.data)
+		}
+		got = append(got, fmt.Sprint(ev.id, "/", bar["price_count"]))
+	}
+	// price_count is an int64: protojson writes it as a string; the id is the bar's start.
+	if want := []string{closed + "/3", open + "/1", open + "/2"}; !slices.Equal(got, want) {
+		t.Errorf("bars (id/price_count) = %v, want %v", got, want)
+	}
+	// Resuming from the open bar: the closed one is skipped, the open one sent again (it may
+	// have taken prices since).
+	_, events = e.openEvents(t, "/api/v1/bars/stream?symbols=AAPL", map[string]string{"Last-Event-ID": open})
+	if ev := events.nextEvent(t); ev.id != open {
+		t.Errorf("after Last-Event-ID %s the first bar starts at %s", open, ev.id)
+	}
+	wantError(t, e.do(t, http.MethodGet, "/api/v1/bars/stream?symbols=AAPL&interval=2d", nil,
+		map[string]string{"Accept": "text/event-stream"}), http.StatusBadRequest, "INVALID_ARGUMENT")
+	down := newEnv(t, func(o *Options) { o.ConsumerAddr = "" })
+	wantError(t, down.do(t, http.MethodGet, "/api/v1/bars/stream?symbols=AAPL", nil,
+		map[string]string{"Accept": "text/event-stream"}), http.StatusServiceUnavailable, "UNAVAILABLE")
 }
 
 func TestEventStreamHeartbeats(t *testing.T) {
