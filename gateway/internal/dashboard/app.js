@@ -98,8 +98,10 @@ function onAverage(a) {
   if (put(points, point) && a.symbol === state.focus) series.update(point);
 }
 
+const candle = (b) => ({ time: seconds(b.start_time), open: b.open, high: b.high, low: b.low, close: b.close });
+
 function onBar(b) {
-  const bar = { time: seconds(b.start_time), open: b.open, high: b.high, low: b.low, close: b.close };
+  const bar = candle(b);
   const points = (state.bars[b.symbol] ||= []);
   if (put(points, bar) && b.symbol === state.focus) {
     barSeries.update(bar);
@@ -163,15 +165,19 @@ async function follow(symbols) {
   redraw();
 }
 
-// loadHistory puts the stored prices of a symbol before the live ones.
+// loadHistory puts the stored prices and bars of a symbol before the live ones.
 async function loadHistory(symbol) {
-  try {
-    const page = await call("GET", `/api/v1/prices/history?symbol=${encodeURIComponent(symbol)}&limit=200`);
-    const points = state.prices[symbol] || [];
-    const older = page.prices.reverse().map((p) => ({ time: seconds(p.timestamp), value: p.price }));
+  const s = encodeURIComponent(symbol);
+  const before = (stored, live) => {
     const merged = [];
-    for (const p of older.concat(points)) put(merged, p);
-    state.prices[symbol] = merged;
+    for (const p of stored.reverse().concat(live || [])) put(merged, p); // stored: newest first
+    return merged;
+  };
+  try {
+    const { prices } = await call("GET", `/api/v1/prices/history?symbol=${s}&limit=200`);
+    state.prices[symbol] = before(prices.map((p) => ({ time: seconds(p.timestamp), value: p.price })), state.prices[symbol]);
+    const { bars } = await call("GET", `/api/v1/bars?symbol=${s}&interval=${$("bar-interval").value}&limit=100`);
+    state.bars[symbol] = before(bars.map(candle), state.bars[symbol]);
   } catch (err) {
     say(err.message);
   }

@@ -14,6 +14,7 @@ package gateway
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -33,6 +34,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	marketdatav1 "marketdata/gateway/gen/marketdata/v1"
@@ -80,8 +82,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		`[...document.querySelectorAll("#jobs tr")].some((r) => r.dataset.status === "running" && r.cells[1].textContent === %q)`, symbol))
 	page.waitFor(t, "live prices arrive", `parseInt(document.getElementById("event-count").textContent) >= 3 &&
 		/^[0-9]+\.[0-9]{2}$/.test(document.getElementById("last-price").textContent)`)
+	// The page's chart data (app.js keeps it in its top-level `state`): every kind of event arrived.
+	page.waitFor(t, "prices, averages and bars in the charts' data", fmt.Sprintf(`state.prices[%[1]q].length > 0 &&
+		Object.values(state.averages[%[1]q] || {}).some((a) => a.length > 0) && (state.bars[%[1]q] || []).length > 0`, symbol))
 	if market != nil {
-		page.waitFor(t, "averages arrive", `document.getElementById("sse-status").dataset.averages === "live"`)
+		page.waitFor(t, "averages and bars streams open", `document.getElementById("sse-status").dataset.averages === "live" &&
+			document.getElementById("sse-status").dataset.bars === "live"`)
 		if got := market.streamed(); !slices.Contains(got, symbol) {
 			t.Errorf("the backend streamed %v, want %s", got, symbol)
 		}
@@ -341,6 +347,7 @@ type liveMarket struct {
 	marketdatav1.UnimplementedPriceServiceServer
 	marketdatav1.UnimplementedPollingServiceServer
 	marketdatav1.UnimplementedMovingAverageServiceServer
+	marketdatav1.UnimplementedBarServiceServer
 
 	url string
 
@@ -349,6 +356,8 @@ type liveMarket struct {
 	last     map[string][]float64 // symbol -> recent prices
 	prices   map[chan *marketdatav1.Price][]string
 	averages map[chan *marketdatav1.MovingAverage][]string
+	bars     map[chan *marketdatav1.Bar]barFollower
+	open     map[string]*marketdatav1.Bar // symbol/interval -> the bar being built
 	followed []string
 }
 
@@ -358,12 +367,17 @@ func startLiveMarket(t *testing.T) *liveMarket {
 		last:     map[string][]float64{},
 		prices:   map[chan *marketdatav1.Price][]string{},
 		averages: map[chan *marketdatav1.MovingAverage][]string{},
+		bars:     map[chan *marketdatav1.Bar]barFollower{},
+		open:     map[string]*marketdatav1.Bar{},
 	}
 	api := startBackend(t, func(s *grpc.Server) {
 		marketdatav1.RegisterPriceServiceServer(s, m)
 		marketdatav1.RegisterPollingServiceServer(s, m)
 	})
-	consumer := startBackend(t, func(s *grpc.Server) { marketdatav1.RegisterMovingAverageServiceServer(s, m) })
+	consumer := startBackend(t, func(s *grpc.Server) {
+		marketdatav1.RegisterMovingAverageServiceServer(s, m)
+		marketdatav1.RegisterBarServiceServer(s, m)
+	})
 	opts := defaultTestOptions()
 	opts.APIAddr, opts.ConsumerAddr = api.addr, consumer.addr
 	gw, err := New(opts, slog.New(slog.DiscardHandler))
@@ -434,6 +448,14 @@ func (m *liveMarket) tick(now time.Time) {
 				if slices.Contains(syms, sym) {
 					select {
 					case ch <- a:
+					default:
+					}
+				}
+			}
+			for ch, f := range m.bars {
+				if slices.Contains(f.symbols, sym) {
+					select {
+					case ch <- m.addToBar(sym, f.interval, p):
 					default:
 					}
 				}
@@ -562,4 +584,55 @@ func (m *liveMarket) streamed() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.followed)
+}
+
+type barFollower struct {
+	symbols  []string
+	interval string
+}
+
+var barIntervals = map[string]time.Duration{"": time.Minute, "1m": time.Minute, "5m": 5 * time.Minute, "1h": time.Hour}
+
+// addToBar adds a price to the open bar of its symbol and interval and returns a copy of it.
+func (m *liveMarket) addToBar(sym, interval string, p *marketdatav1.Price) *marketdatav1.Bar {
+	length := barIntervals[interval]
+	start := p.Timestamp.AsTime().Truncate(length)
+	key := sym + "/" + interval
+	b := m.open[key]
+	if b == nil || !b.StartTime.AsTime().Equal(start) {
+		b = &marketdatav1.Bar{Symbol: sym, Interval: cmp.Or(interval, "1m"), StartTime: timestamppb.New(start),
+			EndTime: timestamppb.New(start.Add(length)), Open: p.Price, High: p.Price, Low: p.Price}
+		m.open[key] = b
+	}
+	b.High, b.Low, b.Close = max(b.High, p.Price), min(b.Low, p.Price), p.Price
+	b.PriceCount++
+	return proto.Clone(b).(*marketdatav1.Bar)
+}
+
+func (m *liveMarket) StreamBars(req *marketdatav1.StreamBarsRequest, stream grpc.ServerStreamingServer[marketdatav1.Bar]) error {
+	if _, ok := barIntervals[req.GetInterval()]; !ok {
+		return status.Errorf(codes.InvalidArgument, "interval %q is not computed", req.GetInterval())
+	}
+	ch := make(chan *marketdatav1.Bar, 64)
+	m.mu.Lock()
+	m.bars[ch] = barFollower{symbols: splitSymbols(req.GetSymbols()), interval: req.GetInterval()}
+	m.mu.Unlock()
+	defer func() { m.mu.Lock(); delete(m.bars, ch); m.mu.Unlock() }()
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-stream.Context().Done():
+			return nil
+		case b := <-ch:
+			if err := stream.Send(b); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (m *liveMarket) ListBars(context.Context, *marketdatav1.ListBarsRequest) (*marketdatav1.ListBarsResponse, error) {
+	return &marketdatav1.ListBarsResponse{}, nil
 }
