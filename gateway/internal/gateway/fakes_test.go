@@ -135,6 +135,8 @@ func (f *fakeAPI) StreamPrices(req *marketdatav1.StreamPricesRequest, stream grp
 				}
 			}
 			continue
+		case "END": // the backend ends the stream cleanly
+			return nil
 		case "SLOW":
 			return status.Error(codes.DeadlineExceeded, "provider timed out")
 		case "FAIL":

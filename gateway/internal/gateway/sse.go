@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -335,6 +337,9 @@ func (g *Gateway) serveEvents(w http.ResponseWriter, r *http.Request, route stri
 // endEvents ends a stream the backend closed: a clean end sends nothing more; a failure is the
 // last event, with the error body of the contract. Its message is as public as any other error's.
 func (g *Gateway) endEvents(ctx context.Context, out *eventWriter, err error) {
+	if errors.Is(err, io.EOF) {
+		return
+	}
 	st := status.Convert(err)
 	if st.Code() == codes.OK || st.Code() == codes.Canceled || ctx.Err() != nil {
 		return

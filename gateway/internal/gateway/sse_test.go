@@ -280,6 +280,12 @@ func TestEventStreamFailingLaterEndsWithAnErrorEvent(t *testing.T) {
 		!strings.HasSuffix(body, "event: error\ndata: {\"detail\":\"price feed lost\",\"code\":\"UNAVAILABLE\"}\n\n") {
 		t.Errorf("status %d, body %q", r.status, body)
 	}
+	// A stream the backend ends cleanly ends without an error event.
+	r = e.do(t, http.MethodGet, "/api/v1/prices/stream?symbols=AAPL&symbols=END", nil, map[string]string{"Accept": "text/event-stream"})
+	if body := string(r.body); r.status != http.StatusOK || strings.Contains(body, "event: error") ||
+		!strings.HasSuffix(body, "\"provider\":\"test\"}\n\n") {
+		t.Errorf("clean end: status %d, body %q", r.status, body)
+	}
 }
 
 func TestEventStreamAPIKey(t *testing.T) {
