@@ -25,6 +25,7 @@
 #include "services/providers/http_client.h"
 #include "services/providers/provider_factory.h"
 #include "services/storage/api_key_store.h"
+#include "services/storage/snapshot_store.h"
 #include "services/storage/database.h"
 #include "services/storage/migrations.h"
 #include "services/storage/polling_job_store.h"
@@ -117,7 +118,8 @@ int Run(int argc, char** argv) {
   ProviderShares shares(config.provider_share_per_key);
   PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches, &shares);
   PriceHub price_hub(config.max_open_streams);
-  PriceServiceImpl price_service(recorder, providers, store, price_hub, auth);
+  PostgresSnapshotStore snapshots(*db);
+  PriceServiceImpl price_service(recorder, providers, store, snapshots, price_hub, auth);
   std::unique_ptr<PriceEventFeed> feed =
       OrExit(PriceEventFeed::Create(config.kafka_bootstrap_servers, config.kafka_config,
                                     config.price_events_topic,

@@ -4,6 +4,7 @@
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
 #include "services/common/request_checks.h"
+#include "services/common/to_proto.h"
 #include "services/domain/symbol.h"
 #include "services/streaming/rejected_stream.h"
 
@@ -114,6 +115,36 @@ grpc::Status PriceServiceImpl::ListProviders(grpc::ServerContext* context,
       status->set_tokens_available(stats->tokens_available);
       status->set_recent_error_rate(stats->recent_error_rate);
       status->set_recent_requests(stats->recent_requests);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PriceServiceImpl::GetSnapshot(grpc::ServerContext* context,
+                                           const v1::GetSnapshotRequest* request,
+                                           v1::Snapshot* response) {
+  constexpr size_t kMaxSnapshotSymbols = 100;
+  if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
+    return ToGrpcStatus(s, context);
+  }
+  std::vector<std::string> raw(request->symbols().begin(), request->symbols().end());
+  absl::StatusOr<std::vector<std::string>> symbols =
+      NormalizeSymbols(raw, kMaxSnapshotSymbols, "symbols");
+  if (!symbols.ok()) return ToGrpcStatus(symbols.status(), context);
+  if (symbols->empty()) return ToGrpcStatus(MissingFieldError("symbols"), context);
+  absl::StatusOr<std::vector<SymbolSnapshot>> found = snapshots_.Snapshot(*symbols);
+  if (!found.ok()) return ToGrpcStatus(found.status(), context);
+  size_t next = 0;  // found is in the order of symbols, without the unknown ones
+  for (const std::string& symbol : *symbols) {
+    if (next < found->size() && (*found)[next].symbol == symbol) {
+      const SymbolSnapshot& snap = (*found)[next++];
+      v1::SymbolSnapshot* out = response->add_symbols();
+      out->set_symbol(snap.symbol);
+      ToProto(snap.price, out->mutable_price());
+      for (const AverageRow& a : snap.averages) ToProto(a, out->add_averages());
+      for (const Bar& b : snap.bars) ToProto(b, out->add_bars());
+    } else {
+      response->add_unknown_symbols(symbol);
     }
   }
   return grpc::Status::OK;

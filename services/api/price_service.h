@@ -6,6 +6,7 @@
 #include "proto/marketdata/v1/price.grpc.pb.h"
 #include "services/auth/authorizer.h"
 #include "services/pricing/price_recorder.h"
+#include "services/storage/snapshot_store.h"
 #include "services/providers/registry.h"
 #include "services/storage/price_store.h"
 #include "services/streaming/stream_hub.h"
@@ -25,8 +26,13 @@ class PriceServiceImpl final
  public:
   // Every call needs the read scope when keys are required.
   PriceServiceImpl(PriceRecorder& recorder, ProviderRegistry& providers, PriceHistory& history,
-                   PriceHub& hub, Authorizer& auth)
-      : recorder_(recorder), providers_(providers), history_(history), hub_(hub), auth_(auth) {}
+                   SnapshotStore& snapshots, PriceHub& hub, Authorizer& auth)
+      : recorder_(recorder),
+        providers_(providers),
+        history_(history),
+        snapshots_(snapshots),
+        hub_(hub),
+        auth_(auth) {}
 
   grpc::ServerUnaryReactor* GetLatestPrice(grpc::CallbackServerContext* context,
                                            const v1::GetLatestPriceRequest* request,
@@ -39,11 +45,14 @@ class PriceServiceImpl final
   grpc::Status ListProviders(grpc::ServerContext* context,
                              const v1::ListProvidersRequest* request,
                              v1::ListProvidersResponse* response) override;
+  grpc::Status GetSnapshot(grpc::ServerContext* context, const v1::GetSnapshotRequest* request,
+                           v1::Snapshot* response) override;
 
  private:
   PriceRecorder& recorder_;
   ProviderRegistry& providers_;
   PriceHistory& history_;
+  SnapshotStore& snapshots_;
   PriceHub& hub_;
   Authorizer& auth_;
 };

@@ -12,6 +12,14 @@
 namespace marketdata {
 namespace {
 
+// Snapshots are read from PostgreSQL (tests/e2e covers them); none here.
+class NoSnapshots final : public SnapshotStore {
+ public:
+  absl::StatusOr<std::vector<SymbolSnapshot>> Snapshot(const std::vector<std::string>&) override {
+    return std::vector<SymbolSnapshot>{};
+  }
+};
+
 class FakeStore : public PriceStore {
  public:
   absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override {
@@ -87,7 +95,8 @@ class PriceServiceTest : public ::testing::Test {
   FakeHistory history_;
   PriceHub hub_;
   Authorizer auth_{nullptr, AuthOptions{}};  // keys not required
-  PriceServiceImpl service_{recorder_, registry_, history_, hub_, auth_};
+  NoSnapshots snapshots_;
+  PriceServiceImpl service_{recorder_, registry_, history_, snapshots_, hub_, auth_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::PriceService::Stub> stub_;
 };
@@ -170,7 +179,7 @@ TEST_F(PriceServiceTest, HistoryValidatesAndPassesTheQueryOn) {
   request.mutable_start_time()->set_seconds(100);
   request.mutable_end_time()->set_seconds(200);
   request.set_limit(10);
-  request.set_page_token("tok");
+  request.set_page_token("1700000000000000.42");
   v1::ListPriceHistoryResponse response;
   ASSERT_TRUE(stub_->ListPriceHistory(&context, request, &response).ok());
   EXPECT_EQ(history_.last.symbol, "AAPL");
@@ -178,7 +187,7 @@ TEST_F(PriceServiceTest, HistoryValidatesAndPassesTheQueryOn) {
   EXPECT_EQ(*history_.last.start, absl::FromUnixSeconds(100));
   EXPECT_EQ(*history_.last.end, absl::FromUnixSeconds(200));
   EXPECT_EQ(history_.last.limit, 10);
-  EXPECT_EQ(history_.last.page_token, "tok");
+  EXPECT_EQ(history_.last.page_token, "1700000000000000.42");
   ASSERT_EQ(response.prices_size(), 1);
   EXPECT_EQ(response.prices(0).timestamp().seconds(), 1700000000);
   EXPECT_EQ(response.next_page_token(), "next");

@@ -9,6 +9,7 @@
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
 #include "services/common/request_checks.h"
+#include "services/common/to_proto.h"
 #include "services/domain/symbol.h"
 #include "services/streaming/rejected_stream.h"
 
@@ -17,20 +18,6 @@ namespace {
 
 constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 1000;
-
-void ToProto(const Bar& bar, v1::Bar* out) {
-  out->set_symbol(bar.key.symbol);
-  out->set_interval(BarIntervalName(bar.key.interval_seconds));
-  ToProtoTimestamp(bar.key.start, out->mutable_start_time());
-  ToProtoTimestamp(bar.key.start + absl::Seconds(bar.key.interval_seconds),
-                   out->mutable_end_time());
-  out->set_open(bar.open);
-  out->set_high(bar.high);
-  out->set_low(bar.low);
-  out->set_close(bar.close);
-  out->set_price_count(bar.price_count);
-  if (bar.volume.has_value()) out->set_volume(*bar.volume);
-}
 
 }  // namespace
 

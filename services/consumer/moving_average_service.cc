@@ -7,6 +7,7 @@
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
 #include "services/common/request_checks.h"
+#include "services/common/to_proto.h"
 #include "services/domain/symbol.h"
 #include "services/streaming/rejected_stream.h"
 
@@ -17,13 +18,6 @@ constexpr int kDefaultWindow = 5;
 constexpr int kMaxWindow = 10000;
 constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 1000;
-
-void ToProto(const AverageRow& row, v1::MovingAverage* out) {
-  out->set_symbol(row.symbol);
-  out->set_window(row.window);
-  out->set_value(row.value);
-  ToProtoTimestamp(row.timestamp, out->mutable_timestamp());
-}
 
 absl::StatusOr<int> CheckWindow(int window) {
   if (window == 0) return kDefaultWindow;

@@ -270,3 +270,69 @@ func TestBarsOverRESTAndGRPC(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotOfManySymbols: the stored price, averages and bars of several symbols in one call
+// (REST and gRPC), unknown symbols listed apart, and no provider called.
+func TestSnapshotOfManySymbols(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		get(t, "GET", "/api/v1/prices/latest?symbol=SNAP1")
+	}
+	get(t, "GET", "/api/v1/prices/latest?symbol=SNAP2")
+	path := "/api/v1/prices/snapshot?symbols=snap1,NOSUCH1&symbols=SNAP2"
+	var body map[string]any
+	waitUntil(t, 30*time.Second, "SNAP1's averages and bars", func() bool {
+		var code int
+		code, body, _ = get(t, "GET", path)
+		syms, _ := body["symbols"].([]any)
+		if code != 200 || len(syms) != 2 {
+			return false
+		}
+		first := syms[0].(map[string]any)
+		averages, _ := first["averages"].([]any)
+		bars, _ := first["bars"].([]any)
+		return len(averages) == 2 && len(bars) == 3
+	})
+	syms := body["symbols"].([]any)
+	first, second := syms[0].(map[string]any), syms[1].(map[string]any)
+	if first["symbol"] != "SNAP1" || second["symbol"] != "SNAP2" {
+		t.Errorf("order: %v", body)
+	}
+	if price, _ := first["price"].(map[string]any); price == nil || price["symbol"] != "SNAP1" || price["provider"] != "test" {
+		t.Errorf("price: %v", first["price"])
+	}
+	if unknown, _ := body["unknown_symbols"].([]any); len(unknown) != 1 || unknown[0] != "NOSUCH1" {
+		t.Errorf("unknown_symbols: %v", body["unknown_symbols"])
+	}
+	stored := dbInt(t, shared.databaseURL, "SELECT count(*) FROM price_points WHERE symbol IN ('SNAP1', 'NOSUCH1')")
+	conn, err := grpc.NewClient(shared.apiAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	snap, err := mdv1.NewPriceServiceClient(conn).GetSnapshot(ctx, &mdv1.GetSnapshotRequest{Symbols: []string{"SNAP1", "NOSUCH1"}})
+	if err != nil || len(snap.Symbols) != 1 || len(snap.Symbols[0].Averages) != 2 || len(snap.Symbols[0].Bars) != 3 ||
+		len(snap.UnknownSymbols) != 1 {
+		t.Errorf("gRPC GetSnapshot: %v %v", snap, err)
+	}
+	if after := dbInt(t, shared.databaseURL, "SELECT count(*) FROM price_points WHERE symbol IN ('SNAP1', 'NOSUCH1')"); after != stored {
+		t.Errorf("a snapshot stored prices: %d before, %d after", stored, after)
+	}
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = fmt.Sprintf("S%d", i)
+	}
+	for _, c := range []struct {
+		path   string
+		status int
+	}{
+		{"/api/v1/prices/snapshot", 422},
+		{"/api/v1/prices/snapshot?symbols=" + strings.Join(many, ","), 400},
+		{"/api/v1/prices/snapshot?symbols=no%20way", 400},
+	} {
+		if code, body, _ := get(t, "GET", c.path); code != c.status {
+			t.Errorf("%s: %d %v, want %d", c.path, code, body, c.status)
+		}
+	}
+}

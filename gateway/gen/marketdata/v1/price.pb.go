@@ -507,11 +507,181 @@ func (x *ListProvidersResponse) GetProviders() []*ProviderStatus {
 	return nil
 }
 
+type GetSnapshotRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 to 100 symbols; each element may also be a comma-separated list.
+	Symbols       []string `protobuf:"bytes,1,rep,name=symbols,proto3" json:"symbols,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSnapshotRequest) Reset() {
+	*x = GetSnapshotRequest{}
+	mi := &file_proto_marketdata_v1_price_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSnapshotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSnapshotRequest) ProtoMessage() {}
+
+func (x *GetSnapshotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_marketdata_v1_price_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSnapshotRequest.ProtoReflect.Descriptor instead.
+func (*GetSnapshotRequest) Descriptor() ([]byte, []int) {
+	return file_proto_marketdata_v1_price_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetSnapshotRequest) GetSymbols() []string {
+	if x != nil {
+		return x.Symbols
+	}
+	return nil
+}
+
+type SymbolSnapshot struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Symbol string                 `protobuf:"bytes,1,opt,name=symbol,proto3" json:"symbol,omitempty"`
+	// The newest stored price.
+	Price *Price `protobuf:"bytes,2,opt,name=price,proto3" json:"price,omitempty"`
+	// The newest average of each stored window, by window.
+	Averages []*MovingAverage `protobuf:"bytes,3,rep,name=averages,proto3" json:"averages,omitempty"`
+	// The newest bar of each interval, by interval.
+	Bars          []*Bar `protobuf:"bytes,4,rep,name=bars,proto3" json:"bars,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SymbolSnapshot) Reset() {
+	*x = SymbolSnapshot{}
+	mi := &file_proto_marketdata_v1_price_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SymbolSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SymbolSnapshot) ProtoMessage() {}
+
+func (x *SymbolSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_marketdata_v1_price_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SymbolSnapshot.ProtoReflect.Descriptor instead.
+func (*SymbolSnapshot) Descriptor() ([]byte, []int) {
+	return file_proto_marketdata_v1_price_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SymbolSnapshot) GetSymbol() string {
+	if x != nil {
+		return x.Symbol
+	}
+	return ""
+}
+
+func (x *SymbolSnapshot) GetPrice() *Price {
+	if x != nil {
+		return x.Price
+	}
+	return nil
+}
+
+func (x *SymbolSnapshot) GetAverages() []*MovingAverage {
+	if x != nil {
+		return x.Averages
+	}
+	return nil
+}
+
+func (x *SymbolSnapshot) GetBars() []*Bar {
+	if x != nil {
+		return x.Bars
+	}
+	return nil
+}
+
+type Snapshot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The symbols with a stored price, in the order asked.
+	Symbols []*SymbolSnapshot `protobuf:"bytes,1,rep,name=symbols,proto3" json:"symbols,omitempty"`
+	// The symbols asked for that have no stored price: not an error.
+	UnknownSymbols []string `protobuf:"bytes,2,rep,name=unknown_symbols,json=unknownSymbols,proto3" json:"unknown_symbols,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Snapshot) Reset() {
+	*x = Snapshot{}
+	mi := &file_proto_marketdata_v1_price_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Snapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Snapshot) ProtoMessage() {}
+
+func (x *Snapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_marketdata_v1_price_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
+func (*Snapshot) Descriptor() ([]byte, []int) {
+	return file_proto_marketdata_v1_price_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Snapshot) GetSymbols() []*SymbolSnapshot {
+	if x != nil {
+		return x.Symbols
+	}
+	return nil
+}
+
+func (x *Snapshot) GetUnknownSymbols() []string {
+	if x != nil {
+		return x.UnknownSymbols
+	}
+	return nil
+}
+
 var File_proto_marketdata_v1_price_proto protoreflect.FileDescriptor
 
 const file_proto_marketdata_v1_price_proto_rawDesc = "" +
 	"\n" +
-	"\x1fproto/marketdata/v1/price.proto\x12\rmarketdata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x01\n" +
+	"\x1fproto/marketdata/v1/price.proto\x12\rmarketdata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eproto/marketdata/v1/bars.proto\x1a(proto/marketdata/v1/moving_average.proto\"\x8b\x01\n" +
 	"\x05Price\x12\x16\n" +
 	"\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x14\n" +
 	"\x05price\x18\x02 \x01(\x01R\x05price\x128\n" +
@@ -547,12 +717,23 @@ const file_proto_marketdata_v1_price_proto_rawDesc = "" +
 	"\n" +
 	"is_default\x18\a \x01(\bR\tisDefault\"T\n" +
 	"\x15ListProvidersResponse\x12;\n" +
-	"\tproviders\x18\x01 \x03(\v2\x1d.marketdata.v1.ProviderStatusR\tproviders2\xe9\x02\n" +
+	"\tproviders\x18\x01 \x03(\v2\x1d.marketdata.v1.ProviderStatusR\tproviders\".\n" +
+	"\x12GetSnapshotRequest\x12\x18\n" +
+	"\asymbols\x18\x01 \x03(\tR\asymbols\"\xb6\x01\n" +
+	"\x0eSymbolSnapshot\x12\x16\n" +
+	"\x06symbol\x18\x01 \x01(\tR\x06symbol\x12*\n" +
+	"\x05price\x18\x02 \x01(\v2\x14.marketdata.v1.PriceR\x05price\x128\n" +
+	"\baverages\x18\x03 \x03(\v2\x1c.marketdata.v1.MovingAverageR\baverages\x12&\n" +
+	"\x04bars\x18\x04 \x03(\v2\x12.marketdata.v1.BarR\x04bars\"l\n" +
+	"\bSnapshot\x127\n" +
+	"\asymbols\x18\x01 \x03(\v2\x1d.marketdata.v1.SymbolSnapshotR\asymbols\x12'\n" +
+	"\x0funknown_symbols\x18\x02 \x03(\tR\x0eunknownSymbols2\xb4\x03\n" +
 	"\fPriceService\x12L\n" +
 	"\x0eGetLatestPrice\x12$.marketdata.v1.GetLatestPriceRequest\x1a\x14.marketdata.v1.Price\x12c\n" +
 	"\x10ListPriceHistory\x12&.marketdata.v1.ListPriceHistoryRequest\x1a'.marketdata.v1.ListPriceHistoryResponse\x12J\n" +
 	"\fStreamPrices\x12\".marketdata.v1.StreamPricesRequest\x1a\x14.marketdata.v1.Price0\x01\x12Z\n" +
-	"\rListProviders\x12#.marketdata.v1.ListProvidersRequest\x1a$.marketdata.v1.ListProvidersResponseB3Z1marketdata/gateway/gen/marketdata/v1;marketdatav1b\x06proto3"
+	"\rListProviders\x12#.marketdata.v1.ListProvidersRequest\x1a$.marketdata.v1.ListProvidersResponse\x12I\n" +
+	"\vGetSnapshot\x12!.marketdata.v1.GetSnapshotRequest\x1a\x17.marketdata.v1.SnapshotB3Z1marketdata/gateway/gen/marketdata/v1;marketdatav1b\x06proto3"
 
 var (
 	file_proto_marketdata_v1_price_proto_rawDescOnce sync.Once
@@ -566,7 +747,7 @@ func file_proto_marketdata_v1_price_proto_rawDescGZIP() []byte {
 	return file_proto_marketdata_v1_price_proto_rawDescData
 }
 
-var file_proto_marketdata_v1_price_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_proto_marketdata_v1_price_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_proto_marketdata_v1_price_proto_goTypes = []any{
 	(*Price)(nil),                    // 0: marketdata.v1.Price
 	(*GetLatestPriceRequest)(nil),    // 1: marketdata.v1.GetLatestPriceRequest
@@ -576,27 +757,38 @@ var file_proto_marketdata_v1_price_proto_goTypes = []any{
 	(*ListProvidersRequest)(nil),     // 5: marketdata.v1.ListProvidersRequest
 	(*ProviderStatus)(nil),           // 6: marketdata.v1.ProviderStatus
 	(*ListProvidersResponse)(nil),    // 7: marketdata.v1.ListProvidersResponse
-	(*timestamppb.Timestamp)(nil),    // 8: google.protobuf.Timestamp
+	(*GetSnapshotRequest)(nil),       // 8: marketdata.v1.GetSnapshotRequest
+	(*SymbolSnapshot)(nil),           // 9: marketdata.v1.SymbolSnapshot
+	(*Snapshot)(nil),                 // 10: marketdata.v1.Snapshot
+	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
+	(*MovingAverage)(nil),            // 12: marketdata.v1.MovingAverage
+	(*Bar)(nil),                      // 13: marketdata.v1.Bar
 }
 var file_proto_marketdata_v1_price_proto_depIdxs = []int32{
-	8, // 0: marketdata.v1.Price.timestamp:type_name -> google.protobuf.Timestamp
-	8, // 1: marketdata.v1.ListPriceHistoryRequest.start_time:type_name -> google.protobuf.Timestamp
-	8, // 2: marketdata.v1.ListPriceHistoryRequest.end_time:type_name -> google.protobuf.Timestamp
-	0, // 3: marketdata.v1.ListPriceHistoryResponse.prices:type_name -> marketdata.v1.Price
-	6, // 4: marketdata.v1.ListProvidersResponse.providers:type_name -> marketdata.v1.ProviderStatus
-	1, // 5: marketdata.v1.PriceService.GetLatestPrice:input_type -> marketdata.v1.GetLatestPriceRequest
-	2, // 6: marketdata.v1.PriceService.ListPriceHistory:input_type -> marketdata.v1.ListPriceHistoryRequest
-	4, // 7: marketdata.v1.PriceService.StreamPrices:input_type -> marketdata.v1.StreamPricesRequest
-	5, // 8: marketdata.v1.PriceService.ListProviders:input_type -> marketdata.v1.ListProvidersRequest
-	0, // 9: marketdata.v1.PriceService.GetLatestPrice:output_type -> marketdata.v1.Price
-	3, // 10: marketdata.v1.PriceService.ListPriceHistory:output_type -> marketdata.v1.ListPriceHistoryResponse
-	0, // 11: marketdata.v1.PriceService.StreamPrices:output_type -> marketdata.v1.Price
-	7, // 12: marketdata.v1.PriceService.ListProviders:output_type -> marketdata.v1.ListProvidersResponse
-	9, // [9:13] is the sub-list for method output_type
-	5, // [5:9] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	11, // 0: marketdata.v1.Price.timestamp:type_name -> google.protobuf.Timestamp
+	11, // 1: marketdata.v1.ListPriceHistoryRequest.start_time:type_name -> google.protobuf.Timestamp
+	11, // 2: marketdata.v1.ListPriceHistoryRequest.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 3: marketdata.v1.ListPriceHistoryResponse.prices:type_name -> marketdata.v1.Price
+	6,  // 4: marketdata.v1.ListProvidersResponse.providers:type_name -> marketdata.v1.ProviderStatus
+	0,  // 5: marketdata.v1.SymbolSnapshot.price:type_name -> marketdata.v1.Price
+	12, // 6: marketdata.v1.SymbolSnapshot.averages:type_name -> marketdata.v1.MovingAverage
+	13, // 7: marketdata.v1.SymbolSnapshot.bars:type_name -> marketdata.v1.Bar
+	9,  // 8: marketdata.v1.Snapshot.symbols:type_name -> marketdata.v1.SymbolSnapshot
+	1,  // 9: marketdata.v1.PriceService.GetLatestPrice:input_type -> marketdata.v1.GetLatestPriceRequest
+	2,  // 10: marketdata.v1.PriceService.ListPriceHistory:input_type -> marketdata.v1.ListPriceHistoryRequest
+	4,  // 11: marketdata.v1.PriceService.StreamPrices:input_type -> marketdata.v1.StreamPricesRequest
+	5,  // 12: marketdata.v1.PriceService.ListProviders:input_type -> marketdata.v1.ListProvidersRequest
+	8,  // 13: marketdata.v1.PriceService.GetSnapshot:input_type -> marketdata.v1.GetSnapshotRequest
+	0,  // 14: marketdata.v1.PriceService.GetLatestPrice:output_type -> marketdata.v1.Price
+	3,  // 15: marketdata.v1.PriceService.ListPriceHistory:output_type -> marketdata.v1.ListPriceHistoryResponse
+	0,  // 16: marketdata.v1.PriceService.StreamPrices:output_type -> marketdata.v1.Price
+	7,  // 17: marketdata.v1.PriceService.ListProviders:output_type -> marketdata.v1.ListProvidersResponse
+	10, // 18: marketdata.v1.PriceService.GetSnapshot:output_type -> marketdata.v1.Snapshot
+	14, // [14:19] is the sub-list for method output_type
+	9,  // [9:14] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_proto_marketdata_v1_price_proto_init() }
@@ -604,13 +796,15 @@ func file_proto_marketdata_v1_price_proto_init() {
 	if File_proto_marketdata_v1_price_proto != nil {
 		return
 	}
+	file_proto_marketdata_v1_bars_proto_init()
+	file_proto_marketdata_v1_moving_average_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_marketdata_v1_price_proto_rawDesc), len(file_proto_marketdata_v1_price_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

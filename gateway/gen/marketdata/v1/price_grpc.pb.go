@@ -25,6 +25,7 @@ const (
 	PriceService_ListPriceHistory_FullMethodName = "/marketdata.v1.PriceService/ListPriceHistory"
 	PriceService_StreamPrices_FullMethodName     = "/marketdata.v1.PriceService/StreamPrices"
 	PriceService_ListProviders_FullMethodName    = "/marketdata.v1.PriceService/ListProviders"
+	PriceService_GetSnapshot_FullMethodName      = "/marketdata.v1.PriceService/GetSnapshot"
 )
 
 // PriceServiceClient is the client API for PriceService service.
@@ -39,6 +40,9 @@ type PriceServiceClient interface {
 	StreamPrices(ctx context.Context, in *StreamPricesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Price], error)
 	// The configured providers with their health and rate-limit state.
 	ListProviders(ctx context.Context, in *ListProvidersRequest, opts ...grpc.CallOption) (*ListProvidersResponse, error)
+	// What is stored of many symbols at once: the newest price, the newest average of each stored
+	// window and the newest bar of each interval. Never calls a provider (GetLatestPrice does).
+	GetSnapshot(ctx context.Context, in *GetSnapshotRequest, opts ...grpc.CallOption) (*Snapshot, error)
 }
 
 type priceServiceClient struct {
@@ -98,6 +102,16 @@ func (c *priceServiceClient) ListProviders(ctx context.Context, in *ListProvider
 	return out, nil
 }
 
+func (c *priceServiceClient) GetSnapshot(ctx context.Context, in *GetSnapshotRequest, opts ...grpc.CallOption) (*Snapshot, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Snapshot)
+	err := c.cc.Invoke(ctx, PriceService_GetSnapshot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PriceServiceServer is the server API for PriceService service.
 // All implementations must embed UnimplementedPriceServiceServer
 // for forward compatibility.
@@ -110,6 +124,9 @@ type PriceServiceServer interface {
 	StreamPrices(*StreamPricesRequest, grpc.ServerStreamingServer[Price]) error
 	// The configured providers with their health and rate-limit state.
 	ListProviders(context.Context, *ListProvidersRequest) (*ListProvidersResponse, error)
+	// What is stored of many symbols at once: the newest price, the newest average of each stored
+	// window and the newest bar of each interval. Never calls a provider (GetLatestPrice does).
+	GetSnapshot(context.Context, *GetSnapshotRequest) (*Snapshot, error)
 	mustEmbedUnimplementedPriceServiceServer()
 }
 
@@ -131,6 +148,9 @@ func (UnimplementedPriceServiceServer) StreamPrices(*StreamPricesRequest, grpc.S
 }
 func (UnimplementedPriceServiceServer) ListProviders(context.Context, *ListProvidersRequest) (*ListProvidersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListProviders not implemented")
+}
+func (UnimplementedPriceServiceServer) GetSnapshot(context.Context, *GetSnapshotRequest) (*Snapshot, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSnapshot not implemented")
 }
 func (UnimplementedPriceServiceServer) mustEmbedUnimplementedPriceServiceServer() {}
 func (UnimplementedPriceServiceServer) testEmbeddedByValue()                      {}
@@ -218,6 +238,24 @@ func _PriceService_ListProviders_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PriceService_GetSnapshot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSnapshotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PriceServiceServer).GetSnapshot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PriceService_GetSnapshot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PriceServiceServer).GetSnapshot(ctx, req.(*GetSnapshotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PriceService_ServiceDesc is the grpc.ServiceDesc for PriceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -236,6 +274,10 @@ var PriceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListProviders",
 			Handler:    _PriceService_ListProviders_Handler,
+		},
+		{
+			MethodName: "GetSnapshot",
+			Handler:    _PriceService_GetSnapshot_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
