@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "services/consumer/event_checks.h"
 #include "services/consumer/isolate_failures.h"
+#include "services/events/kafka_config.h"
 #include "services/events/price_event.h"
 #include "spdlog/spdlog.h"
 
@@ -72,16 +73,8 @@ absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
   std::unique_ptr<PriceEventConsumer> c(
       new PriceEventConsumer(std::move(options), std::move(handlers)));
   std::string error;
-  auto configure = [&](RdKafka::Conf* conf,
-                       const std::map<std::string, std::string>& props) -> absl::Status {
-    for (const auto& [k, v] : props) {
-      if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
-        return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));
-      }
-    }
-    return absl::OkStatus();
-  };
-  std::map<std::string, std::string> consumer_props = {
+  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made = KafkaConf(
+      {
       {"bootstrap.servers", c->options_.bootstrap_servers},
       {"group.id", c->options_.group},
       {"client.id", "mds-consumer"},
@@ -95,10 +88,10 @@ absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
       // The topic may not exist yet when the first consumer starts (a fresh broker).
       {"allow.auto.create.topics", "true"},
       {"topic.metadata.refresh.interval.ms", "10000"},
-  };
-  for (const auto& [k, v] : c->options_.extra) consumer_props[k] = v;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  if (absl::Status s = configure(conf.get(), consumer_props); !s.ok()) return s;
+      },
+      c->options_.extra);
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
   if (conf->set("rebalance_cb", c->rebalancer_.get(), error) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);
   }
@@ -106,14 +99,15 @@ absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
   if (c->consumer_ == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka consumer: ", error));
   }
-  std::map<std::string, std::string> producer_props = {
-      {"bootstrap.servers", c->options_.bootstrap_servers},
-      {"client.id", "mds-consumer-dlq"},
-      {"enable.idempotence", "true"},
-  };
-  for (const auto& [k, v] : c->options_.extra) producer_props[k] = v;
-  std::unique_ptr<RdKafka::Conf> pconf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  if (absl::Status s = configure(pconf.get(), producer_props); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made_producer = KafkaConf(
+      {
+          {"bootstrap.servers", c->options_.bootstrap_servers},
+          {"client.id", "mds-consumer-dlq"},
+          {"enable.idempotence", "true"},
+      },
+      c->options_.extra);
+  if (!made_producer.ok()) return made_producer.status();
+  std::unique_ptr<RdKafka::Conf> pconf = *std::move(made_producer);
   if (pconf->set("dr_cb", c->dead_letter_reports_.get(), error) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);
   }
@@ -180,12 +174,7 @@ std::vector<PriceEventConsumer::Record> PriceEventConsumer::NextBatch() {
     r.offset = m->offset();
     if (m->key() != nullptr) r.key = *m->key();
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
-    if (RdKafka::Headers* headers = m->headers(); headers != nullptr) {
-      RdKafka::Headers::Header h = headers->get_last("content-type");
-      if (h.err() == RdKafka::ERR_NO_ERROR && h.value() != nullptr) {
-        r.content_type.assign(static_cast<const char*>(h.value()), h.value_size());
-      }
-    }
+    r.content_type = KafkaHeader(*m, kContentTypeHeader);
     batch.push_back(std::move(r));
     if (absl::Now() >= deadline) break;
   }
@@ -316,7 +305,7 @@ bool PriceEventConsumer::DeadLetter(
     headers->add("x-original-topic", r->topic);
     headers->add("x-original-partition", std::to_string(r->partition));
     headers->add("x-original-offset", std::to_string(r->offset));
-    if (!r->content_type.empty()) headers->add("content-type", r->content_type);
+    if (!r->content_type.empty()) headers->add(kContentTypeHeader, r->content_type);
     RdKafka::ErrorCode err = dead_letters_->produce(
         options_.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
         const_cast<char*>(r->value.data()), r->value.size(), r->key.data(), r->key.size(), 0,

@@ -1,5 +1,7 @@
 #include "services/events/kafka_publisher.h"
 
+#include "services/events/kafka_config.h"
+
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
@@ -57,8 +59,8 @@ absl::StatusOr<std::unique_ptr<KafkaPriceEventPublisher>> KafkaPriceEventPublish
   std::unique_ptr<KafkaPriceEventPublisher> publisher(
       new KafkaPriceEventPublisher(std::move(options)));
   const KafkaPublisherOptions& o = publisher->options_;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::map<std::string, std::string> props = {
+  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made = KafkaConf(
+      {
       {"bootstrap.servers", o.bootstrap_servers},
       {"client.id", "mds-api"},
       {"enable.idempotence", "true"},
@@ -67,14 +69,11 @@ absl::StatusOr<std::unique_ptr<KafkaPriceEventPublisher>> KafkaPriceEventPublish
       {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.message_timeout))},
       {"compression.type", "lz4"},
       {"socket.keepalive.enable", "true"},
-  };
-  for (const auto& [k, v] : o.extra) props[k] = v;
+      },
+      o.extra);
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
   std::string error;
-  for (const auto& [k, v] : props) {
-    if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));
-    }
-  }
   if (conf->set("dr_cb", publisher->reports_.get(), error) != RdKafka::Conf::CONF_OK ||
       conf->set("event_cb", publisher->log_events_.get(), error) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);

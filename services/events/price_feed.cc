@@ -1,5 +1,7 @@
 #include "services/events/price_feed.h"
 
+#include "services/events/kafka_config.h"
+
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -37,25 +39,22 @@ absl::StatusOr<std::unique_ptr<PriceEventFeed>> PriceEventFeed::Create(
     const std::string& bootstrap_servers, const std::map<std::string, std::string>& extra,
     const std::string& topic, Listener listener) {
   std::unique_ptr<PriceEventFeed> feed(new PriceEventFeed(topic, std::move(listener)));
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
   const std::string group = absl::StrCat("mds-api-feed-", std::random_device{}());
-  std::map<std::string, std::string> props = {
-      {"bootstrap.servers", bootstrap_servers},
-      {"group.id", group},
-      {"client.id", "mds-api-feed"},
-      {"enable.auto.commit", "false"},
-      {"auto.offset.reset", "latest"},
-      {"fetch.wait.max.ms", "20"},
-      {"session.timeout.ms", "10000"},
-      {"allow.auto.create.topics", "true"},
-  };
-  for (const auto& [k, v] : extra) props[k] = v;
-  for (const auto& [k, v] : props) {
-    if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", k, ": ", error));
-    }
-  }
+  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made = KafkaConf(
+      {
+          {"bootstrap.servers", bootstrap_servers},
+          {"group.id", group},
+          {"client.id", "mds-api-feed"},
+          {"enable.auto.commit", "false"},
+          {"auto.offset.reset", "latest"},
+          {"fetch.wait.max.ms", "20"},
+          {"session.timeout.ms", "10000"},
+          {"allow.auto.create.topics", "true"},
+      },
+      extra);
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
   if (conf->set("rebalance_cb", feed->assignments_.get(), error) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);
   }
@@ -78,15 +77,9 @@ void PriceEventFeed::Start() {
     while (!stopping_.load()) {
       std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
       if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-      std::string content_type;
-      if (RdKafka::Headers* headers = m->headers(); headers != nullptr) {
-        RdKafka::Headers::Header h = headers->get_last(kContentTypeHeader);
-        if (h.err() == RdKafka::ERR_NO_ERROR && h.value() != nullptr) {
-          content_type.assign(static_cast<const char*>(h.value()), h.value_size());
-        }
-      }
-      absl::StatusOr<v1::PriceEvent> event = DecodePriceEvent(
-          std::string(static_cast<const char*>(m->payload()), m->len()), content_type);
+      absl::StatusOr<v1::PriceEvent> event =
+          DecodePriceEvent(std::string(static_cast<const char*>(m->payload()), m->len()),
+                           KafkaHeader(*m, kContentTypeHeader));
       if (event.ok()) listener_(*event);  // bad records are the consumer's to park
     }
   });
