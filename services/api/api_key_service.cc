@@ -32,12 +32,21 @@ void ToProto(const ApiKey& key, v1::ApiKey* out) {
 
 }  // namespace
 
+absl::Status ApiKeyServiceImpl::CheckAdmin(const grpc::ServerContextBase& context) {
+  // Without required keys every caller is an admin: keys made then would outlive the day keys
+  // are switched on, in whoever's hands.
+  if (!auth_.required()) {
+    return absl::PermissionDeniedError(
+        "ApiKeyService needs REQUIRE_API_KEYS=true; make the first keys with `mds-api keys` "
+        "(./deploy/dev keys) from a shell that reaches the database");
+  }
+  return auth_.Authorize(context, Scope::kAdmin).status();
+}
+
 grpc::Status ApiKeyServiceImpl::CreateApiKey(grpc::ServerContext* context,
                                              const v1::CreateApiKeyRequest* request,
                                              v1::CreateApiKeyResponse* response) {
-  if (absl::Status s = auth_.Authorize(*context, Scope::kAdmin).status(); !s.ok()) {
-    return ToGrpcStatus(s, context);
-  }
+  if (absl::Status s = CheckAdmin(*context); !s.ok()) return ToGrpcStatus(s, context);
   std::vector<std::string> scopes(request->scopes().begin(), request->scopes().end());
   absl::StatusOr<NewKey> created =
       admin_.Create(request->name(), scopes, FromProto(request->quotas()));
@@ -50,9 +59,7 @@ grpc::Status ApiKeyServiceImpl::CreateApiKey(grpc::ServerContext* context,
 grpc::Status ApiKeyServiceImpl::ListApiKeys(grpc::ServerContext* context,
                                             const v1::ListApiKeysRequest*,
                                             v1::ListApiKeysResponse* response) {
-  if (absl::Status s = auth_.Authorize(*context, Scope::kAdmin).status(); !s.ok()) {
-    return ToGrpcStatus(s, context);
-  }
+  if (absl::Status s = CheckAdmin(*context); !s.ok()) return ToGrpcStatus(s, context);
   absl::StatusOr<std::vector<ApiKey>> keys = admin_.List();
   if (!keys.ok()) return ToGrpcStatus(keys.status(), context);
   for (const ApiKey& key : *keys) ToProto(key, response->add_keys());
@@ -62,9 +69,7 @@ grpc::Status ApiKeyServiceImpl::ListApiKeys(grpc::ServerContext* context,
 grpc::Status ApiKeyServiceImpl::RevokeApiKey(grpc::ServerContext* context,
                                              const v1::RevokeApiKeyRequest* request,
                                              v1::ApiKey* response) {
-  if (absl::Status s = auth_.Authorize(*context, Scope::kAdmin).status(); !s.ok()) {
-    return ToGrpcStatus(s, context);
-  }
+  if (absl::Status s = CheckAdmin(*context); !s.ok()) return ToGrpcStatus(s, context);
   absl::StatusOr<ApiKey> revoked = admin_.Revoke(request->name());
   if (!revoked.ok()) return ToGrpcStatus(revoked.status(), context);
   ToProto(*revoked, response);
@@ -74,9 +79,7 @@ grpc::Status ApiKeyServiceImpl::RevokeApiKey(grpc::ServerContext* context,
 grpc::Status ApiKeyServiceImpl::SetApiKeyQuotas(grpc::ServerContext* context,
                                                 const v1::SetApiKeyQuotasRequest* request,
                                                 v1::ApiKey* response) {
-  if (absl::Status s = auth_.Authorize(*context, Scope::kAdmin).status(); !s.ok()) {
-    return ToGrpcStatus(s, context);
-  }
+  if (absl::Status s = CheckAdmin(*context); !s.ok()) return ToGrpcStatus(s, context);
   absl::StatusOr<ApiKey> changed = admin_.SetQuotas(request->name(), FromProto(request->quotas()));
   if (!changed.ok()) return ToGrpcStatus(changed.status(), context);
   ToProto(*changed, response);

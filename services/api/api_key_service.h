@@ -23,6 +23,9 @@ class ApiKeyServiceImpl final : public v1::ApiKeyService::Service {
                                v1::ApiKey* response) override;
 
  private:
+  // PERMISSION_DENIED while keys are not required; otherwise the admin scope.
+  absl::Status CheckAdmin(const grpc::ServerContextBase& context);
+
   KeyAdmin& admin_;
   Authorizer& auth_;
 };

@@ -1,5 +1,6 @@
 #include "services/auth/authorizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -22,7 +23,10 @@ std::string Metadata(const grpc::ServerContextBase& context, const char* key) {
 }  // namespace
 
 Authorizer::Authorizer(ApiKeyStore* store, AuthOptions options)
-    : store_(store), options_(std::move(options)) {}
+    : store_(store),
+      options_(std::move(options)),
+      unknown_lookups_(options_.unknown_lookups_per_minute,
+                       std::max(1.0, options_.unknown_lookups_per_minute / 60.0), options_.clock) {}
 
 absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& context,
                                              Scope scope) {
@@ -93,6 +97,9 @@ absl::StatusOr<Authorizer::Entry> Authorizer::Find(const std::string& hash) {
     absl::MutexLock lock(&mu_);
     auto it = keys_.find(hash);
     if (it != keys_.end()) return it->second;
+  }
+  if (!unknown_lookups_.TryAcquire()) {
+    return absl::UnauthenticatedError("unknown or revoked API key");
   }
   absl::StatusOr<std::optional<ApiKey>> found = store_->FindActive(hash);
   if (!found.ok()) return found.status();

@@ -7,7 +7,9 @@
 //   a key without the scope                     PERMISSION_DENIED
 //   over the key's requests a minute            RESOURCE_EXHAUSTED, with retry advice
 // Keys are read from PostgreSQL every `refresh` (a revoked key is refused from the next reload
-// on), and a key not yet known is looked up at once, so a new key works on its first call.
+// on), and a key not yet known is looked up at once, so a new key works on its first call. Those
+// lookups are rate limited (`unknown_lookups_per_minute`): a flood of made-up keys costs the
+// database nothing beyond it, and a new key refused meanwhile is known from the next reload.
 #ifndef MARKETDATA_SERVICES_AUTH_AUTHORIZER_H_
 #define MARKETDATA_SERVICES_AUTH_AUTHORIZER_H_
 
@@ -37,6 +39,7 @@ struct AuthOptions {
   int max_jobs = 0;
   int max_symbols = 0;
   absl::Duration refresh = absl::Milliseconds(500);
+  double unknown_lookups_per_minute = 6000;
   std::function<absl::Time()> clock;  // for tests; absl::Now by default
 };
 
@@ -80,6 +83,7 @@ class Authorizer {
 
   ApiKeyStore* const store_;
   const AuthOptions options_;
+  TokenBucket unknown_lookups_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> keys_ ABSL_GUARDED_BY(mu_);  // by hash
 };

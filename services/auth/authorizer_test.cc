@@ -84,6 +84,22 @@ TEST_F(AuthorizerTest, KnownKeysAreCheckedWithoutTheDatabase) {
   EXPECT_EQ(store_.lookups(), 1);
 }
 
+TEST_F(AuthorizerTest, LookupsOfUnknownKeysAreRateLimited) {
+  AuthOptions options = Required();
+  options.unknown_lookups_per_minute = 60;  // one a second, bursts of one
+  Authorizer auth(&store_, options);
+  EXPECT_EQ(auth.Authorize("", "mds_a", Scope::kRead).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.Authorize("", "mds_b", Scope::kRead).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(store_.lookups(), 1);  // the second made-up key cost no query
+  // A key made meanwhile is known from the next reload.
+  const std::string secret = AddKey("new", "read");
+  EXPECT_FALSE(auth.Authorize("", secret, Scope::kRead).ok());
+  ASSERT_TRUE(auth.Refresh().ok());
+  EXPECT_TRUE(auth.Authorize("", secret, Scope::kRead).ok());
+}
+
 TEST_F(AuthorizerTest, ARevokedKeyIsRefusedAfterTheNextReload) {
   const std::string secret = AddKey("gone", "read");
   Authorizer auth(&store_, Required());

@@ -378,3 +378,18 @@ func TestAPIKeyQuotas(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// With keys not required every caller would be an admin, so the key service refuses: keys made
+// then would outlive the day keys are switched on.
+func TestAPIKeyServiceNeedsKeysRequired(t *testing.T) {
+	conn, err := grpc.NewClient(shared.apiAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = mdv1.NewApiKeyServiceClient(conn).CreateApiKey(context.Background(),
+		&mdv1.CreateApiKeyRequest{Name: "sneaky", Scopes: []string{"admin"}})
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(status.Convert(err).Message(), "REQUIRE_API_KEYS") {
+		t.Errorf("CreateApiKey with keys off: %v", err)
+	}
+}
