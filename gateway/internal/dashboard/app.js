@@ -93,6 +93,7 @@ function onPrice(p) {
 function onAverage(a) {
   const point = { time: seconds(a.timestamp), value: a.value };
   const byWindow = (state.averages[a.symbol] ||= {});
+  if (!byWindow[a.window]) loadAverages(a.symbol, a.window); // a window seen for the first time
   const points = (byWindow[a.window] ||= []);
   const series = averageLine(a.window);
   if (put(points, point) && a.symbol === state.focus) series.update(point);
@@ -183,6 +184,20 @@ async function loadHistory(symbol) {
   }
 }
 
+// loadAverages puts the stored averages of a symbol and window before the live ones.
+async function loadAverages(symbol, window) {
+  try {
+    const page = await call("GET", `/api/v1/averages?symbol=${encodeURIComponent(symbol)}&window=${window}&limit=200`);
+    const merged = [];
+    const stored = page.moving_averages.reverse().map((a) => ({ time: seconds(a.timestamp), value: a.value }));
+    for (const p of stored.concat(state.averages[symbol][window])) put(merged, p);
+    state.averages[symbol][window] = merged;
+    if (symbol === state.focus) averageLine(window).setData(merged);
+  } catch (err) {
+    say(err.message);
+  }
+}
+
 // --- jobs, providers, readiness -------------------------------------------------------------
 
 function cell(row, text, cls) {
@@ -196,19 +211,23 @@ const clock = (ts) => (ts ? new Date(ts).toLocaleTimeString() : "—");
 
 async function refreshJobs() {
   try {
-    const { jobs } = await call("GET", "/api/v1/prices/poll?limit=50");
-    $("jobs").replaceChildren(...jobs.map((job) => {
+    const { jobs } = await call("GET", "/api/v1/prices/poll?limit=100");
+    const ended = (job) => job.status === "stopped" || job.status === "failed";
+    const shown = jobs.filter((job) => $("show-stopped").checked || !ended(job));
+    $("jobs").replaceChildren(...shown.map((job) => {
       const row = document.createElement("tr");
       row.dataset.jobId = job.job_id;
       row.dataset.status = job.status;
       cell(row, job.job_id);
-      cell(row, job.config.symbols.join(", "), "symbols");
+      const symbols = job.config.symbols;
+      const more = symbols.length > 4 ? ` +${symbols.length - 4} more` : "";
+      cell(row, symbols.slice(0, 4).join(", ") + more, "symbols").title = symbols.join(", ");
       cell(row, job.config.interval);
       cell(row, job.status);
       cell(row, job.run_count);
       cell(row, job.error_count).title = job.last_error || "";
       cell(row, clock(job.last_run_at));
-      if (job.status !== "stopped" && job.status !== "failed") {
+      if (!ended(job)) {
         const stop = document.createElement("button");
         stop.textContent = "Stop";
         stop.className = "stop";
@@ -291,6 +310,7 @@ async function refreshHealth() {
 $("follow-form").addEventListener("submit", (e) => { e.preventDefault(); follow(symbolList($("symbols-input").value)); });
 $("bar-interval").addEventListener("change", () => { state.bars = {}; follow(state.symbols); });
 $("job-form").addEventListener("submit", startJob);
+$("show-stopped").addEventListener("change", refreshJobs);
 $("api-key").value = sessionStorage.getItem("mds-api-key") || "";
 $("api-key").addEventListener("change", () => { sessionStorage.setItem("mds-api-key", apiKey()); follow(state.symbols); });
 

@@ -97,7 +97,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		page.screenshot(t, shot)
 	}
 
-	// Stopping it from the page.
+	// Stopping it from the page; stopped jobs are listed once asked for.
+	page.eval(t, `document.getElementById("show-stopped").click()`)
 	jobID := page.eval(t, fmt.Sprintf(`(() => {
 		const row = [...document.querySelectorAll("#jobs tr")].find((r) => r.dataset.status === "running" && r.cells[1].textContent === %q);
 		row.querySelector("button.stop").click();
@@ -120,6 +121,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		if !slices.ContainsFunc(resources, func(r any) bool { return r.(string) == origin+want }) {
 			t.Errorf("the page did not load %s (it loaded %v)", want, resources)
 		}
+	}
+	if msg := page.eval(t, `document.getElementById("message").textContent`); msg != "" {
+		t.Errorf("the page shows an error: %v", msg)
 	}
 	if errs := page.exceptions(); len(errs) > 0 {
 		t.Errorf("script errors: %v", errs)
@@ -521,6 +525,10 @@ func (m *liveMarket) StreamMovingAverages(req *marketdatav1.StreamMovingAverages
 
 func (m *liveMarket) ListPriceHistory(context.Context, *marketdatav1.ListPriceHistoryRequest) (*marketdatav1.ListPriceHistoryResponse, error) {
 	return &marketdatav1.ListPriceHistoryResponse{}, nil
+}
+
+func (m *liveMarket) ListMovingAverages(context.Context, *marketdatav1.ListMovingAveragesRequest) (*marketdatav1.ListMovingAveragesResponse, error) {
+	return &marketdatav1.ListMovingAveragesResponse{}, nil
 }
 
 func (m *liveMarket) ListProviders(context.Context, *marketdatav1.ListProvidersRequest) (*marketdatav1.ListProvidersResponse, error) {
