@@ -7,7 +7,7 @@
 
 namespace marketdata {
 
-EventBatchProcessor::EventBatchProcessor(MovingAverageStore& store, std::vector<int> windows,
+EventBatchProcessor::EventBatchProcessor(StoredPrices& store, std::vector<int> windows,
                                          size_t max_symbols)
     : store_(store), windows_(std::move(windows)), max_symbols_(std::max<size_t>(max_symbols, 1)) {}
 

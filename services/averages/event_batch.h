@@ -21,7 +21,7 @@
 #include "proto/marketdata/v1/events.pb.h"
 #include "services/events/price_event.h"
 #include "services/averages/symbol_window.h"
-#include "services/storage/moving_average_store.h"
+#include "services/averages/stored_prices.h"
 
 namespace marketdata {
 
@@ -37,7 +37,7 @@ class EventBatchProcessor {
 
   // Keeps the windows of at most `max_symbols` symbols between batches (at least one). A batch
   // with more distinct symbols than that still holds all of its windows while it is processed.
-  EventBatchProcessor(MovingAverageStore& store, std::vector<int> windows,
+  EventBatchProcessor(StoredPrices& store, std::vector<int> windows,
                       size_t max_symbols = kDefaultMaxSymbols);
 
   // Events in partition order. Fails only when the windows cannot be loaded; the batch can then
@@ -65,7 +65,7 @@ class EventBatchProcessor {
   // Drops the least recently used windows beyond max_symbols_.
   void Trim();
 
-  MovingAverageStore& store_;
+  StoredPrices& store_;
   std::vector<int> windows_;
   size_t max_symbols_;
   absl::flat_hash_map<std::string, Entry> windows_by_symbol_;

@@ -11,8 +11,8 @@
 namespace marketdata {
 namespace {
 
-// Price history in memory, standing in for price_points.
-class FakeStore : public MovingAverageStore {
+// Price history in memory, standing in for price_points, and the averages saved.
+class FakeStore : public StoredPrices {
  public:
   absl::StatusOr<std::vector<Neighbours>> LoadNeighbours(const std::vector<PointRef>& points,
                                                          size_t limit) override {
@@ -33,16 +33,9 @@ class FakeStore : public MovingAverageStore {
     return out;
   }
   // Upserts, as the real store does: the last row for a key wins.
-  absl::Status SaveAverages(const std::vector<AverageRow>& rows) override {
+  absl::Status SaveAverages(const std::vector<AverageRow>& rows) {
     for (const AverageRow& r : rows) saved[{r.symbol, r.window, r.price_point_id}] = r.value;
     return absl::OkStatus();
-  }
-  absl::StatusOr<std::optional<AverageRow>> Latest(const std::string&, int) override {
-    return std::nullopt;
-  }
-  absl::StatusOr<AveragePage> List(const AverageQuery&) override { return AveragePage{}; }
-  absl::StatusOr<std::vector<PricePoint>> RecentPrices(const std::string&, int) override {
-    return std::vector<PricePoint>{};
   }
 
   std::map<std::string, std::vector<PricePoint>> history;

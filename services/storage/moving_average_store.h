@@ -9,25 +9,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/averages/stored_prices.h"
 #include "services/domain/price_point.h"
 #include "services/common/thread_pool.h"
 #include "services/storage/database.h"
 
 namespace marketdata {
-
-// A price point of a symbol, by its place in the symbol's order (timestamp, id).
-struct PointRef {
-  std::string symbol;
-  absl::Time timestamp;
-  int64_t id = 0;
-};
-
-// The stored points on either side of a PointRef, each oldest first; the point itself is in
-// neither.
-struct Neighbours {
-  std::vector<PricePoint> before;  // the newest ones before it
-  std::vector<PricePoint> after;   // the oldest ones after it
-};
 
 struct AverageQuery {
   std::string symbol;
@@ -43,12 +30,9 @@ struct AveragePage {
   std::string next_page_token;
 };
 
-class MovingAverageStore {
+// The averaging logic reads stored prices through StoredPrices (LoadNeighbours).
+class MovingAverageStore : public StoredPrices {
  public:
-  virtual ~MovingAverageStore() = default;
-  // For each reference, up to `limit` stored price points on each side of it, in one round trip.
-  virtual absl::StatusOr<std::vector<Neighbours>> LoadNeighbours(
-      const std::vector<PointRef>& points, size_t limit) = 0;
   // Upserts every row (unique per symbol, window and price point). Idempotent: after a failure,
   // part of the rows may be written, and saving the same rows again completes them.
   virtual absl::Status SaveAverages(const std::vector<AverageRow>& rows) = 0;
