@@ -18,7 +18,7 @@ namespace marketdata {
 
 struct BarCounters {
   std::atomic<int64_t> bars_written{0};
-  std::atomic<int64_t> recomputed{0};  // bars rebuilt from price_points
+  std::atomic<int64_t> recomputed{0};  // bars rebuilt (late or repeated events)
 };
 
 class BarHandler final : public EventHandler {

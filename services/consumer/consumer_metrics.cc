@@ -18,7 +18,8 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
               "OHLCV bar rows written (a bar still open is written again with each batch).",
               [&b] { return b.bars_written.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_bars_recomputed_total",
-              "Bars rebuilt from price_points because an event came late or twice.",
+              "Bars rebuilt because an event came late or twice (the smallest interval from "
+              "price_points, the others from its bars).",
               [&b] { return b.recomputed.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_dead_letters_total",
               "Records parked on the dead-letter topic.", [&c] { return c.dead_lettered.load(); });

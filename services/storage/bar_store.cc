@@ -44,6 +44,24 @@ constexpr char kRecompute[] =
     "                                   * interval '1 microsecond' "
     "GROUP BY k.symbol, k.secs, k.start_us";
 
+// A bar of an interval that is a multiple of `base` from the stored bars of `base` it spans
+// (written first, in the same transaction): far fewer rows than its prices. Exact, since the
+// buckets of both are aligned to the epoch: open and close by (ts, id) across the sub-bars.
+constexpr char kRollUp[] =
+    "SELECT k.symbol, k.secs, k.start_us, "
+    "  (array_agg(b.open ORDER BY b.open_ts, b.open_id))[1], max(b.high), min(b.low), "
+    "  (array_agg(b.close ORDER BY b.close_ts DESC, b.close_id DESC))[1], "
+    "  CAST(sum(b.price_count) AS BIGINT), sum(b.volume), "
+    "  CAST(extract(epoch FROM min(b.open_ts)) * 1000000 AS BIGINT), "
+    "  (array_agg(b.open_id ORDER BY b.open_ts, b.open_id))[1], "
+    "  CAST(extract(epoch FROM max(b.close_ts)) * 1000000 AS BIGINT), "
+    "  (array_agg(b.close_id ORDER BY b.close_ts DESC, b.close_id DESC))[1], max(b.max_id) "
+    "FROM " KEYS " JOIN bars b ON b.symbol = k.symbol AND b.interval_seconds = :base "
+    "  AND b.bucket_start >= timestamptz 'epoch' + k.start_us * interval '1 microsecond' "
+    "  AND b.bucket_start < timestamptz 'epoch' + (k.start_us + k.secs * CAST(1000000 AS BIGINT)) "
+    "                                             * interval '1 microsecond' "
+    "GROUP BY k.symbol, k.secs, k.start_us";
+
 constexpr char kUpsert[] =
     "INSERT INTO bars (symbol, interval_seconds, bucket_start, open, high, low, close, "
     "  price_count, volume, open_ts, open_id, close_ts, close_id, max_id) "
@@ -122,6 +140,37 @@ KeyArrays ToArrays(const std::vector<BarKey>& keys) {
           Array(keys, [](const BarKey& k) { return absl::StrCat(absl::ToUnixMicros(k.start)); })};
 }
 
+// Upserts `bars` (nothing for none).
+void Write(Database::Lease& lease, const std::vector<Bar>& bars) {
+  if (bars.empty()) return;
+  KeyArrays w = ToArrays([&] {
+    std::vector<BarKey> out;
+    for (const Bar& b : bars) out.push_back(b.key);
+    return out;
+  }());
+  std::string opens = Array(bars, [](const Bar& b) { return Double(b.open); });
+  std::string highs = Array(bars, [](const Bar& b) { return Double(b.high); });
+  std::string lows = Array(bars, [](const Bar& b) { return Double(b.low); });
+  std::string closes = Array(bars, [](const Bar& b) { return Double(b.close); });
+  std::string counts = Array(bars, [](const Bar& b) { return absl::StrCat(b.price_count); });
+  std::string volumes = Array(bars, [](const Bar& b) {
+    return b.volume.has_value() ? Double(*b.volume) : std::string("NULL");
+  });
+  std::string open_us =
+      Array(bars, [](const Bar& b) { return absl::StrCat(absl::ToUnixMicros(b.open_ts)); });
+  std::string open_ids = Array(bars, [](const Bar& b) { return absl::StrCat(b.open_id); });
+  std::string close_us =
+      Array(bars, [](const Bar& b) { return absl::StrCat(absl::ToUnixMicros(b.close_ts)); });
+  std::string close_ids = Array(bars, [](const Bar& b) { return absl::StrCat(b.close_id); });
+  std::string max_ids = Array(bars, [](const Bar& b) { return absl::StrCat(b.max_id); });
+  lease->once << kUpsert, soci::use(w.symbols, "symbols"), soci::use(w.intervals, "intervals"),
+      soci::use(w.starts, "starts"), soci::use(opens, "opens"), soci::use(highs, "highs"),
+      soci::use(lows, "lows"), soci::use(closes, "closes"), soci::use(counts, "counts"),
+      soci::use(volumes, "volumes"), soci::use(open_us, "open_us"),
+      soci::use(open_ids, "open_ids"), soci::use(close_us, "close_us"),
+      soci::use(close_ids, "close_ids"), soci::use(max_ids, "max_ids");
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<Bar>> PostgresBarStore::Update(const std::vector<BarKey>& keys,
@@ -142,44 +191,44 @@ absl::StatusOr<std::vector<Bar>> PostgresBarStore::Update(const std::vector<BarK
       }
     }
     BarPlan planned = plan(current);
-    written = std::move(planned.updated);
-    if (!planned.recompute.empty()) {
-      KeyArrays r = ToArrays(planned.recompute);
+    // The bars of the smallest interval first (recomputed from price_points where planned);
+    // then the others, recomputed by rolling those up where the interval allows.
+    int base = 0;
+    for (const BarKey& key : keys) {
+      if (base == 0 || key.interval_seconds < base) base = key.interval_seconds;
+    }
+    std::vector<BarKey> from_prices, rolled_up;
+    for (BarKey& key : planned.recompute) {
+      const bool roll = key.interval_seconds != base && key.interval_seconds % base == 0;
+      (roll ? rolled_up : from_prices).push_back(std::move(key));
+    }
+    std::vector<Bar> first, later;
+    for (Bar& bar : planned.updated) {
+      (bar.key.interval_seconds == base ? first : later).push_back(std::move(bar));
+    }
+    if (!from_prices.empty()) {
+      KeyArrays r = ToArrays(from_prices);
       soci::rowset<soci::row> rows =
           (lease->prepare << kRecompute, soci::use(r.symbols, "symbols"),
            soci::use(r.intervals, "intervals"), soci::use(r.starts, "starts"));
-      for (const soci::row& row : rows) written.push_back(ReadBar(row));
+      for (const soci::row& row : rows) {
+        Bar bar = ReadBar(row);
+        (bar.key.interval_seconds == base ? first : later).push_back(std::move(bar));
+      }
     }
-    if (!written.empty()) {
-      KeyArrays w = ToArrays([&] {
-        std::vector<BarKey> out;
-        for (const Bar& b : written) out.push_back(b.key);
-        return out;
-      }());
-      std::string opens = Array(written, [](const Bar& b) { return Double(b.open); });
-      std::string highs = Array(written, [](const Bar& b) { return Double(b.high); });
-      std::string lows = Array(written, [](const Bar& b) { return Double(b.low); });
-      std::string closes = Array(written, [](const Bar& b) { return Double(b.close); });
-      std::string counts =
-          Array(written, [](const Bar& b) { return absl::StrCat(b.price_count); });
-      std::string volumes = Array(written, [](const Bar& b) {
-        return b.volume.has_value() ? Double(*b.volume) : std::string("NULL");
-      });
-      std::string open_us =
-          Array(written, [](const Bar& b) { return absl::StrCat(absl::ToUnixMicros(b.open_ts)); });
-      std::string open_ids = Array(written, [](const Bar& b) { return absl::StrCat(b.open_id); });
-      std::string close_us = Array(
-          written, [](const Bar& b) { return absl::StrCat(absl::ToUnixMicros(b.close_ts)); });
-      std::string close_ids =
-          Array(written, [](const Bar& b) { return absl::StrCat(b.close_id); });
-      std::string max_ids = Array(written, [](const Bar& b) { return absl::StrCat(b.max_id); });
-      lease->once << kUpsert, soci::use(w.symbols, "symbols"), soci::use(w.intervals, "intervals"),
-          soci::use(w.starts, "starts"), soci::use(opens, "opens"), soci::use(highs, "highs"),
-          soci::use(lows, "lows"), soci::use(closes, "closes"), soci::use(counts, "counts"),
-          soci::use(volumes, "volumes"), soci::use(open_us, "open_us"),
-          soci::use(open_ids, "open_ids"), soci::use(close_us, "close_us"),
-          soci::use(close_ids, "close_ids"), soci::use(max_ids, "max_ids");
+    Write(lease, first);
+    if (!rolled_up.empty()) {
+      KeyArrays r = ToArrays(rolled_up);
+      soci::rowset<soci::row> rows =
+          (lease->prepare << kRollUp, soci::use(r.symbols, "symbols"),
+           soci::use(r.intervals, "intervals"), soci::use(r.starts, "starts"),
+           soci::use(base, "base"));
+      for (const soci::row& row : rows) later.push_back(ReadBar(row));
     }
+    Write(lease, later);
+    written = std::move(first);
+    written.insert(written.end(), std::make_move_iterator(later.begin()),
+                   std::make_move_iterator(later.end()));
     tx.commit();
     return absl::OkStatus();
   });

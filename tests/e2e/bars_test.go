@@ -175,7 +175,7 @@ func TestBarsAreExactUnderDisorderRepeatsAndKills(t *testing.T) {
 			wrong++
 		}
 	}
-	t.Logf("%d bars expected, %d stored: %d missing, %d wrong, %d unexpected; %d recomputed from price_points",
+	t.Logf("%d bars expected, %d stored: %d missing, %d wrong, %d unexpected; %d recomputed",
 		len(want), len(got), missing, wrong, len(got)-len(want)+missing, int(metricValue(s.consumerMetrics, "mds_consumer_bars_recomputed_total")))
 	if missing != 0 || wrong != 0 || len(got) != len(want) || len(want) < 100*(17+4+1) {
 		t.Errorf("%d bars expected, %d stored: %d missing, %d wrong", len(want), len(got), missing, wrong)
