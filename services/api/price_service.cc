@@ -54,27 +54,15 @@ grpc::Status PriceServiceImpl::ListPriceHistory(grpc::ServerContext* context,
     if (!provider.ok()) return ToGrpcStatus(provider.status(), context);
     query.provider = (*provider)->name();
   }
-  if (request->has_start_time()) query.start = FromProtoTimestamp(request->start_time());
-  if (request->has_end_time()) query.end = FromProtoTimestamp(request->end_time());
-  if (absl::Status s = CheckTimeRange(query.start, query.end); !s.ok()) {
-    return ToGrpcStatus(s, context);
-  }
-  absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultLimit, kMaxLimit);
-  if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
-  query.limit = *limit;
-  if (absl::Status s = CheckCursorPageToken(request->page_token()); !s.ok()) {
-    return ToGrpcStatus(s, context);
-  }
-  query.page_token = request->page_token();
+  absl::StatusOr<TimePage> paging = CheckTimePage(*request, kDefaultLimit, kMaxLimit);
+  if (!paging.ok()) return ToGrpcStatus(paging.status(), context);
+  query.start = paging->start;
+  query.end = paging->end;
+  query.limit = paging->limit;
+  query.page_token = paging->page_token;
   absl::StatusOr<PricePage> page = history_.ListPrices(query);
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
-  for (const StoredPrice& p : page->prices) {
-    v1::Price* out = response->add_prices();
-    out->set_symbol(p.quote.symbol);
-    out->set_price(p.quote.price);
-    ToProtoTimestamp(p.quote.timestamp, out->mutable_timestamp());
-    out->set_provider(p.quote.provider);
-  }
+  for (const StoredPrice& p : page->prices) ToProto(p, response->add_prices());
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }

@@ -3,6 +3,7 @@
 #define MARKETDATA_SERVICES_COMMON_REQUEST_CHECKS_H_
 
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/common/proto_time.h"
 
 namespace marketdata {
 
@@ -84,6 +86,28 @@ inline absl::Status CheckJobPageToken(absl::string_view token) {
   }
   if (!valid) return absl::InvalidArgumentError("invalid page_token");
   return absl::OkStatus();
+}
+
+// The paging of a list call over a time range (prices, averages, bars): the request's
+// start_time, end_time, limit and page_token, checked as above.
+struct TimePage {
+  std::optional<absl::Time> start, end;
+  int limit = 0;
+  std::string page_token;
+};
+
+template <typename Request>
+absl::StatusOr<TimePage> CheckTimePage(const Request& request, int default_limit, int max_limit) {
+  TimePage page;
+  if (request.has_start_time()) page.start = FromProtoTimestamp(request.start_time());
+  if (request.has_end_time()) page.end = FromProtoTimestamp(request.end_time());
+  if (absl::Status s = CheckTimeRange(page.start, page.end); !s.ok()) return s;
+  absl::StatusOr<int> limit = CheckLimit(request.limit(), default_limit, max_limit);
+  if (!limit.ok()) return limit.status();
+  page.limit = *limit;
+  if (absl::Status s = CheckCursorPageToken(request.page_token()); !s.ok()) return s;
+  page.page_token = request.page_token();
+  return page;
 }
 
 }  // namespace marketdata

@@ -58,18 +58,12 @@ grpc::Status BarServiceImpl::ListBars(grpc::ServerContext* context,
   BarQuery query;
   query.symbol = *symbol;
   query.interval_seconds = *interval;
-  if (request->has_start_time()) query.start = FromProtoTimestamp(request->start_time());
-  if (request->has_end_time()) query.end = FromProtoTimestamp(request->end_time());
-  if (absl::Status s = CheckTimeRange(query.start, query.end); !s.ok()) {
-    return ToGrpcStatus(s, context);
-  }
-  absl::StatusOr<int> limit = CheckLimit(request->limit(), kDefaultLimit, kMaxLimit);
-  if (!limit.ok()) return ToGrpcStatus(limit.status(), context);
-  query.limit = *limit;
-  if (absl::Status s = CheckCursorPageToken(request->page_token()); !s.ok()) {
-    return ToGrpcStatus(s, context);
-  }
-  query.page_token = request->page_token();
+  absl::StatusOr<TimePage> paging = CheckTimePage(*request, kDefaultLimit, kMaxLimit);
+  if (!paging.ok()) return ToGrpcStatus(paging.status(), context);
+  query.start = paging->start;
+  query.end = paging->end;
+  query.limit = paging->limit;
+  query.page_token = paging->page_token;
   absl::StatusOr<BarPage> page = store_.List(query);
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
   for (const Bar& bar : page->bars) ToProto(bar, response->add_bars());

@@ -23,23 +23,13 @@ func capJSONArrays(data []byte, max int) []byte {
 	var stack []frame
 	var out []byte // allocated at the first cut
 	last := 0      // data[last:] is not yet in out
-	inString, escaped := false, false
+	var text stringState
 	for i := 0; i < len(data); i++ {
 		c := data[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if !text.structural(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '[', '{':
 			stack = append(stack, frame{array: c == '['})
 		case ']', '}':
@@ -72,23 +62,13 @@ func capJSONArrays(data []byte, max int) []byte {
 // or len(data) when there is none.
 func closingBracket(data []byte, from int) int {
 	depth := 0
-	inString, escaped := false, false
+	var text stringState
 	for i := from; i < len(data); i++ {
 		c := data[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if !text.structural(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '[', '{':
 			depth++
 		case ']', '}':
@@ -99,6 +79,25 @@ func closingBracket(data []byte, from int) int {
 		}
 	}
 	return len(data)
+}
+
+// stringState follows JSON text byte by byte to tell structure from the inside of strings.
+type stringState struct{ in, escaped bool }
+
+// structural reports whether c, the next byte, is structure: outside every string and not a
+// quote that opens or closes one.
+func (s *stringState) structural(c byte) bool {
+	switch {
+	case s.in && s.escaped:
+		s.escaped = false
+	case s.in && c == '\\':
+		s.escaped = true
+	case c == '"':
+		s.in = !s.in
+	case !s.in:
+		return true
+	}
+	return false
 }
 
 // arrayCappedBody reads the whole (already size-limited) body on its first Read and serves it
