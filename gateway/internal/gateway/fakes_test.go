@@ -259,7 +259,7 @@ type grpcBackend struct {
 	server *grpc.Server
 }
 
-func startBackend(t *testing.T, register func(*grpc.Server), opts ...grpc.ServerOption) *grpcBackend {
+func startBackend(t testing.TB, register func(*grpc.Server), opts ...grpc.ServerOption) *grpcBackend {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -61,7 +61,7 @@ func defaultTestOptions() Options {
 
 // newEnv starts both fakes and a gateway; adjust may change the options (backend addresses are
 // filled in before it runs); apiServerOpts configure the fake mds-api's gRPC server.
-func newEnv(t *testing.T, adjust func(*Options), apiServerOpts ...grpc.ServerOption) *env {
+func newEnv(t testing.TB, adjust func(*Options), apiServerOpts ...grpc.ServerOption) *env {
 	t.Helper()
 	e := &env{api: newFakeAPI(), logs: &syncBuffer{}}
 	e.apiSrv = startBackend(t, func(s *grpc.Server) {
