@@ -198,7 +198,7 @@ func TestBenchPipeline(t *testing.T) {
 	sort.Slice(runs, func(i, j int) bool { return runs[i].rate < runs[j].rate })
 	rate, cpu := runs[len(runs)/2].rate, runs[len(runs)/2].cpu
 	copyRate := psqlCopyRate(t, shared.databaseURL, n)
-	addRow(fmt.Sprintf("Pipeline: %d PriceEvents over 1,000 symbols, broker to committed averages (median of %d runs)", n, len(runs)),
+	addRow(fmt.Sprintf("Pipeline: %d PriceEvents over 1,000 symbols, broker to committed averages and bars (1m, 5m, 1h; median of %d runs)", n, len(runs)),
 		fmt.Sprintf("%.0f events/s", rate), fmt.Sprintf("psql \\copy of %d rows: %.0f rows/s", n, copyRate),
 		fmt.Sprintf("%.2f of \\copy", rate/copyRate), "≥ 100,000 events/s and ≥ 0.33 of \\copy")
 	addRow("CPU per pipeline event, µs by process (same run; bench is the producer)", cpu.String(),
