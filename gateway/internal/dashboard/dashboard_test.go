@@ -8,6 +8,20 @@ import (
 	"testing"
 )
 
+// The page as the tests read it: the index and the files by name.
+type testFile struct{ body []byte }
+
+var (
+	index  = testFile{page.Index()}
+	assets = func() map[string]testFile {
+		out := map[string]testFile{}
+		for name, body := range page.Files() {
+			out[name] = testFile{body}
+		}
+		return out
+	}()
+)
+
 // The page loads only what the gateway serves: every src/href of index.html is a /dashboard/
 // file, a data: URL or another page of the gateway, and our files name no other host.
 func TestPageLoadsNothingFromElsewhere(t *testing.T) {
