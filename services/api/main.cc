@@ -83,16 +83,7 @@ int Run(int argc, char** argv) {
   PostgresPriceStore store(*db);
   PostgresApiKeyStore keys(*db);
   Authorizer auth(&keys, config.auth);
-  if (absl::Status s = auth.Refresh(); !s.ok()) ExitWithError(kProgram, s);
-  PeriodicLoop key_reloads(auth.refresh_interval(), [&auth] {
-    if (absl::Status s = auth.Refresh(); !s.ok()) {
-      spdlog::warn("reloading API keys: {}", s.ToString());
-    }
-  });
-  if (config.auth.required) {
-    key_reloads.Start();
-    spdlog::info("API keys required");
-  }
+  std::unique_ptr<PeriodicLoop> key_reloads = OrExit(StartKeyReloads(auth));
   KeyAdmin key_admin(keys);
   ApiKeyServiceImpl key_service(key_admin, auth);
 
@@ -164,7 +155,7 @@ int Run(int argc, char** argv) {
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
   health_checks.Stop();
-  key_reloads.Stop();
+  key_reloads->Stop();
   price_hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
   feed->Stop();

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "services/auth/key_material.h"
 #include "services/common/errors.h"
+#include "spdlog/spdlog.h"
 
 namespace marketdata {
 namespace {
@@ -122,6 +123,20 @@ absl::Status Authorizer::Refresh() {
   }
   keys_ = std::move(fresh);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PeriodicLoop>> StartKeyReloads(Authorizer& auth) {
+  if (absl::Status s = auth.Refresh(); !s.ok()) return s;
+  auto reloads = std::make_unique<PeriodicLoop>(auth.refresh_interval(), [&auth] {
+    if (absl::Status s = auth.Refresh(); !s.ok()) {
+      spdlog::warn("reloading API keys: {}", s.ToString());
+    }
+  });
+  if (auth.required()) {
+    reloads->Start();
+    spdlog::info("API keys required");
+  }
+  return reloads;
 }
 
 }  // namespace marketdata

@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server_context.h"
+#include "services/common/periodic_loop.h"
 #include "services/domain/api_key.h"
 #include "services/providers/token_bucket.h"
 #include "services/storage/api_key_store.h"
@@ -87,6 +88,11 @@ class Authorizer {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> keys_ ABSL_GUARDED_BY(mu_);  // by hash
 };
+
+// Loads `auth`'s keys now and, while keys are required, every refresh_interval() after (a failed
+// reload is logged; the keys known stay). The loop must not outlive `auth`; its destructor
+// stops it. Fails when the first load does.
+absl::StatusOr<std::unique_ptr<PeriodicLoop>> StartKeyReloads(Authorizer& auth);
 
 }  // namespace marketdata
 

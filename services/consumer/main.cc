@@ -72,13 +72,7 @@ int Run(int argc, char** argv) {
 
   PostgresApiKeyStore keys(*db);
   Authorizer auth(&keys, config.auth);
-  if (absl::Status s = auth.Refresh(); !s.ok()) ExitWithError(kProgram, s);
-  PeriodicLoop key_reloads(auth.refresh_interval(), [&auth] {
-    if (absl::Status s = auth.Refresh(); !s.ok()) {
-      spdlog::warn("reloading API keys: {}", s.ToString());
-    }
-  });
-  if (config.auth.required) key_reloads.Start();
+  std::unique_ptr<PeriodicLoop> key_reloads = OrExit(StartKeyReloads(auth));
   MovingAverageServiceImpl moving_averages(store, config.windows, hub, auth);
   BarServiceImpl bar_service(bars, config.bar_intervals, bar_hub, auth);
   std::unique_ptr<GrpcServer> server = OrExit(
@@ -102,7 +96,7 @@ int Run(int argc, char** argv) {
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
   health_checks.Stop();
-  key_reloads.Stop();
+  key_reloads->Stop();
   hub.Shutdown();
   bar_hub.Shutdown();
   server->Shutdown(absl::Seconds(10));
