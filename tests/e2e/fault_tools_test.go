@@ -109,28 +109,7 @@ func startFaultStack(t *testing.T, o faultStackOptions) *faultStack {
 	if logDir == "" {
 		logDir = os.TempDir()
 	}
-	common := []string{
-		"DATABASE_URL=" + serviceURL,
-		"KAFKA_BOOTSTRAP_SERVERS=" + kafka,
-		"KAFKA_TOPIC_PRICE_EVENTS=" + s.topic,
-		"KAFKA_TOPIC_DEAD_LETTER=" + s.deadLetters,
-		"KAFKA_CONSUMER_GROUP=" + s.group,
-		"TEST_PROVIDER_SEED=42",
-		"LOG_LEVEL=info",
-		"DATABASE_POOL_SIZE=8",
-		"ALPHA_VANTAGE_BASE_URL=" + fakeProviders.URL,
-		"FINNHUB_BASE_URL=" + fakeProviders.URL,
-		"YFINANCE_BASE_URL=" + fakeProviders.URL,
-		"ALPHA_VANTAGE_API_KEY=" + alphaVantageKey,
-		"FINNHUB_API_KEY=" + finnhubKey,
-		"ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE=6000",
-		"FINNHUB_RATE_LIMIT_PER_MINUTE=6000",
-		"YFINANCE_RATE_LIMIT_PER_MINUTE=6000",
-		"PROVIDER_TIMEOUT_MS=400",
-		"PROVIDER_MAX_RETRIES=1",
-		"MOVING_AVERAGE_WINDOWS=2,5",
-	}
-	common = withEnv(common, o.env...)
+	common := withEnv(serviceEnv(serviceURL, kafka, s.topic, s.deadLetters, s.group), o.env...)
 	s.apiEnv = common
 	t.Cleanup(func() {
 		for i := len(s.processes) - 1; i >= 0; i-- {

@@ -192,28 +192,8 @@ func startStackTLS(prefix string, tls *stackTLS, extraEnv ...string) (*stack, fu
 	if logDir == "" {
 		logDir = os.TempDir()
 	}
-	common := []string{
-		"DATABASE_URL=" + s.databaseURL,
-		"KAFKA_BOOTSTRAP_SERVERS=" + kafka,
-		"KAFKA_TOPIC_PRICE_EVENTS=" + s.topic,
-		"TEST_PROVIDER_SEED=42",
-		"LOG_LEVEL=info",
-		"DATABASE_POOL_SIZE=8",
-		"ALPHA_VANTAGE_BASE_URL=" + fakeProviders.URL,
-		"FINNHUB_BASE_URL=" + fakeProviders.URL,
-		"YFINANCE_BASE_URL=" + fakeProviders.URL,
-		"ALPHA_VANTAGE_API_KEY=" + alphaVantageKey,
-		"FINNHUB_API_KEY=" + finnhubKey,
-		"ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE=6000",
-		"FINNHUB_RATE_LIMIT_PER_MINUTE=6000",
-		"YFINANCE_RATE_LIMIT_PER_MINUTE=6000",
-		"PROVIDER_TIMEOUT_MS=400",
-		"PROVIDER_MAX_RETRIES=1",
-		"KAFKA_CONSUMER_GROUP=moving-average-consumer-" + prefix + "-" + suffix,
-		"KAFKA_TOPIC_DEAD_LETTER=" + "price-events-dlq-" + prefix + "-" + suffix,
-		"MOVING_AVERAGE_WINDOWS=2,5",
-	}
-	common = append(common, extraEnv...)
+	common := append(serviceEnv(s.databaseURL, kafka, s.topic, s.deadLetters,
+		"moving-average-consumer-"+prefix+"-"+suffix), extraEnv...)
 	cleanup := func() {
 		for i := len(s.processes) - 1; i >= 0; i-- {
 			s.processes[i].stop(10 * time.Second)
@@ -255,6 +235,32 @@ func startStackTLS(prefix string, tls *stackTLS, extraEnv ...string) (*stack, fu
 		return nil, nil, fmt.Errorf("gateway not ready: %w\n%s", err, s.logs())
 	}
 	return s, cleanup, nil
+}
+
+// serviceEnv is what both services of a test stack run with: its database, topics and group,
+// the fake providers with limits no test reaches, short provider timeouts and windows 2 and 5.
+func serviceEnv(databaseURL, kafka, topic, deadLetters, group string) []string {
+	return []string{
+		"DATABASE_URL=" + databaseURL,
+		"KAFKA_BOOTSTRAP_SERVERS=" + kafka,
+		"KAFKA_TOPIC_PRICE_EVENTS=" + topic,
+		"KAFKA_TOPIC_DEAD_LETTER=" + deadLetters,
+		"KAFKA_CONSUMER_GROUP=" + group,
+		"TEST_PROVIDER_SEED=42",
+		"LOG_LEVEL=info",
+		"DATABASE_POOL_SIZE=8",
+		"ALPHA_VANTAGE_BASE_URL=" + fakeProviders.URL,
+		"FINNHUB_BASE_URL=" + fakeProviders.URL,
+		"YFINANCE_BASE_URL=" + fakeProviders.URL,
+		"ALPHA_VANTAGE_API_KEY=" + alphaVantageKey,
+		"FINNHUB_API_KEY=" + finnhubKey,
+		"ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE=6000",
+		"FINNHUB_RATE_LIMIT_PER_MINUTE=6000",
+		"YFINANCE_RATE_LIMIT_PER_MINUTE=6000",
+		"PROVIDER_TIMEOUT_MS=400",
+		"PROVIDER_MAX_RETRIES=1",
+		"MOVING_AVERAGE_WINDOWS=2,5",
+	}
 }
 
 func startProcess(name, bin string, env []string, logPath string) (*process, error) {
