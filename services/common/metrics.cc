@@ -15,7 +15,8 @@ class MetricsExporter::Families final : public prometheus::Collectable {
   struct Family {
     Kind kind;
     std::string name, help;
-    std::function<std::vector<MetricSample>()> read;
+    std::function<std::vector<MetricSample>()> read;             // counters and gauges
+    std::function<std::vector<HistogramSample>()> read_histograms;  // histograms
   };
 
   void Add(Family family) {
@@ -30,6 +31,22 @@ class MetricsExporter::Families final : public prometheus::Collectable {
       prometheus::MetricFamily family;
       family.name = f.name;
       family.help = f.help;
+      if (f.read_histograms) {
+        family.type = prometheus::MetricType::Histogram;
+        for (HistogramSample& sample : f.read_histograms()) {
+          prometheus::ClientMetric metric;
+          for (const auto& [name, value] : sample.labels) metric.label.push_back({name, value});
+          metric.histogram.sample_count = sample.snapshot.count;
+          metric.histogram.sample_sum = sample.snapshot.sum;
+          const HistogramSnapshot& s = sample.snapshot;
+          for (size_t i = 0; i < s.upper_bounds.size(); ++i) {
+            metric.histogram.bucket.push_back({s.cumulative_counts[i], s.upper_bounds[i]});
+          }
+          family.metric.push_back(std::move(metric));
+        }
+        out.push_back(std::move(family));
+        continue;
+      }
       family.type = f.kind == Kind::kCounter ? prometheus::MetricType::Counter
                                              : prometheus::MetricType::Gauge;
       for (const MetricSample& sample : f.read()) {
@@ -77,7 +94,20 @@ void MetricsExporter::Add(Kind kind, std::string name, std::string help,
 
 void MetricsExporter::AddLabeled(Kind kind, std::string name, std::string help,
                                  std::function<std::vector<MetricSample>()> read) {
-  families_->Add(Families::Family{kind, std::move(name), std::move(help), std::move(read)});
+  families_->Add(Families::Family{kind, std::move(name), std::move(help), std::move(read), {}});
+}
+
+void MetricsExporter::AddHistograms(std::string name, std::string help,
+                                    std::function<std::vector<HistogramSample>()> read) {
+  families_->Add(
+      Families::Family{Kind::kCounter, std::move(name), std::move(help), {}, std::move(read)});
+}
+
+void MetricsExporter::AddHistogram(std::string name, std::string help,
+                                   const Histogram& histogram) {
+  AddHistograms(std::move(name), std::move(help), [&histogram] {
+    return std::vector<HistogramSample>{HistogramSample{{}, histogram.Snapshot()}};
+  });
 }
 
 }  // namespace marketdata

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/common/histogram.h"
 
 namespace prometheus {
 class Exposer;
@@ -20,6 +21,11 @@ namespace marketdata {
 struct MetricSample {
   std::map<std::string, std::string> labels;
   double value = 0;
+};
+
+struct HistogramSample {
+  std::map<std::string, std::string> labels;
+  HistogramSnapshot snapshot;
 };
 
 class MetricsExporter {
@@ -34,6 +40,11 @@ class MetricsExporter {
   void Add(Kind kind, std::string name, std::string help, std::function<double()> read);
   void AddLabeled(Kind kind, std::string name, std::string help,
                   std::function<std::vector<MetricSample>()> read);
+  // A histogram family; `read` returns one snapshot per label set (none: the family is empty).
+  void AddHistograms(std::string name, std::string help,
+                     std::function<std::vector<HistogramSample>()> read);
+  // One histogram without labels; `histogram` must outlive the exporter.
+  void AddHistogram(std::string name, std::string help, const Histogram& histogram);
 
  private:
   class Families;

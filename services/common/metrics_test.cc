@@ -44,6 +44,23 @@ TEST(MetricsExporterTest, ServesValuesReadAtScrapeTime) {
   EXPECT_NE(Scrape(port).find("mds_test_events_total 10"), std::string::npos);
 }
 
+TEST(MetricsExporterTest, ServesHistogramsWithCumulativeBuckets) {
+  Histogram latency({0.1, 1});
+  const int port = 20000 + static_cast<int>((getpid() + 7) % 20000);
+  auto exporter = MetricsExporter::Start("127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  (*exporter)->AddHistogram("mds_test_seconds", "Latency.", latency);
+  latency.Observe(0.05);
+  latency.Observe(0.5);
+  const std::string body = Scrape(port);
+  EXPECT_NE(body.find("# TYPE mds_test_seconds histogram"), std::string::npos) << body;
+  EXPECT_NE(body.find("mds_test_seconds_bucket{le=\"0.1\"} 1"), std::string::npos) << body;
+  EXPECT_NE(body.find("mds_test_seconds_bucket{le=\"1\"} 2"), std::string::npos) << body;
+  EXPECT_NE(body.find("mds_test_seconds_bucket{le=\"+Inf\"} 2"), std::string::npos) << body;
+  EXPECT_NE(body.find("mds_test_seconds_count 2"), std::string::npos) << body;
+  EXPECT_NE(body.find("mds_test_seconds_sum 0.55"), std::string::npos) << body;
+}
+
 TEST(MetricsExporterTest, UnusableAddressIsAnError) {
   EXPECT_FALSE(MetricsExporter::Start("256.1.1.1:1").ok());
 }
