@@ -13,8 +13,11 @@ APT_PACKAGES=(
   bazel-bootstrap bazel-platforms bazel-rules-java bazel-rules-proto bazel-skylib
   # compilers Bazel drives; certificates for the Go module proxy and Maven Central
   g++ ca-certificates git
-  # servers and clients used by the local stack; Java and Maven fetch and run the Kafka broker
+  # servers and clients used by the local stack; Java and Maven fetch and run the Kafka broker;
+  # docker-compose (v1) validates docker-compose.yml without a Docker engine
   kcat docker-compose postgresql curl procps openjdk-17-jre-headless maven
+  # the checks of the compose file, the alerts and the Grafana dashboard are Python with PyYAML
+  python3 python3-yaml
   # the docs page test renders /docs in headless Chromium
   chromium
 )
@@ -22,8 +25,11 @@ APT_PACKAGES=(
 KAFKA_LIB_DIR="$LOCAL_DIR/kafka/lib"
 KAFKA_POM="$REPO_ROOT/deploy/kafka/pom.xml"
 
-# install_apt [package...]: the given packages, or APT_PACKAGES.
+# install_apt [--apt-get-option...] [package...]: the given packages, or APT_PACKAGES; leading
+# options (e.g. --no-install-recommends) go to apt-get install.
 install_apt() {
+  local options=()
+  while [[ "${1:-}" == -* ]]; do options+=("$1"); shift; done
   local missing=() pkg status wanted=("$@")
   ((${#wanted[@]})) || wanted=("${APT_PACKAGES[@]}")
   for pkg in "${wanted[@]}"; do
@@ -39,7 +45,7 @@ install_apt() {
   fi
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${options[@]}" "${missing[@]}"
   # Debian starts a default cluster on port 5432 when it installs postgresql; the stack runs its
   # own clusters, so that one is not needed (it is left as Debian set it up otherwise).
 }
@@ -190,8 +196,17 @@ install_schemathesis() {
     "schemathesis==$SCHEMATHESIS_VERSION" || die "pip install schemathesis failed"
 }
 
+# promtool (checks and unit-tests the alerts of deploy/prometheus) ships only in Debian's
+# `prometheus` package. Without its recommends, which add node-exporter and disk tools; on a
+# machine run by systemd the package also starts a Prometheus server on :9090, left as Debian
+# sets it up (as with PostgreSQL's default cluster).
+install_promtool() {
+  install_apt --no-install-recommends prometheus
+}
+
 install_all() {
   install_apt
+  install_promtool
   ensure_go
   install_kafka_jars
   install_grpcurl
