@@ -149,6 +149,7 @@ int Run(int argc, char** argv) {
   if (config.metrics_listen != "off") {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
     ExportApiMetrics(*metrics, recorder, *publisher, scheduler, price_hub, providers);
+    ExportGrpcServerMetrics(*metrics, server->metrics());
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
   }
 

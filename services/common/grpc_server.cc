@@ -112,13 +112,20 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   int port = 0;
   builder.AddListeningPort(address, *credentials, &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  auto metrics = std::make_unique<GrpcServerMetrics>();
+  builder.SetOption(metrics->AddRegisteredServicesOption());
+  // Interceptors, in the order they see each call.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(metrics->NewInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
                                                " (address in use or invalid?)"));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
-  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port));
+  return std::unique_ptr<GrpcServer>(
+      new GrpcServer(std::move(metrics), std::move(server), port));
 }
 
 void GrpcServer::SetServing(bool serving) {

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 
+#include "services/common/grpc_metrics.h"
 #include "services/common/settings_table.h"
 
 namespace marketdata {
@@ -49,10 +50,14 @@ class GrpcServer {
   // Reports NOT_SERVING, stops accepting calls, and lets calls in flight finish until `grace`.
   void Shutdown(absl::Duration grace);
   int port() const { return port_; }
+  // Counts and latencies of every call, for ExportGrpcServerMetrics.
+  const GrpcServerMetrics& metrics() const { return *metrics_; }
 
  private:
-  GrpcServer(std::unique_ptr<grpc::Server> server, int port)
-      : server_(std::move(server)), port_(port) {}
+  GrpcServer(std::unique_ptr<GrpcServerMetrics> metrics, std::unique_ptr<grpc::Server> server,
+             int port)
+      : metrics_(std::move(metrics)), server_(std::move(server)), port_(port) {}
+  std::unique_ptr<GrpcServerMetrics> metrics_;  // outlives server_: calls in flight use it
   std::unique_ptr<grpc::Server> server_;
   int port_;
   std::atomic<bool> shutting_down_{false};

@@ -90,6 +90,7 @@ int Run(int argc, char** argv) {
   if (config.metrics_listen != "off") {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
     ExportConsumerMetrics(*metrics, *consumer, averages, bar_handler, hub);
+    ExportGrpcServerMetrics(*metrics, server->metrics());
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
   }
 
