@@ -10,11 +10,13 @@
 #include "services/api/api_metrics.h"
 #include "services/api/polling_service.h"
 #include "services/api/price_service.h"
+#include "services/common/build_info.h"
 #include "services/common/dependency_health.h"
 #include "services/common/grpc_server.h"
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
 #include "services/common/periodic_loop.h"
+#include "services/common/process_metrics.h"
 #include "services/pricing/fetch_lanes.h"
 #include "services/events/kafka_publisher.h"
 #include "services/events/outbox_relay.h"
@@ -150,6 +152,8 @@ int Run(int argc, char** argv) {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
     ExportApiMetrics(*metrics, recorder, *publisher, scheduler, price_hub, providers);
     ExportGrpcServerMetrics(*metrics, server->metrics());
+    ExportProcessMetrics(*metrics);
+    ExportBuildInfo(*metrics, kProgram);
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
   }
 

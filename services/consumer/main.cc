@@ -2,11 +2,13 @@
 #include <iostream>
 #include <memory>
 
+#include "services/common/build_info.h"
 #include "services/common/dependency_health.h"
 #include "services/common/grpc_server.h"
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
 #include "services/common/periodic_loop.h"
+#include "services/common/process_metrics.h"
 #include "services/consumer/consumer_config.h"
 #include "services/consumer/consumer_metrics.h"
 #include "services/consumer/bar_handler.h"
@@ -91,6 +93,8 @@ int Run(int argc, char** argv) {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
     ExportConsumerMetrics(*metrics, *consumer, averages, bar_handler, hub);
     ExportGrpcServerMetrics(*metrics, server->metrics());
+    ExportProcessMetrics(*metrics);
+    ExportBuildInfo(*metrics, kProgram);
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
   }
 

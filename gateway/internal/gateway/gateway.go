@@ -124,7 +124,8 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 	}
 
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newBuildInfo())
 	if err := registerOperationalRoutes(mux, routes, g.backends, opts.ReadyTimeout, registry); err != nil {
 		g.Close()
 		return nil, err

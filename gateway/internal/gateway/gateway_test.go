@@ -623,6 +623,7 @@ func TestMetricsAndLogsUseRoutePatterns(t *testing.T) {
 		`gateway_http_requests_total{method="GET",route="/api/v1/prices/poll/{job_id}",status="404"} 1`,
 		`gateway_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`gateway_http_request_duration_seconds_bucket{method="GET",route="/api/v1/prices/poll/{job_id}",status="200",le="+Inf"} 1`,
+		`mds_build_info{revision="unknown",service="gateway",version="` + Version + `"} 1`,
 	} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("/metrics lacks %s", want)
