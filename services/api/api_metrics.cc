@@ -38,9 +38,9 @@ void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
               [&publisher] { return publisher.failed_count(); });
   metrics.Add(Kind::kGauge, "mds_events_in_flight", "PriceEvents not yet acknowledged.",
               [&publisher] { return publisher.InFlight(); });
-  metrics.Add(Kind::kGauge, "mds_polling_tick_lag_p99_seconds",
-              "99th percentile of (actual - planned) start of recent polling runs.",
-              [&scheduler] { return absl::ToDoubleSeconds(scheduler.lag().p99); });
+  metrics.AddHistogram("mds_polling_tick_lag_seconds",
+                       "How late polling runs started: actual minus planned start.",
+                       scheduler.lag_histogram());
   metrics.Add(Kind::kGauge, "mds_price_stream_subscribers", "Open StreamPrices calls.",
               [&price_hub] { return price_hub.subscriber_count(); });
   metrics.AddLabeled(Kind::kGauge, "mds_provider_tokens_available",

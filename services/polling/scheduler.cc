@@ -147,6 +147,7 @@ void PollingScheduler::Run(const Claimed& claimed) {
     recent_lag_.push_back(lag);
     if (recent_lag_.size() > kLagWindow) recent_lag_.pop_front();
   }
+  lag_seconds_.Observe(absl::ToDoubleSeconds(lag));
   size_t fetched = 0;
   for (const std::string& symbol : job.config.symbols) {
     // Checked before every fetch: a job stopped during its run fetches no more, and a run that
@@ -170,6 +171,10 @@ void PollingScheduler::Run(const Claimed& claimed) {
   if (absl::Status s = store_.CompleteRun(job.job_id, options_.instance_id, result); !s.ok()) {
     spdlog::warn("polling: recording run of {} failed: {}", job.job_id, s.ToString());
   }
+}
+
+std::vector<double> TickLagBuckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 }
 
 LagSummary PollingScheduler::lag() const {

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "services/common/histogram.h"
 #include "services/polling/lease_keeper.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
@@ -45,6 +46,10 @@ struct LagSummary {
   absl::Duration max;
 };
 
+// Bounds of the tick-lag histogram, in seconds: a healthy replica starts runs within a few
+// milliseconds of their tick; seconds mean it is overloaded or was down.
+std::vector<double> TickLagBuckets();
+
 class PollingScheduler {
  public:
   PollingScheduler(PollingJobStore& store, PriceRecorder& recorder,
@@ -60,6 +65,8 @@ class PollingScheduler {
   // One claim pass (exposed for tests): claims what free runners can take and queues it.
   int ClaimOnce();
   LagSummary lag() const;
+  // Every run's lag in seconds since the start, for mds_polling_tick_lag_seconds.
+  const Histogram& lag_histogram() const { return lag_seconds_; }
 
  private:
   // A job claimed by ClaimOnce, waiting for a runner.
@@ -90,6 +97,7 @@ class PollingScheduler {
   std::deque<Claimed> queue_ ABSL_GUARDED_BY(mu_);
   int busy_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<absl::Duration> recent_lag_ ABSL_GUARDED_BY(mu_);
+  Histogram lag_seconds_{TickLagBuckets()};
 };
 
 }  // namespace marketdata

@@ -138,6 +138,19 @@ TEST_F(SchedulerTest, RunLongerThanItsLeaseKeepsItAndIsRecordedOnce) {
   EXPECT_GE(store_.renewals(), 3);  // at the start, then every 500 ms
 }
 
+TEST_F(SchedulerTest, EveryRunsLagGoesIntoTheHistogram) {
+  AddJob("poll_00000002", 1, absl::Now() + absl::Milliseconds(200));
+  auto a = Replica("replica-a", absl::Seconds(10));
+  a->Start();
+  ASSERT_TRUE(WaitFor([&] { return store_.row("poll_00000002")->job.run_count >= 1; }));
+  a->Stop();
+  const HistogramSnapshot lag = a->lag_histogram().Snapshot();
+  EXPECT_EQ(lag.count, 1u);
+  EXPECT_GE(lag.sum, 0);
+  EXPECT_LT(lag.sum, 1);  // the runner waited for the tick: started at most 50 ms after it
+  EXPECT_EQ(lag.count, static_cast<uint64_t>(a->lag().runs));
+}
+
 TEST_F(SchedulerTest, JobStoppedBetweenClaimAndTickNeverRuns) {
   AddJob("poll_00000002", 3, absl::Now() + absl::Seconds(1));
   auto a = Replica("replica-a", absl::Seconds(30));

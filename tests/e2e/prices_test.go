@@ -371,7 +371,7 @@ func TestServiceMetrics(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	text := string(body)
 	for _, want := range []string{"mds_prices_recorded_total", "mds_events_delivered_total",
-		"mds_polling_tick_lag_p99_seconds", `mds_provider_tokens_available{provider="finnhub"}`} {
+		`mds_polling_tick_lag_seconds_bucket{le="+Inf"}`, `mds_provider_tokens_available{provider="finnhub"}`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
 		}
