@@ -16,6 +16,8 @@ env_example="$1"
 
 if command -v docker-compose >/dev/null; then
   compose=(docker-compose)
+elif [[ -x /usr/bin/docker-compose ]]; then
+  compose=(/usr/bin/docker-compose)
 elif docker compose version >/dev/null 2>&1; then
   compose=(docker compose)
 else

@@ -29,6 +29,8 @@
 #include "services/storage/api_key_store.h"
 #include "services/storage/snapshot_store.h"
 #include "services/storage/database.h"
+#include "services/storage/database_metrics.h"
+#include "services/storage/outbox_backlog.h"
 #include "services/storage/migrations.h"
 #include "services/storage/polling_job_store.h"
 #include "services/storage/price_store.h"
@@ -147,10 +149,15 @@ int Run(int argc, char** argv) {
   feed->Start();
   spdlog::info("polling as {} with {} runners", scheduling.instance_id, scheduling.runners);
 
+  // Read only for the metrics; declared before the exporter, which reads it, so it outlives it.
+  OutboxBacklogMonitor outbox_backlog(*db);
   std::unique_ptr<MetricsExporter> metrics;
   if (config.metrics_listen != "off") {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
-    ExportApiMetrics(*metrics, recorder, *publisher, scheduler, price_hub, providers);
+    outbox_backlog.Start();
+    ExportApiMetrics(*metrics, recorder, *publisher, scheduler, price_hub, providers,
+                     outbox_backlog);
+    ExportDatabasePoolMetrics(*metrics, *db);
     ExportGrpcServerMetrics(*metrics, server->metrics());
     ExportProcessMetrics(*metrics);
     ExportBuildInfo(*metrics, kProgram);

@@ -21,6 +21,7 @@
 #include "services/storage/bar_store.h"
 #include "services/storage/moving_average_store.h"
 #include "services/storage/database.h"
+#include "services/storage/database_metrics.h"
 #include "services/storage/migrations.h"
 #include "spdlog/spdlog.h"
 
@@ -93,6 +94,7 @@ int Run(int argc, char** argv) {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
     ExportConsumerMetrics(*metrics, *consumer, averages, bar_handler, hub);
     ExportGrpcServerMetrics(*metrics, server->metrics());
+    ExportDatabasePoolMetrics(*metrics, *db);
     ExportProcessMetrics(*metrics);
     ExportBuildInfo(*metrics, kProgram);
     spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
