@@ -31,6 +31,7 @@
 #include "services/storage/database.h"
 #include "services/storage/database_metrics.h"
 #include "services/storage/outbox_backlog.h"
+#include "services/storage/migrate_command.h"
 #include "services/storage/migrations.h"
 #include "services/storage/polling_job_store.h"
 #include "services/storage/price_store.h"
@@ -59,8 +60,26 @@ int RunKeys(int argc, char** argv) {
                         std::cerr);
 }
 
+// `mds-api migrate`: applies the schema migrations against DATABASE_URL, then exit. Deployments
+// run it once before new replicas start (deploy/k8s).
+int RunMigrate(int argc, char** argv) {
+  const ApplyMigrationsFn apply = [argv](const std::vector<Migration>& migrations)
+      -> absl::StatusOr<int> {
+    Settings settings = Settings::FromProcess(1, argv);  // the environment only
+    absl::StatusOr<DatabaseConfig> database = DatabaseSettingsTable(1).Load(settings);
+    if (!database.ok()) return database.status();
+    absl::StatusOr<std::unique_ptr<Database>> db =
+        Database::Connect(database->url, database->options);
+    if (!db.ok()) return db.status();
+    return ApplyMigrations(**db, migrations);
+  };
+  return RunMigrateCommand(std::vector<std::string>(argv + 2, argv + argc), EmbeddedMigrations(),
+                           apply, std::cout, std::cerr);
+}
+
 int Run(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "keys") return RunKeys(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "migrate") return RunMigrate(argc, argv);
   Settings settings = Settings::FromProcess(argc, argv);
   if (settings.HelpRequested()) {
     std::cout << ApiSettings().Help(kProgram);
