@@ -23,7 +23,8 @@ std::function<std::vector<MetricSample>()> PerProvider(const ProviderRegistry& p
 
 void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
                       const KafkaPriceEventPublisher& publisher, const PollingScheduler& scheduler,
-                      const PriceHub& price_hub, const ProviderRegistry& providers) {
+                      const PriceHub& price_hub, const ProviderRegistry& providers,
+                      const OutboxBacklogMonitor& outbox) {
   using Kind = MetricsExporter::Kind;
   metrics.Add(Kind::kCounter, "mds_prices_recorded_total",
               "Prices fetched, stored and handed to Kafka.",
@@ -38,6 +39,23 @@ void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
               [&publisher] { return publisher.failed_count(); });
   metrics.Add(Kind::kGauge, "mds_events_in_flight", "PriceEvents not yet acknowledged.",
               [&publisher] { return publisher.InFlight(); });
+  // Read every few seconds in the background; left out while PostgreSQL cannot be read.
+  metrics.AddLabeled(Kind::kGauge, "mds_outbox_backlog_rows",
+                     "Stored prices whose event Kafka has not acknowledged yet (counted up to "
+                     "1,000,000).",
+                     [&outbox] {
+                       std::vector<MetricSample> out;
+                       if (auto b = outbox.last()) out.push_back({{}, static_cast<double>(b->rows)});
+                       return out;
+                     });
+  metrics.AddLabeled(Kind::kGauge, "mds_outbox_oldest_age_seconds",
+                     "Age of the oldest stored price whose event Kafka has not acknowledged; 0 "
+                     "when none waits.",
+                     [&outbox] {
+                       std::vector<MetricSample> out;
+                       if (auto b = outbox.last()) out.push_back({{}, b->oldest_age_seconds});
+                       return out;
+                     });
   metrics.AddHistogram("mds_polling_tick_lag_seconds",
                        "How late polling runs started: actual minus planned start.",
                        scheduler.lag_histogram());

@@ -8,13 +8,15 @@
 #include "services/polling/scheduler.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
+#include "services/storage/outbox_backlog.h"
 
 namespace marketdata {
 
 // Every argument must outlive `metrics`.
 void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
                       const KafkaPriceEventPublisher& publisher, const PollingScheduler& scheduler,
-                      const PriceHub& price_hub, const ProviderRegistry& providers);
+                      const PriceHub& price_hub, const ProviderRegistry& providers,
+                      const OutboxBacklogMonitor& outbox);
 
 }  // namespace marketdata
 

@@ -214,10 +214,19 @@ void Database::Open(size_t position) {
 
 absl::StatusOr<Database::Lease> Database::Acquire() {
   size_t position = 0;
-  if (!pool_.try_lease(position,
-                       static_cast<int>(absl::ToInt64Milliseconds(options_.pool_wait)))) {
-    return absl::UnavailableError(absl::StrCat("database busy: no free connection within ",
-                                               absl::FormatDuration(options_.pool_wait)));
+  // A free session is taken at once (a timeout of 0 does not wait); only a busy pool pays for the
+  // clock reads that measure the wait.
+  if (!pool_.try_lease(position, 0)) {
+    waits_.fetch_add(1, std::memory_order_relaxed);
+    const absl::Time start = absl::Now();
+    const bool leased = pool_.try_lease(
+        position, static_cast<int>(absl::ToInt64Milliseconds(options_.pool_wait)));
+    wait_nanos_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - start),
+                          std::memory_order_relaxed);
+    if (!leased) {
+      return absl::UnavailableError(absl::StrCat("database busy: no free connection within ",
+                                                 absl::FormatDuration(options_.pool_wait)));
+    }
   }
   soci::session& session = pool_.at(position);
   PGconn* conn = Conn(session);
@@ -234,7 +243,17 @@ absl::StatusOr<Database::Lease> Database::Acquire() {
       return absl::UnavailableError("database unavailable");
     }
   }
+  in_use_.fetch_add(1, std::memory_order_relaxed);
   return Lease(this, position, &session, conn);
+}
+
+Database::PoolStats Database::pool_stats() const {
+  PoolStats stats;
+  stats.size = options_.pool_size;
+  stats.in_use = static_cast<size_t>(std::max<int64_t>(0, in_use_.load(std::memory_order_relaxed)));
+  stats.waits = waits_.load(std::memory_order_relaxed);
+  stats.wait_seconds = static_cast<double>(wait_nanos_.load(std::memory_order_relaxed)) / 1e9;
+  return stats;
 }
 
 absl::Status Database::Ping() {
@@ -260,6 +279,7 @@ Database::Lease::Lease(Lease&& other) noexcept
 Database::Lease::~Lease() {
   if (db_ == nullptr) return;
   db_->connections_[position_].last_used = absl::Now();
+  db_->in_use_.fetch_sub(1, std::memory_order_relaxed);
   db_->pool_.give_back(position_);
 }
 

@@ -2,6 +2,7 @@
 #ifndef MARKETDATA_SERVICES_STORAGE_DATABASE_H_
 #define MARKETDATA_SERVICES_STORAGE_DATABASE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -114,6 +115,15 @@ class Database {
   absl::StatusOr<Lease> Acquire();
   size_t pool_size() const { return options_.pool_size; }
 
+  // How busy the pool is, for metrics. Counted without a lock: the fields may be a moment apart.
+  struct PoolStats {
+    size_t size = 0;
+    size_t in_use = 0;        // leased sessions
+    int64_t waits = 0;        // Acquire() calls that found every session busy
+    double wait_seconds = 0;  // time those calls waited, whether they got a session or not
+  };
+  PoolStats pool_stats() const;
+
   // OK when PostgreSQL answers a trivial query on a session of the pool; also OK when every
   // session is busy for a second (they are working). For health checks.
   absl::Status Ping();
@@ -143,6 +153,9 @@ class Database {
   const DatabaseOptions options_;
   soci::connection_pool pool_;
   std::vector<Connection> connections_;
+  std::atomic<int64_t> in_use_{0};
+  std::atomic<int64_t> waits_{0};
+  std::atomic<int64_t> wait_nanos_{0};
 };
 
 // The status for a failed statement, from its SQLSTATE (`sqlstate` may be empty when no server

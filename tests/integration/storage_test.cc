@@ -1,5 +1,6 @@
 // PriceStore, the outbox and migrations against a real PostgreSQL.
 #include <atomic>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -7,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/storage/migrations.h"
+#include "services/storage/outbox_backlog.h"
 #include "services/storage/price_store.h"
 #include "services/storage/price_writer.h"
 #include "soci/soci.h"
@@ -381,6 +383,64 @@ TEST(DatabaseTest, AServerThatIsGoneIsUnavailableAndThenRecovered) {
   ASSERT_TRUE(saved.ok()) << saved.status();
   EXPECT_LT(absl::Now() - restored_at, absl::Seconds(1));
   EXPECT_EQ(Count(**db, "price_points"), 2);
+}
+
+TEST(OutboxBacklogTest, CountsWaitingRowsAndTheOldestOnesAge) {
+  ScratchDatabase scratch;
+  std::unique_ptr<Database> db = scratch.ConnectMigrated();
+  absl::StatusOr<OutboxBacklog> empty = ReadOutboxBacklog(*db, absl::Seconds(1));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->rows, 0);
+  EXPECT_EQ(empty->oldest_age_seconds, 0);
+
+  PostgresPriceStore store(*db);
+  auto first = store.SavePrice(MakeQuote("AAPL", 1));
+  ASSERT_TRUE(first.ok());
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_TRUE(store.SavePrice(MakeQuote("MSFT", 2)).ok());
+  absl::StatusOr<OutboxBacklog> two = ReadOutboxBacklog(*db, absl::Seconds(1));
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(two->rows, 2);
+  EXPECT_GE(two->oldest_age_seconds, 0.2);  // the first price's, not the second's
+  EXPECT_LT(two->oldest_age_seconds, 60);
+
+  ASSERT_TRUE(store.Acknowledge({first->price_point_id}).ok());
+  EXPECT_EQ(ReadOutboxBacklog(*db, absl::Seconds(1))->rows, 1);
+
+  OutboxBacklogMonitor monitor(*db);
+  monitor.Start();
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!monitor.last().has_value() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  monitor.Stop();
+  ASSERT_TRUE(monitor.last().has_value());
+  EXPECT_EQ(monitor.last()->rows, 1);
+}
+
+TEST(DatabasePoolTest, CountsLeasesAndAcquisitionsThatWaited) {
+  ScratchDatabase scratch;
+  std::unique_ptr<Database> db = scratch.ConnectMigrated(1);
+  EXPECT_EQ(db->pool_stats().size, 1u);
+  EXPECT_EQ(db->pool_stats().in_use, 0u);
+  EXPECT_EQ(db->pool_stats().waits, 0);
+  std::optional<Database::Lease> held(MustAcquire(*db));
+  EXPECT_EQ(db->pool_stats().in_use, 1u);
+  EXPECT_EQ(db->pool_stats().waits, 0);  // a free session is no wait
+
+  std::atomic<bool> got{false};
+  std::thread waiter([&] { got = db->Acquire().ok(); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (db->pool_stats().waits == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  held.reset();
+  waiter.join();
+  EXPECT_TRUE(got);
+  EXPECT_EQ(db->pool_stats().in_use, 0u);
+  EXPECT_EQ(db->pool_stats().waits, 1);
+  EXPECT_GE(db->pool_stats().wait_seconds, 0.09);
 }
 
 }  // namespace

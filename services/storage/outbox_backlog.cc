@@ -1,0 +1,65 @@
+#include "services/storage/outbox_backlog.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "spdlog/spdlog.h"
+
+namespace marketdata {
+namespace {
+
+// Both parts use an index: the count stops at the limit, the oldest row is the smallest
+// price_point_id (ids are drawn in order) joined to its price's created_at.
+constexpr PreparedSql kReadBacklog = {"read_outbox_backlog", R"SQL(
+SELECT (SELECT count(*) FROM (SELECT 1 FROM price_event_outbox LIMIT $1) AS capped),
+       coalesce((SELECT extract(epoch FROM now() - p.created_at)
+                 FROM price_event_outbox o JOIN price_points p ON p.id = o.price_point_id
+                 ORDER BY o.price_point_id
+                 LIMIT 1), 0))SQL"};
+
+}  // namespace
+
+absl::StatusOr<OutboxBacklog> ReadOutboxBacklog(Database& db, absl::Duration statement_timeout) {
+  constexpr absl::string_view kWhat = "reading the outbox backlog";
+  absl::StatusOr<Database::Lease> lease = db.Acquire();
+  if (!lease.ok()) return lease.status();
+  const std::string begin =
+      absl::StrCat("BEGIN READ ONLY; SET LOCAL statement_timeout = ",
+                   std::max<int64_t>(1, absl::ToInt64Milliseconds(statement_timeout)));
+  if (absl::Status s = Database::ExecScript(*lease, begin); !s.ok()) return s;
+  absl::StatusOr<PgResult> result =
+      lease->Execute(kReadBacklog, {absl::StrCat(kOutboxBacklogCountLimit)}, kWhat);
+  if (!result.ok()) {
+    Database::ExecScript(*lease, "ROLLBACK").IgnoreError();
+    return result.status();
+  }
+  if (absl::Status s = Database::ExecScript(*lease, "COMMIT"); !s.ok()) return s;
+  OutboxBacklog backlog;
+  backlog.rows = result->int64(0, 0);
+  if (!absl::SimpleAtod(result->text(0, 1), &backlog.oldest_age_seconds)) {
+    backlog.oldest_age_seconds = 0;
+  }
+  return backlog;
+}
+
+OutboxBacklogMonitor::OutboxBacklogMonitor(Database& db, Options options)
+    : db_(db), options_(options), loop_(options.period, [this] { Refresh(); }) {}
+
+void OutboxBacklogMonitor::Refresh() {
+  absl::StatusOr<OutboxBacklog> backlog = ReadOutboxBacklog(db_, options_.statement_timeout);
+  if (!backlog.ok()) {
+    spdlog::debug("outbox backlog not read: {}", backlog.status().ToString());
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  last_ = *backlog;
+  read_at_ = absl::Now();
+}
+
+std::optional<OutboxBacklog> OutboxBacklogMonitor::last() const {
+  absl::MutexLock lock(&mu_);
+  if (absl::Now() - read_at_ > options_.max_age) return std::nullopt;
+  return last_;
+}
+
+}  // namespace marketdata
