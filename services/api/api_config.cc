@@ -40,8 +40,7 @@ const SettingTable<ApiConfig>& ApiSettings() {
       DoubleSetting("PROVIDER_SHARE_PER_KEY", 0.5, 0.01, 1, &ApiConfig::provider_share_per_key,
                     "share of each provider's rate limit one API key may use, so that one key "
                     "cannot starve the others (with keys required)"),
-      StringSetting("LOG_LEVEL", "info", &ApiConfig::log_level,
-                    "log level: trace, debug, info, warn or error"),
+      EmbeddedSettings(&ApiConfig::log, LogSettingsTable()),
       IntSetting("POLLING_MAX_SYMBOLS", 50, 1, 1000, &ApiConfig::polling_max_symbols,
                  "most symbols one polling job may hold"),
       IntSetting("POLLING_MIN_INTERVAL", 1, 1, kMaxPollingInterval,

@@ -10,6 +10,7 @@
 #include "services/common/settings.h"
 #include "services/auth/auth_settings.h"
 #include "services/common/grpc_server.h"
+#include "services/common/logging.h"
 #include "services/storage/database_settings.h"
 #include "services/common/settings_table.h"
 #include "services/providers/provider_factory.h"
@@ -33,7 +34,7 @@ struct ApiConfig {
   // Share of each provider's rate limit one API key may use.
   double provider_share_per_key = 0;
   int max_open_streams = 0;
-  std::string log_level;
+  LogSettings log;
   // Polling.
   int polling_max_symbols = 0;
   int polling_min_interval = 0;

@@ -30,7 +30,8 @@ TEST(ApiConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->default_provider, "test");
   EXPECT_EQ(config->provider_fetch_threads, 32);
   EXPECT_EQ(config->max_open_streams, 10000);
-  EXPECT_EQ(config->log_level, "info");
+  EXPECT_EQ(config->log.level, spdlog::level::info);
+  EXPECT_EQ(config->log.format, LogFormat::kJson);
   EXPECT_EQ(config->polling_max_symbols, 50);
   EXPECT_EQ(config->polling_min_interval, 1);
   EXPECT_EQ(config->polling_max_interval, 86400);

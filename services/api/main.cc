@@ -87,7 +87,7 @@ int Run(int argc, char** argv) {
   }
   BlockTerminationSignals();
   const ApiConfig config = OrExit(LoadApiConfig(settings));
-  if (absl::Status s = InitLogging(kProgram, config.log_level); !s.ok()) {
+  if (absl::Status s = InitLogging(kProgram, config.log); !s.ok()) {
     ExitWithError(kProgram, s);
   }
 

@@ -14,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "services/common/call_log.h"
+#include "services/common/logging.h"
 
 namespace marketdata {
 namespace {
@@ -117,6 +119,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   // Interceptors, in the order they see each call.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(metrics->NewInterceptorFactory());
+  interceptors.push_back(NewCallLogInterceptorFactory(CallLogSampleRate()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

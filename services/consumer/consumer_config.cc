@@ -73,8 +73,7 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
                  "dropped beyond this and read back from PostgreSQL when it returns"),
       IntSetting("MAX_OPEN_STREAMS", 10000, 1, 1000000, &ConsumerConfig::max_open_streams,
                  "server streams open at once; one more is refused with RESOURCE_EXHAUSTED (HTTP 429)"),
-      StringSetting("LOG_LEVEL", "info", &ConsumerConfig::log_level,
-                    "log level: trace, debug, info, warn or error"),
+      EmbeddedSettings(&ConsumerConfig::log, LogSettingsTable()),
   });
   return *kTable;
 }

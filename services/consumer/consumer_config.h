@@ -12,6 +12,7 @@
 #include "services/common/settings.h"
 #include "services/auth/auth_settings.h"
 #include "services/common/grpc_server.h"
+#include "services/common/logging.h"
 #include "services/storage/database_settings.h"
 #include "services/common/settings_table.h"
 
@@ -37,7 +38,7 @@ struct ConsumerConfig {
   int max_batch = 0;
   int batch_wait_ms = 0;
   int max_open_streams = 0;
-  std::string log_level;
+  LogSettings log;
 };
 
 // Every setting of mds-consumer, in `--help` order.

@@ -33,7 +33,8 @@ TEST(ConsumerConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->max_open_streams, 10000);
   EXPECT_EQ(config->batch_wait_ms, 5);
   EXPECT_EQ(config->write_connections, 2);
-  EXPECT_EQ(config->log_level, "info");
+  EXPECT_EQ(config->log.level, spdlog::level::info);
+  EXPECT_EQ(config->log.format, LogFormat::kJson);
 }
 
 TEST(ConsumerConfigTest, ValuesAreRead) {

@@ -43,7 +43,7 @@ int Run(int argc, char** argv) {
   }
   BlockTerminationSignals();
   const ConsumerConfig config = OrExit(LoadConsumerConfig(settings));
-  if (absl::Status s = InitLogging(kProgram, config.log_level); !s.ok()) {
+  if (absl::Status s = InitLogging(kProgram, config.log); !s.ok()) {
     ExitWithError(kProgram, s);
   }
   std::unique_ptr<Database> db = OrExit(
