@@ -162,6 +162,16 @@ install_go_tool() {
     die "go install $package@$version failed"
 }
 
+# download_go_modules DIR...: the modules of the Go module in each folder, into the module cache
+# (GOMODCACHE), so that a test running `go test` there, such as //deploy/k8s:manifests_test,
+# finds them; quick when they are there already. Needs ensure_go first.
+download_go_modules() {
+  local dir
+  for dir in "$@"; do
+    (cd "$REPO_ROOT/$dir" && go mod download) || die "go mod download in $dir failed"
+  done
+}
+
 install_grpcurl() {
   install_go_tool grpcurl github.com/fullstorydev/grpcurl \
     github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION"
@@ -208,6 +218,7 @@ install_all() {
   install_apt
   install_promtool
   ensure_go
+  download_go_modules deploy/k8s/check
   install_kafka_jars
   install_grpcurl
 }
