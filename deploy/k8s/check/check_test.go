@@ -107,6 +107,33 @@ var drainSources = map[string]string{
 	consumerNm: "services/consumer/main.cc",
 }
 
+// goVersion: the go directive of a go.mod ("1.26.0").
+func goVersion(t *testing.T, goMod string) []int {
+	src, err := os.ReadFile(goMod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\d+(?:\.\d+)*)$`).FindSubmatch(src)
+	if m == nil {
+		t.Fatalf("%s: no go directive", goMod)
+	}
+	var v []int
+	for _, part := range strings.Split(string(m[1]), ".") {
+		n, _ := strconv.Atoi(part)
+		v = append(v, n)
+	}
+	return v
+}
+
+// The set-up installs a Go new enough for gateway/go.mod (deploy/lib/install.sh, ensure_go) and
+// never lets it fetch another toolchain: this module may not ask for more.
+func TestGoVersionIsNoNewerThanTheGateways(t *testing.T) {
+	mine, gateway := goVersion(t, "go.mod"), goVersion(t, filepath.Join(repoRoot, "gateway/go.mod"))
+	if slices.Compare(mine, gateway) > 0 {
+		t.Errorf("go.mod asks for go %v, newer than gateway/go.mod's %v, which is what gets installed", mine, gateway)
+	}
+}
+
 func TestStrictDecodingRejectsUnknownFields(t *testing.T) {
 	good := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 1}\n"
 	if _, err := Decode([]byte(good)); err != nil {
