@@ -7,7 +7,8 @@
 D and O are rendered without a .env (O with --profile observability), A with a .env setting
 every name of .env.example to "from-env-NAME". Which service reads which setting comes from
 README's Configuration tables (which //tests/docs:settings_doc_test holds to each binary's
---help). Exits 1, listing every problem.
+--help): the section a row is in, and the gateway too where a row of the services' table says
+"the gateway reads it too". Exits 1, listing every problem.
 """
 
 import argparse
@@ -87,6 +88,9 @@ def readme_readers(readme):
         m = re.match(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|", line)
         if m and section in README_SECTIONS:
             readers.setdefault(m.group(1), set()).update(README_SECTIONS[section])
+            # A setting of the services' table that the gateway shares says so in its row.
+            if re.search(r"gateway reads it", line, re.IGNORECASE):
+                readers[m.group(1)].add("gateway")
     if not readers:
         fail("README: no settings found under ## Configuration")
     return readers
