@@ -64,6 +64,23 @@ void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
   metrics.AddLabeled(Kind::kGauge, "mds_provider_tokens_available",
                      "Outbound requests a provider's rate limit allows right now.",
                      PerProvider(providers, &ProviderStats::tokens_available));
+  metrics.AddLabeled(Kind::kCounter, "mds_provider_calls_total",
+                     "Calls to a provider by how they ended: ok, not_found, rate_limited (ours "
+                     "or the provider's), timeout or error; retries are part of their call.",
+                     [&providers] {
+                       std::vector<MetricSample> out;
+                       for (PriceProvider* p : providers.providers()) {
+                         std::optional<ProviderStats> stats = p->stats();
+                         if (!stats.has_value()) continue;
+                         for (int i = 0; i < kProviderOutcomes; ++i) {
+                           const auto outcome = static_cast<ProviderOutcome>(i);
+                           out.push_back({{{"provider", p->name()},
+                                           {"outcome", std::string(ProviderOutcomeName(outcome))}},
+                                          static_cast<double>(stats->calls[i])});
+                         }
+                       }
+                       return out;
+                     });
   metrics.AddLabeled(Kind::kGauge, "mds_provider_recent_error_ratio",
                      "Share of failed calls among a provider's recent ones.",
                      PerProvider(providers, &ProviderStats::recent_error_rate));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/errors.h"
+#include "services/providers/provider_outcome.h"
 #include "services/providers/provider_reply.h"
 
 namespace marketdata {
@@ -55,9 +56,9 @@ absl::StatusOr<Quote> AlphaVantageProvider::FetchQuoteBy(absl::string_view symbo
   if (!timeout.ok()) return timeout.status();
   absl::StatusOr<HttpResponse> response = http_.Get(url, *timeout);
   if (!response.ok()) {
-    return absl::Status(response.status().code(),
-                        absl::StrCat(kName, ": ", RedactSecret(response.status().message(),
-                                                               api_key_)));
+    return Rephrased(response.status(),
+                     absl::StrCat(kName, ": ", RedactSecret(response.status().message(),
+                                                            api_key_)));
   }
   if (response->status == 429) {
     return ProviderRateLimited(kName, "HTTP 429");

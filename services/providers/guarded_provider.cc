@@ -73,6 +73,7 @@ absl::Duration GuardedProvider::Jitter(absl::Duration cap) {
 }
 
 void GuardedProvider::Record(const absl::Status& status) {
+  calls_[static_cast<size_t>(OutcomeOf(status))].fetch_add(1, std::memory_order_relaxed);
   const bool failed = !status.ok() && status.code() != absl::StatusCode::kNotFound;
   absl::MutexLock lock(&mu_);
   failed_[next_] = failed;
@@ -85,6 +86,9 @@ std::optional<ProviderStats> GuardedProvider::stats() const {
   if (!bucket_.unlimited()) {
     stats.rate_limit_per_minute = bucket_.per_minute();
     stats.tokens_available = bucket_.available();
+  }
+  for (int i = 0; i < kProviderOutcomes; ++i) {
+    stats.calls[i] = calls_[i].load(std::memory_order_relaxed);
   }
   absl::MutexLock lock(&mu_);
   stats.recent_requests = recorded_;

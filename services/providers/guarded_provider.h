@@ -5,6 +5,7 @@
 #define MARKETDATA_SERVICES_PROVIDERS_GUARDED_PROVIDER_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -71,6 +72,7 @@ class GuardedProvider final : public PriceProvider {
   std::array<bool, kStatsWindow> failed_ ABSL_GUARDED_BY(mu_) = {};
   int recorded_ ABSL_GUARDED_BY(mu_) = 0;  // calls recorded so far, capped at kStatsWindow
   int next_ ABSL_GUARDED_BY(mu_) = 0;      // where the next call's outcome goes in failed_
+  std::array<std::atomic<int64_t>, kProviderOutcomes> calls_{};
 };
 
 }  // namespace marketdata

@@ -117,6 +117,26 @@ TEST_F(GuardedProviderTest, PassesThroughNameConfiguredAndSuccess) {
   EXPECT_TRUE(sleeps_.empty());
 }
 
+TEST_F(GuardedProviderTest, CountsEveryCallByOutcome) {
+  GuardOptions options;
+  options.max_retries = 1;
+  auto guarded = Guard({AQuote(), absl::NotFoundError("no such symbol"), kDown, kDown,
+                        MarkedTimeout(absl::UnavailableError("timed out")),
+                        MarkedTimeout(absl::UnavailableError("timed out"))},
+                       options);
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  EXPECT_EQ(guarded->FetchQuote("NOPE").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(guarded->FetchQuote("AAPL").ok());  // down, and down again on its retry
+  EXPECT_FALSE(guarded->FetchQuote("AAPL").ok());  // timed out twice
+  const std::array<int64_t, kProviderOutcomes> calls = guarded->stats()->calls;
+  // One count per call, however many retries it took.
+  EXPECT_EQ(calls[static_cast<int>(ProviderOutcome::kOk)], 1);
+  EXPECT_EQ(calls[static_cast<int>(ProviderOutcome::kNotFound)], 1);
+  EXPECT_EQ(calls[static_cast<int>(ProviderOutcome::kError)], 1);
+  EXPECT_EQ(calls[static_cast<int>(ProviderOutcome::kTimeout)], 1);
+  EXPECT_EQ(calls[static_cast<int>(ProviderOutcome::kRateLimited)], 0);
+}
+
 TEST_F(GuardedProviderTest, EmptyBucketRefusesWithoutCallingTheProvider) {
   GuardOptions options;
   options.per_minute = 5;

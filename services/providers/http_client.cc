@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "services/providers/provider_outcome.h"
 #include "absl/strings/str_format.h"
 
 namespace marketdata {
@@ -140,8 +141,9 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Get(const std::string& url, absl::D
       }
     }
     if (code == CURLE_OPERATION_TIMEDOUT) {
-      return absl::UnavailableError(absl::StrCat("GET ", safe_url, " timed out after ",
-                                                 absl::FormatDuration(timeout), ": ", detail));
+      return MarkedTimeout(
+          absl::UnavailableError(absl::StrCat("GET ", safe_url, " timed out after ",
+                                              absl::FormatDuration(timeout), ": ", detail)));
     }
     return absl::UnavailableError(absl::StrCat("GET ", safe_url, " failed: ", detail));
   }

@@ -1,4 +1,5 @@
 #include "services/providers/http_client.h"
+#include "services/providers/provider_outcome.h"
 
 #include <atomic>
 #include <memory>
@@ -74,6 +75,7 @@ TEST(CurlHttpClientTest, TimeoutIsUnavailableWithoutTheQuery) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(result.status().message().find("timed out"), absl::string_view::npos)
       << result.status();
+  EXPECT_EQ(OutcomeOf(result.status()), ProviderOutcome::kTimeout);
   EXPECT_NE(result.status().message().find("/slow"), absl::string_view::npos);
   EXPECT_EQ(result.status().message().find("SECRET123"), absl::string_view::npos);
 }

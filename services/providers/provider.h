@@ -8,6 +8,8 @@
 #ifndef MARKETDATA_SERVICES_PROVIDERS_PROVIDER_H_
 #define MARKETDATA_SERVICES_PROVIDERS_PROVIDER_H_
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -15,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/domain/quote.h"
+#include "services/providers/provider_outcome.h"
 
 namespace marketdata {
 
@@ -28,6 +31,8 @@ struct ProviderStats {
   double recent_error_rate = 0;
   // How many calls `recent_error_rate` is computed over (at most the last 100).
   int recent_requests = 0;
+  // Every call since the start, by outcome (indexed by ProviderOutcome).
+  std::array<int64_t, kProviderOutcomes> calls = {};
 };
 
 class PriceProvider {

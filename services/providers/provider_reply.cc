@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "services/providers/provider_outcome.h"
 
 namespace marketdata {
 namespace {
@@ -122,8 +123,8 @@ absl::StatusOr<absl::Duration> CallTimeout(absl::string_view provider, absl::Dur
                                            absl::Time deadline, absl::Time now) {
   const absl::Duration left = deadline - now;
   if (left <= absl::ZeroDuration()) {
-    return absl::UnavailableError(
-        absl::StrCat(provider, " was not called: the request's deadline had passed"));
+    return MarkedTimeout(absl::UnavailableError(
+        absl::StrCat(provider, " was not called: the request's deadline had passed")));
   }
   return std::min(timeout, left);
 }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/providers/provider_outcome.h"
 #include "services/providers/provider_reply.h"
 
 namespace marketdata {
@@ -42,8 +43,7 @@ absl::StatusOr<Quote> YFinanceProvider::FetchQuoteBy(absl::string_view symbol, a
   if (!timeout.ok()) return timeout.status();
   absl::StatusOr<HttpResponse> response = http_.Get(url, *timeout);
   if (!response.ok()) {
-    return absl::Status(response.status().code(),
-                        absl::StrCat(kName, ": ", response.status().message()));
+    return Rephrased(response.status(), absl::StrCat(kName, ": ", response.status().message()));
   }
   if (response->status == 404) return NotFound(symbol);
   if (response->status == 429) {
