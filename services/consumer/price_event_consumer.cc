@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/logging.h"
+#include "services/common/request_context.h"
 #include "services/consumer/event_checks.h"
 #include "services/consumer/isolate_failures.h"
 #include "services/events/kafka_config.h"
@@ -19,6 +22,8 @@ struct PriceEventConsumer::Record {
   std::string key;
   std::string value;
   std::string content_type;
+  // The request the price was fetched for, from the x-request-id and traceparent headers.
+  RequestContext origin;
 };
 
 // Eager rebalancing: on revocation every handler forgets its per-symbol state (rebuilt from
@@ -175,6 +180,8 @@ std::vector<PriceEventConsumer::Record> PriceEventConsumer::NextBatch() {
     if (m->key() != nullptr) r.key = *m->key();
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     r.content_type = KafkaHeader(*m, kContentTypeHeader);
+    r.origin = RequestContext::From(KafkaHeader(*m, kRequestIdKey),
+                                    KafkaHeader(*m, kTraceparentKey));
     batch.push_back(std::move(r));
     if (absl::Now() >= deadline) break;
   }
@@ -268,6 +275,7 @@ bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
       counters_.dead_lettered.fetch_add(static_cast<int64_t>(rejected.size()));
       counters_.batches.fetch_add(1);
       for (EventHandler* handler : handlers_) handler->Committed();
+      LogHandled(events, sources, rejected);
       return true;
     }
     if (stopping_.load()) return false;
@@ -275,6 +283,31 @@ bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
                  status.ToString(), absl::FormatDuration(backoff));
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+void PriceEventConsumer::LogHandled(
+    const std::vector<v1::PriceEvent>& events, const std::vector<const Record*>& sources,
+    const std::vector<std::pair<const Record*, std::string>>& rejected) const {
+  const bool debug = spdlog::default_logger_raw()->should_log(spdlog::level::debug);
+  absl::flat_hash_set<const Record*> parked;
+  for (const auto& [r, reason] : rejected) parked.insert(r);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Record& r = *sources[i];
+    // At 100k events a second a line each is too much; the events of REST and gRPC calls are
+    // logged at info (sampled as the calls are), the rest (polling runs) at debug.
+    spdlog::level::level_enum level = spdlog::level::debug;
+    if (!r.origin.request_id.empty() && SampledForLog(r.origin, CallLogSampleRate())) {
+      level = spdlog::level::info;
+    } else if (!debug) {
+      continue;
+    }
+    if (parked.contains(&r)) continue;
+    ScopedRequestContext scope(r.origin);
+    LogWithFields(level, "price event handled",
+                  {LogField("symbol", events[i].symbol()),
+                   LogField("price_point_id", static_cast<int64_t>(events[i].price_point_id())),
+                   LogField("partition", r.partition), LogField("offset", r.offset)});
   }
 }
 

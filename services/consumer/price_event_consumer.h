@@ -72,6 +72,10 @@ class PriceEventConsumer {
   // Hands `events` to every handler not yet `done` with the batch, marking those that wrote
   // them; the first failure, if any.
   absl::Status Handle(const std::vector<v1::PriceEvent>& events, std::vector<bool>* done);
+  // One line per event of a committed batch, naming the request it came from (see .cc).
+  void LogHandled(const std::vector<v1::PriceEvent>& events,
+                  const std::vector<const Record*>& sources,
+                  const std::vector<std::pair<const Record*, std::string>>& rejected) const;
   // Parks every record on the dead-letter topic and waits for the broker's acknowledgement.
   bool DeadLetter(const std::vector<std::pair<const Record*, std::string>>& records);
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "services/common/request_context.h"
 
 namespace marketdata {
 
@@ -20,6 +21,9 @@ struct Quote {
   // Shares traded at this price, when the provider says (the test provider does; the day's
   // cumulative volume some providers report is not a per-price volume and is left out).
   std::optional<double> volume;
+  // The request the price was fetched for (empty for polling runs): kept with the outbox entry
+  // and sent as headers of the price's event, so the consumer's lines name the request too.
+  RequestContext origin;
 };
 
 // A quote after it was committed to the database.

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/request_context.h"
 #include "services/events/price_event.h"
 #include "spdlog/spdlog.h"
 
@@ -101,6 +102,10 @@ void KafkaPriceEventPublisher::Publish(const StoredPrice& price) {
   const std::string payload = ToPriceEvent(price).SerializeAsString();
   RdKafka::Headers* headers = RdKafka::Headers::create();
   headers->add(kContentTypeHeader, kPriceEventContentType);
+  // The request the price was fetched for, so the consumer's lines can name it.
+  const RequestContext& origin = price.quote.origin;
+  if (!origin.request_id.empty()) headers->add(kRequestIdKey, origin.request_id);
+  if (!origin.traceparent.empty()) headers->add(kTraceparentKey, origin.traceparent);
   const int64_t timestamp_ms = absl::ToUnixMillis(price.quote.timestamp);
   RdKafka::ErrorCode err = producer_->produce(
       options_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,

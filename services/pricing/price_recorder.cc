@@ -57,11 +57,15 @@ void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provid
     done(fetch.status());
     return;
   }
+  // The request's ids go along to the lane thread and the storage thread, on the price itself.
+  RequestContext origin = CurrentRequestContext();
   if (blocking_fetches != nullptr && fetch->provider->may_block()) {
     auto shared_done = std::make_shared<RecordDone>(std::move(done));
     const std::string lane = fetch->provider->name();
     FetchLanes::Fetch work = [this, fetch = *std::move(fetch), shared_done,
-                              cancelled = std::move(cancelled)](absl::Time deadline) mutable {
+                              cancelled = std::move(cancelled),
+                              origin = std::move(origin)](absl::Time deadline) mutable {
+      ScopedRequestContext scope(origin);
       if (cancelled && cancelled()) {
         Count(false);
         (*shared_done)(absl::CancelledError("the client gave up before the provider was called"));
@@ -74,7 +78,8 @@ void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provid
             " is busy: no fetch thread became free within the deadline; retry later")));
         return;
       }
-      Store(fetch.provider->FetchQuoteBy(fetch.symbol, deadline), std::move(*shared_done));
+      absl::StatusOr<Quote> quote = fetch.provider->FetchQuoteBy(fetch.symbol, deadline);
+      Store(std::move(quote), std::move(origin), std::move(*shared_done));
     };
     if (!blocking_fetches->TrySchedule(lane, std::move(work))) {
       Count(false);
@@ -83,17 +88,22 @@ void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provid
     }
     return;
   }
-  Store(fetch->provider->FetchQuote(fetch->symbol), std::move(done));
+  absl::StatusOr<Quote> quote = fetch->provider->FetchQuote(fetch->symbol);
+  Store(std::move(quote), std::move(origin), std::move(done));
 }
 
-void PriceRecorder::Store(absl::StatusOr<Quote> quote, RecordDone done) {
+void PriceRecorder::Store(absl::StatusOr<Quote> quote, RequestContext origin, RecordDone done) {
   if (!quote.ok()) {
     Count(false);
     done(quote.status());
     return;
   }
+  quote->origin = std::move(origin);
   store_.SavePriceAsync(*std::move(quote),
                         [this, done = std::move(done)](absl::StatusOr<StoredPrice> stored) {
+                          // Runs on a storage thread: its lines name the request too.
+                          std::optional<ScopedRequestContext> scope;
+                          if (stored.ok()) scope.emplace(stored->quote.origin);
                           if (stored.ok()) publisher_.Publish(*stored);
                           Count(stored.ok());
                           done(std::move(stored));

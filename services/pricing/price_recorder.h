@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/common/request_context.h"
 #include "services/domain/quote.h"
 #include "services/events/publisher.h"
 #include "services/pricing/fetch_lanes.h"
@@ -63,7 +64,7 @@ class PriceRecorder {
   // The one path of both calls; `blocking_fetches` as in the constructor.
   void Start(absl::string_view symbol, absl::string_view provider, FetchLanes* blocking_fetches,
              RecordDone done, std::function<bool()> cancelled, std::optional<int64_t> key);
-  void Store(absl::StatusOr<Quote> quote, RecordDone done);
+  void Store(absl::StatusOr<Quote> quote, RequestContext origin, RecordDone done);
   void Count(bool ok);
 
   ProviderRegistry& providers_;

@@ -44,9 +44,13 @@ class ThreadedStore : public PriceStore {
 
 class FakePublisher : public PriceEventPublisher {
  public:
-  void Publish(const StoredPrice& price) override { published.push_back(price); }
+  void Publish(const StoredPrice& price) override {
+    published.push_back(price);
+    published_for.push_back(CurrentRequestContext().request_id);
+  }
   std::vector<int64_t> TakeAcknowledged() override { return {}; }
   std::vector<StoredPrice> published;
+  std::vector<std::string> published_for;  // the request id of the publishing thread
 };
 
 class FakeProvider : public PriceProvider {
@@ -61,11 +65,13 @@ class FakeProvider : public PriceProvider {
   }
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override {
     fetched_on = std::this_thread::get_id();
+    fetched_for = CurrentRequestContext().request_id;
     if (!fail.ok()) return fail;
     return Quote{std::string(symbol), 12.5, absl::FromUnixSeconds(1700000000), name_, "{}"};
   }
   absl::Status fail = absl::OkStatus();
   std::thread::id fetched_on;
+  std::string fetched_for;  // the request id of the fetching thread
   absl::Time fetched_by = absl::InfinitePast();  // the deadline FetchQuoteBy was given
 
  private:
@@ -119,6 +125,32 @@ TEST_F(PriceRecorderTest, AsyncStoresThenPublishesTheNormalisedSymbol) {
   EXPECT_EQ(publisher_.published[0].price_point_id, 1);
   EXPECT_EQ(recorder.recorded(), 1);
   EXPECT_EQ(recorder.failed(), 0);
+}
+
+// The request's ids follow the price over the pool and the storage thread: into the lines
+// logged there, and onto the stored price, whose event carries them.
+TEST_F(PriceRecorderTest, TheRequestsIdsTravelWithThePrice) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  const RequestContext request = RequestContext::From(
+      "req-42", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  for (const char* provider : {"network", "inline"}) {
+    absl::StatusOr<StoredPrice> stored;
+    {
+      ScopedRequestContext scope(request);
+      stored = RecordAsync("MSFT", provider, recorder);
+    }
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(stored->quote.origin.request_id, "req-42") << provider;
+    EXPECT_EQ(stored->quote.origin.traceparent, request.traceparent) << provider;
+    EXPECT_EQ(publisher_.published.back().quote.origin.request_id, "req-42") << provider;
+    EXPECT_EQ(publisher_.published_for.back(), "req-42") << provider;
+  }
+  EXPECT_EQ(network_->fetched_for, "req-42");
+  EXPECT_EQ(inline_->fetched_for, "req-42");
+  // Without a request (a polling run), nothing is attached.
+  ASSERT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
+  EXPECT_TRUE(publisher_.published.back().quote.origin.empty());
+  EXPECT_EQ(network_->fetched_for, "");
 }
 
 TEST_F(PriceRecorderTest, InlineProvidersAreFetchedOnTheCallersThread) {

@@ -18,10 +18,13 @@ WITH input AS MATERIALIZED (
     SELECT u.n, u.symbol, u.provider, CAST(u.response AS jsonb) AS response,
            timestamptz 'epoch' + u.ts_us * interval '1 microsecond' AS ts, u.price, u.volume,
            nextval('raw_market_data_id_seq') AS raw_id,
-           nextval('price_points_id_seq') AS point_id
+           nextval('price_points_id_seq') AS point_id,
+           nullif(u.request_id, '') AS request_id, nullif(u.traceparent, '') AS traceparent
     FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS BIGINT[]),
-                CAST($5 AS DOUBLE PRECISION[]), CAST($6 AS DOUBLE PRECISION[]))
-         WITH ORDINALITY AS u(symbol, provider, response, ts_us, price, volume, n)),
+                CAST($5 AS DOUBLE PRECISION[]), CAST($6 AS DOUBLE PRECISION[]),
+                CAST($7 AS TEXT[]), CAST($8 AS TEXT[]))
+         WITH ORDINALITY AS u(symbol, provider, response, ts_us, price, volume, request_id,
+                              traceparent, n)),
 raw AS (
     INSERT INTO raw_market_data (id, symbol, provider, response, fetched_at)
     SELECT raw_id, symbol, provider, response, ts FROM input),
@@ -29,7 +32,8 @@ point AS (
     INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)
     SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM input),
 outbox AS (
-    INSERT INTO price_event_outbox (price_point_id) SELECT point_id FROM input)
+    INSERT INTO price_event_outbox (price_point_id, request_id, traceparent)
+    SELECT point_id, request_id, traceparent FROM input)
 SELECT n, raw_id, point_id FROM input)SQL"};
 
 // One element of a PostgreSQL array literal: quoted, with " and \ escaped.
@@ -42,11 +46,15 @@ void AppendArrayElement(std::string* out, absl::string_view value) {
   out->push_back('"');
 }
 
-std::string TextArray(const std::vector<Quote>& quotes, std::string Quote::*field) {
+using Text = const std::string&;
+
+// A text array of one field of every quote; `field` returns a reference (no copies).
+template <typename Field>
+std::string TextArray(const std::vector<Quote>& quotes, Field field) {
   std::string out = "{";
   for (size_t i = 0; i < quotes.size(); ++i) {
     if (i > 0) out.push_back(',');
-    AppendArrayElement(&out, quotes[i].*field);
+    AppendArrayElement(&out, field(quotes[i]));
   }
   out.push_back('}');
   return out;
@@ -64,9 +72,10 @@ claimed AS (
     UPDATE price_event_outbox o
     SET available_at = now() + :lease_ms * interval '1 millisecond', attempts = o.attempts + 1
     FROM due WHERE o.price_point_id = due.price_point_id
-    RETURNING o.price_point_id)
+    RETURNING o.price_point_id, o.request_id, o.traceparent)
 SELECT p.id, p.raw_response_id, p.symbol, p.price,
-       CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.provider, p.volume
+       CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.provider, p.volume,
+       coalesce(claimed.request_id, ''), coalesce(claimed.traceparent, '')
 FROM claimed JOIN price_points p ON p.id = claimed.price_point_id
 ORDER BY p.id)SQL";
 
@@ -138,9 +147,14 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
   std::vector<StoredPrice> out(quotes.size());
   for (size_t i = 0; i < quotes.size(); ++i) out[i].quote = quotes[i];
   absl::Status status = WithSession(db, "saving prices", [&](Database::Lease& lease) {
-    std::string symbols = TextArray(quotes, &Quote::symbol);
-    std::string providers = TextArray(quotes, &Quote::provider);
-    std::string responses = TextArray(quotes, &Quote::raw_response);
+    std::string symbols = TextArray(quotes, [](const Quote& q) -> Text { return q.symbol; });
+    std::string providers = TextArray(quotes, [](const Quote& q) -> Text { return q.provider; });
+    std::string responses =
+        TextArray(quotes, [](const Quote& q) -> Text { return q.raw_response; });
+    std::string request_ids =
+        TextArray(quotes, [](const Quote& q) -> Text { return q.origin.request_id; });
+    std::string traceparents =
+        TextArray(quotes, [](const Quote& q) -> Text { return q.origin.traceparent; });
     std::string ts = absl::StrCat(
         "{", absl::StrJoin(quotes, ",", [](std::string* o, const Quote& q) {
           absl::StrAppend(o, absl::ToUnixMicros(q.timestamp));
@@ -158,7 +172,9 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
           }
         }), "}");
     absl::StatusOr<PgResult> rows = lease.Execute(
-        kSaveBatch, {symbols, providers, responses, ts, prices, volumes}, "saving prices");
+        kSaveBatch,
+        {symbols, providers, responses, ts, prices, volumes, request_ids, traceparents},
+        "saving prices");
     if (!rows.ok()) return rows.status();
     size_t seen = 0;
     for (int r = 0; r < rows->rows(); ++r) {
@@ -199,6 +215,7 @@ absl::StatusOr<std::vector<StoredPrice>> PostgresPriceStore::ClaimDue(int limit,
       p.quote.timestamp = absl::FromUnixMicros(row.get<long long>(4));
       p.quote.provider = row.get<std::string>(5);
       if (row.get_indicator(6) == soci::i_ok) p.quote.volume = row.get<double>(6);
+      p.quote.origin = RequestContext::From(row.get<std::string>(7), row.get<std::string>(8));
       out.push_back(std::move(p));
     }
     return absl::OkStatus();
