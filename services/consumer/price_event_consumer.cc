@@ -39,12 +39,19 @@ class PriceEventConsumer::Rebalancer final : public RdKafka::RebalanceCb {
       spdlog::info("consumer: assigned {} partitions", partitions.size());
       consumer->assign(partitions);
       owner_->assigned_.store(static_cast<int>(partitions.size()));
+      absl::MutexLock lock(&owner_->assignment_mu_);
+      owner_->assignment_.clear();
+      for (const RdKafka::TopicPartition* p : partitions) {
+        owner_->assignment_.emplace_back(p->topic(), p->partition());
+      }
     } else {
       spdlog::info("consumer: {} partitions revoked", partitions.size());
       owner_->revoked_.store(true);
       for (EventHandler* handler : owner_->handlers_) handler->Reset();
       consumer->unassign();
       owner_->assigned_.store(0);
+      absl::MutexLock lock(&owner_->assignment_mu_);
+      owner_->assignment_.clear();
     }
   }
 
@@ -139,6 +146,37 @@ void PriceEventConsumer::Stop() {
   if (thread_.joinable()) thread_.join();
   consumer_->close();  // commits the stored offsets and leaves the group
   dead_letters_->flush(5000);
+}
+
+std::vector<PartitionLag> PriceEventConsumer::Lag() const {
+  std::vector<RdKafka::TopicPartition*> partitions;
+  {
+    absl::MutexLock lock(&assignment_mu_);
+    for (const auto& [topic, partition] : assignment_) {
+      partitions.push_back(RdKafka::TopicPartition::create(topic, partition));
+    }
+  }
+  std::vector<PartitionLag> out;
+  if (partitions.empty()) return out;
+  consumer_->position(partitions);  // local: the offset after the last record read
+  std::vector<RdKafka::TopicPartition*> unread;
+  for (RdKafka::TopicPartition* p : partitions) {
+    if (p->offset() < 0) unread.push_back(p);
+  }
+  if (!unread.empty()) consumer_->committed(unread, 1000);
+  for (const RdKafka::TopicPartition* p : partitions) {
+    int64_t low = 0, high = -1;
+    if (consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) !=
+            RdKafka::ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    // No position and no commit: the group reads from the earliest record (auto.offset.reset).
+    const int64_t at = p->offset() >= 0 ? p->offset() : low;
+    out.push_back({p->topic(), p->partition(), std::max<int64_t>(0, high - at)});
+  }
+  RdKafka::TopicPartition::destroy(partitions);
+  return out;
 }
 
 void PriceEventConsumer::Loop() {

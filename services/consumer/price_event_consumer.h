@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "librdkafka/rdkafkacpp.h"
 #include "services/consumer/event_handler.h"
@@ -44,6 +45,14 @@ struct ConsumerCounters {
   std::atomic<int64_t> rebalances{0};
 };
 
+// How far one assigned partition is behind: its high watermark minus this member's position in
+// it (records already taken into a batch count as read).
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t messages = 0;
+};
+
 class PriceEventConsumer {
  public:
   // `handlers` must outlive the consumer; each gets every batch.
@@ -58,6 +67,11 @@ class PriceEventConsumer {
   const ConsumerCounters& counters() const { return counters_; }
   // Partitions currently assigned to this member.
   int assigned_partitions() const { return assigned_.load(); }
+  // The lag of every partition assigned now (none after a revocation), from what the client
+  // already knows: the high watermark of its last fetch and its position, or the committed offset
+  // when nothing has been read since the assignment (one bounded broker round trip). Thread-safe;
+  // never waits for the consume loop. A partition whose watermark is not known yet is left out.
+  std::vector<PartitionLag> Lag() const;
 
  private:
   class Rebalancer;
@@ -91,6 +105,8 @@ class PriceEventConsumer {
   // Set by the rebalance callback on revocation: the records gathered so far are dropped.
   std::atomic<bool> revoked_{false};
   std::atomic<int> assigned_{0};
+  mutable absl::Mutex assignment_mu_;
+  std::vector<std::pair<std::string, int32_t>> assignment_ ABSL_GUARDED_BY(assignment_mu_);
   std::thread thread_;
 };
 
