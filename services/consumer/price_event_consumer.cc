@@ -173,6 +173,7 @@ std::vector<PartitionLag> PriceEventConsumer::Lag() const {
     }
     // No position and no commit: the group reads from the earliest record (auto.offset.reset).
     const int64_t at = p->offset() >= 0 ? p->offset() : low;
+    if (at < 0) continue;
     out.push_back({p->topic(), p->partition(), std::max<int64_t>(0, high - at)});
   }
   RdKafka::TopicPartition::destroy(partitions);

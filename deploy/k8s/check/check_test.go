@@ -17,6 +17,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
 )
 
 // Paths from this folder (deploy/k8s/check).
@@ -131,6 +133,33 @@ func TestGoVersionIsNoNewerThanTheGateways(t *testing.T) {
 	mine, gateway := goVersion(t, "go.mod"), goVersion(t, filepath.Join(repoRoot, "gateway/go.mod"))
 	if slices.Compare(mine, gateway) > 0 {
 		t.Errorf("go.mod asks for go %v, newer than gateway/go.mod's %v, which is what gets installed", mine, gateway)
+	}
+}
+
+// Each image is named under images: in the base and in every overlay, so that an overlay sets
+// its registry and tag in one place; the containers name the images by those names alone.
+func TestImagesAreSetByKustomization(t *testing.T) {
+	for _, dir := range kustomizations(t) {
+		src, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k types.Kustomization
+		if err := yaml.UnmarshalStrict(src, &k); err != nil {
+			t.Fatalf("%s/kustomization.yaml: %v", dir, err)
+		}
+		named := map[string]bool{}
+		for _, img := range k.Images {
+			if img.NewTag == "" && img.Digest == "" {
+				t.Errorf("%s: image %s has no newTag", dir, img.Name)
+			}
+			named[img.Name] = true
+		}
+		for _, want := range []string{apiName, consumerNm, gatewayName} {
+			if !named[want] {
+				t.Errorf("%s: no images: entry for %s", dir, want)
+			}
+		}
 	}
 }
 
