@@ -34,6 +34,18 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
   metrics.Add(Kind::kGauge, "mds_consumer_assigned_partitions",
               "Partitions of price-events this member owns.",
               [&consumer] { return consumer.assigned_partitions(); });
+  metrics.AddLabeled(Kind::kGauge, "mds_consumer_lag_messages",
+                     "Records of an assigned partition not yet read by this member: high "
+                     "watermark minus position.",
+                     [&consumer] {
+                       std::vector<MetricSample> out;
+                       for (const PartitionLag& lag : consumer.Lag()) {
+                         out.push_back({{{"topic", lag.topic},
+                                         {"partition", std::to_string(lag.partition)}},
+                                        static_cast<double>(lag.messages)});
+                       }
+                       return out;
+                     });
   metrics.Add(Kind::kGauge, "mds_consumer_symbol_windows",
               "Symbols whose moving-average windows are kept in memory.",
               [&a] { return a.symbol_windows.load(); });
