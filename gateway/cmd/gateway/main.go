@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -18,6 +19,22 @@ import (
 	"marketdata/gateway/internal/gateway"
 	"marketdata/gateway/internal/logbuf"
 )
+
+// logHandler writes the services' line format: `time` in UTC with milliseconds (slog's default is
+// local time with nanoseconds), and the same field names.
+func logHandler(out io.Writer, format string) slog.Handler {
+	options := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 && a.Value.Kind() == slog.KindTime {
+			var b [len("2006-01-02T15:04:05.000Z")]byte
+			return slog.String(slog.TimeKey, string(a.Value.Time().UTC().AppendFormat(b[:0], "2006-01-02T15:04:05.000Z")))
+		}
+		return a
+	}}
+	if format == "text" {
+		return slog.NewTextHandler(out, options)
+	}
+	return slog.NewJSONHandler(out, options)
+}
 
 func main() {
 	opts, err := gateway.LoadOptions(os.Args[1:], os.LookupEnv, os.Stdout)
@@ -35,7 +52,8 @@ func main() {
 	}
 	// Request lines are written out in batches every 100 ms; warnings and errors at once.
 	out := logbuf.New(os.Stderr, 100*time.Millisecond, 64<<10)
-	logger := slog.New(logbuf.FlushAtLevel(slog.NewJSONHandler(out, nil), out, slog.LevelWarn))
+	logger := slog.New(logbuf.FlushAtLevel(logHandler(out, opts.LogFormat), out, slog.LevelWarn)).
+		With(slog.String("service", "gateway"))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = gateway.Run(ctx, opts, logger)
 	stop()

@@ -190,7 +190,7 @@ func (statusOriginTracker) HandleConn(context.Context, stats.ConnStats) {}
 const maxForwardedMetadata = 4 << 10
 
 // forwardFirst are the keys the gateway sets itself, kept ahead of client headers.
-var forwardFirst = map[string]int{requestIDKey: 0, "authorization": 1, "x-api-key": 2, "x-forwarded-for": 3, "x-forwarded-host": 4}
+var forwardFirst = map[string]int{requestIDKey: 0, traceparentKey: 1, "authorization": 2, "x-api-key": 3, "x-forwarded-for": 4, "x-forwarded-host": 5}
 
 // boundMetadata drops metadata grpc-go would refuse (so that no header value turns into a 500)
 // and whatever goes beyond maxForwardedMetadata: the gateway's own keys first, then the rest in

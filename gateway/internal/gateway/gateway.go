@@ -209,12 +209,16 @@ func setResponseStatus(ctx context.Context, w http.ResponseWriter, resp proto.Me
 }
 
 // forwardRequestID passes the request id (the client's, checked by observe, or one it made up)
-// to the backend as x-request-id.
+// to the backend as x-request-id, and the trace context as traceparent.
 func forwardRequestID(_ context.Context, r *http.Request) metadata.MD {
+	md := make(metadata.MD, 2)
 	if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
-		return metadata.Pairs(requestIDKey, id)
+		md[requestIDKey] = []string{id}
 	}
-	return nil
+	if state := requestStateFrom(r.Context()); state != nil && state.traceparent != "" {
+		md[traceparentKey] = []string{state.traceparent}
+	}
+	return md
 }
 
 // incomingHeader forwards X-API-Key to the backends as x-api-key metadata, next to what

@@ -569,7 +569,7 @@ func TestCORS(t *testing.T) {
 	want := http.Header{
 		"Access-Control-Allow-Origin":   {"*"},
 		"Access-Control-Allow-Methods":  {"GET, POST, DELETE, OPTIONS"},
-		"Access-Control-Allow-Headers":  {"Content-Type, Authorization, X-API-Key, X-Request-Id"},
+		"Access-Control-Allow-Headers":  {"Content-Type, Authorization, X-API-Key, X-Request-Id, Traceparent"},
 		"Access-Control-Expose-Headers": {"X-Request-Id"},
 		"Access-Control-Max-Age":        {"600"},
 	}
@@ -991,5 +991,73 @@ func TestAPIKeyHeadersReachTheBackend(t *testing.T) {
 	e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil, map[string]string{"X-API-Key": "mds_k"})
 	if md := e.api.lastLatest().metadata; strings.Join(md.Get("x-api-key"), "") != "mds_k" {
 		t.Errorf("forwarded metadata = %v", md)
+	}
+}
+
+// TestTraceparent: a valid traceparent is forwarded as it came, an invalid or missing one is
+// replaced by a new trace; the request's log line names the trace id either way.
+func TestTraceparent(t *testing.T) {
+	e := newEnv(t, nil)
+	const sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	forwarded := func() string {
+		got := e.api.lastLatest().metadata.Get(traceparentKey)
+		if len(got) != 1 {
+			t.Fatalf("backend got traceparent %q, want one", got)
+		}
+		return got[0]
+	}
+	r := e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil,
+		map[string]string{"Traceparent": sent, "X-Request-Id": "trace-1"})
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	if got := forwarded(); got != sent {
+		t.Errorf("forwarded %q, want %q", got, sent)
+	}
+	seen := map[string]bool{}
+	for _, bad := range []string{"", "garbage", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01"} {
+		e.do(t, http.MethodGet, "/api/v1/prices/latest?symbol=AAPL", nil, map[string]string{"Traceparent": bad})
+		got := forwarded()
+		if !validTraceparent(got) || got == bad || seen[got] {
+			t.Errorf("for %q forwarded %q, want a new valid traceparent", bad, got)
+		}
+		seen[got] = true
+	}
+	time.Sleep(10 * time.Millisecond) // the log line is written after the response
+	var found bool
+	for _, line := range e.logLines(t, "/api/v1/prices/latest") {
+		if line["request_id"] == "trace-1" {
+			found = true
+			if line["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" {
+				t.Errorf("trace_id = %v", line["trace_id"])
+			}
+		}
+	}
+	if !found {
+		t.Error("no log line for request trace-1")
+	}
+}
+
+func TestValidTraceparent(t *testing.T) {
+	for s, want := range map[string]bool{
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":       true,
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later": true,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later": false,
+		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":       false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01":       false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7":          false,
+		"00-4bf92f3577b34da6a3ce929d0e0e473-x00f067aa0ba902b7-01":       false,
+		"": false,
+	} {
+		if got := validTraceparent(s); got != want {
+			t.Errorf("validTraceparent(%q) = %v, want %v", s, got, want)
+		}
+	}
+	if tp := newTraceparent(); !validTraceparent(tp) || len(tp) != traceparentLen {
+		t.Errorf("newTraceparent() = %q", tp)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = newTraceparent() }); n > 1 {
+		t.Errorf("newTraceparent allocates %v times, want at most 1 (the string)", n)
 	}
 }

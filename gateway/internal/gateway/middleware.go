@@ -26,7 +26,8 @@ type requestState struct {
 	route             string // route pattern, a bounded metrics label
 	maxBodyBytes      int64
 	bodyTooLarge      bool
-	badRequestID      bool // the client's X-Request-Id cannot be forwarded: answer 400
+	badRequestID      bool   // the client's X-Request-Id cannot be forwarded: answer 400
+	traceparent       string // the client's valid traceparent, or one made up here
 	streamErrorStatus int
 
 	mu     sync.Mutex // errors may be noted by concurrent backend calls (/ready)
@@ -94,6 +95,59 @@ const (
 func validRequestID(id string) bool {
 	return id != "" && len(id) <= maxRequestIDLen && printableASCII(id)
 }
+
+// The W3C trace context (https://www.w3.org/TR/trace-context/): the client's traceparent if it
+// is valid, else a new trace; forwarded as traceparent metadata, and its trace id logged as
+// trace_id by every process. An invalid one is replaced, not refused, as the specification asks.
+const (
+	traceparentKey = "traceparent"
+	traceparentLen = 55 // 2 version + 32 trace id + 16 parent id + 2 flags, and 3 dashes
+)
+
+// validTraceparent checks version-traceid-parentid-flags: lower-case hex, ids not all zero,
+// version not ff; version 00 has exactly these fields, a later one may append "-...".
+func validTraceparent(s string) bool {
+	if len(s) < traceparentLen || s[2] != '-' || s[35] != '-' || s[52] != '-' {
+		return false
+	}
+	if !lowerHex(s[0:2], false) || s[0:2] == "ff" || !lowerHex(s[3:35], true) ||
+		!lowerHex(s[36:52], true) || !lowerHex(s[53:55], false) {
+		return false
+	}
+	if s[0:2] == "00" {
+		return len(s) == traceparentLen
+	}
+	return len(s) == traceparentLen || s[traceparentLen] == '-'
+}
+
+func lowerHex(s string, nonZero bool) bool {
+	zero := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+		zero = zero && c == '0'
+	}
+	return !(nonZero && zero)
+}
+
+// newTraceparent starts a trace: version 00, random ids, not sampled (the gateway records no
+// spans; a tracer downstream may still decide to).
+func newTraceparent() string {
+	var ids [24]byte // 16 trace id, 8 parent id
+	_, _ = rand.Read(ids[:])
+	var b [traceparentLen]byte
+	copy(b[:], "00-")
+	hex.Encode(b[3:35], ids[:16])
+	b[35] = '-'
+	hex.Encode(b[36:52], ids[16:])
+	copy(b[52:], "-00")
+	return string(b[:])
+}
+
+// traceID is the 32 hex digits of a valid traceparent.
+func traceID(traceparent string) string { return traceparent[3:35] }
 
 // rejectBadRequestID is a grpc-gateway middleware (after routing, so the route label and CORS
 // headers are set): a request whose X-Request-Id observe found unusable is answered 400 before
@@ -208,6 +262,10 @@ func observe(logger *slog.Logger, m *metrics, maxBodyBytes int64, next http.Hand
 			r.Header.Set("X-Request-Id", requestID)
 		}
 		w.Header().Set("X-Request-Id", requestID)
+		state.traceparent = r.Header.Get("Traceparent")
+		if !validTraceparent(state.traceparent) {
+			state.traceparent = newTraceparent()
+		}
 		rec := &statusRecorder{ResponseWriter: w, state: state}
 
 		defer func() {
@@ -239,6 +297,7 @@ func observe(logger *slog.Logger, m *metrics, maxBodyBytes int64, next http.Hand
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.Int64("bytes", rec.written),
 				slog.String("request_id", requestID),
+				slog.String("trace_id", traceID(state.traceparent)),
 				slog.String("remote", r.RemoteAddr),
 			}
 			if text := state.errorText(); text != "" {
@@ -291,11 +350,11 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 }
 
 // CORS answers: the methods the API has and the request headers a client may send (body type,
-// credentials, request id), listed rather than echoed from the preflight, so a browser lets a
+// credentials, request id, trace context), listed rather than echoed from the preflight, so a browser lets a
 // cross-origin page send no other header.
 const (
 	corsAllowMethods  = "GET, POST, DELETE, OPTIONS"
-	corsAllowHeaders  = "Content-Type, Authorization, X-API-Key, X-Request-Id"
+	corsAllowHeaders  = "Content-Type, Authorization, X-API-Key, X-Request-Id, Traceparent"
 	corsExposeHeaders = "X-Request-Id"
 	corsMaxAge        = "600"
 )

@@ -40,6 +40,8 @@ type Options struct {
 	// (BACKEND_TLS_CA_FILE); BackendCertFile and BackendKeyFile add a client certificate for
 	// services that require one (BACKEND_TLS_CERT_FILE, BACKEND_TLS_KEY_FILE).
 	BackendCAFile, BackendCertFile, BackendKeyFile string
+	// LogFormat is "json" (one object a line, as the services write) or "text" (LOG_FORMAT).
+	LogFormat string
 }
 
 const defaultBackendTimeout = 30 * time.Second
@@ -137,6 +139,15 @@ var settings = []setting{
 		parse: func(v string, o *Options) error { o.BackendCertFile = strings.TrimSpace(v); return nil }},
 	{env: "BACKEND_TLS_KEY_FILE", def: "", meaning: "PEM private key of the client certificate",
 		parse: func(v string, o *Options) error { o.BackendKeyFile = strings.TrimSpace(v); return nil }},
+	{env: "LOG_FORMAT", def: "json", meaning: "log lines as json (one object a line, the services' field names) or as text",
+		parse: func(v string, o *Options) error {
+			switch v = strings.TrimSpace(v); v {
+			case "json", "text":
+				o.LogFormat = v
+				return nil
+			}
+			return errors.New("want json or text")
+		}},
 }
 
 // flagName is the setting's flag without its leading dashes: GATEWAY_LISTEN -> gateway-listen.

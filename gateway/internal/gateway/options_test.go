@@ -21,7 +21,8 @@ func TestLoadOptionsDefaults(t *testing.T) {
 	}
 	if o.ListenAddr != ":8000" || o.APIAddr != "127.0.0.1:50051" || o.ConsumerAddr != "127.0.0.1:50052" ||
 		o.MaxBodyBytes != 1<<20 || len(o.CORSAllowedOrigins) != 0 ||
-		o.ShutdownTimeout != 15*time.Second || o.ReadyTimeout != time.Second || o.BackendTimeout != 30*time.Second {
+		o.ShutdownTimeout != 15*time.Second || o.ReadyTimeout != time.Second || o.BackendTimeout != 30*time.Second ||
+		o.LogFormat != "json" {
 		t.Errorf("defaults = %+v", o)
 	}
 }
@@ -73,6 +74,7 @@ func TestLoadOptionsFlagPerSetting(t *testing.T) {
 		"--backend-tls-ca-file=/ca.pem",
 		"--backend-tls-cert-file=/c.pem",
 		"--backend-tls-key-file=/c.key",
+		"--log-format=text",
 	}
 	if len(args) != len(settings) {
 		t.Fatalf("%d flags tested, %d settings", len(args), len(settings))
@@ -83,7 +85,7 @@ func TestLoadOptionsFlagPerSetting(t *testing.T) {
 	}
 	if o.ListenAddr != ":9001" || o.APIAddr != "a:1" || o.ConsumerAddr != "c:2" ||
 		strings.Join(o.CORSAllowedOrigins, " ") != "https://x.example" || o.MaxBodyBytes != 7 || o.ShutdownTimeout != time.Second ||
-		o.BackendTimeout != 90*time.Second {
+		o.BackendTimeout != 90*time.Second || o.LogFormat != "text" {
 		t.Errorf("options = %+v", o)
 	}
 	// The old short flags are gone.
@@ -109,6 +111,7 @@ func TestLoadOptionsNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "example.com"}, nil, "invalid CORS_ALLOWED_ORIGINS (flag --cors-allowed-origins)"},
 		{map[string]string{"GATEWAY_SHUTDOWN_TIMEOUT": "soon"}, nil, "invalid GATEWAY_SHUTDOWN_TIMEOUT (flag --gateway-shutdown-timeout)"},
 		{nil, []string{"--gateway-shutdown-timeout=-1s"}, "GATEWAY_SHUTDOWN_TIMEOUT"},
+		{map[string]string{"LOG_FORMAT": "xml"}, nil, `invalid LOG_FORMAT (flag --log-format) "xml": want json or text`},
 		{map[string]string{"GATEWAY_BACKEND_TIMEOUT": "soon"}, nil, `invalid GATEWAY_BACKEND_TIMEOUT (flag --gateway-backend-timeout) "soon": want a positive duration such as 30s`},
 		{map[string]string{"GATEWAY_BACKEND_TIMEOUT": "0"}, nil, "invalid GATEWAY_BACKEND_TIMEOUT (flag --gateway-backend-timeout)"},
 		{nil, []string{"--gateway-backend-timeout=-5s"}, "invalid GATEWAY_BACKEND_TIMEOUT (flag --gateway-backend-timeout)"},
