@@ -1,0 +1,119 @@
+// PriceEventConsumer against librdkafka's mock cluster: the lag it reports per partition.
+#include "services/consumer/price_event_consumer.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "librdkafka/rdkafka.h"
+#include "librdkafka/rdkafka_mock.h"
+#include "services/events/price_event.h"
+
+namespace marketdata {
+namespace {
+
+constexpr char kTopic[] = "price-events";
+
+// A one-broker cluster inside the test process, with kTopic of one partition.
+class MockCluster {
+ public:
+  MockCluster() {
+    char error[256];
+    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error, sizeof(error));
+    cluster_ = rd_kafka_mock_cluster_new(handle_, 1);
+    rd_kafka_mock_topic_create(cluster_, kTopic, 1, 1);
+  }
+  ~MockCluster() {
+    rd_kafka_mock_cluster_destroy(cluster_);
+    rd_kafka_destroy(handle_);
+  }
+  std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+
+ private:
+  rd_kafka_t* handle_;
+  rd_kafka_mock_cluster_t* cluster_;
+};
+
+void Produce(const std::string& bootstraps, int n) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstraps, error);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  ASSERT_NE(producer, nullptr) << error;
+  for (int i = 1; i <= n; ++i) {
+    StoredPrice price;
+    price.quote = Quote{"AAPL", 100.0 + i, absl::Now(), "test", "{}"};
+    price.price_point_id = i;
+    const std::string value = ToPriceEvent(price).SerializeAsString();
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    headers->add(kContentTypeHeader, kPriceEventContentType);
+    ASSERT_EQ(producer->produce(kTopic, 0, RdKafka::Producer::RK_MSG_COPY,
+                                const_cast<char*>(value.data()), value.size(), "AAPL", 4, 0,
+                                headers, nullptr),
+              RdKafka::ERR_NO_ERROR);
+  }
+  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+}
+
+// Takes the first batch, then holds the consumer there until released.
+class GatedHandler final : public EventHandler {
+ public:
+  std::string name() const override { return "gated"; }
+  absl::Status Handle(const std::vector<v1::PriceEvent>& events) override {
+    handled_ += static_cast<int>(events.size());
+    if (handled_ > 1) release_.WaitForNotification();
+    return absl::OkStatus();
+  }
+  void Release() { release_.Notify(); }
+  int handled() const { return handled_.load(); }
+
+ private:
+  std::atomic<int> handled_{0};
+  absl::Notification release_;
+};
+
+template <typename Fn>
+bool WaitFor(Fn done, absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
+int64_t LagOf(const PriceEventConsumer& consumer) {
+  std::vector<PartitionLag> lag = consumer.Lag();
+  if (lag.size() != 1 || lag[0].topic != kTopic || lag[0].partition != 0) return -1;
+  return lag[0].messages;
+}
+
+TEST(PriceEventConsumerLagTest, HighWatermarkMinusPositionOfAssignedPartitionsOnly) {
+  MockCluster cluster;
+  Produce(cluster.bootstraps(), 10);
+  GatedHandler handler;
+  ConsumerOptions options;
+  options.bootstrap_servers = cluster.bootstraps();
+  options.group = "lag-test";
+  options.max_batch = 1;
+  options.batch_wait = absl::Milliseconds(1);
+  auto consumer = PriceEventConsumer::Create(options, {&handler});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  EXPECT_TRUE((*consumer)->Lag().empty());  // nothing assigned yet
+  (*consumer)->Start();
+  // The second record is held in its handler: two of ten read.
+  ASSERT_TRUE(WaitFor([&] { return handler.handled() >= 2 && LagOf(**consumer) == 8; }))
+      << "lag " << LagOf(**consumer);
+  handler.Release();
+  ASSERT_TRUE(WaitFor([&] { return LagOf(**consumer) == 0; })) << "lag " << LagOf(**consumer);
+  EXPECT_EQ(handler.handled(), 10);
+  // Leaving the group revokes the partition: no series for what this member no longer owns.
+  (*consumer)->Stop();
+  EXPECT_TRUE((*consumer)->Lag().empty());
+}
+
+}  // namespace
+}  // namespace marketdata
