@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -379,4 +380,84 @@ func TestServiceMetrics(t *testing.T) {
 	if strings.Contains(text, "mds_prices_recorded_total 0\n") {
 		t.Errorf("no recorded prices counted:\n%s", text)
 	}
+	// The conventional families: per-method gRPC counters (the REST call above is a
+	// GetLatestPrice), the outbox and pool, the build and the process.
+	if v := metricLine(text, "grpc_server_handled_total", `grpc_method="GetLatestPrice"`, `grpc_code="OK"`,
+		`grpc_service="marketdata.v1.PriceService"`, `grpc_type="unary"`); v < 1 {
+		t.Errorf("grpc_server_handled_total of GetLatestPrice with OK is %v", v)
+	}
+	if v := metricLine(text, "grpc_server_handling_seconds_count", `grpc_method="GetLatestPrice"`); v < 1 {
+		t.Errorf("grpc_server_handling_seconds_count of GetLatestPrice is %v", v)
+	}
+	if v := metricLine(text, "mds_build_info", `service="mds-api"`); v != 1 {
+		t.Errorf("mds_build_info of mds-api is %v", v)
+	}
+	if v := metricLine(text, "mds_db_pool_size"); v < 1 {
+		t.Errorf("mds_db_pool_size is %v", v)
+	}
+	for _, want := range []string{`mds_db_pool_connections{state="idle"}`, "mds_db_pool_waits_total",
+		`mds_provider_calls_total{outcome="ok",provider="test"}`, "process_cpu_seconds_total",
+		"process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// Read in the background every couple of seconds, so it may take a moment to appear.
+	deadline := time.Now().Add(10 * time.Second)
+	for metricLine(scrapeText(t, shared.apiMetrics), "mds_outbox_backlog_rows") < 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if v := metricLine(scrapeText(t, shared.apiMetrics), "mds_outbox_backlog_rows"); v < 0 {
+		t.Error("metrics lack mds_outbox_backlog_rows")
+	}
+	// The consumer reports the lag of the partitions it owns once it has fetched from them.
+	deadline = time.Now().Add(30 * time.Second)
+	for metricLine(scrapeText(t, shared.consumerMetrics), "mds_consumer_lag_messages", `topic="`) < 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	consumerText := scrapeText(t, shared.consumerMetrics)
+	if v := metricLine(consumerText, "mds_consumer_lag_messages", `topic="`, `partition="`); v < 0 {
+		t.Errorf("consumer metrics lack mds_consumer_lag_messages:\n%s", consumerText)
+	}
+	if v := metricLine(consumerText, "mds_build_info", `service="mds-consumer"`); v != 1 {
+		t.Errorf("mds_build_info of mds-consumer is %v", v)
+	}
+}
+
+// scrapeText is the body of http://<addr>/metrics.
+func scrapeText(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// metricLine is the value of the first sample of `name` whose labels include every one of
+// `labels` (each `key="value"`); -1 when there is none.
+func metricLine(text, name string, labels ...string) float64 {
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		matches := true
+		for _, l := range labels {
+			if !strings.Contains(line, l) {
+				matches = false
+				break
+			}
+		}
+		if !matches {
+			continue
+		}
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err == nil {
+			return v
+		}
+	}
+	return -1
 }
