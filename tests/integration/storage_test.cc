@@ -161,6 +161,29 @@ TEST(PriceOutboxTest, ClaimsOnlyDueEntriesHidesThemForTheLeaseAndForgetsAcknowle
   EXPECT_EQ((*again)[0].price_point_id, b->price_point_id);
 }
 
+// The relay may publish an event long after the call, from another replica: the ids of the
+// request the price was fetched for come back with the claim, for the event's headers.
+TEST(PriceOutboxTest, ClaimsKeepTheRequestsIds) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated();
+  PostgresPriceStore store(*db);
+  Quote from_call = MakeQuote("AAPL", 1);
+  from_call.origin = RequestContext::From(
+      "req-\"quoted\",{braces}", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  ASSERT_TRUE(SavePriceBatch(*db, {from_call, MakeQuote("MSFT", 2)}).ok());
+  {
+    auto lease = MustAcquire(*db);
+    *lease << "UPDATE price_event_outbox SET available_at = now() - interval '1 second'";
+  }
+  auto claimed = store.ClaimDue(10, absl::Seconds(30));
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].quote.origin.request_id, from_call.origin.request_id);
+  EXPECT_EQ((*claimed)[0].quote.origin.traceparent, from_call.origin.traceparent);
+  EXPECT_TRUE((*claimed)[1].quote.origin.empty());  // a polling run's price: none
+  EXPECT_EQ(Count(*db, "price_event_outbox WHERE request_id IS NULL AND traceparent IS NULL"), 1);
+}
+
 TEST(PriceOutboxTest, ConcurrentClaimersNeverGetTheSameEntry) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(4);
