@@ -6,6 +6,10 @@ Prometheus rule files or from a Grafana dashboard's panels:
 
   check_promql.py METRIC_NAMES rules FILE.yml...
   check_promql.py METRIC_NAMES dashboard FILE.json [--emit-rules OUT.yml] [--require NAME...]
+  check_promql.py METRIC_NAMES readme README.md
+
+The readme mode checks the list itself: each metric (but Prometheus' own `up`) has a row in
+README's tables of what each process exports, with the same type and labels.
 
 For a dashboard, --emit-rules writes every panel expression as a recording rule (Grafana's
 interval variables replaced by durations) so that `promtool check rules OUT.yml` checks their
@@ -40,14 +44,20 @@ GRAFANA_INTERVALS = {
 }
 
 
+def load_list(path):
+    """[(name, type, labels)] as metric_names.txt lists them."""
+    rows = []
+    for line in open(path, encoding="utf-8"):
+        fields = line.split("#", 1)[0].split()
+        if fields:
+            rows.append((fields[0], fields[1], set(fields[2:])))
+    return rows
+
+
 def load_known(path):
     """Returns ({metric series name: labels}, all label names)."""
     series = {}
-    for line in open(path, encoding="utf-8"):
-        line = line.split("#", 1)[0].split()
-        if not line:
-            continue
-        name, kind, labels = line[0], line[1], set(line[2:])
+    for name, kind, labels in load_list(path):
         if kind == "histogram":
             for suffix in HISTOGRAM_SUFFIXES:
                 series[name + suffix] = labels | ({"le"} if suffix == "_bucket" else set())
@@ -164,10 +174,56 @@ def promtool_ready(expr):
     return expr
 
 
+README_ROW = re.compile(r"^\|\s*`([a-z_:][a-z0-9_:]*)`\s*\|\s*(counter|gauge|histogram)\s*\|([^|]*)\|")
+
+
+def readme_metrics(path):
+    """{name: (type, labels)} from README's metric tables: | `name` | type | labels | meaning |.
+    A labels cell may list values in parentheses, and "the same" takes the row above's labels."""
+    rows, previous = {}, set()
+    for line in open(path, encoding="utf-8"):
+        m = README_ROW.match(line)
+        if not m:
+            continue
+        cell = re.sub(r"\([^()]*\)", "", m.group(3))
+        labels = set(re.findall(r"`([a-z_][a-z0-9_]*)`", cell))
+        if "the same" in cell:
+            labels |= previous
+        rows[m.group(1)] = (m.group(2), labels)
+        previous = labels
+    return rows
+
+
+def check_readme(names_path, readme_path):
+    documented = readme_metrics(readme_path)
+    problems = []
+    if not documented:
+        problems.append(f"{readme_path}: no metric tables found")
+    for name, kind, labels in load_list(names_path):
+        if name == "up":
+            continue  # Prometheus' own
+        if name not in documented:
+            problems.append(f"{name} is in {names_path} but no process exports it (README)")
+            continue
+        want_kind, want_labels = documented[name]
+        if kind != want_kind:
+            problems.append(f"{name}: {names_path} says {kind}, README {want_kind}")
+        if labels != want_labels:
+            problems.append(f"{name}: labels {sorted(labels)} in {names_path}, "
+                            f"{sorted(want_labels)} in README")
+    for problem in problems:
+        print(f"FAIL: {problem}", file=sys.stderr)
+    print(f"{len(load_list(names_path))} listed metrics checked against "
+          f"{len(documented)} documented in README")
+    return 1 if problems else 0
+
+
 def main(argv):
-    if len(argv) < 4 or argv[2] not in ("rules", "dashboard"):
+    if len(argv) < 4 or argv[2] not in ("rules", "dashboard", "readme"):
         print(__doc__, file=sys.stderr)
         return 2
+    if argv[2] == "readme":
+        return check_readme(argv[1], argv[3])
     known, all_labels = load_known(argv[1])
     mode, rest = argv[2], argv[3:]
     problems, used, exprs = [], set(), []

@@ -4,10 +4,13 @@
 # loads with them. promtool comes from Debian's `prometheus` package, which the project's
 # installer (deploy/lib/install.sh) installs; without it this test fails rather than skips.
 #
-#   rules_test.sh <prometheus.yml> <alerts.yml> <rules_test.yml> <metric_names.txt> <check_promql.py>
+# metric_names.txt itself must agree with README's tables of what each process exports.
+#
+#   rules_test.sh <prometheus.yml> <alerts.yml> <rules_test.yml> <metric_names.txt> \
+#                 <check_promql.py> <README.md>
 set -euo pipefail
 
-config="$1" alerts="$2" tests="$3" names="$4" checker="$5"
+config="$1" alerts="$2" tests="$3" names="$4" checker="$5" readme="$6"
 
 promtool="$(command -v promtool || true)"
 [[ -n "$promtool" ]] || promtool=/usr/bin/promtool
@@ -28,3 +31,4 @@ fi
 # Likewise rules_test.yml names alerts.yml beside it.
 "$promtool" test rules "$tests"
 "$python" "$checker" "$names" rules "$alerts"
+"$python" "$checker" "$names" readme "$readme"
