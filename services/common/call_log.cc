@@ -1,8 +1,5 @@
 #include "services/common/call_log.h"
 
-#include <chrono>
-#include <thread>
-
 #include "absl/strings/match.h"
 #include "services/common/logging.h"
 #include "services/common/request_context.h"
@@ -36,59 +33,25 @@ absl::string_view Find(const std::multimap<grpc::string_ref, grpc::string_ref>& 
 class CallLogInterceptor final : public grpc::experimental::Interceptor {
  public:
   CallLogInterceptor(const char* method, double sample_rate)
-      : method_(method == nullptr ? "" : method),
-        sample_rate_(sample_rate),
-        probe_(absl::StartsWith(method_, "/grpc.health.v1.") ||
-               absl::StartsWith(method_, "/grpc.reflection.")),
-        start_(std::chrono::steady_clock::now()) {}
+      : entry_(method == nullptr ? "" : method, sample_rate) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       const auto* metadata = methods->GetRecvInitialMetadata();
       if (metadata != nullptr) {
-        context_ = RequestContext::From(Find(*metadata, kRequestIdKey),
-                                        Find(*metadata, kTraceparentKey));
+        entry_.Started(Find(*metadata, kRequestIdKey), Find(*metadata, kTraceparentKey));
+      } else {
+        entry_.Started({}, {});
       }
-      // The handler runs next, on this thread.
-      SetThreadRequestContext(context_.request_id, context_.traceparent);
-      handler_thread_ = std::this_thread::get_id();
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Log(methods->GetSendStatus().error_code());
-      // A sync handler has returned; a callback one that finished on this same thread too.
-      if (std::this_thread::get_id() == handler_thread_) ClearThreadRequestContext();
+      entry_.Finished(methods->GetSendStatus().error_code());
     }
     methods->Proceed();
   }
 
  private:
-  void Log(grpc::StatusCode code) {
-    spdlog::level::level_enum level = spdlog::level::info;
-    if (probe_) {
-      level = spdlog::level::debug;
-    } else if (IsServerFailure(code)) {
-      level = spdlog::level::warn;
-    } else if (code == grpc::StatusCode::OK && !SampledForLog(context_, sample_rate_)) {
-      return;
-    }
-    if (!spdlog::default_logger_raw()->should_log(level)) return;
-    const auto elapsed = std::chrono::steady_clock::now() - start_;
-    const double duration_ms =
-        static_cast<double>(
-            std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) /
-        1000;
-    ScopedRequestContext scope(context_);
-    LogWithFields(level, "call",
-                  {LogField("method", method_), LogField("code", StatusCodeName(code)),
-                   LogField("duration_ms", duration_ms)});
-  }
-
-  const absl::string_view method_;  // static storage in the generated code
-  const double sample_rate_;
-  const bool probe_;
-  const std::chrono::steady_clock::time_point start_;
-  RequestContext context_;
-  std::thread::id handler_thread_;
+  CallLogEntry entry_;
 };
 
 class CallLogInterceptorFactory final
@@ -106,6 +69,42 @@ class CallLogInterceptorFactory final
 };
 
 }  // namespace
+
+CallLogEntry::CallLogEntry(absl::string_view method, double sample_rate)
+    : method_(method),
+      sample_rate_(sample_rate),
+      probe_(absl::StartsWith(method, "/grpc.health.v1.") ||
+             absl::StartsWith(method, "/grpc.reflection.")),
+      start_(std::chrono::steady_clock::now()) {}
+
+void CallLogEntry::Started(absl::string_view request_id, absl::string_view traceparent) {
+  context_ = RequestContext::From(request_id, traceparent);
+  SetThreadRequestContext(context_.request_id, context_.traceparent);
+  handler_thread_ = std::this_thread::get_id();
+}
+
+void CallLogEntry::Finished(grpc::StatusCode code) {
+  // A sync handler has returned by now; a callback one may have finished on another thread,
+  // leaving its context on its own until that thread's next call replaces it.
+  if (std::this_thread::get_id() == handler_thread_) ClearThreadRequestContext();
+  spdlog::level::level_enum level = spdlog::level::info;
+  if (probe_) {
+    level = spdlog::level::debug;
+  } else if (IsServerFailure(code)) {
+    level = spdlog::level::warn;
+  } else if (code == grpc::StatusCode::OK && !SampledForLog(context_, sample_rate_)) {
+    return;
+  }
+  if (!spdlog::default_logger_raw()->should_log(level)) return;
+  const auto elapsed = std::chrono::steady_clock::now() - start_;
+  const double duration_ms =
+      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) /
+      1000;
+  ScopedRequestContext scope(context_);
+  LogWithFields(level, "call",
+                {LogField("method", method_), LogField("code", StatusCodeName(code)),
+                 LogField("duration_ms", duration_ms)});
+}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 NewCallLogInterceptorFactory(double sample_rate) {

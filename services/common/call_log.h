@@ -13,13 +13,37 @@
 #ifndef MARKETDATA_SERVICES_COMMON_CALL_LOG_H_
 #define MARKETDATA_SERVICES_COMMON_CALL_LOG_H_
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "grpcpp/support/status.h"
+#include "services/common/request_context.h"
 
 namespace marketdata {
+
+// What the interceptor does for one call, apart from gRPC's types.
+class CallLogEntry {
+ public:
+  // `method` must outlive the entry (gRPC's method names are static).
+  CallLogEntry(absl::string_view method, double sample_rate);
+
+  // The call's metadata arrived; its handler runs next, on this thread.
+  void Started(absl::string_view request_id, absl::string_view traceparent);
+  // The call ends with `code`, on any thread: writes its line unless sampled out, and forgets
+  // the context of the thread its handler ran on if that is this one.
+  void Finished(grpc::StatusCode code);
+
+ private:
+  const absl::string_view method_;
+  const double sample_rate_;
+  const bool probe_;  // health checks and reflection
+  const std::chrono::steady_clock::time_point start_;
+  RequestContext context_;
+  std::thread::id handler_thread_;
+};
 
 // `sample_rate` in [0, 1]: the share of successful calls logged.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -1,6 +1,10 @@
 #include "services/common/call_log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -186,28 +190,52 @@ TEST_F(CallLogTest, HealthChecksAreLoggedAtDebugOnly) {
   EXPECT_TRUE(Lines("call").empty()) << out_.str();
 }
 
-// What the call log adds to a call, measured on the slowest path it takes: a sync call with
-// both ids, sampled, whose line is formatted and written.
-TEST_F(CallLogTest, CostPerCall) {
-  StartServer(1);
-  auto run = [&](int n) {
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < n; ++i) {
-      grpc::ClientContext context;
-      context.AddMetadata(kRequestIdKey, "0123456789abcdef");
-      context.AddMetadata(kTraceparentKey, kTraceparent);
-      v1::ListProvidersResponse response;
-      EXPECT_TRUE(stub_->ListProviders(&context, v1::ListProvidersRequest(), &response).ok());
-    }
-    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-               .count() / n;
-  };
-  run(200);  // warm up
-  spdlog::set_level(spdlog::level::info);
-  const double logged = run(2000);
-  spdlog::set_level(spdlog::level::warn);  // the interceptor still runs, lines are not written
-  const double quiet = run(2000);
-  std::printf("round trip with the call line: %.1f us, without: %.1f us\n", logged, quiet);
+// What the call log costs a call, apart from gRPC's own interceptor machinery (which the
+// metrics interceptor pays already): the ids copied and installed, the clock read twice, and the
+// line formatted and buffered by the service's own sink (stderr is /dev/null here). Printed for
+// the README; the bound only catches a gross regression.
+TEST(CallLogCostTest, MicrosecondsPerCall) {
+  const int saved_stderr = dup(STDERR_FILENO);
+  const int devnull = open("/dev/null", O_WRONLY);
+  ASSERT_GE(devnull, 0);
+  dup2(devnull, STDERR_FILENO);
+  double us[3] = {0, 0, 0};  // logged on 1 thread, sampled out, logged on 2 threads at once
+  {
+    ASSERT_TRUE(InitLogging("mds-bench", LogSettings()).ok());
+    constexpr int kCalls = 200000;
+    auto calls = [](int n, double rate) {
+      for (int i = 0; i < n; ++i) {
+        CallLogEntry entry("/marketdata.v1.PriceService/GetLatestPrice", rate);
+        entry.Started("0123456789abcdef", kTraceparent);
+        entry.Finished(grpc::StatusCode::OK);
+      }
+    };
+    auto per_call = [](auto run, int n) {
+      const auto start = std::chrono::steady_clock::now();
+      run();
+      return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                 .count() / n;
+    };
+    calls(10000, 1);  // warm up
+    us[0] = per_call([&] { calls(kCalls, 1); }, kCalls);
+    us[1] = per_call([&] { calls(kCalls, 0); }, kCalls);
+    // Wall time per call with two threads logging at once: what two cores' worth of calls pay.
+    us[2] = per_call(
+        [&] {
+          std::thread other([&] { calls(kCalls, 1); });
+          calls(kCalls, 1);
+          other.join();
+        },
+        2 * kCalls);
+    spdlog::default_logger()->flush();
+  }
+  dup2(saved_stderr, STDERR_FILENO);
+  close(saved_stderr);
+  close(devnull);
+  std::printf("call log per call: %.3f us logged, %.3f us sampled out, %.3f us wall with two "
+              "threads logging\n",
+              us[0], us[1], us[2]);
+  EXPECT_LT(us[0], 50.0);
 }
 
 }  // namespace
