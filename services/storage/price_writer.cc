@@ -1,5 +1,6 @@
 #include "services/storage/price_writer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/synchronization/notification.h"
@@ -86,6 +87,14 @@ void PriceWriter::WriterLoop() {
 }
 
 void PriceWriter::Write(std::vector<Pending>& batch) {
+  // Consumers keep averages and bars per symbol in (timestamp, id) order, and an event that
+  // arrives behind a later one costs them a repair. So ids follow timestamps within a batch, and
+  // batches are written and handed on (published) one after another: ids then reach the topic in
+  // increasing order. The statement's own lock does the same across replicas.
+  std::stable_sort(batch.begin(), batch.end(), [](const Pending& a, const Pending& b) {
+    return a.quote.timestamp < b.quote.timestamp;
+  });
+  absl::MutexLock in_order(&order_mu_);
   std::vector<Quote> quotes;
   quotes.reserve(batch.size());
   for (const Pending& p : batch) quotes.push_back(p.quote);

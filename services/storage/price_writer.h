@@ -45,6 +45,7 @@ class PriceWriter final : public PriceStore {
   const size_t max_batch_;
   const size_t max_queued_;
   absl::Mutex mu_;
+  absl::Mutex order_mu_;  // held by a writer from its statement to its last callback
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> writers_;
