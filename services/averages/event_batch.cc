@@ -44,6 +44,36 @@ void EventBatchProcessor::Trim() {
   }
 }
 
+void EventBatchProcessor::PlaceFromStorage(const Refused& r, Neighbours& n, size_t capacity,
+                                           BatchResult* result) {
+  SymbolWindow::AveragesAround(r.ref.symbol, windows_, n.before, r.point, n.after,
+                               &result->averages);
+  ++result->repaired_events;
+  SymbolWindow& window = *windows_by_symbol_.at(r.ref.symbol).window;
+  // Ahead of what the window knew: move it to this stored run, so the events that follow are
+  // placed in memory again.
+  if (window.IsNewest(r.point)) SeedAround(window, n, &r.point, capacity);
+}
+
+void EventBatchProcessor::SeedAround(SymbolWindow& window, Neighbours& n, const PricePoint* point,
+                                     size_t capacity) const {
+  const bool history_complete = n.before.size() < capacity;
+  bool future_complete = n.after.size() < capacity;
+  // The window keeps `capacity` points and drops the oldest as events add more; each event
+  // needs max(windows) - 1 points before it. Seeding more points ahead than that leaves room
+  // for would drop the ones their averages need.
+  const size_t ahead = capacity + 1 - static_cast<size_t>(*std::max_element(windows_.begin(),
+                                                                             windows_.end()));
+  if (n.after.size() > ahead) {
+    n.after.resize(ahead);
+    future_complete = false;
+  }
+  std::vector<PricePoint> points = std::move(n.before);
+  if (point != nullptr) points.push_back(*point);
+  points.insert(points.end(), n.after.begin(), n.after.end());
+  window.Seed(std::move(points), history_complete, future_complete);
+}
+
 absl::StatusOr<BatchResult> EventBatchProcessor::ProcessKept(
     const std::vector<v1::PriceEvent>& events) {
   const size_t capacity = SymbolWindow(std::string(), windows_).capacity();
@@ -61,48 +91,65 @@ absl::StatusOr<BatchResult> EventBatchProcessor::ProcessKept(
     for (size_t i = 0; i < starts.size(); ++i) {
       Neighbours& n = (*loaded)[i];
       auto window = std::make_unique<SymbolWindow>(starts[i].symbol, windows_);
-      const bool history_complete = n.before.size() < capacity;
-      const bool future_complete = n.after.size() < capacity;
-      std::vector<PricePoint> points = std::move(n.before);
-      points.insert(points.end(), n.after.begin(), n.after.end());
-      window->Seed(std::move(points), history_complete, future_complete);
+      SeedAround(*window, n, nullptr, capacity);
       Keep(starts[i].symbol, std::move(window));
     }
   }
   BatchResult result;
-  std::vector<PricePoint> refused;
-  std::vector<PointRef> refused_refs;
+  std::vector<Refused> refused;  // in batch order
   for (const v1::PriceEvent& e : events) {
-    SymbolWindow& window = Use(e.symbol());
     PricePoint point{e.price_point_id(), FromProtoTimestamp(e.timestamp()), e.price()};
-    if (!window.Add(point, &result.averages)) {
-      refused.push_back(point);
-      refused_refs.push_back(PointRef{e.symbol(), point.timestamp, point.id});
+    if (!Use(e.symbol()).Add(point, &result.averages)) {
+      refused.push_back(Refused{PointRef{e.symbol(), point.timestamp, point.id}, point});
     }
+  }
+  // A consumer that runs behind the writers sees events past the stored run its window was
+  // seeded with. The first such event of each symbol is averaged from storage and its window
+  // moved to the stored run around it; that run holds the events that follow, which then go
+  // through memory again. So a symbol costs one query per window's worth of events, not one
+  // per event, however far behind the consumer is.
+  while (!refused.empty()) {
+    std::vector<PointRef> heads;
+    std::vector<size_t> head_index;  // where each head is in `refused`
+    absl::flat_hash_set<std::string> moved;
+    for (size_t i = 0; i < refused.size(); ++i) {
+      const Refused& r = refused[i];
+      if (moved.contains(r.ref.symbol) ||
+          !windows_by_symbol_.at(r.ref.symbol).window->IsNewest(r.point)) {
+        continue;
+      }
+      moved.insert(r.ref.symbol);
+      heads.push_back(r.ref);
+      head_index.push_back(i);
+    }
+    if (heads.empty()) break;
+    absl::StatusOr<std::vector<Neighbours>> around = store_.LoadNeighbours(heads, capacity);
+    if (!around.ok()) return around.status();
+    std::vector<Refused> still_refused;
+    size_t next_head = 0;
+    for (size_t i = 0; i < refused.size(); ++i) {
+      Refused& r = refused[i];
+      if (next_head < head_index.size() && head_index[next_head] == i) {
+        PlaceFromStorage(r, (*around)[next_head++], capacity, &result);
+      } else if (!moved.contains(r.ref.symbol) ||
+                 !windows_by_symbol_.at(r.ref.symbol).window->Add(r.point, &result.averages)) {
+        still_refused.push_back(std::move(r));
+      }
+    }
+    refused = std::move(still_refused);
   }
   if (refused.empty()) return result;
-  // Averaged from price_points, after the in-memory rows: for a key written twice in a batch the
-  // last row wins, and these are computed from the stored truth.
-  absl::StatusOr<std::vector<Neighbours>> around = store_.LoadNeighbours(refused_refs, capacity);
+  // What is left is older than its window keeps: averaged from price_points, after the
+  // in-memory rows: for a key written twice in a batch the last row wins, and these are
+  // computed from the stored truth.
+  std::vector<PointRef> refs;
+  refs.reserve(refused.size());
+  for (const Refused& r : refused) refs.push_back(r.ref);
+  absl::StatusOr<std::vector<Neighbours>> around = store_.LoadNeighbours(refs, capacity);
   if (!around.ok()) return around.status();
   for (size_t i = 0; i < refused.size(); ++i) {
-    const std::string& symbol = refused_refs[i].symbol;
-    Neighbours& n = (*around)[i];
-    SymbolWindow::AveragesAround(symbol, windows_, n.before, refused[i], n.after,
-                                 &result.averages);
-    SymbolWindow& window = *windows_by_symbol_.at(symbol).window;
-    if (window.IsNewest(refused[i])) {
-      // Ahead of what the window knew: move it to this stored run, so the events that follow
-      // are placed in memory again.
-      const bool history_complete = n.before.size() < capacity;
-      const bool future_complete = n.after.size() < capacity;
-      std::vector<PricePoint> points = std::move(n.before);
-      points.push_back(refused[i]);
-      points.insert(points.end(), n.after.begin(), n.after.end());
-      window.Seed(std::move(points), history_complete, future_complete);
-    }
+    PlaceFromStorage(refused[i], (*around)[i], capacity, &result);
   }
-  result.repaired_events = static_cast<int>(refused.size());
   return result;
 }
 

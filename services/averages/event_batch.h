@@ -58,7 +58,19 @@ class EventBatchProcessor {
     std::list<std::string>::iterator recency;  // its place in recency_
   };
 
+  // An event its window could not place.
+  struct Refused {
+    PointRef ref;
+    PricePoint point;
+  };
+
   absl::StatusOr<BatchResult> ProcessKept(const std::vector<v1::PriceEvent>& events);
+  // Averages `r` from its stored neighbours `n`; a point past its window's newest moves the
+  // window to the stored run around it.
+  void PlaceFromStorage(const Refused& r, Neighbours& n, size_t capacity, BatchResult* result);
+  // Seeds `window` with the stored run `n` (around `point`, when given).
+  void SeedAround(SymbolWindow& window, Neighbours& n, const PricePoint* point,
+                  size_t capacity) const;
   // The window of a kept symbol, marked as the most recently used.
   SymbolWindow& Use(const std::string& symbol);
   void Keep(const std::string& symbol, std::unique_ptr<SymbolWindow> window);

@@ -261,3 +261,41 @@ TEST(EventBatchProcessorTest, ABatchWithMoreSymbolsThanKeptIsStillProcessed) {
 
 }  // namespace
 }  // namespace marketdata
+
+namespace marketdata {
+namespace {
+
+// A consumer far behind the writers: everything is stored before the first event arrives, so
+// each window's seed is cut short and events keep running past it. Each symbol then costs one
+// query per window's worth of events, not one per event, and the averages stay exact.
+TEST(EventBatchProcessorTest, AConsumerFarBehindQueriesOncePerWindowNotPerEvent) {
+  FakeStore store;
+  const std::vector<int> windows = {5, 20};
+  std::vector<v1::PriceEvent> batch;
+  for (int64_t id = 1; id <= 2000; ++id) {
+    const std::string symbol = id % 2 == 0 ? "AAPL" : "MSFT";
+    const double price = static_cast<double>((id * 7919) % 1000) / 10.0;
+    store.history[symbol].push_back(PricePoint{id, absl::FromUnixSeconds(1700000000 + id), price});
+    batch.push_back(Event(symbol, id, price));
+  }
+  EventBatchProcessor processor(store, windows);
+  const size_t capacity = SymbolWindow(std::string(), windows).capacity();
+  int from_storage = 0;
+  for (size_t at = 0; at < batch.size(); at += 500) {
+    std::vector<v1::PriceEvent> part(batch.begin() + static_cast<std::ptrdiff_t>(at),
+                                     batch.begin() + static_cast<std::ptrdiff_t>(at + 500));
+    absl::StatusOr<BatchResult> result = processor.Process(part);
+    ASSERT_TRUE(result.ok());
+    ASSERT_TRUE(store.SaveAverages(result->averages).ok());
+    from_storage += result->repaired_events;
+  }
+  EXPECT_EQ(store.saved, Reference(store.history, windows));
+  // 1,000 events per symbol; after each event read from storage, the window's room ahead
+  // (capacity - max(windows) + 1 points) is placed in memory.
+  const int per_symbol = static_cast<int>(1000 / (capacity - 20 + 1)) + 1;
+  EXPECT_LE(from_storage, 2 * per_symbol) << capacity;
+  EXPECT_LE(store.load_calls, 2 * per_symbol + 1);
+}
+
+}  // namespace
+}  // namespace marketdata
