@@ -8,14 +8,13 @@
 namespace marketdata {
 namespace {
 
-// Both parts use an index: the count stops at the limit, the oldest row is the smallest
-// price_point_id (ids are drawn in order) joined to its price's created_at.
+// Both parts stay small: the count stops at the limit, and the oldest row is the smallest
+// price_point_id (ids are drawn in order), looked up by key in price_points. (A join ordered by
+// id let the planner merge-join all of price_points: 300 ms under load.)
 constexpr PreparedSql kReadBacklog = {"read_outbox_backlog", R"SQL(
 SELECT (SELECT count(*) FROM (SELECT 1 FROM price_event_outbox LIMIT $1) AS capped),
-       coalesce((SELECT extract(epoch FROM now() - p.created_at)
-                 FROM price_event_outbox o JOIN price_points p ON p.id = o.price_point_id
-                 ORDER BY o.price_point_id
-                 LIMIT 1), 0))SQL"};
+       coalesce((SELECT extract(epoch FROM now() - p.created_at) FROM price_points p
+                 WHERE p.id = (SELECT min(price_point_id) FROM price_event_outbox)), 0))SQL"};
 
 }  // namespace
 
