@@ -1,6 +1,7 @@
 // What a binary was built from, for mds_build_info. The version is kVersion (the gateway carries
 // the same in gateway/internal/gateway/build_info.go); the revision is the Git commit when the
-// build passes one (--copt=-DMDS_BUILD_REVISION=\"<sha>\"), "unknown" otherwise.
+// build passes one, "unknown" otherwise. Passing it recompiles this one file:
+//   bazel build '--per_file_copt=services/common/build_info.cc@-DMDS_BUILD_REVISION="<sha>"' ...
 #ifndef MARKETDATA_SERVICES_COMMON_BUILD_INFO_H_
 #define MARKETDATA_SERVICES_COMMON_BUILD_INFO_H_
 
