@@ -370,6 +370,7 @@ bool PriceEventConsumer::DeadLetter(
     const std::vector<std::pair<const Record*, std::string>>& records) {
   const int64_t failures_before = dead_letter_failures_.load();
   for (const auto& [r, reason] : records) {
+    ScopedRequestContext scope(r->origin);  // the warning names the request, if any
     spdlog::warn("consumer: record {}[{}]@{} parked on {}: {}", r->topic, r->partition, r->offset,
                  options_.dead_letter_topic, reason);
     RdKafka::Headers* headers = RdKafka::Headers::create();
@@ -378,6 +379,8 @@ bool PriceEventConsumer::DeadLetter(
     headers->add("x-original-partition", std::to_string(r->partition));
     headers->add("x-original-offset", std::to_string(r->offset));
     if (!r->content_type.empty()) headers->add(kContentTypeHeader, r->content_type);
+    if (!r->origin.request_id.empty()) headers->add(kRequestIdKey, r->origin.request_id);
+    if (!r->origin.traceparent.empty()) headers->add(kTraceparentKey, r->origin.traceparent);
     RdKafka::ErrorCode err = dead_letters_->produce(
         options_.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
         const_cast<char*>(r->value.data()), r->value.size(), r->key.data(), r->key.size(), 0,
