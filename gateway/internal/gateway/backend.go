@@ -200,9 +200,33 @@ var forwardFirst = map[string]int{requestIDKey: 0, traceparentKey: 1, "authoriza
 // boundMetadata drops metadata grpc-go would refuse (so that no header value turns into a 500)
 // and whatever goes beyond maxForwardedMetadata: the gateway's own keys first, then the rest in
 // name order, each value kept if it still fits.
+// pairSize is what a metadata pair costs of the budget, as HTTP/2 header list size counts it.
+func pairSize(k, v string) int {
+	if strings.HasSuffix(k, "-bin") {
+		return len(k) + base64.RawStdEncoding.EncodedLen(len(v)) + 32
+	}
+	return len(k) + len(v) + 32
+}
+
+// withinBounds: every pair is valid and all fit the budget, so nothing is dropped (the common
+// case, checked without allocating).
+func withinBounds(md metadata.MD) bool {
+	budget := maxForwardedMetadata
+	for k, vs := range md {
+		for _, v := range vs {
+			size := pairSize(k, v)
+			if !validMetadata(k, v) || size > budget {
+				return false
+			}
+			budget -= size
+		}
+	}
+	return true
+}
+
 func (b *backend) boundMetadata(ctx context.Context, method string) context.Context {
 	md, ok := metadata.FromOutgoingContext(ctx)
-	if !ok || len(md) == 0 {
+	if !ok || len(md) == 0 || withinBounds(md) {
 		return ctx
 	}
 	keys := make([]string, 0, len(md))
@@ -222,10 +246,7 @@ func (b *backend) boundMetadata(ctx context.Context, method string) context.Cont
 	var dropped []string
 	for _, k := range keys {
 		for _, v := range md[k] {
-			size := len(k) + len(v) + 32
-			if strings.HasSuffix(k, "-bin") {
-				size = len(k) + base64.RawStdEncoding.EncodedLen(len(v)) + 32
-			}
+			size := pairSize(k, v)
 			if !validMetadata(k, v) || size > budget {
 				dropped = append(dropped, k)
 				continue
