@@ -32,13 +32,15 @@ trap cleanup EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
-# The gateway picks a free port (:0) and logs it: {"msg":"gateway listening","addr":"127.0.0.1:N",...}
+# The gateway picks a free port (:0) and logs it: {...,"msg":"gateway listening",...,"addr":"127.0.0.1:N",...}
+# (fields found by name, not by their order on the line)
 GATEWAY_LISTEN=127.0.0.1:0 MDS_API_ADDR=127.0.0.1:1 MDS_CONSUMER_ADDR=127.0.0.1:1 \
   CORS_ALLOWED_ORIGINS= "$gateway" 2>"$tmp/gateway.log" &
 gateway_pid=$!
 addr=""
 for _ in $(seq 100); do
-  addr="$(sed -n 's/.*"msg":"gateway listening","addr":"\(127\.0\.0\.1:[0-9]*\)".*/\1/p' "$tmp/gateway.log" | head -n1)"
+  addr="$({ grep -F '"msg":"gateway listening"' "$tmp/gateway.log" || true; } |
+    sed -n 's/.*"addr":"\(127\.0\.0\.1:[0-9]*\)".*/\1/p' | head -n1)"
   [[ -n "$addr" ]] && break
   kill -0 "$gateway_pid" 2>/dev/null || break
   sleep 0.1
