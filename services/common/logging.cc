@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fmt/format.h"
+#include "grpc/support/log.h"
 #include "services/common/request_context.h"
 #include "spdlog/sinks/base_sink.h"
 
@@ -205,6 +208,28 @@ class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   std::thread flusher_;  // last: starts once the rest is built
 };
 
+// gRPC's C core logs through gpr_log in a format of its own ("E1201 06:45:05.449 ...]"); this
+// makes those lines JSON like every other.
+// Set at exit, before spdlog's registry is destroyed: gRPC's threads may still log then.
+std::atomic<bool> exiting{false};
+
+void LogGrpcCore(gpr_log_func_args* args) {
+  if (exiting.load(std::memory_order_relaxed)) {
+    std::fprintf(stderr, "grpc: %s\n", args->message == nullptr ? "" : args->message);
+    return;
+  }
+  spdlog::level::level_enum level = spdlog::level::debug;
+  if (args->severity == GPR_LOG_SEVERITY_ERROR) {
+    level = spdlog::level::err;
+  } else if (args->severity == GPR_LOG_SEVERITY_INFO) {
+    level = spdlog::level::info;
+  }
+  absl::string_view file = args->file == nullptr ? "" : args->file;
+  if (size_t slash = file.rfind('/'); slash != absl::string_view::npos) file.remove_prefix(slash + 1);
+  LogWithFields(level, absl::StrCat("grpc: ", args->message == nullptr ? "" : args->message),
+                {LogField("source", absl::StrCat(file, ":", args->line))});
+}
+
 absl::Status SetLevel(const std::string& name, const std::string& value, LogSettings& settings) {
   spdlog::level::level_enum parsed = spdlog::level::from_str(value);
   if (parsed == spdlog::level::off && value != "off") {
@@ -332,6 +357,9 @@ absl::Status InitLogging(const std::string& service_name, const LogSettings& set
   auto logger = std::make_shared<spdlog::logger>(service_name, std::move(sink));
   logger->set_level(settings.level);
   spdlog::set_default_logger(logger);
+  gpr_set_log_function(LogGrpcCore);
+  // Runs before the registry (made above) is destroyed; the sink flushes on its destruction.
+  std::atexit([] { exiting.store(true); });
   call_sample_rate.store(settings.call_sample_rate);
   return absl::OkStatus();
 }

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "grpc/grpc.h"
+#include "grpc/support/log.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "services/common/request_context.h"
@@ -145,6 +147,18 @@ TEST(LoggingTest, SettingsParseAndRefuse) {
   EXPECT_FALSE(load({{"LOG_FORMAT", "xml"}}).ok());
   EXPECT_FALSE(load({{"LOG_LEVEL", "loud"}}).ok());
   EXPECT_FALSE(load({{"LOG_CALL_SAMPLE_RATE", "2"}}).ok());
+}
+
+TEST(LoggingTest, GrpcCoreLinesAreJsonToo) {
+  grpc_init();  // reads GRPC_VERBOSITY: ERROR by default
+  ASSERT_TRUE(InitLogging("mds-test", LogSettings()).ok());
+  CapturedLog log(LogFormat::kJson);
+  gpr_log(GPR_ERROR, "connection %s reset", "ipv4:127.0.0.1:1");
+  const nlohmann::json line = log.Line(0);
+  EXPECT_EQ(line["msg"], "grpc: connection ipv4:127.0.0.1:1 reset");
+  EXPECT_EQ(line["level"], "ERROR");
+  EXPECT_NE(line["source"].get<std::string>().find("logging_test.cc:"), std::string::npos);
+  grpc_shutdown();
 }
 
 TEST(LoggingTest, SamplingFollowsTheRequestId) {

@@ -15,7 +15,8 @@ namespace marketdata {
 
 using KafkaProperties = std::map<std::string, std::string>;
 
-// A global configuration with `properties`, then `extra` over them. INVALID_ARGUMENT naming the
+// A global configuration with `properties`, then `extra` over them, whose log lines go through
+// the process logger. INVALID_ARGUMENT naming the
 // property librdkafka refuses (never its value, which may be a password).
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> KafkaConf(const KafkaProperties& properties,
                                                          const KafkaProperties& extra);
