@@ -224,6 +224,9 @@ void LogGrpcCore(gpr_log_func_args* args) {
   } else if (args->severity == GPR_LOG_SEVERITY_INFO) {
     level = spdlog::level::info;
   }
+  // Not a request's line, whatever the thread served last.
+  static const RequestContext* const kNone = new RequestContext();
+  ScopedRequestContext none(*kNone);
   absl::string_view file = args->file == nullptr ? "" : args->file;
   if (size_t slash = file.rfind('/'); slash != absl::string_view::npos) file.remove_prefix(slash + 1);
   LogWithFields(level, absl::StrCat("grpc: ", args->message == nullptr ? "" : args->message),

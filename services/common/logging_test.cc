@@ -153,11 +153,14 @@ TEST(LoggingTest, GrpcCoreLinesAreJsonToo) {
   grpc_init();  // reads GRPC_VERBOSITY: ERROR by default
   ASSERT_TRUE(InitLogging("mds-test", LogSettings()).ok());
   CapturedLog log(LogFormat::kJson);
+  const RequestContext unrelated = RequestContext::From("some-call", "");
+  ScopedRequestContext scope(unrelated);  // what the thread served last
   gpr_log(GPR_ERROR, "connection %s reset", "ipv4:127.0.0.1:1");
   const nlohmann::json line = log.Line(0);
   EXPECT_EQ(line["msg"], "grpc: connection ipv4:127.0.0.1:1 reset");
   EXPECT_EQ(line["level"], "ERROR");
   EXPECT_NE(line["source"].get<std::string>().find("logging_test.cc:"), std::string::npos);
+  EXPECT_FALSE(line.contains("request_id"));
   grpc_shutdown();
 }
 
