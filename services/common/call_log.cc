@@ -79,13 +79,15 @@ CallLogEntry::CallLogEntry(absl::string_view method, double sample_rate)
 
 void CallLogEntry::Started(absl::string_view request_id, absl::string_view traceparent) {
   context_ = RequestContext::From(request_id, traceparent);
-  SetThreadRequestContext(context_.request_id, context_.traceparent);
+  ended_ = std::make_shared<std::atomic<bool>>(false);
+  SetThreadRequestContext(context_.request_id, context_.traceparent, ended_);
   handler_thread_ = std::this_thread::get_id();
 }
 
 void CallLogEntry::Finished(grpc::StatusCode code) {
-  // A sync handler has returned by now; a callback one may have finished on another thread,
-  // leaving its context on its own until that thread's next call replaces it.
+  // A sync handler has returned by now; a callback one may still be running on its thread, or
+  // have returned and left its ids there: either way they are no longer the thread's.
+  if (ended_ != nullptr) ended_->store(true, std::memory_order_release);
   if (std::this_thread::get_id() == handler_thread_) ClearThreadRequestContext();
   spdlog::level::level_enum level = spdlog::level::info;
   if (probe_) {

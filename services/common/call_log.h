@@ -9,10 +9,12 @@
 //
 // A handler that finishes its call on another thread (the callback API) must carry the context
 // there itself (copy CurrentRequestContext() and install it with ScopedRequestContext); the call
-// line itself always carries the call's ids, on whichever thread the call ends.
+// line itself always carries the call's ids, on whichever thread the call ends, and once the call
+// has ended the thread its handler ran on no longer names it.
 #ifndef MARKETDATA_SERVICES_COMMON_CALL_LOG_H_
 #define MARKETDATA_SERVICES_COMMON_CALL_LOG_H_
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -43,6 +45,8 @@ class CallLogEntry {
   const std::chrono::steady_clock::time_point start_;
   RequestContext context_;
   std::thread::id handler_thread_;
+  // Set when the call ends: the handler's thread then stops using the call's ids.
+  std::shared_ptr<std::atomic<bool>> ended_;
 };
 
 // `sample_rate` in [0, 1]: the share of successful calls logged.

@@ -9,6 +9,7 @@ constexpr size_t kTraceparentLength = 55;  // 2 + 1 + 32 + 1 + 16 + 1 + 2
 const RequestContext kNoContext;
 thread_local const RequestContext* current = &kNoContext;
 thread_local RequestContext thread_slot;
+thread_local std::shared_ptr<const std::atomic<bool>> thread_slot_ended;
 
 bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
@@ -74,7 +75,13 @@ RequestContext RequestContext::From(absl::string_view request_id,
   return context;
 }
 
-const RequestContext& CurrentRequestContext() { return *current; }
+const RequestContext& CurrentRequestContext() {
+  if (current == &thread_slot && thread_slot_ended != nullptr &&
+      thread_slot_ended->load(std::memory_order_acquire)) {
+    return kNoContext;  // the call whose handler ran here has ended elsewhere
+  }
+  return *current;
+}
 
 ScopedRequestContext::ScopedRequestContext(const RequestContext& context) : previous_(current) {
   current = &context;
@@ -82,14 +89,17 @@ ScopedRequestContext::ScopedRequestContext(const RequestContext& context) : prev
 
 ScopedRequestContext::~ScopedRequestContext() { current = previous_; }
 
-void SetThreadRequestContext(absl::string_view request_id, absl::string_view traceparent) {
+void SetThreadRequestContext(absl::string_view request_id, absl::string_view traceparent,
+                             std::shared_ptr<const std::atomic<bool>> ended) {
   AssignContext(thread_slot, request_id, traceparent);
+  thread_slot_ended = std::move(ended);
   current = &thread_slot;
 }
 
 void ClearThreadRequestContext() {
   thread_slot.request_id.clear();
   thread_slot.traceparent.clear();
+  thread_slot_ended.reset();
   if (current == &thread_slot) current = &kNoContext;
 }
 

@@ -5,6 +5,8 @@
 #ifndef MARKETDATA_SERVICES_COMMON_REQUEST_CONTEXT_H_
 #define MARKETDATA_SERVICES_COMMON_REQUEST_CONTEXT_H_
 
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -49,8 +51,10 @@ class ScopedRequestContext {
 
 // For the server interceptor that starts a call's handler on this thread without a scope to
 // tie the context to: copies the ids into this thread's own slot (no allocation once the slot
-// has grown) and makes it current, until ClearThreadRequestContext() or the next call.
-void SetThreadRequestContext(absl::string_view request_id, absl::string_view traceparent);
+// has grown) and makes it current, until ClearThreadRequestContext(), the next call, or `ended`
+// becoming true (a call may end on another thread, which cannot clear this one's slot).
+void SetThreadRequestContext(absl::string_view request_id, absl::string_view traceparent,
+                             std::shared_ptr<const std::atomic<bool>> ended = nullptr);
 void ClearThreadRequestContext();
 
 }  // namespace marketdata

@@ -70,5 +70,22 @@ TEST(RequestContextTest, ThreadSlotIsSetAndCleared) {
   EXPECT_TRUE(CurrentRequestContext().empty());
 }
 
+TEST(RequestContextTest, ThreadSlotOfACallThatEndedElsewhereIsEmpty) {
+  auto ended = std::make_shared<std::atomic<bool>>(false);
+  SetThreadRequestContext("call-3", kTraceparent, ended);
+  EXPECT_EQ(CurrentRequestContext().request_id, "call-3");
+  std::thread([&] { ended->store(true); }).join();
+  EXPECT_TRUE(CurrentRequestContext().empty());
+  // A scope installed over it still counts.
+  const RequestContext scoped = RequestContext::From("scoped", "");
+  {
+    ScopedRequestContext scope(scoped);
+    EXPECT_EQ(CurrentRequestContext().request_id, "scoped");
+  }
+  SetThreadRequestContext("call-4", "");  // the next call
+  EXPECT_EQ(CurrentRequestContext().request_id, "call-4");
+  ClearThreadRequestContext();
+}
+
 }  // namespace
 }  // namespace marketdata
