@@ -142,7 +142,10 @@ BarPlan PlanBars(const std::vector<v1::PriceEvent>& events, const std::vector<in
       last = e->price_point_id();
     }
     if (!addable) {
+      int64_t through = bar.max_id;
+      for (const v1::PriceEvent* e : bar_events) through = std::max(through, e->price_point_id());
       plan.recompute.push_back(key);
+      plan.recompute_through.push_back(through);
       continue;
     }
     for (const v1::PriceEvent* e : bar_events) Add(bar, *e, FromProtoTimestamp(e->timestamp()));

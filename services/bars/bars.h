@@ -6,7 +6,9 @@
 // Events may come late, out of order or twice. A bar records the newest price point id it
 // counts (max_id): a price point with a larger id has never been counted, so it is added to the
 // bar; one with a smaller or equal id may have been, so that bar is recomputed from price_points
-// instead. Either way the stored bar equals the one computed from price_points.
+// instead, counting the prices up to the newest id the batch or the bar knows (prices stored
+// since will come as events of their own). Either way the stored bar equals the one computed
+// from price_points up to its max_id.
 #ifndef MARKETDATA_SERVICES_BARS_BARS_H_
 #define MARKETDATA_SERVICES_BARS_BARS_H_
 

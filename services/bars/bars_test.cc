@@ -37,6 +37,10 @@ Bar Reference(const std::vector<v1::PriceEvent>& all, const BarKey& key) {
   bar.key = key;
   bar.open = in.front().price();
   bar.close = in.back().price();
+  bar.open_ts = FromProtoTimestamp(in.front().timestamp());
+  bar.open_id = in.front().price_point_id();
+  bar.close_ts = FromProtoTimestamp(in.back().timestamp());
+  bar.close_id = in.back().price_point_id();
   bar.high = bar.low = in.front().price();
   for (const v1::PriceEvent& e : in) {
     bar.high = std::max(bar.high, e.price());
@@ -134,8 +138,43 @@ TEST(BarsTest, AnIdNotBeyondTheStoredBarsMaxIsRecomputed) {
   EXPECT_EQ(later.updated[0].price_count, 2);
 }
 
+// The stored prices up to an id, as the store's recompute counts them.
+std::vector<v1::PriceEvent> UpTo(const std::vector<v1::PriceEvent>& all, int64_t through) {
+  std::vector<v1::PriceEvent> out;
+  for (const v1::PriceEvent& e : all) {
+    if (e.price_point_id() <= through) out.push_back(e);
+  }
+  return out;
+}
+
+// A consumer behind the writers: prices 1..100 are stored, events arrive in order, and one is
+// delivered twice. Its bar is recomputed through the batch's newest id only, so the events
+// that follow are added, not taken for repeats of prices the recompute had already counted.
+TEST(BarsTest, ARecomputeCountsNoPriceBeyondTheBatch) {
+  std::vector<v1::PriceEvent> all;
+  for (int i = 1; i <= 100; ++i) all.push_back(Event(i, absl::Milliseconds(100 * i), 100 + i % 7));
+  absl::flat_hash_map<BarKey, Bar> stored;
+  auto batch = [&](int from, int to) {
+    return std::vector<v1::PriceEvent>(all.begin() + from - 1, all.begin() + to);
+  };
+  BarPlan first = PlanBars(batch(1, 10), {60}, stored);
+  ASSERT_EQ(first.updated.size(), 1u);
+  stored[first.updated[0].key] = first.updated[0];
+  std::vector<v1::PriceEvent> again = batch(11, 20);
+  again.push_back(all[4]);  // id 5 once more
+  BarPlan repeat = PlanBars(again, {60}, stored);
+  ASSERT_EQ(repeat.recompute.size(), 1u);
+  EXPECT_EQ(repeat.recompute_through, std::vector<int64_t>{20});
+  stored[repeat.recompute[0]] = Reference(UpTo(all, 20), repeat.recompute[0]);
+  BarPlan next = PlanBars(batch(21, 30), {60}, stored);
+  EXPECT_TRUE(next.recompute.empty());
+  ASSERT_EQ(next.updated.size(), 1u);
+  ExpectSame(next.updated[0], Reference(UpTo(all, 30), next.updated[0].key));
+}
+
 // Random batches in random order, with repeats: each bar planned in memory, or (standing in for
-// the store's recompute) rebuilt from every stored price point, equals the definition. The
+// the store's recompute) rebuilt from the stored price points up to the planned id, equals the
+// definition. The
 // prices are all stored before the first event arrives, as mds-api stores before it publishes.
 TEST(BarsTest, AnyArrivalOrderGivesTheDefinedBars) {
   std::mt19937 random(7);
@@ -156,7 +195,10 @@ TEST(BarsTest, AnyArrivalOrderGivesTheDefinedBars) {
                                       arrivals.begin() + std::min(arrivals.size(), from + 37));
     BarPlan plan = PlanBars(batch, intervals, stored);
     for (Bar& bar : plan.updated) stored[bar.key] = bar;
-    for (const BarKey& key : plan.recompute) stored[key] = Reference(all, key);
+    ASSERT_EQ(plan.recompute_through.size(), plan.recompute.size());
+    for (size_t i = 0; i < plan.recompute.size(); ++i) {
+      stored[plan.recompute[i]] = Reference(UpTo(all, plan.recompute_through[i]), plan.recompute[i]);
+    }
   }
   int bars = 0;
   for (const auto& [key, bar] : stored) {

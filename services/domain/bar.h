@@ -40,6 +40,12 @@ struct Bar {
 struct BarPlan {
   std::vector<Bar> updated;
   std::vector<BarKey> recompute;
+  // For each of `recompute`: the newest price point id the recomputed bar counts (the newest of
+  // the batch's events and of what the stored bar counted). Prices committed since, whose
+  // events are still on their way, are left for those events to add: a bar recomputed while
+  // the consumer runs behind must not count them, or each of their events would look repeated
+  // and make it recompute again.
+  std::vector<int64_t> recompute_through;
 };
 
 }  // namespace marketdata

@@ -1,5 +1,6 @@
 #include "services/storage/bar_store.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,7 +30,8 @@ constexpr char kLock[] =
     "  FROM " KEYS ") "
     "ORDER BY symbol, interval_seconds, bucket_start FOR UPDATE";
 
-// The definition, over price_points: open and close by (ts, id).
+// The definition, over price_points: open and close by (ts, id), counting the prices up to an
+// id (BarPlan::recompute_through).
 constexpr char kRecompute[] =
     "SELECT k.symbol, k.secs, k.start_us, "
     "  (array_agg(p.price ORDER BY p.ts, p.id))[1], max(p.price), min(p.price), "
@@ -38,7 +40,9 @@ constexpr char kRecompute[] =
     "  (array_agg(p.id ORDER BY p.ts, p.id))[1], "
     "  CAST(extract(epoch FROM max(p.ts)) * 1000000 AS BIGINT), "
     "  (array_agg(p.id ORDER BY p.ts DESC, p.id DESC))[1], max(p.id) "
-    "FROM " KEYS " JOIN price_points p ON p.symbol = k.symbol "
+    "FROM unnest(CAST(:symbols AS TEXT[]), CAST(:intervals AS INT[]), CAST(:starts AS BIGINT[]), "
+    "            CAST(:through AS BIGINT[])) AS k(symbol, secs, start_us, through) "
+    "JOIN price_points p ON p.symbol = k.symbol AND p.id <= k.through "
     "  AND p.ts >= timestamptz 'epoch' + k.start_us * interval '1 microsecond' "
     "  AND p.ts < timestamptz 'epoch' + (k.start_us + k.secs * CAST(1000000 AS BIGINT)) "
     "                                   * interval '1 microsecond' "
@@ -198,9 +202,17 @@ absl::StatusOr<std::vector<Bar>> PostgresBarStore::Update(const std::vector<BarK
       if (base == 0 || key.interval_seconds < base) base = key.interval_seconds;
     }
     std::vector<BarKey> from_prices, rolled_up;
-    for (BarKey& key : planned.recompute) {
-      const bool roll = key.interval_seconds != base && key.interval_seconds % base == 0;
-      (roll ? rolled_up : from_prices).push_back(std::move(key));
+    std::vector<int64_t> through;
+    for (size_t i = 0; i < planned.recompute.size(); ++i) {
+      BarKey& key = planned.recompute[i];
+      if (key.interval_seconds != base && key.interval_seconds % base == 0) {
+        rolled_up.push_back(std::move(key));
+      } else {
+        from_prices.push_back(std::move(key));
+        through.push_back(i < planned.recompute_through.size()
+                              ? planned.recompute_through[i]
+                              : std::numeric_limits<int64_t>::max());
+      }
     }
     std::vector<Bar> first, later;
     for (Bar& bar : planned.updated) {
@@ -208,9 +220,11 @@ absl::StatusOr<std::vector<Bar>> PostgresBarStore::Update(const std::vector<BarK
     }
     if (!from_prices.empty()) {
       KeyArrays r = ToArrays(from_prices);
+      std::string up_to = Array(through, [](int64_t id) { return absl::StrCat(id); });
       soci::rowset<soci::row> rows =
           (lease->prepare << kRecompute, soci::use(r.symbols, "symbols"),
-           soci::use(r.intervals, "intervals"), soci::use(r.starts, "starts"));
+           soci::use(r.intervals, "intervals"), soci::use(r.starts, "starts"),
+           soci::use(up_to, "through"));
       for (const soci::row& row : rows) {
         Bar bar = ReadBar(row);
         (bar.key.interval_seconds == base ? first : later).push_back(std::move(bar));
