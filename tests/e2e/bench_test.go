@@ -624,9 +624,12 @@ func goGRPCLoad(t *testing.T, addr string, seconds int) loadResult {
 	defer conn.Close()
 	client := mdv1.NewPriceServiceClient(conn)
 	req := &mdv1.GetLatestPriceRequest{Symbol: "AAPL", Provider: "test"}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds)*time.Second)
-	defer cancel()
+	// Calls get their own deadline, not the run's: a call cut off by the end of the run is not a
+	// failure, and a failed call is one.
+	var stop atomic.Bool
+	time.AfterFunc(time.Duration(seconds)*time.Second, func() { stop.Store(true) })
 	var calls, failures atomic.Int64
+	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	before := selfCPU()
 	began := time.Now()
@@ -634,11 +637,13 @@ func goGRPCLoad(t *testing.T, addr string, seconds int) loadResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ctx.Err() == nil {
-				if _, err := client.GetLatestPrice(ctx, req); err != nil {
-					if ctx.Err() == nil {
-						failures.Add(1)
-					}
+			for !stop.Load() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_, err := client.GetLatestPrice(ctx, req)
+				cancel()
+				if err != nil {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
 				calls.Add(1)
@@ -648,7 +653,7 @@ func goGRPCLoad(t *testing.T, addr string, seconds int) loadResult {
 	wg.Wait()
 	elapsed := time.Since(began)
 	if failures.Load() > 0 {
-		t.Errorf("grpc-go load: %d calls failed", failures.Load())
+		t.Errorf("grpc-go load: %d calls failed, the first with: %v", failures.Load(), firstErr.Load())
 	}
 	r := loadResult{rps: float64(calls.Load()) / elapsed.Seconds(), requests: int(calls.Load())}
 	r.cpu = costPer(map[string]time.Duration{"Go client": before},
