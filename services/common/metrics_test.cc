@@ -1,30 +1,12 @@
 #include "services/common/metrics.h"
 
-#include <curl/curl.h>
-
 #include <atomic>
 
 #include "gtest/gtest.h"
+#include "services/common/metrics_scrape.h"
 
 namespace marketdata {
 namespace {
-
-size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-std::string Scrape(int port) {
-  std::string body;
-  CURL* curl = curl_easy_init();
-  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_perform(curl);
-  curl_easy_cleanup(curl);
-  return body;
-}
 
 TEST(MetricsExporterTest, ServesValuesReadAtScrapeTime) {
   // Port 0 is not supported by the exposer: pick one unlikely to be taken.
@@ -37,11 +19,11 @@ TEST(MetricsExporterTest, ServesValuesReadAtScrapeTime) {
   (*exporter)->AddLabeled(MetricsExporter::Kind::kGauge, "mds_test_tokens", "Tokens.", [] {
     return std::vector<MetricSample>{{{{"provider", "finnhub"}}, 7.5}};
   });
-  std::string body = Scrape(port);
+  std::string body = ScrapeMetrics(port);
   EXPECT_NE(body.find("mds_test_events_total 3"), std::string::npos) << body;
   EXPECT_NE(body.find("mds_test_tokens{provider=\"finnhub\"} 7.5"), std::string::npos) << body;
   events = 10;
-  EXPECT_NE(Scrape(port).find("mds_test_events_total 10"), std::string::npos);
+  EXPECT_NE(ScrapeMetrics(port).find("mds_test_events_total 10"), std::string::npos);
 }
 
 TEST(MetricsExporterTest, ServesHistogramsWithCumulativeBuckets) {
@@ -52,7 +34,7 @@ TEST(MetricsExporterTest, ServesHistogramsWithCumulativeBuckets) {
   (*exporter)->AddHistogram("mds_test_seconds", "Latency.", latency);
   latency.Observe(0.05);
   latency.Observe(0.5);
-  const std::string body = Scrape(port);
+  const std::string body = ScrapeMetrics(port);
   EXPECT_NE(body.find("# TYPE mds_test_seconds histogram"), std::string::npos) << body;
   EXPECT_NE(body.find("mds_test_seconds_bucket{le=\"0.1\"} 1"), std::string::npos) << body;
   EXPECT_NE(body.find("mds_test_seconds_bucket{le=\"1\"} 2"), std::string::npos) << body;
