@@ -24,11 +24,8 @@ else
   echo "FAIL: neither docker-compose (Debian package docker-compose; ./deploy/dev install installs it) nor 'docker compose' found" >&2
   exit 1
 fi
-python=/usr/bin/python3
-if ! "$python" -c 'import yaml' 2>/dev/null; then
-  echo "FAIL: $python with PyYAML is needed (Debian packages python3 python3-yaml)" >&2
-  exit 1
-fi
+source deploy/prometheus/test_tools.sh
+require_python_yaml
 
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
 project="$PWD"

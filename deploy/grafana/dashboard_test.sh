@@ -10,17 +10,9 @@ set -euo pipefail
 checker="$1" names="$2" datasource="$3"
 shift 3
 
-promtool="$(command -v promtool || true)"
-[[ -n "$promtool" ]] || promtool=/usr/bin/promtool
-if [[ ! -x "$promtool" ]]; then
-  echo "FAIL: promtool not found (Debian package 'prometheus'; ./deploy/dev install installs it)" >&2
-  exit 1
-fi
-python=/usr/bin/python3
-if ! "$python" -c 'import yaml' 2>/dev/null; then
-  echo "FAIL: $python with PyYAML is needed (Debian packages python3 python3-yaml)" >&2
-  exit 1
-fi
+source deploy/prometheus/test_tools.sh
+require_promtool
+require_python_yaml
 
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
 "$python" "$checker" "$names" dashboard "$@" --emit-rules "$tmp/dashboard_rules.yml" \

@@ -12,18 +12,9 @@ set -euo pipefail
 
 config="$1" alerts="$2" tests="$3" names="$4" checker="$5" readme="$6"
 
-promtool="$(command -v promtool || true)"
-[[ -n "$promtool" ]] || promtool=/usr/bin/promtool
-if [[ ! -x "$promtool" ]]; then
-  echo "FAIL: promtool not found (Debian package 'prometheus'; ./deploy/dev install installs it)" >&2
-  exit 1
-fi
-# Debian's python3 with python3-yaml, both installed by the installer; not a virtualenv's.
-python=/usr/bin/python3
-if ! "$python" -c 'import yaml' 2>/dev/null; then
-  echo "FAIL: $python with PyYAML is needed (Debian packages python3 python3-yaml)" >&2
-  exit 1
-fi
+source deploy/prometheus/test_tools.sh
+require_promtool
+require_python_yaml
 
 "$promtool" check rules "$alerts"
 # promtool resolves rule_files relative to the configuration's folder, where alerts.yml lives.
