@@ -1,6 +1,7 @@
 #include "services/averages/event_batch.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "services/common/proto_time.h"
@@ -16,8 +17,45 @@ absl::StatusOr<BatchResult> EventBatchProcessor::Process(
   // Trimmed only once the batch is done, whether it succeeded or not: every window the batch
   // touches must stay until then.
   absl::StatusOr<BatchResult> result = ProcessKept(events);
+  if (result.ok()) DropUnchanged(&result->averages);
   Trim();
   return result;
+}
+
+void EventBatchProcessor::DropUnchanged(std::vector<AverageRow>* rows) const {
+  using Key = std::tuple<const std::string*, int64_t, int>;
+  absl::flat_hash_map<Key, size_t> last;  // key -> index of its last row
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const AverageRow& r = (*rows)[i];
+    auto entry = windows_by_symbol_.find(r.symbol);
+    const std::string* symbol = entry == windows_by_symbol_.end() ? &r.symbol : &entry->first;
+    last[Key{symbol, r.price_point_id, r.window}] = i;
+  }
+  std::vector<AverageRow> kept;
+  kept.reserve(last.size());
+  for (size_t i = 0; i < rows->size(); ++i) {
+    AverageRow& r = (*rows)[i];
+    auto entry = windows_by_symbol_.find(r.symbol);
+    const std::string* symbol = entry == windows_by_symbol_.end() ? &r.symbol : &entry->first;
+    if (last.at(Key{symbol, r.price_point_id, r.window}) != i) continue;
+    if (entry != windows_by_symbol_.end()) {
+      auto stored = entry->second.written.find({r.price_point_id, r.window});
+      if (stored != entry->second.written.end() && stored->second == r.value) continue;
+    }
+    kept.push_back(std::move(r));
+  }
+  *rows = std::move(kept);
+}
+
+void EventBatchProcessor::Written(const std::vector<AverageRow>& rows) {
+  for (const AverageRow& r : rows) {
+    auto entry = windows_by_symbol_.find(r.symbol);
+    if (entry == windows_by_symbol_.end()) continue;
+    auto& written = entry->second.written;
+    // Bounded: a few windows' worth per symbol; forgetting only means writing again.
+    if (written.size() >= 8 * entry->second.window->capacity() * windows_.size()) written.clear();
+    written[{r.price_point_id, r.window}] = r.value;
+  }
 }
 
 SymbolWindow& EventBatchProcessor::Use(const std::string& symbol) {

@@ -44,6 +44,12 @@ class EventBatchProcessor {
   // be retried as it is.
   absl::StatusOr<BatchResult> Process(const std::vector<v1::PriceEvent>& events);
 
+  // The rows of a batch were stored: a later batch that computes the same value for one of
+  // them again does not write it again. A consumer reading behind the writers keeps stored
+  // prices ahead of its events in its windows, and each event recomputes the averages of the
+  // next few of them; most come out as already written. Call only once the rows are durable.
+  void Written(const std::vector<AverageRow>& rows);
+
   // Forgets every window (partitions were revoked; they are rebuilt on next sight).
   void Reset() {
     windows_by_symbol_.clear();
@@ -56,7 +62,13 @@ class EventBatchProcessor {
   struct Entry {
     std::unique_ptr<SymbolWindow> window;
     std::list<std::string>::iterator recency;  // its place in recency_
+    // What this process stored for (price point id, window), while the symbol is kept.
+    absl::flat_hash_map<std::pair<int64_t, int>, double> written;
   };
+
+  // Keeps the last row of each key (the one the store keeps), minus those whose value is
+  // already stored.
+  void DropUnchanged(std::vector<AverageRow>* rows) const;
 
   // An event its window could not place.
   struct Refused {

@@ -19,6 +19,7 @@ absl::Status MovingAverageHandler::Handle(const std::vector<v1::PriceEvent>& eve
   if (!status.ok()) {
     processor_.Reset();  // the windows may hold these events' points: rebuild them
   } else {
+    processor_.Written(result->averages);
     written_.insert(written_.end(), std::make_move_iterator(result->averages.begin()),
                     std::make_move_iterator(result->averages.end()));
     repaired_ += result->repaired_events;
