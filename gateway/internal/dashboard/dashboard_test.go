@@ -9,23 +9,15 @@ import (
 )
 
 // The page as the tests read it: the index and the files by name.
-type testFile struct{ body []byte }
-
 var (
-	index  = testFile{page.Index()}
-	assets = func() map[string]testFile {
-		out := map[string]testFile{}
-		for name, body := range page.Files() {
-			out[name] = testFile{body}
-		}
-		return out
-	}()
+	index  = page.Index()
+	assets = page.Files()
 )
 
 // The page loads only what the gateway serves: every src/href of index.html is a /dashboard/
 // file, a data: URL or another page of the gateway, and our files name no other host.
 func TestPageLoadsNothingFromElsewhere(t *testing.T) {
-	for _, m := range regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(string(index.body), -1) {
+	for _, m := range regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(string(index), -1) {
 		ref := m[1]
 		switch ref {
 		case "data:,", "/docs", "/openapi.json", "/metrics": // the favicon and links to the gateway's pages
@@ -37,7 +29,7 @@ func TestPageLoadsNothingFromElsewhere(t *testing.T) {
 		}
 	}
 	external := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`)
-	for name, body := range map[string][]byte{"index.html": index.body, "app.js": assets["app.js"].body, "app.css": assets["app.css"].body} {
+	for name, body := range map[string][]byte{"index.html": index, "app.js": assets["app.js"], "app.css": assets["app.css"]} {
 		for _, line := range strings.Split(string(body), "\n") {
 			if code, _, _ := strings.Cut(line, "// "); external.MatchString(code) {
 				t.Errorf("%s names another host: %s", name, line)
@@ -46,7 +38,7 @@ func TestPageLoadsNothingFromElsewhere(t *testing.T) {
 	}
 	// The library's only absolute URLs: the SVG namespace, its licence, and the attribution
 	// logo's link (followed only if clicked).
-	for _, u := range regexp.MustCompile(`https?://[^"'\x60 )]*`).FindAllString(string(assets["lightweight-charts.js"].body), -1) {
+	for _, u := range regexp.MustCompile(`https?://[^"'\x60 )]*`).FindAllString(string(assets["lightweight-charts.js"]), -1) {
 		if !strings.HasPrefix(u, "http://www.w3.org/") && !strings.HasPrefix(u, "https://www.apache.org/licenses/") &&
 			!strings.HasPrefix(u, "https://www.tradingview.com/?utm_medium=lwc-link") {
 			t.Errorf("lightweight-charts.js names %s", u)
@@ -57,7 +49,7 @@ func TestPageLoadsNothingFromElsewhere(t *testing.T) {
 // The page uses the routes it should: the stream routes through EventSource, the polling,
 // providers and readiness routes through fetch.
 func TestPageUsesTheAPI(t *testing.T) {
-	js := string(assets["app.js"].body)
+	js := string(assets["app.js"])
 	for _, want := range []string{
 		`new EventSource(`, `"/api/v1/prices/stream"`, `"/api/v1/averages/stream"`, `"/api/v1/bars/stream"`,
 		`"/api/v1/prices/poll"`, `"/api/v1/providers"`, `fetch("/ready")`, `"api_key"`,

@@ -9,23 +9,15 @@ import (
 )
 
 // The page as the tests read it: the index and the files by name.
-type testFile struct{ body []byte }
-
 var (
-	index  = testFile{page.Index()}
-	assets = func() map[string]testFile {
-		out := map[string]testFile{}
-		for name, body := range page.Files() {
-			out[name] = testFile{body}
-		}
-		return out
-	}()
+	index  = page.Index()
+	assets = page.Files()
 )
 
 // The page loads only what the gateway serves: every src/href of index.html is a /docs/ file or
 // a data: URL, and nothing in our files or the stylesheet names another host.
 func TestPageLoadsNothingFromElsewhere(t *testing.T) {
-	for _, m := range regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(string(index.body), -1) {
+	for _, m := range regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(string(index), -1) {
 		ref := m[1]
 		if ref == "data:," {
 			continue
@@ -36,14 +28,14 @@ func TestPageLoadsNothingFromElsewhere(t *testing.T) {
 		}
 	}
 	external := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`)
-	for name, body := range map[string][]byte{"index.html": index.body, "init.js": assets["init.js"].body} {
+	for name, body := range map[string][]byte{"index.html": index, "init.js": assets["init.js"]} {
 		for _, line := range strings.Split(string(body), "\n") {
 			if code, _, _ := strings.Cut(line, "// "); external.MatchString(code) {
 				t.Errorf("%s names another host: %s", name, line)
 			}
 		}
 	}
-	css := string(assets["swagger-ui.css"].body)
+	css := string(assets["swagger-ui.css"])
 	if strings.Contains(css, "@import") || strings.Contains(css, "@font-face") ||
 		regexp.MustCompile(`url\(["']?(https?:)?//`).MatchString(css) {
 		t.Error("swagger-ui.css loads something from another host (an @import, a web font or a url())")
@@ -51,7 +43,7 @@ func TestPageLoadsNothingFromElsewhere(t *testing.T) {
 }
 
 func TestSwaggerUIConfiguration(t *testing.T) {
-	cfg := string(assets["init.js"].body)
+	cfg := string(assets["init.js"])
 	for _, want := range []string{
 		`url: "/openapi.json"`,
 		"tryItOutEnabled: true",
@@ -81,7 +73,7 @@ func TestServe(t *testing.T) {
 		t.Fatal("swagger-ui-bundle.js not served")
 	}
 	etag := w.Header().Get("ETag")
-	if w.Code != http.StatusOK || etag == "" || w.Body.Len() != len(assets["swagger-ui-bundle.js"].body) ||
+	if w.Code != http.StatusOK || etag == "" || w.Body.Len() != len(assets["swagger-ui-bundle.js"]) ||
 		w.Header().Get("Content-Type") != "text/javascript; charset=utf-8" {
 		t.Errorf("bundle: %d %v, %d bytes", w.Code, w.Header(), w.Body.Len())
 	}
