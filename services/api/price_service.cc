@@ -56,10 +56,7 @@ grpc::Status PriceServiceImpl::ListPriceHistory(grpc::ServerContext* context,
   }
   absl::StatusOr<TimePage> paging = CheckTimePage(*request, kDefaultLimit, kMaxLimit);
   if (!paging.ok()) return ToGrpcStatus(paging.status(), context);
-  query.start = paging->start;
-  query.end = paging->end;
-  query.limit = paging->limit;
-  query.page_token = paging->page_token;
+  paging->ApplyTo(&query);
   absl::StatusOr<PricePage> page = history_.ListPrices(query);
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
   for (const StoredPrice& p : page->prices) ToProto(p, response->add_prices());

@@ -94,6 +94,15 @@ struct TimePage {
   std::optional<absl::Time> start, end;
   int limit = 0;
   std::string page_token;
+
+  // Sets the same four fields of a store's query (prices, averages, bars).
+  template <typename Query>
+  void ApplyTo(Query* query) const {
+    query->start = start;
+    query->end = end;
+    query->limit = limit;
+    query->page_token = page_token;
+  }
 };
 
 template <typename Request>

@@ -60,10 +60,7 @@ grpc::Status BarServiceImpl::ListBars(grpc::ServerContext* context,
   query.interval_seconds = *interval;
   absl::StatusOr<TimePage> paging = CheckTimePage(*request, kDefaultLimit, kMaxLimit);
   if (!paging.ok()) return ToGrpcStatus(paging.status(), context);
-  query.start = paging->start;
-  query.end = paging->end;
-  query.limit = paging->limit;
-  query.page_token = paging->page_token;
+  paging->ApplyTo(&query);
   absl::StatusOr<BarPage> page = store_.List(query);
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
   for (const Bar& bar : page->bars) ToProto(bar, response->add_bars());

@@ -102,10 +102,7 @@ grpc::Status MovingAverageServiceImpl::ListMovingAverages(
   query.window = *window;
   absl::StatusOr<TimePage> paging = CheckTimePage(*request, kDefaultLimit, kMaxLimit);
   if (!paging.ok()) return ToGrpcStatus(paging.status(), context);
-  query.start = paging->start;
-  query.end = paging->end;
-  query.limit = paging->limit;
-  query.page_token = paging->page_token;
+  paging->ApplyTo(&query);
   absl::StatusOr<AveragePage> page = store_.List(query);
   if (!page.ok()) return ToGrpcStatus(page.status(), context);
   for (const AverageRow& row : page->averages) ToProto(row, response->add_moving_averages());
