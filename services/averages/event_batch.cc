@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
 #include "services/common/proto_time.h"
 
 namespace marketdata {
@@ -23,28 +24,27 @@ absl::StatusOr<BatchResult> EventBatchProcessor::Process(
 }
 
 void EventBatchProcessor::DropUnchanged(std::vector<AverageRow>* rows) const {
-  using Key = std::tuple<const std::string*, int64_t, int>;
-  absl::flat_hash_map<Key, size_t> last;  // key -> index of its last row
-  for (size_t i = 0; i < rows->size(); ++i) {
+  // From the last row back: a key's last row is the one the store keeps.
+  std::vector<bool> keep(rows->size(), false);
+  absl::flat_hash_set<std::tuple<absl::string_view, int64_t, int>> seen;
+  for (size_t i = rows->size(); i-- > 0;) {
     const AverageRow& r = (*rows)[i];
+    if (!seen.insert({r.symbol, r.price_point_id, r.window}).second) continue;
     auto entry = windows_by_symbol_.find(r.symbol);
-    const std::string* symbol = entry == windows_by_symbol_.end() ? &r.symbol : &entry->first;
-    last[Key{symbol, r.price_point_id, r.window}] = i;
-  }
-  std::vector<AverageRow> kept;
-  kept.reserve(last.size());
-  for (size_t i = 0; i < rows->size(); ++i) {
-    AverageRow& r = (*rows)[i];
-    auto entry = windows_by_symbol_.find(r.symbol);
-    const std::string* symbol = entry == windows_by_symbol_.end() ? &r.symbol : &entry->first;
-    if (last.at(Key{symbol, r.price_point_id, r.window}) != i) continue;
     if (entry != windows_by_symbol_.end()) {
       auto stored = entry->second.written.find({r.price_point_id, r.window});
       if (stored != entry->second.written.end() && stored->second == r.value) continue;
     }
-    kept.push_back(std::move(r));
+    keep[i] = true;
   }
-  *rows = std::move(kept);
+  seen.clear();  // it points into the rows moved below
+  size_t kept = 0;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    if (!keep[i]) continue;
+    if (kept != i) (*rows)[kept] = std::move((*rows)[i]);
+    ++kept;
+  }
+  rows->resize(kept);
 }
 
 void EventBatchProcessor::Written(const std::vector<AverageRow>& rows) {
