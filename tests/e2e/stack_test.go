@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -86,13 +87,44 @@ func binary(name string) (string, error) {
 	return filepath.Abs(p)
 }
 
+// Listening ports for the stacks' processes come from below the kernel's ephemeral range
+// (32768 and up on Linux). A port the kernel hands out for "127.0.0.1:0" is free only until the
+// listener closes: any outgoing connection of the busy test may then take it as its local port
+// before the process that was meant to listen on it starts. Ports below the range are never
+// taken that way, and none is handed out twice by this process.
+const (
+	firstListenPort = 20000
+	listenPorts     = 12000
+)
+
+var (
+	addrMu    sync.Mutex
+	addrGiven = map[int]bool{}
+	addrNext  = firstListenPort + int(time.Now().UnixNano()%listenPorts)
+)
+
 func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
+	addrMu.Lock()
+	defer addrMu.Unlock()
+	for tries := 0; tries < listenPorts; tries++ {
+		port := addrNext
+		addrNext++
+		if addrNext >= firstListenPort+listenPorts {
+			addrNext = firstListenPort
+		}
+		if addrGiven[port] {
+			continue
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		addrGiven[port] = true
+		return addr
 	}
-	defer l.Close()
-	return l.Addr().String()
+	panic("no free listening port below the ephemeral range")
 }
 
 // withDatabase swaps the database name in a postgresql:// URL.
