@@ -67,7 +67,7 @@ kafka_format() {
   local id
   id="$(kafka_java kafka.tools.StorageTool random-uuid)" || die "kafka StorageTool random-uuid failed"
   info "formatting Kafka storage ($STACK, cluster id $id)"
-  kafka_java kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" >>"$KAFKA_LOG" 2>&1 ||
+  kafka_java kafka.tools.StorageTool format --cluster-id="$id" -c "$KAFKA_DIR/server.properties" >>"$KAFKA_LOG" 2>&1 ||
     { show_log_tail "$KAFKA_LOG"; die "kafka storage format failed"; }
 }
 
