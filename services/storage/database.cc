@@ -334,6 +334,8 @@ int64_t PgResult::int64(int row, int column) const {
   return value;
 }
 
+bool PgResult::null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+
 absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {
   PgResult result(PQexec(lease.pg(), sql.c_str()));
   const ExecStatusType status = PQresultStatus(result.get());

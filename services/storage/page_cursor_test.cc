@@ -22,7 +22,9 @@ TEST(PageCursorTest, RefusesWhatNoPageCouldEndAt) {
                             "99999999999999999999.1", "1.99999999999999999999"}) {
     auto cursor = DecodePageCursor(token);
     EXPECT_FALSE(cursor.ok()) << token;
-    if (!cursor.ok()) EXPECT_EQ(cursor.status().code(), absl::StatusCode::kInvalidArgument);
+    if (!cursor.ok()) {
+      EXPECT_EQ(cursor.status().code(), absl::StatusCode::kInvalidArgument);
+    }
   }
   EXPECT_TRUE(DecodePageCursor("253402300799999999.0").ok());
   EXPECT_TRUE(DecodePageCursor("-62135596800000000.7").ok());
