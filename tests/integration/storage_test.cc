@@ -349,7 +349,9 @@ TEST(DatabaseTest, AConnectionTheServerDroppedIsReplaced) {
   // The first use after the drop may fail as UNAVAILABLE (never as an internal error); the pool
   // then reconnects, and prepared statements are prepared again on the new connection.
   absl::StatusOr<StoredPrice> first = store.SavePrice(MakeQuote("D", 2));
-  if (!first.ok()) EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
+  if (!first.ok()) {
+    EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
+  }
   absl::StatusOr<StoredPrice> second = store.SavePrice(MakeQuote("D", 3));
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(Count(*db, "price_points"), first.ok() ? 3 : 2);
