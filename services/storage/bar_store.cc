@@ -3,7 +3,6 @@
 #include <limits>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -107,23 +106,17 @@ constexpr PreparedSql kList = {"list_bars",
 #undef BAR_COLUMNS
 #undef KEYS
 
-double Float(const PgResult& r, int row, int column) {
-  double v = 0;
-  (void)absl::SimpleAtod(r.text(row, column), &v);  // PostgreSQL prints floats exactly
-  return v;
-}
-
 Bar ReadBar(const PgResult& r, int row) {
   Bar bar;
   bar.key.symbol = std::string(r.text(row, 0));
   bar.key.interval_seconds = static_cast<int>(r.int64(row, 1));
   bar.key.start = absl::FromUnixMicros(r.int64(row, 2));
-  bar.open = Float(r, row, 3);
-  bar.high = Float(r, row, 4);
-  bar.low = Float(r, row, 5);
-  bar.close = Float(r, row, 6);
+  bar.open = r.float64(row, 3);
+  bar.high = r.float64(row, 4);
+  bar.low = r.float64(row, 5);
+  bar.close = r.float64(row, 6);
   bar.price_count = r.int64(row, 7);
-  if (!r.null(row, 8)) bar.volume = Float(r, row, 8);
+  if (!r.null(row, 8)) bar.volume = r.float64(row, 8);
   bar.open_ts = absl::FromUnixMicros(r.int64(row, 9));
   bar.open_id = r.int64(row, 10);
   bar.close_ts = absl::FromUnixMicros(r.int64(row, 11));

@@ -334,6 +334,12 @@ int64_t PgResult::int64(int row, int column) const {
   return value;
 }
 
+double PgResult::float64(int row, int column) const {
+  double value = 0;
+  if (!absl::SimpleAtod(text(row, column), &value)) return 0;
+  return value;
+}
+
 bool PgResult::null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
 
 absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {

@@ -49,6 +49,8 @@ class PgResult {
   absl::string_view text(int row, int column) const;
   // The value as an integer; 0 when null or not a number.
   int64_t int64(int row, int column) const;
+  // The value as a double (PostgreSQL prints floats exactly); 0 when null or not a number.
+  double float64(int row, int column) const;
   bool null(int row, int column) const;
   PGresult* get() const { return result_; }
 

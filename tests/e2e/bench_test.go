@@ -306,9 +306,9 @@ type loadResult struct {
 func medianRun(runs int, load func() loadResult) loadResult {
 	var results []loadResult
 	for i := 0; i < runs; i++ {
-		results = append(results, load())
-		r := results[len(results)-1]
+		r := load()
 		fmt.Printf("  run %d of %d: %.0f/s, p99 %v\n", i+1, runs, r.rps, r.p99)
+		results = append(results, r)
 	}
 	sort.Slice(results, func(i, j int) bool { return results[i].p99 < results[j].p99 })
 	return results[len(results)/2]

@@ -1188,9 +1188,8 @@ num.recovery.threads.per.data.dir=1
 		"log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"), 0o644)
 	id := make([]byte, 16)
 	rand.Read(id)
-	// With the top bit clear the id's first character is A-Z or a-f, never '-': an id such as
-	// "-x..." would be read as an option, and the format would fail one run in 64.
-	id[0] &= 0x7f
+	// "--cluster-id=ID" and not "-t ID": an id that starts with '-' (one in 64) would be read as
+	// an option.
 	format := exec.Command("java", b.javaArgs(lib, log4j, "kafka.tools.StorageTool", "format",
 		"--cluster-id="+base64.RawURLEncoding.EncodeToString(id), "-c", b.props)...)
 	if out, err := format.CombinedOutput(); err != nil {
