@@ -35,6 +35,10 @@ const SettingTable<ApiConfig>& ApiSettings() {
       IntSetting("PROVIDER_FETCH_THREADS", 32, 1, 1024, &ApiConfig::provider_fetch_threads,
                  "latest-price requests that may wait on each network provider at once; more "
                  "queue up, within the provider's timeout"),
+      IntSetting("PRICE_WRITE_LINGER_US", 0, 0, 100000, &ApiConfig::price_write_linger_us,
+                 "microseconds the price writer waits for more prices before a commit, only "
+                 "while requests arrive concurrently; more prices share each commit (less "
+                 "database CPU per price) at the cost of that much latency"),
       IntSetting("MAX_OPEN_STREAMS", 10000, 1, 1000000, &ApiConfig::max_open_streams,
                  "server streams open at once; one more is refused with RESOURCE_EXHAUSTED (HTTP 429)"),
       DoubleSetting("PROVIDER_SHARE_PER_KEY", 0.5, 0.01, 1, &ApiConfig::provider_share_per_key,

@@ -22,6 +22,7 @@ std::function<std::vector<MetricSample>()> PerProvider(const ProviderRegistry& p
 }  // namespace
 
 void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
+                      const PriceWriter& writer,
                       const KafkaPriceEventPublisher& publisher, const PollingScheduler& scheduler,
                       const PriceHub& price_hub, const ProviderRegistry& providers,
                       const OutboxBacklogMonitor& outbox) {
@@ -32,6 +33,13 @@ void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
   metrics.Add(Kind::kCounter, "mds_price_failures_total",
               "Price requests that failed (validation, provider or storage).",
               [&recorder] { return recorder.failed(); });
+  metrics.Add(Kind::kCounter, "mds_price_write_batches_total",
+              "Commits of the price writer (group commit); prices written over batches is the "
+              "mean number of prices a commit carries.",
+              [&writer] { return writer.batches(); });
+  metrics.Add(Kind::kCounter, "mds_price_write_prices_total",
+              "Prices the price writer committed in its batches.",
+              [&writer] { return writer.prices_written(); });
   metrics.Add(Kind::kCounter, "mds_events_delivered_total", "PriceEvents acknowledged by Kafka.",
               [&publisher] { return publisher.delivered_count(); });
   metrics.Add(Kind::kCounter, "mds_events_delivery_failures_total",

@@ -9,11 +9,13 @@
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
 #include "services/storage/outbox_backlog.h"
+#include "services/storage/price_writer.h"
 
 namespace marketdata {
 
 // Every argument must outlive `metrics`.
 void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
+                      const PriceWriter& writer,
                       const KafkaPriceEventPublisher& publisher, const PollingScheduler& scheduler,
                       const PriceHub& price_hub, const ProviderRegistry& providers,
                       const OutboxBacklogMonitor& outbox);

@@ -119,7 +119,8 @@ int Run(int argc, char** argv) {
   OutboxRelay relay(store, *publisher, OutboxRelayOptions{});
   relay.Start();
 
-  PriceWriter writer(*db);  // group commit for concurrent requests
+  // Group commit for concurrent requests.
+  PriceWriter writer(*db, 512, 50000, absl::Microseconds(config.price_write_linger_us));
   // Fetches from network providers wait here, not on gRPC's threads: a lane of threads per
   // provider, so one that hangs cannot hold up the others. At most 32 fetches per thread wait in
   // a lane; beyond that a request is answered "busy" (503) at once, and a fetch that waited past
@@ -174,7 +175,7 @@ int Run(int argc, char** argv) {
   if (config.metrics_listen != "off") {
     metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
     outbox_backlog.Start();
-    ExportApiMetrics(*metrics, recorder, *publisher, scheduler, price_hub, providers,
+    ExportApiMetrics(*metrics, recorder, writer, *publisher, scheduler, price_hub, providers,
                      outbox_backlog);
     ExportDatabasePoolMetrics(*metrics, *db);
     ExportGrpcServerMetrics(*metrics, server->metrics());

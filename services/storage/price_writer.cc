@@ -24,9 +24,9 @@ bool IsRejectedStatement(const absl::Status& status) {
 
 }  // namespace
 
-PriceWriter::PriceWriter(Database& db, int writers, size_t max_batch, size_t max_queued)
-    : db_(db), max_batch_(max_batch), max_queued_(max_queued) {
-  for (int i = 0; i < writers; ++i) writers_.emplace_back([this] { WriterLoop(); });
+PriceWriter::PriceWriter(Database& db, size_t max_batch, size_t max_queued, absl::Duration linger)
+    : db_(db), max_batch_(max_batch), max_queued_(max_queued), linger_(linger) {
+  writer_ = std::thread([this] { WriterLoop(); });
 }
 
 void PriceWriter::Stop() {
@@ -34,9 +34,7 @@ void PriceWriter::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  for (std::thread& t : writers_) {
-    if (t.joinable()) t.join();
-  }
+  if (writer_.joinable()) writer_.join();
 }
 
 absl::StatusOr<StoredPrice> PriceWriter::SavePrice(const Quote& quote) {
@@ -67,34 +65,49 @@ void PriceWriter::SavePriceAsync(Quote quote, SaveDone done) {
 }
 
 void PriceWriter::WriterLoop() {
+  bool concurrent = false;  // the last batch held more than one price
   while (true) {
-    std::vector<Pending> batch;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](PriceWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
-            return !w->queue_.empty() || w->stopping_;
-          },
-          this));
-      if (queue_.empty()) return;  // stopping, nothing left
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+    std::vector<Pending> batch = TakeBatch(concurrent);
+    if (batch.empty()) return;  // stopping, nothing left
+    concurrent = batch.size() > 1;
     Write(batch);
   }
+}
+
+std::vector<PriceWriter::Pending> PriceWriter::TakeBatch(bool linger) {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](PriceWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+        return !w->queue_.empty() || w->stopping_;
+      },
+      this));
+  if (linger && linger_ > absl::ZeroDuration() && !stopping_) {
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](PriceWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+                               return w->queue_.size() >= w->max_batch_ || w->stopping_;
+                             },
+                             this),
+                         linger_);
+  }
+  std::vector<Pending> batch;
+  while (!queue_.empty() && batch.size() < max_batch_) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return batch;
 }
 
 void PriceWriter::Write(std::vector<Pending>& batch) {
   // Consumers keep averages and bars per symbol in (timestamp, id) order, and an event that
   // arrives behind a later one costs them a repair. So ids follow timestamps within a batch, and
-  // batches are written and handed on (published) one after another: ids then reach the topic in
-  // increasing order. The statement's own lock does the same across replicas.
+  // batches are written and handed on (published) one after another, by the one writer thread:
+  // ids then reach the topic in increasing order. The statement's own lock does the same across
+  // replicas.
   std::stable_sort(batch.begin(), batch.end(), [](const Pending& a, const Pending& b) {
     return a.quote.timestamp < b.quote.timestamp;
   });
-  absl::MutexLock in_order(&order_mu_);
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  prices_written_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
   std::vector<Quote> quotes;
   quotes.reserve(batch.size());
   for (const Pending& p : batch) quotes.push_back(p.quote);

@@ -218,7 +218,7 @@ TEST(PriceOutboxTest, ConcurrentClaimersNeverGetTheSameEntry) {
 TEST(PriceWriterTest, ConcurrentSavesShareCommitsAndEachGetsItsOwnRows) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(4);
-  PriceWriter writer(*db, 2, 64);
+  PriceWriter writer(*db, 64);
   constexpr int kThreads = 32, kEach = 40;
   std::vector<std::vector<StoredPrice>> results(kThreads);
   std::vector<std::thread> threads;
@@ -258,12 +258,62 @@ TEST(PriceWriterTest, ConcurrentSavesShareCommitsAndEachGetsItsOwnRows) {
   EXPECT_EQ(points.size(), static_cast<size_t>(kThreads * kEach));
   EXPECT_EQ(raws.size(), static_cast<size_t>(kThreads * kEach));
   EXPECT_EQ(Count(*db, "price_event_outbox"), kThreads * kEach);
+  EXPECT_EQ(writer.prices_written(), kThreads * kEach);
+  EXPECT_LT(writer.batches(), kThreads * kEach);  // commits were shared
+}
+
+// Saves queued while a commit runs wait for it and then go out together, in one commit; and with
+// a linger, prices that follow one another closely while requests are concurrent share a commit.
+TEST(PriceWriterTest, PricesArrivingDuringACommitShareTheNextOne) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(4);
+  PriceWriter writer(*db, 64, 1000, absl::Seconds(2));
+  auto save = [&writer](const std::string& symbol, absl::BlockingCounter* answered,
+                        std::atomic<int>* failed) {
+    writer.SavePriceAsync(MakeQuote(symbol, 1), [answered, failed](absl::StatusOr<StoredPrice> s) {
+      if (!s.ok()) failed->fetch_add(1);
+      answered->DecrementCount();
+    });
+  };
+  std::atomic<int> failed{0};
+  // The writer's first statement waits for the lock that orders commits, held here.
+  auto holder = MustAcquire(*db);
+  *holder << "BEGIN";
+  *holder << "SELECT pg_advisory_xact_lock(4242001)";
+  absl::BlockingCounter first(1), queued(10);
+  save("FIRST", &first, &failed);
+  auto lock_waits = [&db] {
+    auto lease = MustAcquire(*db);
+    long long n = 0;
+    *lease << "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+              "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        soci::into(n);
+    return n;
+  };
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (lock_waits() == 0) ASSERT_LT(absl::Now(), give_up) << "the writer never reached the lock";
+  for (int i = 0; i < 10; ++i) save("QUEUED", &queued, &failed);
+  *holder << "COMMIT";
+  first.Wait();
+  queued.Wait();
+  EXPECT_EQ(writer.batches(), 2);
+  EXPECT_EQ(writer.prices_written(), 11);
+
+  // The last batch held ten prices: the writer now lingers, so two saves a moment apart share
+  // one commit.
+  absl::BlockingCounter pair(2);
+  save("X", &pair, &failed);
+  save("Y", &pair, &failed);
+  pair.Wait();
+  EXPECT_EQ(writer.batches(), 3);
+  EXPECT_EQ(writer.prices_written(), 13);
+  EXPECT_EQ(failed.load(), 0);
 }
 
 TEST(PriceWriterTest, ABadQuoteFailsAloneNotItsBatch) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(4);
-  PriceWriter writer(*db, 1, 64);
+  PriceWriter writer(*db, 64);
   std::vector<absl::Status> statuses(16);
   std::vector<std::thread> threads;
   for (int i = 0; i < 16; ++i) {
@@ -281,7 +331,7 @@ TEST(PriceWriterTest, ABadQuoteFailsAloneNotItsBatch) {
 TEST(PriceWriterTest, AsyncSavesAnswerOnceEachAfterTheirCommit) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(4);
-  PriceWriter writer(*db, 2, 64);
+  PriceWriter writer(*db, 64);
   constexpr int kSaves = 500;
   std::vector<absl::StatusOr<StoredPrice>> results(kSaves, absl::InternalError("no answer"));
   std::vector<int> answers(kSaves, 0);
@@ -320,7 +370,7 @@ TEST(PriceWriterTest, StoppingWritesWhatWasQueuedAndRefusesTheRest) {
   auto db = scratch.ConnectMigrated(2);
   std::atomic<int> written{0};
   {
-    PriceWriter writer(*db, 1, 8);
+    PriceWriter writer(*db, 8);
     for (int i = 0; i < 100; ++i) {
       writer.SavePriceAsync(MakeQuote("S", i), [&](absl::StatusOr<StoredPrice> stored) {
         if (stored.ok()) written.fetch_add(1);
