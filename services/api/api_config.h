@@ -31,6 +31,7 @@ struct ApiConfig {
   ProviderSettings providers;
   // Threads for GetLatestPrice's calls to network providers (at most this many wait at once).
   int provider_fetch_threads = 0;
+  // How long the price writer waits for more prices while requests are concurrent.
   int price_write_linger_us = 0;
   // Share of each provider's rate limit one API key may use.
   double provider_share_per_key = 0;

@@ -119,7 +119,7 @@ int Run(int argc, char** argv) {
   OutboxRelay relay(store, *publisher, OutboxRelayOptions{});
   relay.Start();
 
-  // Group commit for concurrent requests.
+  // Group commit for concurrent requests: at most 512 prices a statement and 50,000 waiting.
   PriceWriter writer(*db, 512, 50000, absl::Microseconds(config.price_write_linger_us));
   // Fetches from network providers wait here, not on gRPC's threads: a lane of threads per
   // provider, so one that hangs cannot hold up the others. At most 32 fetches per thread wait in
