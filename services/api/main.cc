@@ -119,8 +119,9 @@ int Run(int argc, char** argv) {
   OutboxRelay relay(store, *publisher, OutboxRelayOptions{});
   relay.Start();
 
-  // Group commit for concurrent requests: at most 512 prices a statement and 50,000 waiting.
-  PriceWriter writer(*db, 512, 50000, absl::Microseconds(config.price_write_linger_us));
+  PriceWriterOptions writes;  // group commit for concurrent requests
+  writes.linger = absl::Microseconds(config.price_write_linger_us);
+  PriceWriter writer(*db, writes);
   // Fetches from network providers wait here, not on gRPC's threads: a lane of threads per
   // provider, so one that hangs cannot hold up the others. At most 32 fetches per thread wait in
   // a lane; beyond that a request is answered "busy" (503) at once, and a fetch that waited past

@@ -1,6 +1,5 @@
 #include "services/storage/outbox_backlog.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
@@ -35,9 +34,7 @@ absl::StatusOr<OutboxBacklog> ReadOutboxBacklog(Database& db, absl::Duration sta
   if (absl::Status s = Database::ExecScript(*lease, "COMMIT"); !s.ok()) return s;
   OutboxBacklog backlog;
   backlog.rows = result->int64(0, 0);
-  if (!absl::SimpleAtod(result->text(0, 1), &backlog.oldest_age_seconds)) {
-    backlog.oldest_age_seconds = 0;
-  }
+  backlog.oldest_age_seconds = result->float64(0, 1);
   return backlog;
 }
 

@@ -24,8 +24,8 @@ bool IsRejectedStatement(const absl::Status& status) {
 
 }  // namespace
 
-PriceWriter::PriceWriter(Database& db, size_t max_batch, size_t max_queued, absl::Duration linger)
-    : db_(db), max_batch_(max_batch), max_queued_(max_queued), linger_(linger) {
+PriceWriter::PriceWriter(Database& db, PriceWriterOptions options)
+    : db_(db), options_(options) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -54,7 +54,7 @@ void PriceWriter::SavePriceAsync(Quote quote, SaveDone done) {
     absl::MutexLock lock(&mu_);
     if (stopping_) {
       refused = absl::UnavailableError("shutting down");
-    } else if (queue_.size() >= max_queued_) {
+    } else if (queue_.size() >= options_.max_queued) {
       refused = absl::UnavailableError("database busy: too many prices waiting to be written");
     } else {
       queue_.push_back(Pending{std::move(quote), std::move(done)});
@@ -81,16 +81,16 @@ std::vector<PriceWriter::Pending> PriceWriter::TakeBatch(bool linger) {
         return !w->queue_.empty() || w->stopping_;
       },
       this));
-  if (linger && linger_ > absl::ZeroDuration() && !stopping_) {
+  if (linger && options_.linger > absl::ZeroDuration() && !stopping_) {
     mu_.AwaitWithTimeout(absl::Condition(
                              +[](PriceWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
-                               return w->queue_.size() >= w->max_batch_ || w->stopping_;
+                               return w->queue_.size() >= w->options_.max_batch || w->stopping_;
                              },
                              this),
-                         linger_);
+                         options_.linger);
   }
   std::vector<Pending> batch;
-  while (!queue_.empty() && batch.size() < max_batch_) {
+  while (!queue_.empty() && batch.size() < options_.max_batch) {
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }

@@ -29,13 +29,20 @@
 
 namespace marketdata {
 
+struct PriceWriterOptions {
+  size_t max_batch = 512;  // most prices in one statement
+  // Most prices waiting; more fail at once with UNAVAILABLE rather than wait ever longer
+  // (PostgreSQL slow or away).
+  size_t max_queued = 50000;
+  // How long the writer waits for more prices while requests arrive concurrently (see the top of
+  // this file); zero: it writes what waits at once.
+  absl::Duration linger = absl::ZeroDuration();
+};
+
 class PriceWriter final : public PriceStore {
  public:
-  // The writer takes whatever is waiting (up to `max_batch`) and writes it. At most `max_queued`
-  // prices wait; more fail at once with UNAVAILABLE rather than wait ever longer (PostgreSQL slow
-  // or away).
-  explicit PriceWriter(Database& db, size_t max_batch = 512, size_t max_queued = 50000,
-                       absl::Duration linger = absl::ZeroDuration());
+  // The writer takes whatever is waiting (up to `max_batch`) and writes it.
+  explicit PriceWriter(Database& db, PriceWriterOptions options = {});
   ~PriceWriter() override { Stop(); }
 
   // Writes everything already queued, then stops; later saves fail with UNAVAILABLE. Idempotent.
@@ -59,9 +66,7 @@ class PriceWriter final : public PriceStore {
   void Write(std::vector<Pending>& batch);
 
   Database& db_;
-  const size_t max_batch_;
-  const size_t max_queued_;
-  const absl::Duration linger_;
+  const PriceWriterOptions options_;
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

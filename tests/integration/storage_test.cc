@@ -26,6 +26,13 @@ Quote MakeQuote(const std::string& symbol, double price) {
                R"({"symbol":")" + symbol + R"(","price":1})"};
 }
 
+PriceWriterOptions WriterOptions(size_t max_batch, absl::Duration linger = absl::ZeroDuration()) {
+  PriceWriterOptions options;
+  options.max_batch = max_batch;
+  options.linger = linger;
+  return options;
+}
+
 long long Count(Database& db, const std::string& table) {
   auto lease = MustAcquire(db);
   long long n = 0;
@@ -218,7 +225,7 @@ TEST(PriceOutboxTest, ConcurrentClaimersNeverGetTheSameEntry) {
 TEST(PriceWriterTest, ConcurrentSavesShareCommitsAndEachGetsItsOwnRows) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(4);
-  PriceWriter writer(*db, 64);
+  PriceWriter writer(*db, WriterOptions(64));
   constexpr int kThreads = 32, kEach = 40;
   std::vector<std::vector<StoredPrice>> results(kThreads);
   std::vector<std::thread> threads;
@@ -267,7 +274,7 @@ TEST(PriceWriterTest, ConcurrentSavesShareCommitsAndEachGetsItsOwnRows) {
 TEST(PriceWriterTest, PricesArrivingDuringACommitShareTheNextOne) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(4);
-  PriceWriter writer(*db, 64, 1000, absl::Seconds(2));
+  PriceWriter writer(*db, WriterOptions(64, absl::Seconds(2)));
   auto save = [&writer](const std::string& symbol, absl::BlockingCounter* answered,
                         std::atomic<int>* failed) {
     writer.SavePriceAsync(MakeQuote(symbol, 1), [answered, failed](absl::StatusOr<StoredPrice> s) {
@@ -313,7 +320,7 @@ TEST(PriceWriterTest, PricesArrivingDuringACommitShareTheNextOne) {
 TEST(PriceWriterTest, ABadQuoteFailsAloneNotItsBatch) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(4);
-  PriceWriter writer(*db, 64);
+  PriceWriter writer(*db, WriterOptions(64));
   std::vector<absl::Status> statuses(16);
   std::vector<std::thread> threads;
   for (int i = 0; i < 16; ++i) {
@@ -331,7 +338,7 @@ TEST(PriceWriterTest, ABadQuoteFailsAloneNotItsBatch) {
 TEST(PriceWriterTest, AsyncSavesAnswerOnceEachAfterTheirCommit) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(4);
-  PriceWriter writer(*db, 64);
+  PriceWriter writer(*db, WriterOptions(64));
   constexpr int kSaves = 500;
   std::vector<absl::StatusOr<StoredPrice>> results(kSaves, absl::InternalError("no answer"));
   std::vector<int> answers(kSaves, 0);
@@ -370,7 +377,7 @@ TEST(PriceWriterTest, StoppingWritesWhatWasQueuedAndRefusesTheRest) {
   auto db = scratch.ConnectMigrated(2);
   std::atomic<int> written{0};
   {
-    PriceWriter writer(*db, 8);
+    PriceWriter writer(*db, WriterOptions(8));
     for (int i = 0; i < 100; ++i) {
       writer.SavePriceAsync(MakeQuote("S", i), [&](absl::StatusOr<StoredPrice> stored) {
         if (stored.ok()) written.fetch_add(1);
