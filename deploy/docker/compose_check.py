@@ -44,8 +44,8 @@ EMPTY_MEANS_DEFAULT = {"mds-api", "mds-consumer"}
 OBSERVABILITY = {"prometheus", "grafana", "kafka-ui"}
 # Published host ports, each named in README.
 HOST_PORTS = {
-    "postgres": {55432}, "kafka": {9094}, "mds-api": {50051, 9101},
-    "mds-consumer": {50052, 9102}, "gateway": {8000},
+    "postgres": {15432}, "kafka": {9094}, "mds-api": {15051, 9101},
+    "mds-consumer": {15052, 9102}, "gateway": {8000},
     "prometheus": {9090}, "grafana": {3000}, "kafka-ui": {8080},
 }
 # What each service does after SIGTERM before it exits, in seconds, besides settings: the gRPC

@@ -77,7 +77,15 @@ kafka_start() {
     ok "Kafka ($STACK) already running (pid $(pid_of "$KAFKA_PID"), $KAFKA_BOOTSTRAP_STACK)"
   else
     [[ -d "$KAFKA_LIB_DIR" ]] || die "Kafka jars missing in $KAFKA_LIB_DIR (run ./deploy/dev install)"
-    kafka_ready && die "$KAFKA_BOOTSTRAP_STACK already answers Kafka but it is not this stack's broker"
+    local port setting
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+      setting=''
+      if [[ "$STACK" == dev ]]; then
+        setting=DEV_KAFKA_PORT
+        [[ "$port" == "$KAFKA_CONTROLLER_PORT" ]] && setting=DEV_KAFKA_CONTROLLER_PORT
+      fi
+      port_listening "$port" && die_port_taken "Kafka ($STACK)" "$port" "$setting"
+    done
     kafka_write_config
     kafka_format
     info "starting Kafka ($STACK) on $KAFKA_BOOTSTRAP_STACK"
@@ -85,7 +93,8 @@ kafka_start() {
       java "${KAFKA_HEAP_OPTS[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
         -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
         -cp "$(kafka_cp)" kafka.Kafka "$KAFKA_DIR/server.properties"
-    wait_until "Kafka ($STACK)" 90 "$KAFKA_LOG" "$KAFKA_PID" "$(kafka_pattern)" kafka_ready
+    UP_STARTED+=(kafka)
+    wait_until "Kafka ($STACK)" 90 "$KAFKA_LOG" kafka_running kafka_ready
   fi
   kafka_create_topics
   ok "Kafka ($STACK) ready: $KAFKA_BOOTSTRAP_STACK"

@@ -62,14 +62,24 @@ pg_init() {
 pg_start() {
   pg_init
   if pg_running; then
+    # postmaster.pid's fourth line is the port it listens on.
+    local running_port
+    running_port="$(sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null || true)"
+    [[ -z "$running_port" || "$running_port" == "$PG_PORT" ]] ||
+      die "PostgreSQL ($STACK) runs on port $running_port, but this stack's port is now $PG_PORT: ./deploy/dev restart moves it"
     ok "PostgreSQL ($STACK) already running (pid $(pg_pid), port $PG_PORT)"
   else
-    pg_ready && die "port $PG_PORT already answers PostgreSQL but it is not this stack's cluster ($PG_DATA)"
+    local setting=''
+    [[ "$STACK" == dev ]] && setting=DEV_POSTGRES_PORT
+    port_listening "$PG_PORT" && die_port_taken "PostgreSQL ($STACK)" "$PG_PORT" "$setting"
     info "starting PostgreSQL ($STACK) on port $PG_PORT"
     pg_as mkdir -p "$PG_SOCKET_DIR"
     # -W: do not wait here; the readiness loop below waits with a clear timeout.
-    pg_ctl_ -l "$PG_LOG" -W start >/dev/null ||
+    # The port is given at every start, not only at initdb: a cluster made for another port
+    # (an older default, or DEV_POSTGRES_PORT since changed) moves with it.
+    pg_ctl_ -l "$PG_LOG" -o "-p $PG_PORT" -W start >/dev/null ||
       { show_log_tail "$PG_LOG"; die "pg_ctl start failed"; }
+    UP_STARTED+=(postgres)
     local started=$SECONDS
     until pg_ready; do
       if ((SECONDS - started >= 60)) || { ((SECONDS - started >= 5)) && ! pg_running; }; then

@@ -47,49 +47,41 @@ build_gateway() {
     die "gateway build failed"
 }
 
-# Settings from a .env file in the repo root (KEY=value lines, '#' comments, optional quotes and
-# `export `), applied over the stack's defaults. Not evaluated by the shell.
+# Every KEY=value of .env, exported.
 load_dotenv() {
-  local file="$REPO_ROOT/.env" line key value
-  [[ -f "$file" ]] || return 0
-  while IFS= read -r line || [[ -n "$line" ]]; do
-    line="${line#"${line%%[![:space:]]*}"}"
-    [[ -z "$line" || "$line" == \#* ]] && continue
-    line="${line#export }"
-    [[ "$line" == *=* ]] || continue
-    key="${line%%=*}" value="${line#*=}"
-    key="${key%"${key##*[![:space:]]}"}"
-    value="${value#"${value%%[![:space:]]*}"}"
-    [[ "$key" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || { warn ".env: ignoring line for '$key'"; continue; }
-    if [[ "$value" =~ ^\"(.*)\"[[:space:]]*$ || "$value" =~ ^\'(.*)\'[[:space:]]*$ ]]; then
-      value="${BASH_REMATCH[1]}"
-    else
-      value="${value%%[[:space:]]#*}"
-      value="${value%"${value##*[![:space:]]}"}"
-    fi
+  local key value
+  while IFS=$'\t' read -r key value; do
     export "$key=$value"
-  done <"$file"
+  done < <(dotenv_pairs)
 }
 
-# The environment the dev services run with: the stack's addresses, then .env on top.
+# The environment the dev services run with: the stack's addresses, then .env on top. The
+# gateway reaches mds-api and mds-consumer where they listen, unless .env says otherwise.
+# The default ports are below the kernel's ephemeral range (see stack_select).
 service_env() {
   export DATABASE_URL="$DATABASE_URL_STACK"
   export KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP_STACK"
-  export MDS_API_LISTEN="0.0.0.0:50051"
-  export MDS_CONSUMER_LISTEN="0.0.0.0:50052"
+  export MDS_API_LISTEN="0.0.0.0:15051"
+  export MDS_CONSUMER_LISTEN="0.0.0.0:15052"
   export GATEWAY_LISTEN=":8000"
-  export MDS_API_ADDR="127.0.0.1:50051"
-  if [[ -n "${CONSUMER_BIN:-}" ]] || service_running consumer; then
-    export MDS_CONSUMER_ADDR="127.0.0.1:50052"
-  else
-    export MDS_CONSUMER_ADDR=""
-  fi
+  unset MDS_API_ADDR MDS_CONSUMER_ADDR
   load_dotenv
+  export MDS_API_ADDR="${MDS_API_ADDR-$(client_addr "$MDS_API_LISTEN")}"
+  if [[ -n "${CONSUMER_BIN:-}" ]] || service_running consumer; then
+    export MDS_CONSUMER_ADDR="${MDS_CONSUMER_ADDR-$(client_addr "$MDS_CONSUMER_LISTEN")}"
+  else
+    export MDS_CONSUMER_ADDR="${MDS_CONSUMER_ADDR-}"
+  fi
 }
 
-svc_pid() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
-svc_log() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
-# A process is recognised by its binary's path.
+# Each service runs under a supervisor (supervise.sh) that starts it again should it die. Two
+# pid files: the supervisor's, and the service's own, which the supervisor rewrites at every
+# start. The supervisor leads a session of its own; the service gets SIGTERM when the
+# supervisor dies, so neither outlives the other.
+svc_supervisor_pidfile() { printf '%s/%s.supervisor.pid' "$RUN_DIR" "$1"; }
+svc_pidfile() { printf '%s/%s.service.pid' "$RUN_DIR" "$1"; }
+# Where older versions of these scripts kept the supervisor's pid, and how they told it apart.
+svc_legacy_pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 svc_pattern() {
   case "$1" in
     api) printf 'mds-api' ;;
@@ -97,31 +89,48 @@ svc_pattern() {
     gateway) printf '%s' "$GATEWAY_BIN" ;;
   esac
 }
-service_running() { pid_alive "$(svc_pid "$1")" "$(svc_pattern "$1")"; }
+svc_log() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
+service_running() { pid_alive "$(svc_supervisor_pidfile "$1")"; }
+
+# service_starting NAME LOG-OFFSET: its supervisor runs, and has not had to start it again
+# since the log had LOG-OFFSET bytes (a service that dies while starting fails the start).
+service_starting() {
+  service_running "$1" || return 1
+  ! tail -c +"$(($2 + 1))" "$(svc_log "$1")" 2>/dev/null | grep -q '^=== .* exited with status'
+}
 
 grpc_serving() {
   "$LOCAL_BIN/grpcurl" -plaintext -max-time 2 "$1" grpc.health.v1.Health/Check 2>/dev/null | grep -q '"SERVING"'
 }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 
-# start_service NAME BINARY READY-CHECK...
+# Seconds a service may take to answer its readiness check (MDS_DEV_START_TIMEOUT).
+SERVICE_START_TIMEOUT="${MDS_DEV_START_TIMEOUT:-60}"
+
+# start_service NAME BINARY ADDRESS SETTING READY-CHECK...: ADDRESS is where it will listen
+# (from SETTING, named when that address is taken).
 start_service() {
-  local name="$1" bin="$2"; shift 2
-  local pidfile logfile
-  pidfile="$(svc_pid "$name")" logfile="$(svc_log "$name")"
+  local name="$1" bin="$2" addr="$3" setting="$4"; shift 4
+  local sup logfile offset
+  sup="$(svc_supervisor_pidfile "$name")" logfile="$(svc_log "$name")"
   if service_running "$name"; then
-    ok "$name already running (pid $(pid_of "$pidfile"))"
+    ok "$name already running ($(service_pids "$name"))"
     # /proc/<pid> carries the process's start time.
-    [[ "$bin" -nt "/proc/$(pid_of "$pidfile")" ]] &&
+    if pid_alive "$(svc_pidfile "$name")" && [[ "$bin" -nt "/proc/$(pid_of "$(svc_pidfile "$name")")" ]]; then
       warn "$name was rebuilt since it started; ./deploy/dev restart runs the new build"
+    fi
     return 0
   fi
-  "$@" >/dev/null 2>&1 && die "$name: its address already answers, but not from a process this script started"
+  # What a dead supervisor, or an older version of this script, may have left running.
+  stop_service "$name"
+  port_listening "${addr##*:}" && die_port_taken "$name" "${addr##*:}" "$setting"
   info "starting $name"
-  # Under a supervisor that starts it again should it die (see supervise.sh).
-  (cd "$REPO_ROOT" && start_detached "$pidfile" "$logfile" "$REPO_ROOT/deploy/lib/supervise.sh" "$bin")
-  wait_until "$name" 60 "$logfile" "$pidfile" "$(svc_pattern "$name")" "$@"
-  ok "$name ready (pid $(pid_of "$pidfile"))"
+  offset="$(stat -c %s "$logfile" 2>/dev/null || echo 0)"
+  (cd "$REPO_ROOT" &&
+     start_detached "$sup" "$logfile" "$REPO_ROOT/deploy/lib/supervise.sh" "$(svc_pidfile "$name")" "$bin")
+  UP_STARTED+=("$name")
+  wait_until "$name" "$SERVICE_START_TIMEOUT" "$logfile" "service_starting $name $offset" "$@"
+  ok "$name ready ($(service_pids "$name"))"
 }
 
 start_services() {
@@ -132,34 +141,79 @@ start_services() {
   gateway="$(client_addr "$GATEWAY_LISTEN")"
   STARTED_API='' STARTED_CONSUMER='' STARTED_GATEWAY=''
   if [[ -n "${API_BIN:-}" ]]; then
-    start_service api "$API_BIN" grpc_serving "$api"; STARTED_API="$api"
+    start_service api "$API_BIN" "$api" MDS_API_LISTEN grpc_serving "$api"
+    STARTED_API="$api"
   fi
   if [[ -n "${CONSUMER_BIN:-}" ]]; then
-    start_service consumer "$CONSUMER_BIN" grpc_serving "$consumer"; STARTED_CONSUMER="$consumer"
+    start_service consumer "$CONSUMER_BIN" "$consumer" MDS_CONSUMER_LISTEN grpc_serving "$consumer"
+    STARTED_CONSUMER="$consumer"
   fi
   if [[ -x "$GATEWAY_BIN" ]]; then
     if [[ -n "$STARTED_API" ]]; then
-      start_service gateway "$GATEWAY_BIN" http_ok "http://$gateway/ready"
+      start_service gateway "$GATEWAY_BIN" "$gateway" GATEWAY_LISTEN http_ok "http://$gateway/ready"
     else
       # /ready checks the backends, which are not running; liveness is all that can be shown.
-      start_service gateway "$GATEWAY_BIN" http_ok "http://$gateway/health"
+      start_service gateway "$GATEWAY_BIN" "$gateway" GATEWAY_LISTEN http_ok "http://$gateway/health"
     fi
     STARTED_GATEWAY="$gateway"
   fi
 }
 
+# stop_service NAME [TIMEOUT]: SIGTERM to the supervisor, which passes it on and ends with the
+# service (or to the service itself when its supervisor is gone); SIGKILL to both after TIMEOUT
+# seconds.
+stop_service() {
+  local name="$1" timeout="${2:-30}" sup svc spid='' cpid='' i
+  sup="$(svc_supervisor_pidfile "$name")" svc="$(svc_pidfile "$name")"
+  stop_pid "$name" "$(svc_legacy_pidfile "$name")" "$(svc_pattern "$name")" "$timeout"
+  pid_alive "$sup" && spid="$(pid_of "$sup")"
+  pid_alive "$svc" && cpid="$(pid_of "$svc")"
+  [[ -n "$spid$cpid" ]] || return 0
+  info "stopping $name (${cpid:+pid $cpid}${spid:+${cpid:+, }supervisor $spid})"
+  kill -TERM "${spid:-$cpid}" 2>/dev/null || true
+  for ((i = 0; i < timeout * 5; i++)); do
+    if ! pid_alive "$sup" && ! pid_alive "$svc"; then
+      ok "$name stopped"
+      return 0
+    fi
+    sleep 0.2
+  done
+  warn "$name did not exit within ${timeout}s; killing it"
+  # The supervisor leads its process group: the service is in it too.
+  pid_alive "$sup" && kill -KILL -- "-$spid" 2>/dev/null
+  pid_alive "$svc" && kill -KILL "$cpid" 2>/dev/null
+  for ((i = 0; i < 50; i++)); do
+    if ! pid_alive "$sup" && ! pid_alive "$svc"; then return 0; fi
+    sleep 0.1
+  done
+  warn "$name is still there after SIGKILL"
+}
+
 stop_services() {
   local name
   for name in gateway consumer api; do
-    stop_pid "$name" "$(svc_pid "$name")" "$(svc_pattern "$name")" 30
+    stop_service "$name" 30
   done
+}
+
+# service_pids NAME: "pid N, supervisor M" as far as they run.
+service_pids() {
+  local name="$1" sup svc out=''
+  sup="$(svc_supervisor_pidfile "$name")" svc="$(svc_pidfile "$name")"
+  if pid_alive "$svc"; then out="pid $(pid_of "$svc")"; else out="restarting"; fi
+  if pid_alive "$sup"; then
+    out+=", supervisor $(pid_of "$sup")"
+  elif pid_alive "$svc"; then
+    out+=", no supervisor"
+  fi
+  printf '%s\n' "$out"
 }
 
 services_status() {
   local name
   for name in api consumer gateway; do
-    if service_running "$name"; then
-      printf '  %-12s running  pid %s\n' "$name" "$(pid_of "$(svc_pid "$name")")"
+    if service_running "$name" || pid_alive "$(svc_pidfile "$name")"; then
+      printf '  %-12s running  %s\n' "$name" "$(service_pids "$name")"
     else
       printf '  %-12s stopped\n' "$name"
     fi
