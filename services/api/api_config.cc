@@ -18,6 +18,7 @@ const SettingTable<ApiConfig>& ApiSettings() {
       StringSetting("MDS_API_METRICS_LISTEN", "0.0.0.0:9101", &ApiConfig::metrics_listen,
                     "Prometheus /metrics listen address of mds-api (\"off\" disables it)"),
       EmbeddedSettings(&ApiConfig::database, DatabaseSettingsTable(16)),
+      EmbeddedSettings(&ApiConfig::lifecycle, LifecycleSettingsTable()),
       EmbeddedSettings(&ApiConfig::auth, AuthSettingsTable()),
       EmbeddedSettings(&ApiConfig::tls, ServerTlsSettingsTable()),
       RequiredStringSetting("KAFKA_BOOTSTRAP_SERVERS", &ApiConfig::kafka_bootstrap_servers,

@@ -11,6 +11,7 @@
 #include "services/auth/auth_settings.h"
 #include "services/common/grpc_server.h"
 #include "services/common/logging.h"
+#include "services/lifecycle/lifecycle_settings.h"
 #include "services/storage/database_settings.h"
 #include "services/common/settings_table.h"
 #include "services/providers/provider_factory.h"
@@ -22,6 +23,7 @@ struct ApiConfig {
   std::string listen_address;
   std::string metrics_listen;  // "off" disables
   DatabaseConfig database;
+  LifecycleConfig lifecycle;  // time partitions and retention
   AuthOptions auth;
   ServerTls tls;
   std::string kafka_bootstrap_servers;

@@ -21,6 +21,8 @@
 #include "services/events/kafka_publisher.h"
 #include "services/events/outbox_relay.h"
 #include "services/events/price_feed.h"
+#include "services/lifecycle/partition_maintainer.h"
+#include "services/lifecycle/partition_metrics.h"
 #include "services/polling/scheduler.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"
@@ -31,6 +33,7 @@
 #include "services/storage/database.h"
 #include "services/storage/database_metrics.h"
 #include "services/storage/outbox_backlog.h"
+#include "services/storage/partition_store.h"
 #include "services/storage/migrate_command.h"
 #include "services/storage/migrations.h"
 #include "services/storage/polling_job_store.h"
@@ -103,6 +106,16 @@ int Run(int argc, char** argv) {
       Database::Connect(config.database.url, config.database.options));
   const int applied = OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
   spdlog::info("database ready ({} migrations applied now)", applied);
+  // Time partitions: made ahead before the first price is written, then kept so by a loop that
+  // one replica at a time runs (the others only watch).
+  PostgresPartitionStore partitions(*db);
+  PartitionMaintainer maintainer(partitions, MaintainedTables(config.lifecycle));
+  if (absl::Status s = maintainer.EnsureReady(absl::Seconds(60)); !s.ok()) {
+    ExitWithError(kProgram, s);
+  }
+  PeriodicLoop maintenance(MaintenancePeriod(config.lifecycle),
+                           [&maintainer] { maintainer.RunOnce().IgnoreError(); });
+  maintenance.Start();
   PostgresPriceStore store(*db);
   PostgresApiKeyStore keys(*db);
   Authorizer auth(&keys, config.auth);
@@ -179,6 +192,7 @@ int Run(int argc, char** argv) {
     ExportApiMetrics(*metrics, recorder, writer, *publisher, scheduler, price_hub, providers,
                      outbox_backlog);
     ExportDatabasePoolMetrics(*metrics, *db);
+    ExportPartitionMetrics(*metrics, maintainer);
     ExportGrpcServerMetrics(*metrics, server->metrics());
     ExportProcessMetrics(*metrics);
     ExportBuildInfo(*metrics, kProgram);
@@ -188,6 +202,7 @@ int Run(int argc, char** argv) {
   const int signal = WaitForTerminationSignal();
   spdlog::info("signal {} received, shutting down", signal);
   health_checks.Stop();
+  maintenance.Stop();
   key_reloads->Stop();
   price_hub.Shutdown();
   server->Shutdown(absl::Seconds(10));

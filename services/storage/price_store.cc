@@ -12,6 +12,10 @@ namespace marketdata {
 namespace {
 
 
+// A raw reply is stamped with the time it was stored (fetched_at), not the quote's own time,
+// which may lie days back: raw replies are kept by their age (RAW_RETENTION), in partitions made
+// ahead of the database's clock.
+//
 // Ids are drawn in the materialised `input` CTE, so each result row says which input it was.
 // They are drawn under a transaction-scoped advisory lock, so batches commit in the order of
 // their ids, across replicas too: events then reach consumers in id order, which they can apply
@@ -32,7 +36,7 @@ input AS MATERIALIZED (
                               traceparent, n)),
 raw AS (
     INSERT INTO raw_market_data (id, symbol, provider, response, fetched_at)
-    SELECT raw_id, symbol, provider, response, ts FROM input),
+    SELECT raw_id, symbol, provider, response, now() FROM input),
 point AS (
     INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)
     SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM input),

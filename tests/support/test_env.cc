@@ -8,7 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/lifecycle/lifecycle_settings.h"
+#include "services/lifecycle/partition_maintainer.h"
 #include "services/storage/migrations.h"
+#include "services/storage/partition_store.h"
 #include "soci/soci.h"
 
 namespace marketdata::testing {
@@ -63,6 +66,11 @@ std::unique_ptr<Database> ScratchDatabase::ConnectMigrated(size_t pool_size) {
   if (!db.ok()) std::abort();
   auto applied = ApplyMigrations(**db, EmbeddedMigrations());
   EXPECT_TRUE(applied.ok()) << applied.status();
+  // The time partitions mds-api makes before it writes (default settings).
+  PostgresPartitionStore partitions(**db);
+  PartitionMaintainer maintainer(partitions, MaintainedTables(LifecycleConfig{}));
+  absl::Status ready = maintainer.EnsureReady(absl::Seconds(30));
+  EXPECT_TRUE(ready.ok()) << ready;
   return std::move(*db);
 }
 

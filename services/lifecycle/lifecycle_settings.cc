@@ -1,0 +1,95 @@
+#include "services/lifecycle/lifecycle_settings.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace marketdata {
+namespace {
+
+constexpr int64_t kDaySeconds = 86400;
+
+absl::Status ParseInto(absl::Duration LifecycleConfig::*field, bool zero_allowed,
+                       const std::string& name, const std::string& value,
+                       LifecycleConfig& config) {
+  absl::StatusOr<absl::Duration> d = ParseDurationSetting(name, value, zero_allowed);
+  if (!d.ok()) return d.status();
+  config.*field = *d;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Duration> ParseDurationSetting(absl::string_view name,
+                                                    absl::string_view value, bool zero_allowed) {
+  if (zero_allowed && value == "0") return absl::ZeroDuration();
+  const auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": '", value, "' is not a duration like 90s, 15m, 6h or 8d",
+        zero_allowed ? " (or 0 for no limit)" : ""));
+  };
+  if (value.size() < 2) return bad();
+  for (char c : value.substr(0, value.size() - 1)) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return bad();
+  }
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(value.substr(0, value.size() - 1), &n) || n <= 0 ||
+      n > 100 * 365 * kDaySeconds) {
+    return bad();
+  }
+  switch (value.back()) {
+    case 's': return absl::Seconds(n);
+    case 'm': return absl::Minutes(n);
+    case 'h': return absl::Hours(n);
+    case 'd': return absl::Hours(24 * n);
+    default: return bad();
+  }
+}
+
+const SettingTable<LifecycleConfig>& LifecycleSettingsTable() {
+  static const auto* const kTable = new SettingTable<LifecycleConfig>({
+      CustomSetting<LifecycleConfig>(
+          "PARTITION_INTERVAL", "1d",
+          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
+            absl::Status s = ParseInto(&LifecycleConfig::partition_interval, false, name, value, c);
+            if (!s.ok()) return s;
+            const int64_t secs = absl::ToInt64Seconds(c.partition_interval);
+            if (secs < 60 || (kDaySeconds % secs != 0 && secs % kDaySeconds != 0) ||
+                c.partition_interval != absl::Seconds(secs)) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  name, ": '", value, "' must be at least 1m and divide a day, or be whole days"));
+            }
+            return absl::OkStatus();
+          },
+          "length of one time partition of the tables that grow with time (raw replies): "
+          "1d is a UTC day; a short one (1m) stands in for days in tests"),
+      IntSetting("PARTITIONS_AHEAD", 3, 2, 1000, &LifecycleConfig::partitions_ahead,
+                 "time partitions kept made ahead of the current one; an alert fires when fewer "
+                 "than 2 are left"),
+      CustomSetting<LifecycleConfig>(
+          "RAW_RETENTION", "1d",
+          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
+            return ParseInto(&LifecycleConfig::raw_retention, true, name, value, c);
+          },
+          "how long raw provider replies are kept after they were fetched (e.g. 1d, 12h); "
+          "removed a whole partition at a time; 0 keeps them forever"),
+  });
+  return *kTable;
+}
+
+std::vector<MaintainedTable> MaintainedTables(const LifecycleConfig& config) {
+  PartitionPolicy raw;
+  raw.length = config.partition_interval;
+  raw.ahead = config.partitions_ahead;
+  raw.retention = config.raw_retention;
+  return {{"raw_market_data", raw}};
+}
+
+absl::Duration MaintenancePeriod(const LifecycleConfig& config) {
+  return std::clamp(config.partition_interval / 4, absl::Seconds(1), absl::Minutes(10));
+}
+
+}  // namespace marketdata

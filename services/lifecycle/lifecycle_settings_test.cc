@@ -1,0 +1,51 @@
+#include "services/lifecycle/lifecycle_settings.h"
+
+#include "gtest/gtest.h"
+
+namespace marketdata {
+namespace {
+
+TEST(LifecycleSettingsTest, Durations) {
+  EXPECT_EQ(*ParseDurationSetting("X", "90s", false), absl::Seconds(90));
+  EXPECT_EQ(*ParseDurationSetting("X", "15m", false), absl::Minutes(15));
+  EXPECT_EQ(*ParseDurationSetting("X", "6h", false), absl::Hours(6));
+  EXPECT_EQ(*ParseDurationSetting("X", "8d", false), absl::Hours(192));
+  EXPECT_EQ(*ParseDurationSetting("X", "0", true), absl::ZeroDuration());
+  for (const char* bad : {"0", "", "d", "-1d", "1w", "1.5h", "10", "1 d"}) {
+    absl::StatusOr<absl::Duration> d = ParseDurationSetting("RAW_RETENTION", bad, false);
+    EXPECT_FALSE(d.ok()) << bad;
+    if (!d.ok()) EXPECT_NE(d.status().message().find("RAW_RETENTION"), std::string::npos);
+  }
+}
+
+LifecycleConfig Load(std::map<std::string, std::string> env) {
+  absl::StatusOr<LifecycleConfig> c = LifecycleSettingsTable().Load(Settings::FromMap(env));
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *c : LifecycleConfig{};
+}
+
+TEST(LifecycleSettingsTest, DefaultsAreADayPartitionAndADayOfRawReplies) {
+  const LifecycleConfig c = Load({});
+  EXPECT_EQ(c.partition_interval, absl::Hours(24));
+  EXPECT_EQ(c.partitions_ahead, 3);
+  EXPECT_EQ(c.raw_retention, absl::Hours(24));
+  const std::vector<MaintainedTable> tables = MaintainedTables(c);
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_EQ(tables[0].table, "raw_market_data");
+  EXPECT_EQ(MaintenancePeriod(c), absl::Minutes(10));
+  EXPECT_EQ(MaintenancePeriod(Load({{"PARTITION_INTERVAL", "1m"}})), absl::Seconds(15));
+}
+
+TEST(LifecycleSettingsTest, PartitionsMustTileADay) {
+  for (const char* bad : {"7m", "30s", "5h", "36h"}) {
+    EXPECT_FALSE(LifecycleSettingsTable().Load(Settings::FromMap({{"PARTITION_INTERVAL", bad}})).ok())
+        << bad;
+  }
+  for (const char* good : {"1m", "15m", "1h", "6h", "1d", "7d"}) {
+    EXPECT_TRUE(LifecycleSettingsTable().Load(Settings::FromMap({{"PARTITION_INTERVAL", good}})).ok())
+        << good;
+  }
+}
+
+}  // namespace
+}  // namespace marketdata

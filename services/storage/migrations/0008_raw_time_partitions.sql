@@ -1,0 +1,43 @@
+-- Raw provider replies are cut into time partitions by the time they were fetched, so that those
+-- past RAW_RETENTION are removed a partition at a time (detached concurrently, then dropped),
+-- never row by row. mds-api makes the partitions ahead (services/lifecycle); there is no DEFAULT
+-- partition, whose rows would stop the partitions from being made or removed.
+--
+-- The key is (id, fetched_at): a key of a partitioned table must hold its partition column.
+-- The sequence moves to the new table, so that removing the old one keeps it.
+--
+-- A database that already holds replies keeps them without copying a row: the old table becomes
+-- the partition of everything fetched before now (rows stamped later are covered too) and goes
+-- whole once that bound is RAW_RETENTION old. Attaching it scans it once and builds its share of
+-- the new key, inside this migration's transaction.
+DO $migration$
+DECLARE
+  cutover TIMESTAMPTZ;
+BEGIN
+  ALTER TABLE raw_market_data RENAME TO raw_market_data_legacy;
+  -- Its key becomes its share of the new one, which ATTACH builds (a partition has no key of
+  -- its own); a reply is still found by id through it.
+  ALTER TABLE raw_market_data_legacy DROP CONSTRAINT raw_market_data_pkey;
+  CREATE TABLE raw_market_data (
+      id          BIGINT      NOT NULL DEFAULT nextval('raw_market_data_id_seq'),
+      symbol      TEXT        NOT NULL,
+      provider    TEXT        NOT NULL,
+      response    JSONB       NOT NULL,
+      fetched_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+      CONSTRAINT raw_market_data_pkey PRIMARY KEY (id, fetched_at)
+  ) PARTITION BY RANGE (fetched_at);
+  ALTER SEQUENCE raw_market_data_id_seq OWNED BY raw_market_data.id;
+  ALTER TABLE raw_market_data_legacy ALTER COLUMN id DROP DEFAULT;
+
+  IF NOT EXISTS (SELECT 1 FROM raw_market_data_legacy) THEN
+    DROP TABLE raw_market_data_legacy;
+    RETURN;
+  END IF;
+  SELECT greatest(now(), max(fetched_at)) + interval '1 microsecond' INTO cutover
+  FROM raw_market_data_legacy;
+  EXECUTE format('ALTER TABLE raw_market_data_legacy ADD CONSTRAINT raw_market_data_legacy_range'
+                 ' CHECK (fetched_at < %L)', cutover);
+  EXECUTE format('ALTER TABLE raw_market_data ATTACH PARTITION raw_market_data_legacy'
+                 ' FOR VALUES FROM (MINVALUE) TO (%L)', cutover);
+END
+$migration$;

@@ -1,0 +1,225 @@
+#include "services/storage/partition_store.h"
+
+#include <libpq-fe.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "spdlog/spdlog.h"
+
+namespace marketdata {
+namespace {
+
+// Any constant shared by every process of this service (the migrations use ...001).
+constexpr char kLockId[] = "7243591002";
+
+// The bounds as the catalog prints them, read back as timestamps by the same session (so its
+// time zone cannot matter); MINVALUE has no quoted value and gives NULL.
+constexpr PreparedSql kList = {"list_time_partitions", R"SQL(
+SELECT c.relname,
+       CAST(extract(epoch FROM CAST((regexp_match(b.text, 'FROM \(''([^'']*)''\)'))[1]
+                                    AS timestamptz)) * 1000000 AS BIGINT),
+       CAST(extract(epoch FROM CAST((regexp_match(b.text, 'TO \(''([^'']*)''\)'))[1]
+                                    AS timestamptz)) * 1000000 AS BIGINT),
+       i.inhdetachpending
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+CROSS JOIN LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) AS text) b
+WHERE i.inhparent = to_regclass($1)
+ORDER BY 3)SQL"};
+
+constexpr PreparedSql kPartitionColumn = {"time_partition_column", R"SQL(
+SELECT a.attname FROM pg_partitioned_table p
+JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+WHERE p.partrelid = to_regclass($1))SQL"};
+
+constexpr PreparedSql kNow = {"database_now_us",
+                              "SELECT CAST(extract(epoch FROM now()) * 1000000 AS BIGINT)"};
+
+// A timestamp literal PostgreSQL reads the same whatever the session's settings.
+std::string Literal(absl::Time t) {
+  return absl::StrCat("'", absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone()),
+                      "'");
+}
+
+// Identifiers here are table names of this service and names made by PartitionName: quoted,
+// with any quote doubled all the same.
+std::string Ident(const std::string& name) {
+  return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+}
+
+struct Outcome {
+  bool ok = false;
+  std::string sqlstate;
+  std::string message;
+};
+
+Outcome Exec(PGconn* conn, const std::string& sql) {
+  PgResult result(PQexec(conn, sql.c_str()));
+  const ExecStatusType status = PQresultStatus(result.get());
+  Outcome out;
+  out.ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  if (!out.ok) {
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    out.sqlstate = state != nullptr ? state : "";
+    out.message = PQresultErrorMessage(result.get());
+  }
+  return out;
+}
+
+constexpr char kLockNotAvailable[] = "55P03";
+
+absl::Status Failed(PGconn* conn, absl::string_view what, const Outcome& o) {
+  return StatusFromSqlState(what, o.sqlstate, o.message, PQstatus(conn) == CONNECTION_OK);
+}
+
+class Session final : public PartitionSession {
+ public:
+  Session(Database::Lease& lease, const PartitionDdlOptions& options)
+      : lease_(lease), options_(options) {}
+
+  absl::StatusOr<absl::Time> Now() override {
+    absl::StatusOr<PgResult> r = lease_.Execute(kNow, {}, "reading the database clock");
+    if (!r.ok()) return r.status();
+    return absl::FromUnixMicros(r->int64(0, 0));
+  }
+
+  absl::StatusOr<std::vector<TimePartition>> List(const std::string& table) override {
+    return ListOn(lease_, table);
+  }
+
+  static absl::StatusOr<std::vector<TimePartition>> ListOn(Database::Lease& lease,
+                                                           const std::string& table) {
+    absl::StatusOr<PgResult> r = lease.Execute(kList, {table}, "listing partitions");
+    if (!r.ok()) return r.status();
+    std::vector<TimePartition> out;
+    for (int i = 0; i < r->rows(); ++i) {
+      TimePartition p;
+      p.name = std::string(r->text(i, 0));
+      if (!r->null(i, 1)) p.lower = absl::FromUnixMicros(r->int64(i, 1));
+      p.upper = absl::FromUnixMicros(r->int64(i, 2));
+      p.detach_pending = r->text(i, 3) == "t";
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper) override {
+    absl::StatusOr<PgResult> column =
+        lease_.Execute(kPartitionColumn, {table}, "reading the partition column");
+    if (!column.ok()) return column.status();
+    if (column->rows() != 1) {
+      return absl::FailedPreconditionError(absl::StrCat(table, " is not partitioned"));
+    }
+    const std::string name = PartitionName(table, lower);
+    const std::string col = Ident(std::string(column->text(0, 0)));
+    // The CHECK lets ATTACH skip its scan; ATTACH takes a lock that writers do not wait for
+    // (CREATE TABLE ... PARTITION OF would lock them out for a moment).
+    const std::string sql = absl::StrCat(
+        "BEGIN; SET LOCAL lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout),
+        "; CREATE TABLE ", Ident(name), " (LIKE ", Ident(table),
+        " INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION); ALTER TABLE ",
+        Ident(name), " ADD CONSTRAINT ", Ident(name + "_range"), " CHECK (", col,
+        " >= ", Literal(lower), " AND ", col, " < ", Literal(upper), "); ALTER TABLE ",
+        Ident(table), " ATTACH PARTITION ", Ident(name), " FOR VALUES FROM (", Literal(lower),
+        ") TO (", Literal(upper), "); COMMIT");
+    return WithRetries(absl::StrCat("creating partition ", name), nullptr, [&] {
+      Outcome o = Exec(lease_.pg(), sql);
+      if (!o.ok) Exec(lease_.pg(), "ROLLBACK");
+      return o;
+    });
+  }
+
+  absl::Status Drop(const std::string& table, const TimePartition& partition,
+                    int* retries) override {
+    const std::string what = absl::StrCat("dropping partition ", partition.name);
+    if (absl::Status s = SetLockTimeout(); !s.ok()) return s;
+    absl::Status status = WithRetries(what, retries, [&] {
+      // A detach an earlier try left half done is finished, not started again.
+      absl::StatusOr<std::vector<TimePartition>> now = ListOn(lease_, table);
+      bool attached = false, pending = false;
+      if (now.ok()) {
+        for (const TimePartition& p : *now) {
+          if (p.name != partition.name) continue;
+          attached = true;
+          pending = p.detach_pending;
+        }
+      }
+      Outcome o;
+      o.ok = true;
+      if (attached) {
+        o = Exec(lease_.pg(), absl::StrCat("ALTER TABLE ", Ident(table), " DETACH PARTITION ",
+                                           Ident(partition.name),
+                                           pending ? " FINALIZE" : " CONCURRENTLY"));
+      }
+      if (o.ok) o = Exec(lease_.pg(), absl::StrCat("DROP TABLE IF EXISTS ", Ident(partition.name)));
+      return o;
+    });
+    Exec(lease_.pg(), "RESET lock_timeout");
+    return status;
+  }
+
+ private:
+  absl::Status SetLockTimeout() {
+    Outcome o = Exec(lease_.pg(), absl::StrCat("SET lock_timeout = ",
+                                               absl::ToInt64Milliseconds(options_.lock_timeout)));
+    return o.ok ? absl::OkStatus() : Failed(lease_.pg(), "setting lock_timeout", o);
+  }
+
+  // Runs `attempt` until it succeeds, tries again after a lock timeout, up to max_tries.
+  template <typename Attempt>
+  absl::Status WithRetries(const std::string& what, int* retries, Attempt attempt) {
+    for (int i = 0; i < options_.max_tries; ++i) {
+      const Outcome o = attempt();
+      if (o.ok) return absl::OkStatus();
+      if (o.sqlstate != kLockNotAvailable) return Failed(lease_.pg(), what, o);
+      if (retries != nullptr) ++*retries;
+      spdlog::info("{}: its lock was taken, trying again", what);
+      absl::SleepFor(options_.retry_pause);
+    }
+    return absl::AbortedError(absl::StrCat(what, ": its lock stayed taken after ",
+                                           options_.max_tries, " tries"));
+  }
+
+  Database::Lease& lease_;
+  const PartitionDdlOptions& options_;
+};
+
+}  // namespace
+
+std::string PartitionName(const std::string& table, absl::Time lower) {
+  return absl::StrCat(table, "_p",
+                      absl::FormatTime("%Y%m%d_%H%M%S", lower, absl::UTCTimeZone()));
+}
+
+absl::StatusOr<bool> PostgresPartitionStore::WithMaintenanceLock(
+    const std::function<absl::Status(PartitionSession&)>& run) {
+  absl::StatusOr<Database::Lease> lease = db_.Acquire();
+  if (!lease.ok()) return lease.status();
+  PGconn* conn = lease->pg();
+  // A session lock: held across the autocommitted statements of the run, released with the
+  // session should this process die.
+  PgResult got(PQexec(conn, absl::StrCat("SELECT pg_try_advisory_lock(", kLockId, ")").c_str()));
+  if (PQresultStatus(got.get()) != PGRES_TUPLES_OK) {
+    Outcome o;
+    o.sqlstate = PQresultErrorField(got.get(), PG_DIAG_SQLSTATE) != nullptr
+                     ? PQresultErrorField(got.get(), PG_DIAG_SQLSTATE)
+                     : "";
+    o.message = PQresultErrorMessage(got.get());
+    return Failed(conn, "taking the maintenance lock", o);
+  }
+  if (got.text(0, 0) != "t") return false;
+  Session session(*lease, options_);
+  absl::Status status = run(session);
+  Exec(conn, absl::StrCat("SELECT pg_advisory_unlock(", kLockId, ")"));
+  if (!status.ok()) return status;
+  return true;
+}
+
+absl::StatusOr<std::vector<TimePartition>> PostgresPartitionStore::List(const std::string& table) {
+  absl::StatusOr<Database::Lease> lease = db_.Acquire();
+  if (!lease.ok()) return lease.status();
+  return Session::ListOn(*lease, table);
+}
+
+}  // namespace marketdata

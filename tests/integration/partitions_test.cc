@@ -1,0 +1,169 @@
+// Time partitions against a real PostgreSQL: the upgrade of a database that holds replies, the
+// partitions made ahead, and removal that never makes a writer wait.
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "services/lifecycle/lifecycle_settings.h"
+#include "services/lifecycle/partition_maintainer.h"
+#include "services/storage/migrations.h"
+#include "services/storage/partition_store.h"
+#include "services/storage/price_store.h"
+#include "soci/soci.h"
+#include "tests/support/test_env.h"
+
+namespace marketdata {
+namespace {
+
+using ::marketdata::testing::MustAcquire;
+using ::marketdata::testing::ScratchDatabase;
+
+Quote MakeQuote(const std::string& symbol, double price) {
+  return Quote{symbol, price, absl::Now() - absl::Hours(72), "test",
+               R"({"symbol":")" + symbol + R"(","price":1})"};
+}
+
+long long Scalar(Database& db, const std::string& sql) {
+  auto lease = MustAcquire(db);
+  long long n = 0;
+  *lease << sql, soci::into(n);
+  return n;
+}
+
+MaintainedTable Minutes(int retention_minutes) {
+  PartitionPolicy p;
+  p.length = absl::Minutes(1);
+  p.ahead = 3;
+  p.retention = absl::Minutes(retention_minutes);
+  return {"raw_market_data", p};
+}
+
+std::vector<Migration> Upto(int version) {
+  std::vector<Migration> out;
+  for (const Migration& m : EmbeddedMigrations()) {
+    if (m.version <= version) out.push_back(m);
+  }
+  return out;
+}
+
+TEST(PartitionsTest, ADatabaseWithRepliesIsPartitionedWithoutLosingOne) {
+  ScratchDatabase scratch;
+  auto db = Database::Connect(scratch.url(), 3, absl::Seconds(10));
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE(ApplyMigrations(**db, Upto(7)).ok());
+  {
+    auto lease = MustAcquire(**db);
+    // As stored before: some stamped with quote times days back, one a day ahead.
+    *lease << "INSERT INTO raw_market_data (symbol, provider, response, fetched_at) "
+              "SELECT 'OLD', 'test', '{}', now() - g * interval '1 hour' "
+              "FROM generate_series(0, 199) g";
+    *lease << "INSERT INTO raw_market_data (symbol, provider, response, fetched_at) "
+              "VALUES ('OLD', 'test', '{}', now() + interval '20 hours')";
+  }
+  const long long max_id = Scalar(**db, "SELECT max(id) FROM raw_market_data");
+  ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM raw_market_data WHERE symbol = 'OLD'"), 201);
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM raw_market_data_legacy"), 201);
+
+  PostgresPartitionStore partitions(**db);
+  absl::StatusOr<std::vector<TimePartition>> listed = partitions.List("raw_market_data");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name, "raw_market_data_legacy");
+  EXPECT_FALSE((*listed)[0].lower.has_value()) << "from MINVALUE";
+  EXPECT_GT((*listed)[0].upper, absl::Now() + absl::Hours(19));
+
+  PartitionMaintainer maintainer(partitions, {Minutes(2)});
+  ASSERT_TRUE(maintainer.EnsureReady(absl::Seconds(30)).ok());
+  EXPECT_GE(maintainer.stats().tables.at("raw_market_data").ahead, 3);
+  // The old table stays until everything in it is past the retention.
+  listed = partitions.List("raw_market_data");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ((*listed)[0].name, "raw_market_data_legacy");
+
+  // New replies go on with the same sequence, stamped when they are stored.
+  PostgresPriceStore store(**db);
+  absl::StatusOr<StoredPrice> saved = store.SavePrice(MakeQuote("NEW", 10));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_GT(saved->raw_response_id, max_id);
+  EXPECT_EQ(Scalar(**db, absl::StrCat("SELECT count(*) FROM raw_market_data WHERE id = ",
+                                      saved->raw_response_id,
+                                      " AND fetched_at > now() - interval '1 minute'")),
+            1);
+}
+
+TEST(PartitionsTest, AFreshDatabaseHasNoLegacyPartitionAndPartitionsAhead) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated();
+  EXPECT_EQ(Scalar(*db, "SELECT count(*) FROM pg_class WHERE relname = 'raw_market_data_legacy'"), 0);
+  PostgresPartitionStore partitions(*db);
+  absl::StatusOr<std::vector<TimePartition>> listed = partitions.List("raw_market_data");
+  ASSERT_TRUE(listed.ok());
+  // Default settings: day partitions, yesterday's, today's and three ahead.
+  ASSERT_EQ(listed->size(), 5u);
+  for (size_t i = 1; i < listed->size(); ++i) {
+    EXPECT_EQ(*(*listed)[i].lower, (*listed)[i - 1].upper);
+    EXPECT_EQ((*listed)[i].upper - *(*listed)[i].lower, absl::Hours(24));
+  }
+}
+
+// An expired partition is removed while a long report holds the table: the report is not
+// interrupted, and a price written meanwhile is stored at once (a plain DROP would make it wait
+// for the report to end).
+TEST(PartitionsTest, RemovalNeverMakesAWriterWait) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(4);
+  PostgresPartitionStore partitions(*db);
+  const absl::Time now = absl::Now();
+  const absl::Time old = PartitionStart(now - absl::Hours(240), absl::Minutes(1));
+  absl::StatusOr<bool> made = partitions.WithMaintenanceLock([&](PartitionSession& s) {
+    return s.Create("raw_market_data", old, old + absl::Minutes(1));
+  });
+  ASSERT_TRUE(made.ok() && *made) << made.status();
+  const std::string old_name = PartitionName("raw_market_data", old);
+  {
+    auto lease = MustAcquire(*db);
+    *lease << "INSERT INTO " + old_name +
+                  " (symbol, provider, response, fetched_at) VALUES ('X', 'test', '{}', '" +
+                  absl::FormatTime("%Y-%m-%d %H:%M:%S+00", old, absl::UTCTimeZone()) + "')";
+  }
+
+  // The report: a transaction that has read the table, old partition included, and stays open.
+  auto reader = MustAcquire(*db);
+  *reader << "BEGIN";
+  long long seen = 0;
+  *reader << "SELECT count(*) FROM raw_market_data", soci::into(seen);
+  EXPECT_EQ(seen, 1);
+
+  PartitionMaintainer maintainer(partitions, {Minutes(24 * 60)});
+  std::atomic<bool> done{false};
+  absl::Status run_status;
+  std::thread run([&] {
+    run_status = maintainer.RunOnce();
+    done = true;
+  });
+  // Wait until the removal is under way: the partition is marked as being detached.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (Scalar(*db, "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                     "WHERE c.relname = '" + old_name + "' AND i.inhdetachpending") == 0 &&
+         !done && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_FALSE(done) << "the removal did not wait for the open report: " << run_status;
+
+  PostgresPriceStore store(*db);
+  absl::StatusOr<StoredPrice> saved = store.SavePrice(MakeQuote("W", 1));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_FALSE(done) << "the report is still open, so the removal cannot have completed";
+
+  *reader << "COMMIT";
+  run.join();
+  ASSERT_TRUE(run_status.ok()) << run_status;
+  EXPECT_EQ(Scalar(*db, "SELECT count(*) FROM pg_class WHERE relname = '" + old_name + "'"), 0);
+  EXPECT_EQ(maintainer.stats().tables.at("raw_market_data").dropped, 1);
+}
+
+}  // namespace
+}  // namespace marketdata
