@@ -131,6 +131,12 @@ start_service() {
   UP_STARTED+=("$name")
   wait_until "$name" "$SERVICE_START_TIMEOUT" "$logfile" "service_starting $name $offset" "$@"
   ok "$name ready ($(service_pids "$name"))"
+  # A start that upgraded the database's schema says so (the services log each migration).
+  local migration
+  while read -r migration; do
+    [[ -n "$migration" ]] && info "$name upgraded the database: migration $migration applied"
+  done < <(tail -c +"$((offset + 1))" "$logfile" 2>/dev/null |
+             grep -o 'applied migration [0-9A-Za-z_]*' | cut -d' ' -f3)
 }
 
 start_services() {

@@ -52,8 +52,8 @@ INSERT INTO moving_averages (symbol, window_size, value, ts, price_point_id)
 SELECT s, w, v, timestamptz 'epoch' + t * interval '1 microsecond', p
 FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS INTEGER[]), CAST($3 AS DOUBLE PRECISION[]),
             CAST($4 AS BIGINT[]), CAST($5 AS BIGINT[])) AS u(s, w, v, t, p)
-ON CONFLICT (symbol, window_size, price_point_id)
-DO UPDATE SET value = EXCLUDED.value, ts = EXCLUDED.ts)SQL"};
+ON CONFLICT (symbol, window_size, ts, price_point_id)
+DO UPDATE SET value = EXCLUDED.value)SQL"};
 
 constexpr char kLatest[] = R"SQL(
 SELECT value, CAST(extract(epoch FROM ts) * 1000000 AS BIGINT), price_point_id

@@ -1,5 +1,7 @@
 #include "services/storage/snapshot_store.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -20,7 +22,9 @@ constexpr char kAverages[] =
     "SELECT DISTINCT ON (symbol, window_size) symbol, window_size, value, "
     "  CAST(extract(epoch FROM ts) * 1000000 AS BIGINT), price_point_id "
     "FROM moving_averages WHERE symbol = ANY(CAST(:symbols AS TEXT[])) "
-    "ORDER BY symbol, window_size, ts DESC, price_point_id DESC";
+    // Every column descending: the table's one key, walked backwards (windows are put back in
+    // ascending order below).
+    "ORDER BY symbol DESC, window_size DESC, ts DESC, price_point_id DESC";
 
 constexpr char kBars[] =
     "SELECT DISTINCT ON (symbol, interval_seconds) symbol, interval_seconds, "
@@ -69,6 +73,9 @@ absl::StatusOr<std::vector<SymbolSnapshot>> PostgresSnapshotStore::Snapshot(
         a.timestamp = absl::FromUnixMicros(row.get<long long>(3));
         a.price_point_id = row.get<long long>(4);
         it->second.averages.push_back(std::move(a));
+      }
+      for (auto& [symbol, snapshot] : by_symbol) {
+        std::reverse(snapshot.averages.begin(), snapshot.averages.end());
       }
     }
     {

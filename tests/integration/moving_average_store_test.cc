@@ -80,5 +80,37 @@ TEST(MovingAverageStoreTest, LargeBatchesSplitOverSessionsLoseAndDuplicateNothin
   EXPECT_EQ(Stored(*db), want);
 }
 
+// One index serves every read: the latest average, a page of history and the snapshot walk the
+// key backwards, without a sort.
+TEST(MovingAverageStoreTest, OneKeyServesEveryRead) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(2);
+  std::vector<AverageRow> rows;
+  for (int64_t id = 1; id <= 2000; ++id) rows.push_back(Row(id % 2 ? "AAPL" : "MSFT", 5, id, 1));
+  ASSERT_TRUE(PostgresMovingAverageStore(*db).SaveAverages(rows).ok());
+  auto lease = MustAcquire(*db);
+  *lease << "ANALYZE moving_averages";
+  // A table this small is read whole anyway: ask whether the index can give the order.
+  *lease << "SET enable_seqscan = off";
+  int indexes = 0;
+  *lease << "SELECT count(*) FROM pg_indexes WHERE tablename = 'moving_averages'",
+      soci::into(indexes);
+  EXPECT_EQ(indexes, 1);
+  for (const std::string query : {
+           "SELECT value FROM moving_averages WHERE symbol = 'AAPL' AND window_size = 5 "
+           "ORDER BY ts DESC, price_point_id DESC LIMIT 1",
+           "SELECT value FROM moving_averages WHERE symbol = 'AAPL' AND window_size = 5 "
+           "AND (ts, price_point_id) < (now(), 1500) ORDER BY ts DESC, price_point_id DESC LIMIT 50",
+           "SELECT DISTINCT ON (symbol, window_size) value FROM moving_averages "
+           "WHERE symbol = ANY(ARRAY['AAPL', 'MSFT']) "
+           "ORDER BY symbol DESC, window_size DESC, ts DESC, price_point_id DESC"}) {
+    std::string plan;
+    soci::rowset<std::string> lines = (lease->prepare << "EXPLAIN " + query);
+    for (const std::string& line : lines) plan += line + "\n";
+    EXPECT_NE(plan.find("moving_averages_pkey"), std::string::npos) << query << "\n" << plan;
+    EXPECT_EQ(plan.find("Sort"), std::string::npos) << query << "\n" << plan;
+  }
+}
+
 }  // namespace
 }  // namespace marketdata
