@@ -98,8 +98,10 @@ pg_bootstrap() {
   if [[ "$(pg_psql -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'mds'")" != 1 ]]; then
     pg_psql -d postgres -c "CREATE ROLE mds LOGIN PASSWORD 'mds' CREATEDB"
   fi
-  # Benchmarks force a checkpoint after bulk loads, so they measure steady state.
-  pg_psql -d postgres -qc "GRANT pg_checkpoint TO mds"
+  # Benchmarks force a checkpoint after bulk loads, so they measure steady state. Tests drop
+  # their scratch databases WITH (FORCE), which must also end an autovacuum worker that happens
+  # to be in one (it runs as no role, so only pg_signal_backend may end it).
+  pg_psql -d postgres -qc "GRANT pg_checkpoint, pg_signal_backend TO mds"
   if [[ "$(pg_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'marketdata'")" != 1 ]]; then
     pg_psql -d postgres -c "CREATE DATABASE marketdata OWNER mds"
   fi

@@ -41,8 +41,8 @@ point AS (
     INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)
     SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM input),
 outbox AS (
-    INSERT INTO price_event_outbox (price_point_id, request_id, traceparent)
-    SELECT point_id, request_id, traceparent FROM input)
+    INSERT INTO price_event_outbox (price_point_id, symbol, price_ts, request_id, traceparent)
+    SELECT point_id, symbol, ts, request_id, traceparent FROM input)
 SELECT n, raw_id, point_id FROM input)SQL"};
 
 // One element of a PostgreSQL array literal: quoted, with " and \ escaped.
@@ -81,11 +81,12 @@ claimed AS (
     UPDATE price_event_outbox o
     SET available_at = now() + :lease_ms * interval '1 millisecond', attempts = o.attempts + 1
     FROM due WHERE o.price_point_id = due.price_point_id
-    RETURNING o.price_point_id, o.request_id, o.traceparent)
+    RETURNING o.price_point_id, o.symbol, o.price_ts, o.request_id, o.traceparent)
 SELECT p.id, p.raw_response_id, p.symbol, p.price,
        CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.provider, p.volume,
        coalesce(claimed.request_id, ''), coalesce(claimed.traceparent, '')
-FROM claimed JOIN price_points p ON p.id = claimed.price_point_id
+FROM claimed JOIN price_points p
+  ON p.symbol = claimed.symbol AND p.ts = claimed.price_ts AND p.id = claimed.price_point_id
 ORDER BY p.id)SQL";
 
 constexpr PreparedSql kAcknowledge = {

@@ -467,6 +467,35 @@ TEST(DatabaseTest, AServerThatIsGoneIsUnavailableAndThenRecovered) {
   EXPECT_EQ(Count(**db, "price_points"), 2);
 }
 
+// A price waiting in the outbox when the outbox learns its price's key is still published.
+TEST(OutboxTest, RowsInFlightAtTheUpgradeAreFoundByTheirPricesKey) {
+  ScratchDatabase scratch;
+  auto db = Database::Connect(scratch.url(), 2, absl::Seconds(10));
+  ASSERT_TRUE(db.ok()) << db.status();
+  std::vector<Migration> before;
+  for (const Migration& m : EmbeddedMigrations()) {
+    if (m.version <= 9) before.push_back(m);
+  }
+  ASSERT_TRUE(ApplyMigrations(**db, before).ok());
+  {
+    auto lease = MustAcquire(**db);
+    *lease << "INSERT INTO price_points (id, symbol, price, ts, provider) VALUES "
+              "(41, 'FLY', 10, now() - interval '1 hour', 'test'), "
+              "(42, 'FLY', 11, now(), 'test')";
+    *lease << "INSERT INTO price_event_outbox (price_point_id, available_at) VALUES "
+              "(42, now() - interval '1 second'), (43, now() - interval '1 second')";
+  }
+  ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
+  // Row 43 had no price: it could never have been published.
+  EXPECT_EQ(Count(**db, "price_event_outbox"), 1);
+  PostgresPriceStore store(**db);
+  auto claimed = store.ClaimDue(10, absl::Seconds(30));
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].price_point_id, 42);
+  EXPECT_EQ((*claimed)[0].quote.price, 11);
+}
+
 TEST(OutboxBacklogTest, CountsWaitingRowsAndTheOldestOnesAge) {
   ScratchDatabase scratch;
   std::unique_ptr<Database> db = scratch.ConnectMigrated();
