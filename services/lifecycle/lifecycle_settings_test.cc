@@ -14,7 +14,9 @@ TEST(LifecycleSettingsTest, Durations) {
   for (const char* bad : {"0", "", "d", "-1d", "1w", "1.5h", "10", "1 d"}) {
     absl::StatusOr<absl::Duration> d = ParseDurationSetting("RAW_RETENTION", bad, false);
     EXPECT_FALSE(d.ok()) << bad;
-    if (!d.ok()) EXPECT_NE(d.status().message().find("RAW_RETENTION"), std::string::npos);
+    if (!d.ok()) {
+      EXPECT_NE(d.status().message().find("RAW_RETENTION"), std::string::npos);
+    }
   }
 }
 
