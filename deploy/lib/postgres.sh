@@ -101,7 +101,7 @@ pg_bootstrap() {
   # Benchmarks force a checkpoint after bulk loads, so they measure steady state. Tests drop
   # their scratch databases WITH (FORCE), which must also end an autovacuum worker that happens
   # to be in one (it runs as no role, so only pg_signal_backend may end it).
-  pg_psql -d postgres -qc "GRANT pg_checkpoint, pg_signal_backend TO mds"
+  pg_psql -d postgres -qc "SET client_min_messages = warning; GRANT pg_checkpoint, pg_signal_backend TO mds"
   if [[ "$(pg_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'marketdata'")" != 1 ]]; then
     pg_psql -d postgres -c "CREATE DATABASE marketdata OWNER mds"
   fi
