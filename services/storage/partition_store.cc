@@ -11,7 +11,8 @@ namespace marketdata {
 namespace {
 
 // Any constant shared by every process of this service (the migrations use ...001).
-constexpr char kLockId[] = "7243591002";
+constexpr PreparedSql kTryLock = {"try_maintenance_lock", "SELECT pg_try_advisory_lock(7243591002)"};
+constexpr PreparedSql kUnlock = {"release_maintenance_lock", "SELECT pg_advisory_unlock(7243591002)"};
 
 // The bounds as the catalog prints them, read back as timestamps by the same session (so its
 // time zone cannot matter); MINVALUE has no quoted value and gives NULL.
@@ -196,22 +197,14 @@ absl::StatusOr<bool> PostgresPartitionStore::WithMaintenanceLock(
     const std::function<absl::Status(PartitionSession&)>& run) {
   absl::StatusOr<Database::Lease> lease = db_.Acquire();
   if (!lease.ok()) return lease.status();
-  PGconn* conn = lease->pg();
   // A session lock: held across the autocommitted statements of the run, released with the
   // session should this process die.
-  PgResult got(PQexec(conn, absl::StrCat("SELECT pg_try_advisory_lock(", kLockId, ")").c_str()));
-  if (PQresultStatus(got.get()) != PGRES_TUPLES_OK) {
-    Outcome o;
-    o.sqlstate = PQresultErrorField(got.get(), PG_DIAG_SQLSTATE) != nullptr
-                     ? PQresultErrorField(got.get(), PG_DIAG_SQLSTATE)
-                     : "";
-    o.message = PQresultErrorMessage(got.get());
-    return Failed(conn, "taking the maintenance lock", o);
-  }
-  if (got.text(0, 0) != "t") return false;
+  absl::StatusOr<PgResult> got = lease->Execute(kTryLock, {}, "taking the maintenance lock");
+  if (!got.ok()) return got.status();
+  if (got->text(0, 0) != "t") return false;
   Session session(*lease, options_);
   absl::Status status = run(session);
-  Exec(conn, absl::StrCat("SELECT pg_advisory_unlock(", kLockId, ")"));
+  lease->Execute(kUnlock, {}, "releasing the maintenance lock").IgnoreError();
   if (!status.ok()) return status;
   return true;
 }
