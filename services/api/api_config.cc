@@ -69,6 +69,7 @@ absl::StatusOr<ApiConfig> LoadApiConfig(const Settings& settings) {
   absl::StatusOr<ApiConfig> config = ApiSettings().Load(settings);
   if (!config.ok()) return config;
   ApiConfig& c = *config;
+  if (absl::Status s = CheckLifecycleConfig(c.lifecycle); !s.ok()) return s;
   if (c.polling_min_interval > c.polling_max_interval) {
     return absl::InvalidArgumentError(
         "POLLING_MIN_INTERVAL must not be greater than POLLING_MAX_INTERVAL");

@@ -33,6 +33,19 @@ void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
   metrics.Add(Kind::kCounter, "mds_price_failures_total",
               "Price requests that failed (validation, provider or storage).",
               [&recorder] { return recorder.failed(); });
+  metrics.AddLabeled(Kind::kCounter, "mds_prices_not_stored_total",
+                     "Quotes answered but neither stored nor published: too_old, older than "
+                     "LATE_PRICE_WINDOW (averages and bars before it are final); too_new, further "
+                     "ahead of now than the partitions made ahead.",
+                     [&recorder] {
+                       std::vector<MetricSample> out;
+                       for (auto why : {AcceptanceWindow::Verdict::kTooOld,
+                                        AcceptanceWindow::Verdict::kTooNew}) {
+                         out.push_back({{{"reason", std::string(VerdictName(why))}},
+                                        static_cast<double>(recorder.not_stored(why))});
+                       }
+                       return out;
+                     });
   metrics.Add(Kind::kCounter, "mds_price_write_batches_total",
               "Commits of the price writer (group commit); prices written over batches is the "
               "mean number of prices a commit carries.",

@@ -145,7 +145,8 @@ int Run(int argc, char** argv) {
   lanes.budget = config.providers.call_budget();
   FetchLanes blocking_fetches(lanes);
   ProviderShares shares(config.provider_share_per_key);
-  PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches, &shares);
+  PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches, &shares,
+                         PriceAcceptanceWindow(config.lifecycle));
   PriceHub price_hub(config.max_open_streams);
   PostgresSnapshotStore snapshots(*db);
   PriceServiceImpl price_service(recorder, providers, store, snapshots, price_hub, auth);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/bars/bars.h"
+#include "services/lifecycle/lifecycle_settings.h"
 
 namespace marketdata {
 
@@ -34,6 +35,7 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
       StringSetting("KAFKA_CONSUMER_GROUP", "moving-average-consumer",
                     &ConsumerConfig::consumer_group,
                     "consumer group; every member shares the partitions of the price events topic"),
+      LatePriceWindowSetting(&ConsumerConfig::late_price_window),
       IntListSetting("MOVING_AVERAGE_WINDOWS", "5", 1, 10000, &ConsumerConfig::windows,
                      "moving-average windows computed, comma-separated sizes such as 5,20,50"),
       CustomSetting<ConsumerConfig>(

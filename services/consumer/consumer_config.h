@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "services/common/settings.h"
 #include "services/auth/auth_settings.h"
 #include "services/common/grpc_server.h"
@@ -35,6 +36,7 @@ struct ConsumerConfig {
   std::string consumer_group;
   std::vector<int> windows;
   std::vector<int> bar_intervals;  // seconds
+  absl::Duration late_price_window;
   int max_batch = 0;
   int batch_wait_ms = 0;
   int max_open_streams = 0;

@@ -23,6 +23,11 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
               [&b] { return b.recomputed.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_dead_letters_total",
               "Records parked on the dead-letter topic.", [&c] { return c.dead_lettered.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_sealed_events_total",
+              "Events skipped because their price is older than LATE_PRICE_WINDOW: averages and "
+              "bars before it are final (a replay from long ago, or a consumer that lagged that "
+              "far).",
+              [&c] { return c.sealed.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_repaired_events_total",
               "Events averaged from their stored neighbours because they arrived out of the "
               "order the in-memory window can place.",

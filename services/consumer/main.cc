@@ -61,6 +61,7 @@ int Run(int argc, char** argv) {
   kafka.group = config.consumer_group;
   kafka.max_batch = static_cast<size_t>(config.max_batch);
   kafka.batch_wait = absl::Milliseconds(config.batch_wait_ms);
+  kafka.late_window = config.late_price_window;
   // The computations fed by the consumer, one handler each.
   MovingAverageHandler averages(
       store, config.windows, static_cast<size_t>(config.max_symbol_windows),

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
+#include "services/common/proto_time.h"
 #include "services/common/request_context.h"
 #include "services/consumer/event_checks.h"
 #include "services/consumer/isolate_failures.h"
@@ -239,6 +240,13 @@ bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
   for (const Record& r : batch) {
     absl::StatusOr<v1::PriceEvent> event = DecodePriceEvent(r.value, r.content_type);
     absl::Status status = event.ok() ? CheckPriceEvent(*event, now) : event.status();
+    if (status.ok() && options_.late_window > absl::ZeroDuration() &&
+        FromProtoTimestamp(event->timestamp()) < now - options_.late_window) {
+      // Sealed: its price is not stored any more, or soon will not be; nothing before the late
+      // window changes. Its offset is committed with the batch.
+      counters_.sealed.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     if (status.ok()) {
       events.push_back(*std::move(event));
       sources.push_back(&r);

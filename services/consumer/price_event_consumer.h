@@ -2,7 +2,7 @@
 // events to its handlers (moving averages, ...; see EventHandler) and stores a batch's offsets only
 // after every handler has written it, so a crash replays rather than loses. A record it cannot
 // decode, or whose event no handler may take (CheckPriceEvent), is counted, logged and parked on
-// the dead-letter topic. A batch a handler keeps refusing for a reason that is not transient is
+// the dead-letter topic; an event older than the late window is skipped and counted. A batch a handler keeps refusing for a reason that is not transient is
 // split until the events that fail on their own are found; those are parked too, so no record
 // stalls its partition. Transient failures (the database is away) are retried for as long as
 // they last; a handler that already wrote the batch is not asked again.
@@ -35,12 +35,17 @@ struct ConsumerOptions {
   // Non-transient failures of a batch before its failing events are looked for: a few, because a
   // failure may still be a passing one the store did not classify as transient.
   int attempts_before_isolating = 5;
+  // Events whose price is older than this (by the consumer's clock) are skipped and counted, not
+  // averaged: the service stores no such quote, so averages and bars before it are final, and
+  // the prices such an event would be averaged with may be gone. Zero: none is skipped.
+  absl::Duration late_window = absl::ZeroDuration();
   std::map<std::string, std::string> extra;  // more librdkafka properties
 };
 
 struct ConsumerCounters {
   std::atomic<int64_t> events{0};  // handled by every handler
   std::atomic<int64_t> dead_lettered{0};
+  std::atomic<int64_t> sealed{0};  // skipped: older than the late window
   std::atomic<int64_t> batches{0};
   std::atomic<int64_t> rebalances{0};
 };

@@ -76,8 +76,37 @@ const SettingTable<LifecycleConfig>& LifecycleSettingsTable() {
           },
           "how long raw provider replies are kept after they were fetched (e.g. 1d, 12h); "
           "removed a whole partition at a time; 0 keeps them forever"),
+      CustomSetting<LifecycleConfig>(
+          "PRICE_RETENTION", "8d",
+          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
+            return ParseInto(&LifecycleConfig::price_retention, true, name, value, c);
+          },
+          "how long prices and their moving averages are kept, by the price's time (e.g. 8d); "
+          "at least LATE_PRICE_WINDOW plus one PARTITION_INTERVAL; removed a whole partition "
+          "at a time; 0 keeps them forever"),
+      LatePriceWindowSetting(&LifecycleConfig::late_price_window),
   });
   return *kTable;
+}
+
+absl::Status CheckLifecycleConfig(const LifecycleConfig& c) {
+  if (c.price_retention > absl::ZeroDuration() &&
+      c.price_retention < c.late_price_window + c.partition_interval) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PRICE_RETENTION (", absl::FormatDuration(c.price_retention),
+        ") must be at least LATE_PRICE_WINDOW plus one PARTITION_INTERVAL (",
+        absl::FormatDuration(c.late_price_window + c.partition_interval),
+        "): a late price is averaged with the prices before it, which must still be there"));
+  }
+  return absl::OkStatus();
+}
+
+AcceptanceWindow PriceAcceptanceWindow(const LifecycleConfig& config) {
+  AcceptanceWindow w;
+  w.late = config.late_price_window;
+  // The partitions made ahead end at least `partitions_ahead` lengths after now.
+  w.ahead = std::min(absl::Hours(24), config.partition_interval * config.partitions_ahead);
+  return w;
 }
 
 std::vector<MaintainedTable> MaintainedTables(const LifecycleConfig& config) {
@@ -85,7 +114,16 @@ std::vector<MaintainedTable> MaintainedTables(const LifecycleConfig& config) {
   raw.length = config.partition_interval;
   raw.ahead = config.partitions_ahead;
   raw.retention = config.raw_retention;
-  return {{"raw_market_data", raw}};
+  // Prices are partitioned by their own time, which reaches back as far as the late window: the
+  // partitions are made that far back, and one more for the clocks of the processes to differ.
+  PartitionPolicy prices = raw;
+  prices.behind = config.late_price_window + config.partition_interval;
+  prices.retention = config.price_retention;
+  MaintainedTable price_points{"price_points", prices};
+  // A price is removed only once its event was published: while the outbox still holds one,
+  // its partition stays (the relay reads the price from it).
+  price_points.keep_while_outbox_holds = true;
+  return {{"raw_market_data", raw}, price_points, {"moving_averages", prices}};
 }
 
 absl::Duration MaintenancePeriod(const LifecycleConfig& config) {

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/settings_table.h"
+#include "services/domain/acceptance_window.h"
 #include "services/lifecycle/partition_maintainer.h"
 
 namespace marketdata {
@@ -17,9 +18,25 @@ struct LifecycleConfig {
   absl::Duration partition_interval = absl::Hours(24);
   int partitions_ahead = 3;
   absl::Duration raw_retention = absl::Hours(24);  // zero: kept forever
+  // Prices and their moving averages, by the price's own time; zero: kept forever.
+  absl::Duration price_retention = absl::Hours(24 * 8);
+  // How old a quote may be and still be stored (see AcceptanceWindow).
+  absl::Duration late_price_window = absl::Hours(24 * 7);
 };
 
+// The settings that must agree with each other: prices outlive the late window by at least a
+// partition, so that every price a late one is averaged with is still there.
+absl::Status CheckLifecycleConfig(const LifecycleConfig& config);
+
+// The window the partitions made hold: `late_price_window` back, and ahead up to a day (what the
+// providers' checks let through) but no further than the partitions made ahead.
+AcceptanceWindow PriceAcceptanceWindow(const LifecycleConfig& config);
+
 const SettingTable<LifecycleConfig>& LifecycleSettingsTable();
+
+// The row of LATE_PRICE_WINDOW, for any settings table that needs it.
+template <typename Config>
+SettingRow<Config> LatePriceWindowSetting(absl::Duration Config::*field);
 
 // "90s", "15m", "6h", "8d" (a whole number and a unit); with `zero_allowed`, "0" too.
 absl::StatusOr<absl::Duration> ParseDurationSetting(absl::string_view name,
@@ -30,6 +47,21 @@ std::vector<MaintainedTable> MaintainedTables(const LifecycleConfig& config);
 
 // How often the maintainer runs: a quarter of a partition, at most every 10 minutes.
 absl::Duration MaintenancePeriod(const LifecycleConfig& config);
+
+template <typename Config>
+SettingRow<Config> LatePriceWindowSetting(absl::Duration Config::*field) {
+  return CustomSetting<Config>(
+      "LATE_PRICE_WINDOW", "7d",
+      [field](const std::string& name, const std::string& value, Config& c) {
+        absl::StatusOr<absl::Duration> d = ParseDurationSetting(name, value, false);
+        if (!d.ok()) return d.status();
+        c.*field = *d;
+        return absl::OkStatus();
+      },
+      "how old a quote may be and still be stored and averaged (e.g. 7d): an older one is "
+      "answered but neither stored nor published, and the consumer skips older events, so "
+      "averages and bars before it are final; the same on mds-api and mds-consumer");
+}
 
 }  // namespace marketdata
 

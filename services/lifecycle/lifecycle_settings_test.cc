@@ -31,11 +31,39 @@ TEST(LifecycleSettingsTest, DefaultsAreADayPartitionAndADayOfRawReplies) {
   EXPECT_EQ(c.partition_interval, absl::Hours(24));
   EXPECT_EQ(c.partitions_ahead, 3);
   EXPECT_EQ(c.raw_retention, absl::Hours(24));
+  EXPECT_EQ(c.price_retention, absl::Hours(24 * 8));
+  EXPECT_EQ(c.late_price_window, absl::Hours(24 * 7));
+  EXPECT_TRUE(CheckLifecycleConfig(c).ok());
   const std::vector<MaintainedTable> tables = MaintainedTables(c);
-  ASSERT_EQ(tables.size(), 1u);
+  ASSERT_EQ(tables.size(), 3u);
   EXPECT_EQ(tables[0].table, "raw_market_data");
+  EXPECT_EQ(tables[0].policy.behind, absl::ZeroDuration());
+  EXPECT_EQ(tables[1].table, "price_points");
+  EXPECT_EQ(tables[1].policy.retention, absl::Hours(24 * 8));
+  EXPECT_EQ(tables[1].policy.behind, absl::Hours(24 * 8));
+  EXPECT_TRUE(tables[1].keep_while_outbox_holds);
+  EXPECT_EQ(tables[2].table, "moving_averages");
+  EXPECT_FALSE(tables[2].keep_while_outbox_holds);
+  const AcceptanceWindow window = PriceAcceptanceWindow(c);
+  EXPECT_EQ(window.late, absl::Hours(24 * 7));
+  EXPECT_EQ(window.ahead, absl::Hours(24));
   EXPECT_EQ(MaintenancePeriod(c), absl::Minutes(10));
   EXPECT_EQ(MaintenancePeriod(Load({{"PARTITION_INTERVAL", "1m"}})), absl::Seconds(15));
+}
+
+TEST(LifecycleSettingsTest, PricesOutliveTheLateWindowByAPartition) {
+  EXPECT_TRUE(CheckLifecycleConfig(Load({{"PRICE_RETENTION", "0"}})).ok());
+  const absl::Status short_retention = CheckLifecycleConfig(Load({{"PRICE_RETENTION", "7d"}}));
+  EXPECT_FALSE(short_retention.ok());
+  EXPECT_NE(short_retention.message().find("LATE_PRICE_WINDOW"), std::string::npos);
+  // Tests: minute partitions, a five-minute late window, eight minutes of prices.
+  const LifecycleConfig minutes = Load({{"PARTITION_INTERVAL", "1m"},
+                                        {"LATE_PRICE_WINDOW", "5m"},
+                                        {"PRICE_RETENTION", "8m"}});
+  EXPECT_TRUE(CheckLifecycleConfig(minutes).ok());
+  // Ahead: no further than the partitions made ahead.
+  EXPECT_EQ(PriceAcceptanceWindow(minutes).ahead, absl::Minutes(3));
+  EXPECT_FALSE(LifecycleSettingsTable().Load(Settings::FromMap({{"LATE_PRICE_WINDOW", "0"}})).ok());
 }
 
 TEST(LifecycleSettingsTest, PartitionsMustTileADay) {

@@ -13,7 +13,26 @@ absl::Status PartitionMaintainer::Maintain(PartitionSession& session) {
   for (const MaintainedTable& t : tables_) {
     absl::StatusOr<std::vector<TimePartition>> existing = session.List(t.table);
     if (!existing.ok()) return existing.status();
-    const PartitionPlan plan = PlanPartitions(*existing, t.policy, *now);
+    PartitionPlan plan = PlanPartitions(*existing, t.policy, *now);
+    int held = 0;
+    if (t.keep_while_outbox_holds && !plan.drop.empty()) {
+      absl::StatusOr<std::optional<absl::Time>> oldest = session.OldestOutboxPrice();
+      if (!oldest.ok()) return oldest.status();
+      if (oldest->has_value()) {
+        std::vector<TimePartition> keep;
+        for (const TimePartition& p : plan.drop) {
+          if (**oldest < p.upper) {
+            ++held;
+            spdlog::warn("partitions: keeping {} past its retention: the outbox still holds a "
+                         "price of {} (the broker has not taken its event)",
+                         p.name, absl::FormatTime(**oldest, absl::UTCTimeZone()));
+          } else {
+            keep.push_back(p);
+          }
+        }
+        plan.drop = std::move(keep);
+      }
+    }
     int64_t created = 0, dropped = 0;
     int retries = 0;
     absl::Status status;
@@ -39,6 +58,7 @@ absl::Status PartitionMaintainer::Maintain(PartitionSession& session) {
       TableStats& s = stats_.tables[t.table];
       s.created += created;
       s.dropped += dropped;
+      s.held = held;
       stats_.drop_retries += retries;
       if (after.ok()) covered_until_[t.table] = CoveredUntil(*after);
     }

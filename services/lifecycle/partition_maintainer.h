@@ -21,6 +21,9 @@ namespace marketdata {
 struct MaintainedTable {
   std::string table;
   PartitionPolicy policy;
+  // A partition that may hold a price the outbox still holds (its event not yet published) is
+  // not dropped until the outbox moved past it.
+  bool keep_while_outbox_holds = false;
 };
 
 class PartitionMaintainer {
@@ -46,6 +49,9 @@ class PartitionMaintainer {
     int ahead = -1;
     int64_t created = 0;
     int64_t dropped = 0;
+    // Partitions past their retention kept at the last run, for the outbox (see
+    // MaintainedTable::keep_while_outbox_holds).
+    int held = 0;
   };
   struct Stats {
     std::map<std::string, TableStats> tables;

@@ -23,6 +23,7 @@ class FakePartitions final : public PartitionStore, public PartitionSession {
     return tables[table];
   }
   absl::StatusOr<absl::Time> Now() override { return now; }
+  absl::StatusOr<std::optional<absl::Time>> OldestOutboxPrice() override { return outbox_oldest; }
   absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper) override {
     if (!create_error.ok()) return create_error;
     tables[table].push_back({PartitionName(table, lower), lower, upper});
@@ -46,6 +47,7 @@ class FakePartitions final : public PartitionStore, public PartitionSession {
   bool held_elsewhere = false;
   int retries_per_drop = 0;
   absl::Status create_error;
+  std::optional<absl::Time> outbox_oldest;
 };
 
 MaintainedTable Raw(absl::Duration retention) {
@@ -105,6 +107,27 @@ TEST(PartitionMaintainerTest, AFailureIsCountedAndReported) {
   EXPECT_EQ(maintainer.RunOnce().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(maintainer.stats().failures, 1);
   EXPECT_EQ(maintainer.stats().last_success, absl::InfinitePast());
+}
+
+TEST(PartitionMaintainerTest, KeepsPricePartitionsTheOutboxStillNeeds) {
+  FakePartitions fake;
+  MaintainedTable prices = Raw(absl::Minutes(2));
+  prices.table = "price_points";
+  prices.keep_while_outbox_holds = true;
+  PartitionMaintainer maintainer(fake, {prices}, [&fake] { return fake.now; });
+  ASSERT_TRUE(maintainer.RunOnce().ok());
+  const absl::Time first_upper = fake.tables["price_points"].front().upper;
+  // An unpublished price in the oldest partition, whose retention then passes.
+  fake.outbox_oldest = first_upper - absl::Seconds(1);
+  fake.now += absl::Minutes(4);
+  ASSERT_TRUE(maintainer.RunOnce().ok());
+  EXPECT_EQ(fake.tables["price_points"].front().upper, first_upper);
+  EXPECT_GE(maintainer.stats().tables.at("price_points").held, 1);
+  // Published: it goes.
+  fake.outbox_oldest.reset();
+  ASSERT_TRUE(maintainer.RunOnce().ok());
+  EXPECT_GT(fake.tables["price_points"].front().upper, first_upper);
+  EXPECT_EQ(maintainer.stats().tables.at("price_points").held, 0);
 }
 
 }  // namespace

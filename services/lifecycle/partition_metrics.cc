@@ -24,6 +24,10 @@ void ExportPartitionMetrics(MetricsExporter& metrics, const PartitionMaintainer&
   metrics.AddLabeled(Kind::kCounter, "mds_partitions_dropped_total",
                      "Time partitions this process removed, past their table's retention.",
                      per_table([](const TableStats& s) { return static_cast<double>(s.dropped); }));
+  metrics.AddLabeled(Kind::kGauge, "mds_partitions_held_for_outbox",
+                     "Partitions past their retention kept at the last run because the outbox "
+                     "still holds a price in them (its event not yet taken by the broker).",
+                     per_table([](const TableStats& s) { return static_cast<double>(s.held); }));
   metrics.AddLabeled(Kind::kGauge, "mds_partition_maintenance_last_success_timestamp_seconds",
                      "When this process last completed partition maintenance (one replica at a "
                      "time does; absent on the others).",

@@ -16,7 +16,7 @@ PartitionPlan PlanPartitions(const std::vector<TimePartition>& existing,
   PartitionPlan plan;
   const absl::Time current = PartitionStart(now, policy.length);
   const absl::Time end = current + policy.length * (policy.ahead + 1);
-  absl::Time from = current - policy.length;
+  absl::Time from = PartitionStart(now - std::max(policy.behind, policy.length), policy.length);
   for (const TimePartition& p : existing) {
     if (p.detach_pending) continue;  // on its way out
     from = std::max(from, p.upper);

@@ -19,6 +19,10 @@ struct PartitionPolicy {
   absl::Duration length = absl::Hours(24);
   // Partitions that exist after the one holding `now`.
   int ahead = 3;
+  // How far before `now` rows may still land: partitions are made back to the one holding
+  // now - behind (a table whose rows are stamped with the database's clock needs one partition
+  // back, for the clocks of the processes to differ).
+  absl::Duration behind = absl::ZeroDuration();
   // A partition is removed once its upper bound is this much in the past; zero keeps all.
   absl::Duration retention = absl::ZeroDuration();
 };
@@ -29,9 +33,9 @@ struct PartitionPlan {
 };
 
 // `existing` as the catalog lists it. Partitions are made from the end of the newest one (or,
-// in a table without any, from the one before the partition holding `now`) up to `ahead`
-// partitions after the one holding `now`. Rows are stamped by the database's clock when they are
-// written, so nothing can land in a gap further back. Dropped: every partition whose upper bound
+// in a table without any, from the partition holding now - max(behind, length)) up to `ahead`
+// partitions after the one holding `now`. Rows never carry a time further back, so nothing can
+// land in a gap there. Dropped: every partition whose upper bound
 // is at least `retention` before `now`; never one that `now` or a later time falls in.
 PartitionPlan PlanPartitions(const std::vector<TimePartition>& existing,
                              const PartitionPolicy& policy, absl::Time now);

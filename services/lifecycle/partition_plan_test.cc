@@ -36,6 +36,19 @@ TEST(PartitionPlanTest, AnEmptyTableGetsYesterdayTodayAndTheDaysAhead) {
   EXPECT_TRUE(plan.drop.empty());
 }
 
+TEST(PartitionPlanTest, ATableOfQuoteTimesReachesBackOverTheLateWindow) {
+  PartitionPolicy prices = Daily(3, absl::Hours(24 * 8));
+  prices.behind = absl::Hours(24 * 8);  // a late window of 7 days and one partition
+  const PartitionPlan plan = PlanPartitions({}, prices, At("2026-12-05T13:45:00Z"));
+  ASSERT_EQ(plan.create.size(), 12u);
+  EXPECT_EQ(plan.create.front().first, At("2026-11-27T00:00:00Z"));
+  EXPECT_EQ(plan.create.back().second, At("2026-12-09T00:00:00Z"));
+  // Nothing it makes is past the retention already.
+  EXPECT_TRUE(PlanPartitions({Day("2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z")}, prices,
+                             At("2026-12-05T13:45:00Z"))
+                  .drop.empty());
+}
+
 TEST(PartitionPlanTest, MakesOnlyWhatIsMissingAhead) {
   const std::vector<TimePartition> existing = {
       Day("2026-12-04T00:00:00Z", "2026-12-05T00:00:00Z"),

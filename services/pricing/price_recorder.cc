@@ -7,6 +7,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "services/domain/symbol.h"
+#include "spdlog/spdlog.h"
 
 namespace marketdata {
 
@@ -99,6 +100,19 @@ void PriceRecorder::Store(absl::StatusOr<Quote> quote, RequestContext origin, Re
     return;
   }
   quote->origin = std::move(origin);
+  if (const AcceptanceWindow::Verdict verdict = window_.Judge(quote->timestamp, absl::Now());
+      verdict != AcceptanceWindow::Verdict::kStore) {
+    // The caller gets the quote; no stored price is made of it (ids 0), and no event.
+    (verdict == AcceptanceWindow::Verdict::kTooOld ? too_old_ : too_new_)
+        .fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("{} {} at {}: answered, not stored ({})", quote->provider, quote->symbol,
+                  absl::FormatTime(quote->timestamp, absl::UTCTimeZone()),
+                  std::string(VerdictName(verdict)));
+    StoredPrice answered;
+    answered.quote = *std::move(quote);
+    done(std::move(answered));
+    return;
+  }
   store_.SavePriceAsync(*std::move(quote),
                         [this, done = std::move(done)](absl::StatusOr<StoredPrice> stored) {
                           // Runs on a storage thread: its lines name the request too.

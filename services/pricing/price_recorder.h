@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/common/request_context.h"
+#include "services/domain/acceptance_window.h"
 #include "services/domain/quote.h"
 #include "services/events/publisher.h"
 #include "services/pricing/fetch_lanes.h"
@@ -28,13 +29,17 @@ class PriceRecorder {
   // `blocking_fetches` runs RecordAsync's fetches from providers that may block, each within its
   // lane's budget; null: they run on the calling thread.
   // `shares` (may be null: no shares) limits each API key to its share of a provider's limit.
+  // `window`: the quote times that are stored; a quote outside it is answered all the same, but
+  // neither stored nor published (counted in not_stored()).
   PriceRecorder(ProviderRegistry& providers, PriceStore& store, PriceEventPublisher& publisher,
-                FetchLanes* blocking_fetches = nullptr, ProviderShares* shares = nullptr)
+                FetchLanes* blocking_fetches = nullptr, ProviderShares* shares = nullptr,
+                AcceptanceWindow window = {})
       : providers_(providers),
         store_(store),
         publisher_(publisher),
         blocking_fetches_(blocking_fetches),
-        shares_(shares) {}
+        shares_(shares),
+        window_(window) {}
 
   // `symbol` and `provider` as the client sent them; an empty provider means the default. Fetches
   // on the calling thread and waits for the commit.
@@ -54,6 +59,11 @@ class PriceRecorder {
 
   int64_t recorded() const { return recorded_.load(std::memory_order_relaxed); }
   int64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+  // Quotes answered but not stored, their time older than the window or ahead of it.
+  int64_t not_stored(AcceptanceWindow::Verdict why) const {
+    return (why == AcceptanceWindow::Verdict::kTooNew ? too_new_ : too_old_)
+        .load(std::memory_order_relaxed);
+  }
 
  private:
   struct Fetch {
@@ -74,6 +84,9 @@ class PriceRecorder {
   ProviderShares* const shares_;
   std::atomic<int64_t> recorded_{0};
   std::atomic<int64_t> failed_{0};
+  const AcceptanceWindow window_;
+  std::atomic<int64_t> too_old_{0};
+  std::atomic<int64_t> too_new_{0};
 };
 
 }  // namespace marketdata

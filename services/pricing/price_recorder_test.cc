@@ -67,9 +67,10 @@ class FakeProvider : public PriceProvider {
     fetched_on = std::this_thread::get_id();
     fetched_for = CurrentRequestContext().request_id;
     if (!fail.ok()) return fail;
-    return Quote{std::string(symbol), 12.5, absl::FromUnixSeconds(1700000000), name_, "{}"};
+    return Quote{std::string(symbol), 12.5, absl::Now() + quote_age_offset, name_, "{}"};
   }
   absl::Status fail = absl::OkStatus();
+  absl::Duration quote_age_offset;  // added to now for the quote's time
   std::thread::id fetched_on;
   std::string fetched_for;  // the request id of the fetching thread
   absl::Time fetched_by = absl::InfinitePast();  // the deadline FetchQuoteBy was given
@@ -125,6 +126,33 @@ TEST_F(PriceRecorderTest, AsyncStoresThenPublishesTheNormalisedSymbol) {
   EXPECT_EQ(publisher_.published[0].price_point_id, 1);
   EXPECT_EQ(recorder.recorded(), 1);
   EXPECT_EQ(recorder.failed(), 0);
+}
+
+// A quote older than the late window, or further ahead than the partitions made, is answered but
+// neither stored nor published, and counted by its reason.
+TEST_F(PriceRecorderTest, QuotesOutsideTheWindowAreAnsweredNotStored) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_, nullptr,
+                         AcceptanceWindow{absl::Hours(1), absl::Minutes(3)});
+  inline_->quote_age_offset = -absl::Hours(2);
+  absl::StatusOr<StoredPrice> old = RecordAsync("AAPL", "inline", recorder);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->quote.price, 12.5);
+  EXPECT_EQ(old->price_point_id, 0);
+  inline_->quote_age_offset = absl::Minutes(10);
+  absl::StatusOr<StoredPrice> ahead = RecordAsync("AAPL", "inline", recorder);
+  ASSERT_TRUE(ahead.ok()) << ahead.status();
+  EXPECT_EQ(ahead->price_point_id, 0);
+  EXPECT_TRUE(publisher_.published.empty());
+  EXPECT_EQ(recorder.not_stored(AcceptanceWindow::Verdict::kTooOld), 1);
+  EXPECT_EQ(recorder.not_stored(AcceptanceWindow::Verdict::kTooNew), 1);
+  EXPECT_EQ(recorder.recorded(), 0);
+  EXPECT_EQ(recorder.failed(), 0);
+  // Inside it: stored.
+  inline_->quote_age_offset = -absl::Minutes(59);
+  absl::StatusOr<StoredPrice> late = RecordAsync("AAPL", "inline", recorder);
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_GT(late->price_point_id, 0);
+  EXPECT_EQ(publisher_.published.size(), 1u);
 }
 
 // The request's ids follow the price over the pool and the storage thread: into the lines

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -353,8 +354,31 @@ absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {
   return absl::OkStatus();
 }
 
+namespace {
+
+constexpr char kSqlStatePayload[] = "type.marketdata/sqlstate";
+
+absl::Status Classified(absl::string_view what, absl::string_view sqlstate,
+                        absl::string_view server_message, bool connection_ok);
+
+}  // namespace
+
+std::string SqlStateOf(const absl::Status& status) {
+  auto state = status.GetPayload(kSqlStatePayload);
+  return state.has_value() ? std::string(*state) : std::string();
+}
+
 absl::Status StatusFromSqlState(absl::string_view what, absl::string_view sqlstate,
                                 absl::string_view server_message, bool connection_ok) {
+  absl::Status status = Classified(what, sqlstate, server_message, connection_ok);
+  if (!sqlstate.empty()) status.SetPayload(kSqlStatePayload, absl::Cord(sqlstate));
+  return status;
+}
+
+namespace {
+
+absl::Status Classified(absl::string_view what, absl::string_view sqlstate,
+                        absl::string_view server_message, bool connection_ok) {
   const std::string detail(absl::StripTrailingAsciiWhitespace(server_message));
   auto cls = [&](absl::string_view prefix) { return absl::StartsWith(sqlstate, prefix); };
   if (!connection_ok || cls("08") || cls("53") || cls("57P") || cls("58") ||
@@ -372,6 +396,8 @@ absl::Status StatusFromSqlState(absl::string_view what, absl::string_view sqlsta
   spdlog::error("database error while {}: [{}] {}", std::string(what), std::string(sqlstate), detail);
   return absl::InternalError(absl::StrCat("database error: ", what));
 }
+
+}  // namespace
 
 absl::Status DatabaseError(absl::string_view what, const std::exception& e,
                            Database::Lease* lease) {

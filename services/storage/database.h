@@ -167,8 +167,15 @@ class Database {
 // (statement_timeout) is DEADLINE_EXCEEDED; a unique violation ALREADY_EXISTS; anything else,
 // a value the server rejects included, INTERNAL (requests are validated before they get here).
 // The message carries `what` only; the server's text goes to the log.
+// The status also carries the SQLSTATE, which SqlStateOf reads back.
 absl::Status StatusFromSqlState(absl::string_view what, absl::string_view sqlstate,
                                 absl::string_view server_message, bool connection_ok);
+
+// The SQLSTATE of a status made by StatusFromSqlState; empty for any other.
+std::string SqlStateOf(const absl::Status& status);
+
+// PostgreSQL's lock_not_available: a statement gave up waiting for its lock (lock_timeout).
+inline constexpr char kSqlStateLockNotAvailable[] = "55P03";
 
 // Acquires a lease, runs `fn(lease)` and turns a SOCI exception into a status classified by
 // its SQLSTATE, with `what` as context. Returns fn's own status otherwise.

@@ -3,6 +3,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "soci/soci.h"
 #include "spdlog/spdlog.h"
 
@@ -16,40 +18,268 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
 ))SQL";
 
-// Any constant shared by every process of this service.
+// Any constants shared by every process of this service (partition maintenance uses ...002).
 constexpr char kLock[] = "SELECT pg_advisory_xact_lock(7243591001)";
+constexpr PreparedSql kPrepareLock = {"online_step_lock", "SELECT pg_advisory_lock(7243591003)"};
+constexpr PreparedSql kPrepareUnlock = {"online_step_unlock",
+                                        "SELECT pg_advisory_unlock(7243591003)"};
 constexpr char kApplied[] = "SELECT version FROM schema_migrations";
 constexpr char kRecord[] = "INSERT INTO schema_migrations (version, name) VALUES (:v, :n)";
 
+constexpr PreparedSql kAppliedVersions = {"applied_migrations",
+                                         "SELECT version FROM schema_migrations"};
+constexpr PreparedSql kHasMigrationsTable = {
+    "has_migrations_table", "SELECT to_regclass('schema_migrations') IS NOT NULL"};
+
+// 'r' for a plain table, 'p' for a partitioned one, nothing when there is no such table.
+constexpr PreparedSql kTableKind = {"online_step_table_kind",
+                                    "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)"};
+
+// The cutover CHECK of a table, if it has one: whether it is validated, and whether its cutover
+// is still far enough ahead to be kept.
+constexpr PreparedSql kCutoverCheck = {"online_step_cutover_check", R"SQL(
+SELECT convalidated,
+       CAST((regexp_match(pg_get_constraintdef(oid), '''([^'']+)'''))[1] AS timestamptz)
+           > now() + interval '6 hours'
+FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)SQL"};
+
+// The first UTC midnight at least `lead` (in seconds, $1) ahead, as a literal PostgreSQL reads
+// the same whatever the session's settings.
+constexpr PreparedSql kCutover = {"online_step_cutover", R"SQL(
+SELECT to_char(date_trunc('day', (now() + $1 * interval '1 second') AT TIME ZONE 'UTC')
+                   + interval '1 day', 'YYYY-MM-DD HH24:MI:SS') || '+00')SQL"};
+
+constexpr PreparedSql kIndexValid = {"online_step_index_valid",
+                                     "SELECT i.indisvalid FROM pg_index i "
+                                     "WHERE i.indexrelid = to_regclass($1)"};
+
+std::string Ident(const std::string& name) {
+  return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+}
+
+// Runs `sql`, waiting for its lock at most `options.lock_timeout` at a time.
+absl::Status ExecWithLockRetry(Database::Lease& lease, const std::string& sql,
+                               const MigrationOptions& options, int* retries) {
+  absl::Status status = Database::ExecScript(
+      lease, absl::StrCat("SET lock_timeout = ", absl::ToInt64Milliseconds(options.lock_timeout)));
+  for (int attempt = 1; status.ok(); ++attempt) {
+    status = Database::ExecScript(lease, sql);
+    if (status.ok() || SqlStateOf(status) != kSqlStateLockNotAvailable ||
+        attempt >= options.max_tries) {
+      break;
+    }
+    ++*retries;
+    absl::SleepFor(options.retry_pause);
+  }
+  absl::Status reset = Database::ExecScript(lease, "RESET lock_timeout");
+  return status.ok() ? reset : status;
+}
+
+// One step; true when it did any work.
+absl::StatusOr<bool> Prepare(Database::Lease& lease, const OnlineStep& step,
+                             const MigrationOptions& options, int* retries) {
+  absl::StatusOr<PgResult> kind = lease.Execute(kTableKind, {step.table}, "reading a table");
+  if (!kind.ok()) return kind.status();
+  if (kind->rows() == 0 || kind->text(0, 0) != "r") return false;  // nothing to prepare
+  bool worked = false;
+  const std::string table = Ident(step.table);
+  if (!step.time_column.empty()) {
+    const std::string name = step.table + "_before_cutover";
+    absl::StatusOr<PgResult> check =
+        lease.Execute(kCutoverCheck, {step.table, name}, "reading a cutover");
+    if (!check.ok()) return check.status();
+    bool exists = check->rows() == 1;
+    if (exists && check->text(0, 1) != "t") {
+      // Left by a preparation whose migration never ran: its cutover comes too soon, and rows
+      // after it would be refused. A later one replaces it.
+      spdlog::info("migrations: replacing the cutover of {}, which comes too soon", step.table);
+      if (absl::Status s = ExecWithLockRetry(
+              lease, absl::StrCat("ALTER TABLE ", table, " DROP CONSTRAINT ", Ident(name)),
+              options, retries);
+          !s.ok()) {
+        return s;
+      }
+      exists = false;
+    }
+    if (!exists) {
+      absl::StatusOr<PgResult> cutover = lease.Execute(
+          kCutover, {absl::StrCat(absl::ToInt64Seconds(options.cutover_lead))}, "a cutover");
+      if (!cutover.ok()) return cutover.status();
+      const std::string at(cutover->text(0, 0));
+      spdlog::info("migrations: {} keeps its rows before {}; later ones go to new partitions",
+                   step.table, at);
+      // NOT VALID: no scan under the lock (it holds it only to record the constraint).
+      if (absl::Status s = ExecWithLockRetry(
+              lease,
+              absl::StrCat("ALTER TABLE ", table, " ADD CONSTRAINT ", Ident(name), " CHECK (",
+                           Ident(step.time_column), " < '", at, "') NOT VALID"),
+              options, retries);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (!exists || check->text(0, 0) != "t") {
+      // Scans the table under a lock that writers and readers pass.
+      const absl::Time start = absl::Now();
+      if (absl::Status s = Database::ExecScript(
+              lease, absl::StrCat("ALTER TABLE ", table, " VALIDATE CONSTRAINT ", Ident(name)));
+          !s.ok()) {
+        return s;
+      }
+      spdlog::info("migrations: checked every row of {} against its cutover in {}", step.table,
+                   absl::FormatDuration(absl::Now() - start));
+      worked = true;
+    }
+  }
+  if (!step.key_index.empty()) {
+    absl::StatusOr<PgResult> valid =
+        lease.Execute(kIndexValid, {step.key_index}, "reading an index");
+    if (!valid.ok()) return valid.status();
+    if (valid->rows() == 1 && valid->text(0, 0) != "t") {
+      // An earlier concurrent build that was interrupted.
+      if (absl::Status s = Database::ExecScript(
+              lease, absl::StrCat("DROP INDEX CONCURRENTLY ", Ident(step.key_index)));
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (valid->rows() == 0 || valid->text(0, 0) != "t") {
+      const absl::Time start = absl::Now();
+      if (absl::Status s = Database::ExecScript(
+              lease, absl::StrCat("CREATE UNIQUE INDEX CONCURRENTLY ", Ident(step.key_index),
+                                  " ON ", table, " (", step.key_columns, ")"));
+          !s.ok()) {
+        return s;
+      }
+      spdlog::info("migrations: built {} on {} ({}) while writes went on, in {}", step.key_index,
+                   step.table, step.key_columns, absl::FormatDuration(absl::Now() - start));
+      worked = true;
+    }
+  }
+  return worked;
+}
+
+absl::StatusOr<std::set<int>> AppliedVersions(Database::Lease& lease) {
+  std::set<int> applied;
+  absl::StatusOr<PgResult> has = lease.Execute(kHasMigrationsTable, {}, "reading migrations");
+  if (!has.ok()) return has.status();
+  if (has->text(0, 0) != "t") return applied;
+  absl::StatusOr<PgResult> rows = lease.Execute(kAppliedVersions, {}, "reading migrations");
+  if (!rows.ok()) return rows.status();
+  for (int r = 0; r < rows->rows(); ++r) applied.insert(static_cast<int>(rows->int64(r, 0)));
+  return applied;
+}
+
+absl::Status PrepareOnline(Database& db, const std::vector<Migration>& migrations,
+                           const std::vector<OnlineStep>& steps, const MigrationOptions& options,
+                           MigrationReport* report) {
+  return WithSession(db, "preparing migrations", [&](Database::Lease& lease) -> absl::Status {
+    absl::StatusOr<std::set<int>> applied = AppliedVersions(lease);
+    if (!applied.ok()) return applied.status();
+    std::set<int> pending;
+    for (const Migration& m : migrations) {
+      if (applied->count(m.version) == 0) pending.insert(m.version);
+    }
+    bool any = false;
+    for (const OnlineStep& s : steps) any = any || pending.count(s.version) > 0;
+    if (!any) return absl::OkStatus();
+    // One process at a time (two concurrent builds of one index would fail each other), with no
+    // limit on how long a statement runs: these scan whole tables.
+    if (absl::Status s = Database::ExecScript(lease, "SET statement_timeout = 0"); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<PgResult> locked = lease.Execute(kPrepareLock, {}, "locking migrations");
+    if (!locked.ok()) return locked.status();
+    absl::Status status;
+    for (const OnlineStep& s : steps) {
+      if (pending.count(s.version) == 0) continue;
+      absl::StatusOr<bool> worked = Prepare(lease, s, options, &report->lock_retries);
+      if (!worked.ok()) {
+        status = absl::Status(worked.status().code(),
+                              absl::StrCat("preparing ", s.table, " for migration ", s.version,
+                                           ": ", worked.status().message()));
+        break;
+      }
+      if (*worked) ++report->prepared;
+    }
+    (void)lease.Execute(kPrepareUnlock, {}, "unlocking migrations");
+    (void)Database::ExecScript(lease, "RESET statement_timeout");
+    return status;
+  });
+}
+
 }  // namespace
 
+const std::vector<OnlineStep>& EmbeddedOnlineSteps() {
+  static const auto* steps = new std::vector<OnlineStep>{
+      {8, "raw_market_data", "fetched_at", "raw_market_data_key", "id, fetched_at"},
+      {9, "moving_averages", "", "moving_averages_key",
+       "symbol, window_size, ts, price_point_id"},
+      {11, "price_points", "ts", "price_points_key", "symbol, ts, id"},
+      {11, "moving_averages", "ts", "", ""},
+  };
+  return *steps;
+}
+
 absl::StatusOr<int> ApplyMigrations(Database& db, const std::vector<Migration>& migrations) {
-  int applied_now = 0;
-  absl::Status status = WithSession(db, "applying migrations", [&](Database::Lease& lease) {
-    soci::session& sql = *lease;
-    soci::transaction tx(sql);
-    // A migration may rewrite a large table: no statement timeout for this transaction only.
-    sql << "SET LOCAL statement_timeout = 0";
-    sql << kLock;
-    sql << kCreateTable;
-    std::set<int> applied;
-    soci::rowset<int> rows = sql.prepare << kApplied;
-    for (int version : rows) applied.insert(version);
-    for (const Migration& m : migrations) {
-      if (applied.count(m.version) > 0) continue;
-      if (absl::Status s = Database::ExecScript(lease, m.sql); !s.ok()) {
-        return absl::InternalError(
-            absl::StrCat("migration ", m.name, " failed: ", s.message()));
+  absl::StatusOr<MigrationReport> report =
+      ApplyMigrations(db, migrations, EmbeddedOnlineSteps(), MigrationOptions());
+  if (!report.ok()) return report.status();
+  return report->applied;
+}
+
+absl::StatusOr<MigrationReport> ApplyMigrations(Database& db,
+                                                const std::vector<Migration>& migrations,
+                                                const std::vector<OnlineStep>& steps,
+                                                const MigrationOptions& options) {
+  MigrationReport report;
+  if (absl::Status s = PrepareOnline(db, migrations, steps, options, &report); !s.ok()) return s;
+  for (int attempt = 1;; ++attempt) {
+    int applied_now = 0;
+    bool lock_timeout = false;
+    absl::Time locked_at;
+    absl::Status status = WithSession(db, "applying migrations", [&](Database::Lease& lease) {
+      soci::session& sql = *lease;
+      soci::transaction tx(sql);
+      // A migration may rewrite a large table: no statement timeout for this transaction only.
+      sql << "SET LOCAL statement_timeout = 0";
+      sql << kLock;  // waits for another process's migrations, however long they take
+      locked_at = absl::Now();
+      // Every other lock is waited for a short while only; the whole transaction is tried again.
+      sql << "SET LOCAL lock_timeout = " << absl::ToInt64Milliseconds(options.lock_timeout);
+      sql << kCreateTable;
+      std::set<int> applied;
+      soci::rowset<int> rows = sql.prepare << kApplied;
+      for (int version : rows) applied.insert(version);
+      for (const Migration& m : migrations) {
+        if (applied.count(m.version) > 0) continue;
+        if (absl::Status s = Database::ExecScript(lease, m.sql); !s.ok()) {
+          lock_timeout = SqlStateOf(s) == kSqlStateLockNotAvailable;
+          return absl::Status(s.code(),
+                              absl::StrCat("migration ", m.name, " failed: ", s.message()));
+        }
+        sql << kRecord, soci::use(m.version), soci::use(m.name);
+        spdlog::info("applied migration {}", m.name);
+        ++applied_now;
       }
-      sql << kRecord, soci::use(m.version), soci::use(m.name);
-      spdlog::info("applied migration {}", m.name);
-      ++applied_now;
+      tx.commit();
+      return absl::OkStatus();
+    });
+    if (status.ok()) {
+      report.applied = applied_now;
+      report.transaction_time = absl::Now() - locked_at;
+      if (applied_now > 0) {
+        spdlog::info("migrations: {} applied in one transaction of {}", applied_now,
+                     absl::FormatDuration(report.transaction_time));
+      }
+      return report;
     }
-    tx.commit();
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return applied_now;
+    if (!lock_timeout || attempt >= options.max_tries) return status;
+    ++report.lock_retries;
+    spdlog::info("migrations: a table was busy; trying again ({})",
+                 std::string(status.message()));
+    absl::SleepFor(options.retry_pause);
+  }
 }
 
 }  // namespace marketdata

@@ -17,7 +17,8 @@
 namespace marketdata {
 namespace {
 
-// side 0: before the point, newest first; side 1: after it, oldest first.
+// side 0: before the point, newest first; side 1: after it, oldest first. The plain bounds on ts
+// let each side skip the partitions on the other side of the point.
 constexpr char kLoadNeighbours[] = R"SQL(
 SELECT q.n, p.side, p.id, CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), p.price
 FROM unnest(CAST(:symbols AS TEXT[]), CAST(:ts AS BIGINT[]), CAST(:ids AS BIGINT[]))
@@ -25,12 +26,14 @@ FROM unnest(CAST(:symbols AS TEXT[]), CAST(:ts AS BIGINT[]), CAST(:ids AS BIGINT
 CROSS JOIN LATERAL (
     (SELECT 0 AS side, id, ts, price FROM price_points pp
      WHERE pp.symbol = q.symbol
+       AND pp.ts <= timestamptz 'epoch' + q.ts_us * interval '1 microsecond'
        AND (pp.ts, pp.id) < (timestamptz 'epoch' + q.ts_us * interval '1 microsecond', q.id)
      ORDER BY pp.ts DESC, pp.id DESC
      LIMIT :limit)
     UNION ALL
     (SELECT 1 AS side, id, ts, price FROM price_points pp
      WHERE pp.symbol = q.symbol
+       AND pp.ts >= timestamptz 'epoch' + q.ts_us * interval '1 microsecond'
        AND (pp.ts, pp.id) > (timestamptz 'epoch' + q.ts_us * interval '1 microsecond', q.id)
      ORDER BY pp.ts, pp.id
      LIMIT :limit)) p)SQL";
@@ -66,8 +69,10 @@ FROM moving_averages
 WHERE symbol = :symbol AND window_size = :window
   AND (:has_start = 0 OR ts >= timestamptz 'epoch' + :start_us * interval '1 microsecond')
   AND (:has_end = 0 OR ts < timestamptz 'epoch' + :end_us * interval '1 microsecond')
-  AND (:first_page = 1 OR (ts, price_point_id) <
-       (timestamptz 'epoch' + :cursor_us * interval '1 microsecond', :cursor_id))
+  AND (:first_page = 1 OR (ts <= timestamptz 'epoch' + :cursor_us * interval '1 microsecond'
+                           AND (ts, price_point_id) <
+                               (timestamptz 'epoch' + :cursor_us * interval '1 microsecond',
+                                :cursor_id)))
 ORDER BY ts DESC, price_point_id DESC LIMIT :limit)SQL";
 
 constexpr char kRecentPrices[] = R"SQL(

@@ -34,6 +34,11 @@ SELECT a.attname FROM pg_partitioned_table p
 JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
 WHERE p.partrelid = to_regclass($1))SQL"};
 
+// The outbox is small (rows leave it once the broker acknowledged them): a scan.
+constexpr PreparedSql kOldestOutboxPrice = {
+    "oldest_outbox_price_us",
+    "SELECT CAST(extract(epoch FROM min(price_ts)) * 1000000 AS BIGINT) FROM price_event_outbox"};
+
 constexpr PreparedSql kNow = {"database_now_us",
                               "SELECT CAST(extract(epoch FROM now()) * 1000000 AS BIGINT)"};
 
@@ -68,7 +73,6 @@ Outcome Exec(PGconn* conn, const std::string& sql) {
   return out;
 }
 
-constexpr char kLockNotAvailable[] = "55P03";
 
 absl::Status Failed(PGconn* conn, absl::string_view what, const Outcome& o) {
   return StatusFromSqlState(what, o.sqlstate, o.message, PQstatus(conn) == CONNECTION_OK);
@@ -87,6 +91,13 @@ class Session final : public PartitionSession {
 
   absl::StatusOr<std::vector<TimePartition>> List(const std::string& table) override {
     return ListOn(lease_, table);
+  }
+
+  absl::StatusOr<std::optional<absl::Time>> OldestOutboxPrice() override {
+    absl::StatusOr<PgResult> r = lease_.Execute(kOldestOutboxPrice, {}, "reading the outbox");
+    if (!r.ok()) return r.status();
+    if (r->null(0, 0)) return std::nullopt;
+    return absl::FromUnixMicros(r->int64(0, 0));
   }
 
   static absl::StatusOr<std::vector<TimePartition>> ListOn(Database::Lease& lease,
@@ -119,7 +130,8 @@ class Session final : public PartitionSession {
     const std::string sql = absl::StrCat(
         "BEGIN; SET LOCAL lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout),
         "; CREATE TABLE ", Ident(name), " (LIKE ", Ident(table),
-        " INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION); ALTER TABLE ",
+        " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION);"
+        " ALTER TABLE ",
         Ident(name), " ADD CONSTRAINT ", Ident(name + "_range"), " CHECK (", col,
         " >= ", Literal(lower), " AND ", col, " < ", Literal(upper), "); ALTER TABLE ",
         Ident(table), " ATTACH PARTITION ", Ident(name), " FOR VALUES FROM (", Literal(lower),
@@ -173,7 +185,7 @@ class Session final : public PartitionSession {
     for (int i = 0; i < options_.max_tries; ++i) {
       const Outcome o = attempt();
       if (o.ok) return absl::OkStatus();
-      if (o.sqlstate != kLockNotAvailable) return Failed(lease_.pg(), what, o);
+      if (o.sqlstate != kSqlStateLockNotAvailable) return Failed(lease_.pg(), what, o);
       if (retries != nullptr) ++*retries;
       spdlog::info("{}: its lock was taken, trying again", what);
       absl::SleepFor(options_.retry_pause);

@@ -34,6 +34,8 @@ class PartitionSession {
   virtual absl::StatusOr<absl::Time> Now() = 0;
   // The partitions of `table`, oldest first.
   virtual absl::StatusOr<std::vector<TimePartition>> List(const std::string& table) = 0;
+  // The time of the oldest price whose event the outbox still holds; none when it is empty.
+  virtual absl::StatusOr<std::optional<absl::Time>> OldestOutboxPrice() = 0;
   // Makes and attaches the partition [lower, upper) of `table` (named after `lower`).
   virtual absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper) = 0;
   // Detaches `partition` from `table` concurrently (writers never wait for it) and drops it.

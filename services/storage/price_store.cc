@@ -93,6 +93,8 @@ constexpr PreparedSql kAcknowledge = {
     "acknowledge_outbox",
     "DELETE FROM price_event_outbox WHERE price_point_id = ANY(CAST($1 AS BIGINT[]))"};
 
+// The row bound of a later page comes with a plain bound on ts, which prunes partitions (a row
+// comparison alone does not).
 constexpr char kListPrices[] = R"SQL(
 SELECT id, coalesce(raw_response_id, 0), symbol, price,
        CAST(extract(epoch FROM ts) * 1000000 AS BIGINT), provider
@@ -101,8 +103,9 @@ WHERE symbol = :symbol
   AND (:any_provider = 1 OR provider = :provider)
   AND (:has_start = 0 OR ts >= timestamptz 'epoch' + :start_us * interval '1 microsecond')
   AND (:has_end = 0 OR ts < timestamptz 'epoch' + :end_us * interval '1 microsecond')
-  AND (:first_page = 1 OR (ts, id) < (timestamptz 'epoch' + :cursor_us * interval '1 microsecond',
-                                      :cursor_id))
+  AND (:first_page = 1 OR (ts <= timestamptz 'epoch' + :cursor_us * interval '1 microsecond'
+                           AND (ts, id) < (timestamptz 'epoch' + :cursor_us * interval '1 microsecond',
+                                           :cursor_id)))
 ORDER BY ts DESC, id DESC
 LIMIT :limit)SQL";
 

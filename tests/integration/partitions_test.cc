@@ -75,7 +75,9 @@ TEST(PartitionsTest, ADatabaseWithRepliesIsPartitionedWithoutLosingOne) {
   EXPECT_FALSE((*listed)[0].lower.has_value()) << "from MINVALUE";
   EXPECT_GT((*listed)[0].upper, absl::Now() + absl::Hours(19));
 
-  PartitionMaintainer maintainer(partitions, {Minutes(2)});
+  std::vector<MaintainedTable> tables = MaintainedTables(LifecycleConfig{});
+  tables[0] = Minutes(2);
+  PartitionMaintainer maintainer(partitions, tables);
   ASSERT_TRUE(maintainer.EnsureReady(absl::Seconds(30)).ok());
   EXPECT_GE(maintainer.stats().tables.at("raw_market_data").ahead, 3);
   // The old table stays until everything in it is past the retention.
@@ -92,6 +94,101 @@ TEST(PartitionsTest, ADatabaseWithRepliesIsPartitionedWithoutLosingOne) {
                                       saved->raw_response_id,
                                       " AND fetched_at > now() - interval '1 minute'")),
             1);
+}
+
+// A database from before prices were partitioned, holding prices and averages, is upgraded
+// while a writer goes on: the old tables become the partitions of everything before a cutover
+// two days ahead, prepared beforehand (constraint validated, key built concurrently), so the
+// migration's own transaction only renames and attaches. No write fails; none is lost.
+TEST(PartitionsTest, PricesArePartitionedOnlineWhileAWriterGoesOn) {
+  ScratchDatabase scratch;
+  auto db = Database::Connect(scratch.url(), 4, absl::Seconds(10));
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE(ApplyMigrations(**db, Upto(10)).ok());
+  constexpr int kRows = 200000;
+  {
+    auto lease = MustAcquire(**db);
+    *lease << "INSERT INTO price_points (symbol, price, ts, provider) "
+              "SELECT 'S' || (g % 100), g, now() - g * interval '1 second', 'test' "
+              "FROM generate_series(1, " << kRows << ") g";
+    *lease << "INSERT INTO moving_averages (symbol, window_size, value, ts, price_point_id) "
+              "SELECT symbol, 5, price, ts, id FROM price_points";
+  }
+  const long long max_id = Scalar(**db, "SELECT max(id) FROM price_points");
+  PostgresPartitionStore partitions(**db);
+  {
+    // Raw replies are partitioned already (0008), as mds-api keeps them.
+    PartitionMaintainer raw(partitions, {MaintainedTables(LifecycleConfig{})[0]});
+    ASSERT_TRUE(raw.EnsureReady(absl::Seconds(30)).ok());
+  }
+
+  // The writer: prices an hour old, one batch after another, until the upgrade is done.
+  std::atomic<bool> upgraded{false};
+  std::atomic<int> written{0}, failed{0};
+  absl::Duration slowest;
+  std::thread writer([&] {
+    int n = 0;
+    while (!upgraded.load()) {
+      Quote q = MakeQuote("W", ++n);
+      q.timestamp = absl::Now() - absl::Hours(1);
+      const absl::Time start = absl::Now();
+      absl::StatusOr<std::vector<StoredPrice>> saved = SavePriceBatch(**db, {q});
+      slowest = std::max(slowest, absl::Now() - start);
+      (saved.ok() ? written : failed).fetch_add(1);
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  absl::StatusOr<MigrationReport> report =
+      ApplyMigrations(**db, EmbeddedMigrations(), EmbeddedOnlineSteps(), MigrationOptions());
+  // A few more writes after the swap.
+  const int before_end = written.load();
+  while (written.load() < before_end + 20 && failed.load() == 0) absl::SleepFor(absl::Milliseconds(5));
+  upgraded = true;
+  writer.join();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->applied, 1);
+  EXPECT_EQ(report->prepared, 2) << "price_points: constraint and key; moving_averages: constraint";
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(written.load(), 20);
+  std::printf("upgrade of %d prices: migration transaction %s, slowest write %s, %d writes\n",
+              kRows, absl::FormatDuration(report->transaction_time).c_str(),
+              absl::FormatDuration(slowest).c_str(), written.load());
+
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM price_points WHERE symbol <> 'W'"), kRows);
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM price_points WHERE symbol = 'W'"), written.load());
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM moving_averages"), kRows);
+  EXPECT_GT(Scalar(**db, "SELECT min(id) FROM price_points WHERE symbol = 'W'"), 0);
+  EXPECT_GT(Scalar(**db, "SELECT max(id) FROM price_points"), max_id);
+  // Each old table is now the partition of everything before the cutover, with the new key
+  // (prepared as an index, never built under the lock) and no other index.
+  for (const char* table : {"price_points", "moving_averages"}) {
+    absl::StatusOr<std::vector<TimePartition>> listed = partitions.List(table);
+    ASSERT_TRUE(listed.ok()) << listed.status();
+    ASSERT_EQ(listed->size(), 1u) << table;
+    EXPECT_EQ((*listed)[0].name, std::string(table) + "_legacy");
+    EXPECT_GT((*listed)[0].upper, absl::Now() + absl::Hours(24)) << table;
+    EXPECT_EQ(Scalar(**db, absl::StrCat("SELECT count(*) FROM pg_index WHERE indrelid = '", table,
+                                        "_legacy'::regclass")),
+              1)
+        << table;
+    EXPECT_EQ(Scalar(**db, absl::StrCat("SELECT count(*) FROM pg_constraint WHERE conrelid = '",
+                                        table, "_legacy'::regclass AND contype = 'c' AND conname "
+                                        "LIKE '%before_cutover'")),
+              0)
+        << table;
+  }
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM pg_index WHERE indexrelid = "
+                         "'price_points_legacy_key'::regclass"),
+            1);
+  // The sequence belongs to the new table: removing the old one keeps it.
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
+                         "WHERE s.relname = 'price_points_id_seq' AND d.refobjid = "
+                         "'price_points'::regclass AND d.deptype = 'a'"),
+            1);
+  // Partitions follow from the cutover.
+  PartitionMaintainer maintainer(partitions, MaintainedTables(LifecycleConfig{}));
+  ASSERT_TRUE(maintainer.EnsureReady(absl::Seconds(30)).ok());
+  EXPECT_GE(maintainer.stats().tables.at("price_points").ahead, 3);
 }
 
 TEST(PartitionsTest, AFreshDatabaseHasNoLegacyPartitionAndPartitionsAhead) {

@@ -66,9 +66,26 @@ std::unique_ptr<Database> ScratchDatabase::ConnectMigrated(size_t pool_size) {
   if (!db.ok()) std::abort();
   auto applied = ApplyMigrations(**db, EmbeddedMigrations());
   EXPECT_TRUE(applied.ok()) << applied.status();
-  // The time partitions mds-api makes before it writes (default settings).
+  // Tests write prices at fixed times, years back: those land in one partition of everything
+  // before the late window, as on a database that held prices before it was partitioned.
+  {
+    auto lease = MustAcquire(**db);
+    for (const char* table : {"price_points", "moving_averages"}) {
+      absl::Status s = Database::ExecScript(
+          lease, absl::StrCat("DO $$ BEGIN EXECUTE format('CREATE TABLE ", table,
+                              "_history (LIKE ", table, " INCLUDING DEFAULTS INCLUDING "
+                              "CONSTRAINTS); ALTER TABLE ", table, " ATTACH PARTITION ", table,
+                              "_history FOR VALUES FROM (MINVALUE) TO (%L)', "
+                              "date_trunc('day', now() - interval '8 days', 'UTC')); END $$"));
+      EXPECT_TRUE(s.ok()) << s;
+    }
+  }
+  // The time partitions mds-api makes before it writes (default settings, but prices are kept:
+  // the partition of old times stays).
+  LifecycleConfig lifecycle;
+  lifecycle.price_retention = absl::ZeroDuration();
   PostgresPartitionStore partitions(**db);
-  PartitionMaintainer maintainer(partitions, MaintainedTables(LifecycleConfig{}));
+  PartitionMaintainer maintainer(partitions, MaintainedTables(lifecycle));
   absl::Status ready = maintainer.EnsureReady(absl::Seconds(30));
   EXPECT_TRUE(ready.ok()) << ready;
   return std::move(*db);

@@ -7,16 +7,18 @@
 -- The sequence moves to the new table, so that removing the old one keeps it.
 --
 -- A database that already holds replies keeps them without copying a row: the old table becomes
--- the partition of everything fetched before now (rows stamped later are covered too) and goes
--- whole once that bound is RAW_RETENTION old. Attaching it scans it once and builds its share of
--- the new key, inside this migration's transaction.
+-- the partition of everything fetched before a cutover and goes whole once that is
+-- RAW_RETENTION old. The migration runner prepares it beforehand while writes go on (see
+-- services/storage/migrations.h): the CHECK raw_market_data_before_cutover, validated, and the
+-- unique index raw_market_data_key on the new key. Without them (an older runner) both are made
+-- here, scanning the table under this transaction's lock.
 DO $migration$
 DECLARE
   cutover TIMESTAMPTZ;
 BEGIN
   ALTER TABLE raw_market_data RENAME TO raw_market_data_legacy;
-  -- Its key becomes its share of the new one, which ATTACH builds (a partition has no key of
-  -- its own); a reply is still found by id through it.
+  -- Its key becomes its share of the new one (a partition has no key of its own); a reply is
+  -- still found by id through it.
   ALTER TABLE raw_market_data_legacy DROP CONSTRAINT raw_market_data_pkey;
   CREATE TABLE raw_market_data (
       id          BIGINT      NOT NULL DEFAULT nextval('raw_market_data_id_seq'),
@@ -33,11 +35,25 @@ BEGIN
     DROP TABLE raw_market_data_legacy;
     RETURN;
   END IF;
-  SELECT greatest(now(), max(fetched_at)) + interval '1 microsecond' INTO cutover
-  FROM raw_market_data_legacy;
-  EXECUTE format('ALTER TABLE raw_market_data_legacy ADD CONSTRAINT raw_market_data_legacy_range'
-                 ' CHECK (fetched_at < %L)', cutover);
+  SELECT CAST((regexp_match(pg_get_constraintdef(oid), '''([^'']+)'''))[1] AS timestamptz)
+  INTO cutover
+  FROM pg_constraint
+  WHERE conrelid = 'raw_market_data_legacy'::regclass
+    AND conname = 'raw_market_data_before_cutover' AND convalidated;
+  IF cutover IS NULL THEN
+    SELECT greatest(now(), max(fetched_at)) + interval '1 microsecond' INTO cutover
+    FROM raw_market_data_legacy;
+    EXECUTE format('ALTER TABLE raw_market_data_legacy ADD CONSTRAINT'
+                   ' raw_market_data_before_cutover CHECK (fetched_at < %L)', cutover);
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('raw_market_data_key')
+                                      AND indisvalid) THEN
+    ALTER TABLE raw_market_data_legacy
+        ADD CONSTRAINT raw_market_data_legacy_key UNIQUE USING INDEX raw_market_data_key;
+  END IF;
   EXECUTE format('ALTER TABLE raw_market_data ATTACH PARTITION raw_market_data_legacy'
                  ' FOR VALUES FROM (MINVALUE) TO (%L)', cutover);
+  -- The partition's bound says the same from now on.
+  ALTER TABLE raw_market_data_legacy DROP CONSTRAINT raw_market_data_before_cutover;
 END
 $migration$;

@@ -3,8 +3,19 @@
 -- is also the order every read of averages walks (latest, history pages, the snapshot), which
 -- needed the second index. 57 B less per average (205 B before, measured over 1 M averages), and
 -- a key that holds the time a partitioned table would need.
--- On a database that holds averages the new key is built here, inside the migration.
+-- The migration runner builds the new key beforehand, concurrently (moving_averages_key); without
+-- it (an older runner) it is built here, under this transaction's lock.
 ALTER TABLE moving_averages DROP CONSTRAINT moving_averages_pkey;
 DROP INDEX moving_averages_symbol_window_ts_idx;
-ALTER TABLE moving_averages
-    ADD CONSTRAINT moving_averages_pkey PRIMARY KEY (symbol, window_size, ts, price_point_id);
+DO $migration$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('moving_averages_key')
+                                      AND indisvalid) THEN
+    ALTER TABLE moving_averages
+        ADD CONSTRAINT moving_averages_pkey PRIMARY KEY USING INDEX moving_averages_key;
+  ELSE
+    ALTER TABLE moving_averages
+        ADD CONSTRAINT moving_averages_pkey PRIMARY KEY (symbol, window_size, ts, price_point_id);
+  END IF;
+END
+$migration$;
