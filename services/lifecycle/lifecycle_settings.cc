@@ -12,6 +12,10 @@ namespace {
 
 constexpr int64_t kDaySeconds = 86400;
 
+// More would make every read that walks a table's partitions (the latest price, a snapshot) slow,
+// and the catalog large.
+constexpr int64_t kMaxPartitionsPerTable = 1000;
+
 absl::Status ParseInto(absl::Duration LifecycleConfig::*field, bool zero_allowed,
                        const std::string& name, const std::string& value,
                        LifecycleConfig& config) {
@@ -97,6 +101,18 @@ absl::Status CheckLifecycleConfig(const LifecycleConfig& c) {
         ") must be at least LATE_PRICE_WINDOW plus one PARTITION_INTERVAL (",
         absl::FormatDuration(c.late_price_window + c.partition_interval),
         "): a late price is averaged with the prices before it, which must still be there"));
+  }
+  const absl::Duration kept =
+      std::max({c.raw_retention, c.price_retention, c.late_price_window + c.partition_interval});
+  absl::Duration rest;
+  const int64_t partitions =
+      absl::IDivDuration(kept, c.partition_interval, &rest) + c.partitions_ahead + 1;
+  if (partitions > kMaxPartitionsPerTable) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RAW_RETENTION, PRICE_RETENTION and LATE_PRICE_WINDOW over PARTITION_INTERVAL (",
+        absl::FormatDuration(c.partition_interval), ") make ", partitions,
+        " partitions per table; at most ", kMaxPartitionsPerTable,
+        ": use longer partitions or shorter windows"));
   }
   return absl::OkStatus();
 }

@@ -58,12 +58,17 @@ TEST(LifecycleSettingsTest, PricesOutliveTheLateWindowByAPartition) {
   EXPECT_NE(short_retention.message().find("LATE_PRICE_WINDOW"), std::string::npos);
   // Tests: minute partitions, a five-minute late window, eight minutes of prices.
   const LifecycleConfig minutes = Load({{"PARTITION_INTERVAL", "1m"},
+                                        {"RAW_RETENTION", "2m"},
                                         {"LATE_PRICE_WINDOW", "5m"},
                                         {"PRICE_RETENTION", "8m"}});
   EXPECT_TRUE(CheckLifecycleConfig(minutes).ok());
   // Ahead: no further than the partitions made ahead.
   EXPECT_EQ(PriceAcceptanceWindow(minutes).ahead, absl::Minutes(3));
   EXPECT_FALSE(LifecycleSettingsTable().Load(Settings::FromMap({{"LATE_PRICE_WINDOW", "0"}})).ok());
+  // Minute partitions over the default week: ten thousand partitions, refused.
+  const absl::Status too_many = CheckLifecycleConfig(Load({{"PARTITION_INTERVAL", "1m"}}));
+  EXPECT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.message().find("partitions per table"), std::string::npos) << too_many;
 }
 
 TEST(LifecycleSettingsTest, PartitionsMustTileADay) {

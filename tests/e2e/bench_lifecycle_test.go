@@ -25,7 +25,8 @@ import (
 func TestBenchLifecycle(t *testing.T) {
 	retention := envInt("MDS_BENCH_LIFECYCLE_RETENTION_MINUTES", 4)
 	s, cleanup, err := startStack("bench_lifecycle", "PARTITION_INTERVAL=1m", "PARTITIONS_AHEAD=3",
-		fmt.Sprintf("RAW_RETENTION=%dm", retention), "POLLING_RUNNERS=32", "DATABASE_POOL_SIZE=32")
+		fmt.Sprintf("RAW_RETENTION=%dm", retention), "LATE_PRICE_WINDOW=7m", "PRICE_RETENTION=8m",
+		"POLLING_RUNNERS=32", "DATABASE_POOL_SIZE=32")
 	if err != nil {
 		t.Fatal(err)
 	}

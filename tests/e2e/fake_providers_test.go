@@ -56,10 +56,16 @@ func newFakeProviders() *httptest.Server {
 	})
 	mux.HandleFunc("/query", func(w http.ResponseWriter, r *http.Request) {
 		switch symbol := r.URL.Query().Get("symbol"); symbol {
-		case "AAPL":
-			fmt.Fprint(w, `{"Global Quote":{"01. symbol":"AAPL","02. open":"187.1500","03. high":"188.4400",`+
-				`"04. low":"183.8850","05. price":"185.9200","06. volume":"81964874","07. latest trading day":"2024-01-05",`+
-				`"08. previous close":"185.5600","09. change":"0.3600","10. change percent":"0.1940%"}}`)
+		case "AAPL", "DELISTED":
+			// Yesterday's close; a delisted symbol's last trading day is long past, older than
+			// any late window.
+			day := time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02")
+			if symbol == "DELISTED" {
+				day = "2024-01-05"
+			}
+			fmt.Fprintf(w, `{"Global Quote":{"01. symbol":%q,"02. open":"187.1500","03. high":"188.4400",`+
+				`"04. low":"183.8850","05. price":"185.9200","06. volume":"81964874","07. latest trading day":%q,`+
+				`"08. previous close":"185.5600","09. change":"0.3600","10. change percent":"0.1940%%"}}`, symbol, day)
 		case "NOPE":
 			fmt.Fprint(w, `{"Global Quote":{}}`)
 		case "LIMIT":
