@@ -19,7 +19,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates g++ \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
-      libsoci-dev libboost-dev libpq-dev librdkafka-dev libcurl4-openssl-dev nlohmann-json3-dev \
+      libsoci-dev libboost-dev libpq-dev librdkafka-dev libcurl4-openssl-dev nlohmann-json3-dev zlib1g-dev \
       libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libspdlog-dev libcpp-httplib-dev \
       bazel-bootstrap bazel-platforms bazel-rules-java bazel-rules-proto bazel-skylib \
  && rm -rf /var/lib/apt/lists/*

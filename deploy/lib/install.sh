@@ -7,7 +7,7 @@
 APT_PACKAGES=(
   # C++ libraries the services build against
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libsoci-dev libboost-dev libpq-dev librdkafka-dev libcurl4-openssl-dev nlohmann-json3-dev
+  libsoci-dev libboost-dev libpq-dev librdkafka-dev libcurl4-openssl-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libspdlog-dev libcpp-httplib-dev
   # Bazel 4 and the rules the offline WORKSPACE points at
   bazel-bootstrap bazel-platforms bazel-rules-java bazel-rules-proto bazel-skylib

@@ -35,6 +35,8 @@
 #include "services/storage/outbox_backlog.h"
 #include "services/storage/partition_store.h"
 #include "services/storage/migrate_command.h"
+#include "services/storage/raw_command.h"
+#include "services/storage/raw_reply_store.h"
 #include "services/storage/migrations.h"
 #include "services/storage/polling_job_store.h"
 #include "services/storage/price_store.h"
@@ -80,8 +82,28 @@ int RunMigrate(int argc, char** argv) {
                            apply, std::cout, std::cerr);
 }
 
+// `mds-api raw ID...`: prints the raw replies stored under each id.
+int RunRaw(int argc, char** argv) {
+  std::unique_ptr<Database> db;
+  const LoadRawRepliesFn load = [&db, argv](int64_t id) -> absl::StatusOr<std::vector<RawReply>> {
+    if (db == nullptr) {
+      Settings settings = Settings::FromProcess(1, argv);  // the environment only
+      absl::StatusOr<DatabaseConfig> database = DatabaseSettingsTable(1).Load(settings);
+      if (!database.ok()) return database.status();
+      absl::StatusOr<std::unique_ptr<Database>> connected =
+          Database::Connect(database->url, database->options);
+      if (!connected.ok()) return connected.status();
+      db = *std::move(connected);
+    }
+    return LoadRawReplies(*db, id);
+  };
+  return RunRawCommand(std::vector<std::string>(argv + 2, argv + argc), load, std::cout,
+                       std::cerr);
+}
+
 int Run(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "keys") return RunKeys(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "raw") return RunRaw(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "migrate") return RunMigrate(argc, argv);
   Settings settings = Settings::FromProcess(argc, argv);
   if (settings.HelpRequested()) {

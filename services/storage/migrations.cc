@@ -215,8 +215,8 @@ const std::vector<OnlineStep>& EmbeddedOnlineSteps() {
       {8, "raw_market_data", "fetched_at", "raw_market_data_key", "id, fetched_at"},
       {9, "moving_averages", "", "moving_averages_key",
        "symbol, window_size, ts, price_point_id"},
-      {11, "price_points", "ts", "price_points_key", "symbol, ts, id"},
-      {11, "moving_averages", "ts", "", ""},
+      {12, "price_points", "ts", "price_points_key", "symbol, ts, id"},
+      {12, "moving_averages", "ts", "", ""},
   };
   return *steps;
 }

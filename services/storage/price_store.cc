@@ -6,37 +6,39 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/storage/page_cursor.h"
+#include "services/storage/raw_replies.h"
 #include "soci/soci.h"
 
 namespace marketdata {
 namespace {
 
 
-// A raw reply is stamped with the time it was stored (fetched_at), not the quote's own time,
-// which may lie days back: raw replies are kept by their age (RAW_RETENTION), in partitions made
-// ahead of the database's clock.
+// The batch's raw replies go into one row, compressed together (see raw_replies.h), which every
+// price of the batch names. It is stamped with the time it was stored (fetched_at), not the
+// quotes' own times, which may lie days back: raw replies are kept by their age
+// (RAW_RETENTION), in partitions made ahead of the database's clock.
 //
 // Ids are drawn in the materialised `input` CTE, so each result row says which input it was.
 // They are drawn under a transaction-scoped advisory lock, so batches commit in the order of
 // their ids, across replicas too: events then reach consumers in id order, which they can apply
 // without repairs. The lock costs one batch's statement time, not a round trip.
-constexpr PreparedSql kSaveBatch = {"save_price_batch", R"SQL(
+constexpr PreparedSql kSaveBatch = {"save_price_batch_v2", R"SQL(
 WITH in_id_order AS MATERIALIZED (SELECT pg_advisory_xact_lock(4242001)),
+raw AS MATERIALIZED (
+    INSERT INTO raw_market_data (id, replies, fetched_at)
+    SELECT nextval('raw_market_data_id_seq'), CAST($8 AS BYTEA), now() FROM in_id_order
+    RETURNING id),
 input AS MATERIALIZED (
-    SELECT u.n, u.symbol, u.provider, CAST(u.response AS jsonb) AS response,
+    SELECT u.n, u.symbol, u.provider,
            timestamptz 'epoch' + u.ts_us * interval '1 microsecond' AS ts, u.price, u.volume,
-           nextval('raw_market_data_id_seq') AS raw_id,
+           raw.id AS raw_id,
            nextval('price_points_id_seq') AS point_id,
            nullif(u.request_id, '') AS request_id, nullif(u.traceparent, '') AS traceparent
-    FROM in_id_order,
-         unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS BIGINT[]),
-                CAST($5 AS DOUBLE PRECISION[]), CAST($6 AS DOUBLE PRECISION[]),
-                CAST($7 AS TEXT[]), CAST($8 AS TEXT[]))
-         WITH ORDINALITY AS u(symbol, provider, response, ts_us, price, volume, request_id,
-                              traceparent, n)),
-raw AS (
-    INSERT INTO raw_market_data (id, symbol, provider, response, fetched_at)
-    SELECT raw_id, symbol, provider, response, now() FROM input),
+    FROM raw,
+         unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS BIGINT[]),
+                CAST($4 AS DOUBLE PRECISION[]), CAST($5 AS DOUBLE PRECISION[]),
+                CAST($6 AS TEXT[]), CAST($7 AS TEXT[]))
+         WITH ORDINALITY AS u(symbol, provider, ts_us, price, volume, request_id, traceparent, n)),
 point AS (
     INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)
     SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM input),
@@ -44,6 +46,18 @@ outbox AS (
     INSERT INTO price_event_outbox (price_point_id, symbol, price_ts, request_id, traceparent)
     SELECT point_id, symbol, ts, request_id, traceparent FROM input)
 SELECT n, raw_id, point_id FROM input)SQL"};
+
+// bytea's text form: \x and two hex digits a byte.
+std::string ByteaText(absl::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + 2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
 
 // One element of a PostgreSQL array literal: quoted, with " and \ escaped.
 void AppendArrayElement(std::string* out, absl::string_view value) {
@@ -162,8 +176,11 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
   absl::Status status = WithSession(db, "saving prices", [&](Database::Lease& lease) {
     std::string symbols = TextArray(quotes, [](const Quote& q) -> Text { return q.symbol; });
     std::string providers = TextArray(quotes, [](const Quote& q) -> Text { return q.provider; });
-    std::string responses =
-        TextArray(quotes, [](const Quote& q) -> Text { return q.raw_response; });
+    std::vector<RawReply> replies;
+    replies.reserve(quotes.size());
+    for (const Quote& q : quotes) {
+      replies.push_back({q.symbol, q.provider, q.timestamp, q.raw_response});
+    }
     std::string request_ids =
         TextArray(quotes, [](const Quote& q) -> Text { return q.origin.request_id; });
     std::string traceparents =
@@ -186,7 +203,8 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
         }), "}");
     absl::StatusOr<PgResult> rows = lease.Execute(
         kSaveBatch,
-        {symbols, providers, responses, ts, prices, volumes, request_ids, traceparents},
+        {symbols, providers, ts, prices, volumes, request_ids, traceparents,
+         ByteaText(EncodeRawReplies(replies))},
         "saving prices");
     if (!rows.ok()) return rows.status();
     size_t seen = 0;

@@ -173,15 +173,27 @@ func TestLatestPriceOverRESTIsStoredAndPublished(t *testing.T) {
 	// Stored: the price point and its raw reply, in one transaction.
 	var id, rawID int64
 	var storedPrice float64
-	var rawSymbol string
-	err = queryDB(t, `SELECT p.id, p.raw_response_id, p.price, r.response->>'symbol'
-		FROM price_points p JOIN raw_market_data r ON r.id = p.raw_response_id
-		WHERE p.symbol = 'AAPL' AND p.ts = $1`, parsed).Scan(&id, &rawID, &storedPrice, &rawSymbol)
+	err = queryDB(t, `SELECT p.id, p.raw_response_id, p.price FROM price_points p
+		WHERE p.symbol = 'AAPL' AND p.ts = $1`, parsed).Scan(&id, &rawID, &storedPrice)
 	if err != nil {
 		t.Fatalf("price point not stored: %v", err)
 	}
-	if storedPrice != price || rawSymbol != "AAPL" {
-		t.Errorf("stored %v %q, answered %v", storedPrice, rawSymbol, price)
+	if storedPrice != price {
+		t.Errorf("stored %v, answered %v", storedPrice, price)
+	}
+	// Its raw reply, among those of the write that stored it.
+	found := false
+	for _, r := range storedReplies(t, shared.databaseURL, rawID) {
+		var reply struct{ Symbol string }
+		at, _ := time.Parse(time.RFC3339Nano, r.QuoteTime)
+		if json.Unmarshal(r.Reply, &reply) == nil && r.Symbol == "AAPL" && reply.Symbol == "AAPL" &&
+			at.Equal(parsed) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no raw reply of AAPL at %s under %d: %v", ts, rawID,
+			storedReplies(t, shared.databaseURL, rawID))
 	}
 
 	// Published: keyed by symbol, protobuf with a content-type header.

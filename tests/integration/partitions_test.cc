@@ -104,7 +104,7 @@ TEST(PartitionsTest, PricesArePartitionedOnlineWhileAWriterGoesOn) {
   ScratchDatabase scratch;
   auto db = Database::Connect(scratch.url(), 4, absl::Seconds(10));
   ASSERT_TRUE(db.ok()) << db.status();
-  ASSERT_TRUE(ApplyMigrations(**db, Upto(10)).ok());
+  ASSERT_TRUE(ApplyMigrations(**db, Upto(11)).ok());
   constexpr int kRows = 200000;
   {
     auto lease = MustAcquire(**db);

@@ -1,4 +1,5 @@
 // PriceStore, the outbox and migrations against a real PostgreSQL.
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <set>
@@ -10,6 +11,7 @@
 #include "services/storage/migrations.h"
 #include "services/storage/outbox_backlog.h"
 #include "services/storage/price_store.h"
+#include "services/storage/raw_reply_store.h"
 #include "services/storage/price_writer.h"
 #include "soci/soci.h"
 #include "tests/support/tcp_proxy.h"
@@ -102,30 +104,36 @@ TEST(PriceStoreTest, SaveWritesRawReplyPricePointAndOutboxTogether) {
   EXPECT_GT(stored->raw_response_id, 0);
 
   auto lease = MustAcquire(*db);
-  std::string symbol, provider, response;
+  std::string symbol, provider;
   double price = 0;
   long long ts_us = 0, raw_id = 0;
   *lease << "SELECT p.symbol, p.price, CAST(extract(epoch FROM p.ts) * 1000000 AS BIGINT), "
-            "p.provider, p.raw_response_id, r.response::text FROM price_points p "
-            "JOIN raw_market_data r ON r.id = p.raw_response_id WHERE p.id = :id",
+            "p.provider, p.raw_response_id FROM price_points p WHERE p.id = :id",
       soci::use(static_cast<long long>(stored->price_point_id)), soci::into(symbol),
-      soci::into(price), soci::into(ts_us), soci::into(provider), soci::into(raw_id),
-      soci::into(response);
+      soci::into(price), soci::into(ts_us), soci::into(provider), soci::into(raw_id);
   EXPECT_EQ(symbol, "AAPL");
   EXPECT_EQ(price, 181.25);
   EXPECT_EQ(ts_us, 1767225600123456);  // microsecond precision survives the round trip
   EXPECT_EQ(provider, "test");
   EXPECT_EQ(raw_id, stored->raw_response_id);
-  EXPECT_NE(response.find("\"symbol\": \"AAPL\""), std::string::npos);
+  absl::StatusOr<std::vector<RawReply>> raw = LoadRawReplies(*db, raw_id);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_EQ(raw->size(), 1u);
+  EXPECT_EQ((*raw)[0].symbol, "AAPL");
+  EXPECT_EQ((*raw)[0].provider, "test");
+  EXPECT_EQ((*raw)[0].quote_time, absl::FromUnixMicros(1767225600123456));
+  EXPECT_EQ((*raw)[0].reply, R"({"symbol":"AAPL","price":1})");
   EXPECT_EQ(Count(*db, "price_event_outbox"), 1);
+  EXPECT_EQ(LoadRawReplies(*db, raw_id + 1000).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST(PriceStoreTest, InvalidRawReplyFailsWithoutPartialRows) {
+// A quote the database refuses (here: a time no partition holds) leaves nothing behind.
+TEST(PriceStoreTest, ARefusedQuoteFailsWithoutPartialRows) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated();
   PostgresPriceStore store(*db);
   Quote quote = MakeQuote("AAPL", 1);
-  quote.raw_response = "not json";
+  quote.timestamp = absl::Now() + absl::Hours(24 * 365);
   auto stored = store.SavePrice(quote);
   ASSERT_FALSE(stored.ok());
   EXPECT_EQ(stored.status().code(), absl::StatusCode::kInternal);
@@ -250,20 +258,30 @@ TEST(PriceWriterTest, ConcurrentSavesShareCommitsAndEachGetsItsOwnRows) {
       points.insert(p.price_point_id);
       raws.insert(p.raw_response_id);
       // Each caller's ids point at its own rows.
-      std::string symbol, response;
+      std::string symbol;
       double price = 0;
-      *lease << "SELECT p.symbol, p.price, r.response->>'quote' FROM price_points p "
-                "JOIN raw_market_data r ON r.id = p.raw_response_id WHERE p.id = :id AND r.id = :raw",
+      *lease << "SELECT p.symbol, p.price FROM price_points p WHERE p.id = :id AND "
+                "p.raw_response_id = :raw",
           soci::use(static_cast<long long>(p.price_point_id)),
           soci::use(static_cast<long long>(p.raw_response_id)), soci::into(symbol),
-          soci::into(price), soci::into(response);
+          soci::into(price);
       ASSERT_EQ(symbol, "W" + std::to_string(t));
       ASSERT_EQ(price, t * 1000 + i);
-      ASSERT_EQ(response, "with \"escapes\", commas, {braces}");
+      // Its reply is among those of its write, intact.
+      absl::StatusOr<std::vector<RawReply>> raw = LoadRawReplies(*db, p.raw_response_id);
+      ASSERT_TRUE(raw.ok()) << raw.status();
+      const std::string want = R"({"quote":"with \"escapes\", commas, {braces}","n":)" +
+                               std::to_string(i) + "}";
+      ASSERT_EQ(std::count_if(raw->begin(), raw->end(),
+                              [&](const RawReply& r) {
+                                return r.symbol == symbol && r.reply == want;
+                              }),
+                1);
     }
   }
   EXPECT_EQ(points.size(), static_cast<size_t>(kThreads * kEach));
-  EXPECT_EQ(raws.size(), static_cast<size_t>(kThreads * kEach));
+  // One row of raw replies per commit, which all its prices name.
+  EXPECT_EQ(raws.size(), static_cast<size_t>(writer.batches()));
   EXPECT_EQ(Count(*db, "price_event_outbox"), kThreads * kEach);
   EXPECT_EQ(writer.prices_written(), kThreads * kEach);
   EXPECT_LT(writer.batches(), kThreads * kEach);  // commits were shared
@@ -326,7 +344,7 @@ TEST(PriceWriterTest, ABadQuoteFailsAloneNotItsBatch) {
   for (int i = 0; i < 16; ++i) {
     threads.emplace_back([&, i] {
       Quote q = MakeQuote("B", i);
-      if (i == 7) q.raw_response = "{not json";
+      if (i == 7) q.timestamp = absl::Now() + absl::Hours(24 * 365);  // no partition holds it
       statuses[i] = writer.SavePrice(q).status();
     });
   }
