@@ -33,8 +33,9 @@ func TestRawRepliesArePartitionedAheadAndRemovedPastTheirRetention(t *testing.T)
 		t.Fatalf("latest price: %d %v", code, body)
 	}
 	var partition string
-	if err := queryDBAt(t, s.databaseURL, `SELECT CAST(tableoid::regclass AS TEXT) FROM raw_market_data
-		WHERE symbol = 'RET1' AND fetched_at > now() - interval '1 minute'`).Scan(&partition); err != nil {
+	if err := queryDBAt(t, s.databaseURL, `SELECT CAST(r.tableoid::regclass AS TEXT) FROM raw_market_data r
+		JOIN price_points p ON r.id = p.raw_response_id
+		WHERE p.symbol = 'RET1' AND r.fetched_at > now() - interval '1 minute'`).Scan(&partition); err != nil {
 		t.Fatal(err)
 	}
 	want := "raw_market_data_p" + time.Now().UTC().Format("20060102_1504")
