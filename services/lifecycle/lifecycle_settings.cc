@@ -89,6 +89,20 @@ const SettingTable<LifecycleConfig>& LifecycleSettingsTable() {
           "at least LATE_PRICE_WINDOW plus one PARTITION_INTERVAL; removed a whole partition "
           "at a time; 0 keeps them forever"),
       LatePriceWindowSetting(&LifecycleConfig::late_price_window),
+      CustomSetting<LifecycleConfig>(
+          "BAR_RETENTION_1M", "90d",
+          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
+            return ParseInto(&LifecycleConfig::bar_retention_1m, true, name, value, c);
+          },
+          "how long one-minute bars are kept, by their bucket (e.g. 90d); removed a week's "
+          "partition at a time; 0 keeps them forever"),
+      CustomSetting<LifecycleConfig>(
+          "BAR_RETENTION_5M", "365d",
+          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
+            return ParseInto(&LifecycleConfig::bar_retention_5m, true, name, value, c);
+          },
+          "how long five-minute bars are kept, by their bucket; 0 keeps them forever; bars of "
+          "every other interval are kept forever"),
   });
   return *kTable;
 }
@@ -101,6 +115,18 @@ absl::Status CheckLifecycleConfig(const LifecycleConfig& c) {
         ") must be at least LATE_PRICE_WINDOW plus one PARTITION_INTERVAL (",
         absl::FormatDuration(c.late_price_window + c.partition_interval),
         "): a late price is averaged with the prices before it, which must still be there"));
+  }
+  const absl::Duration bar_partition = c.partition_interval * kBarPartitionIntervals;
+  for (const auto& [name, retention] : {std::pair{"BAR_RETENTION_1M", c.bar_retention_1m},
+                                        std::pair{"BAR_RETENTION_5M", c.bar_retention_5m}}) {
+    if (retention > absl::ZeroDuration() &&
+        retention < c.late_price_window + bar_partition) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, " (", absl::FormatDuration(retention),
+          ") must be at least LATE_PRICE_WINDOW plus one bar partition (",
+          absl::FormatDuration(c.late_price_window + bar_partition),
+          "): a late price still rewrites its bars"));
+    }
   }
   const absl::Duration kept =
       std::max({c.raw_retention, c.price_retention, c.late_price_window + c.partition_interval});
@@ -139,7 +165,22 @@ std::vector<MaintainedTable> MaintainedTables(const LifecycleConfig& config) {
   // A price is removed only once its event was published: while the outbox still holds one,
   // its partition stays (the relay reads the price from it).
   price_points.keep_while_outbox_holds = true;
-  return {{"raw_market_data", raw}, price_points, {"moving_averages", prices}};
+  // Bars: a week's partition each (in PARTITION_INTERVALs), back over the late window, kept;
+  // within each, the one-minute and five-minute bars go after their own retention.
+  PartitionPolicy weeks = prices;
+  weeks.length = config.partition_interval * kBarPartitionIntervals;
+  weeks.behind = config.late_price_window + weeks.length;
+  weeks.retention = absl::ZeroDuration();
+  MaintainedTable bars{"bars", weeks};
+  const std::string column = "interval_seconds";
+  bars.subpartitions = {
+      {{"_finer", column, std::nullopt, 60}, absl::ZeroDuration()},
+      {{"_1m", column, 60, 61}, config.bar_retention_1m},
+      {{"_mid", column, 61, 300}, absl::ZeroDuration()},
+      {{"_5m", column, 300, 301}, config.bar_retention_5m},
+      {{"_coarser", column, 301, std::nullopt}, absl::ZeroDuration()},
+  };
+  return {{"raw_market_data", raw}, price_points, {"moving_averages", prices}, bars};
 }
 
 absl::Duration MaintenancePeriod(const LifecycleConfig& config) {

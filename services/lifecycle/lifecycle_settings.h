@@ -22,7 +22,15 @@ struct LifecycleConfig {
   absl::Duration price_retention = absl::Hours(24 * 8);
   // How old a quote may be and still be stored (see AcceptanceWindow).
   absl::Duration late_price_window = absl::Hours(24 * 7);
+  // One-minute and five-minute bars, by their bucket; zero: kept forever. Bars of any other
+  // interval are kept: the long-term store, served after their prices are gone.
+  absl::Duration bar_retention_1m = absl::Hours(24 * 90);
+  absl::Duration bar_retention_5m = absl::Hours(24 * 365);
 };
+
+// Bars are cut into time partitions of this many PARTITION_INTERVALs (a week by default), each
+// cut by interval so that one-minute and five-minute bars go before the others.
+inline constexpr int kBarPartitionIntervals = 7;
 
 // The settings that must agree with each other: prices outlive the late window by at least a
 // partition, so that every price a late one is averaged with is still there.

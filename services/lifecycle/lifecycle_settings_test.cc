@@ -35,7 +35,7 @@ TEST(LifecycleSettingsTest, DefaultsAreADayPartitionAndADayOfRawReplies) {
   EXPECT_EQ(c.late_price_window, absl::Hours(24 * 7));
   EXPECT_TRUE(CheckLifecycleConfig(c).ok());
   const std::vector<MaintainedTable> tables = MaintainedTables(c);
-  ASSERT_EQ(tables.size(), 3u);
+  ASSERT_EQ(tables.size(), 4u);
   EXPECT_EQ(tables[0].table, "raw_market_data");
   EXPECT_EQ(tables[0].policy.behind, absl::ZeroDuration());
   EXPECT_EQ(tables[1].table, "price_points");
@@ -44,6 +44,14 @@ TEST(LifecycleSettingsTest, DefaultsAreADayPartitionAndADayOfRawReplies) {
   EXPECT_TRUE(tables[1].keep_while_outbox_holds);
   EXPECT_EQ(tables[2].table, "moving_averages");
   EXPECT_FALSE(tables[2].keep_while_outbox_holds);
+  EXPECT_EQ(tables[3].table, "bars");
+  EXPECT_EQ(tables[3].policy.length, absl::Hours(24 * 7));
+  EXPECT_EQ(tables[3].policy.retention, absl::ZeroDuration());
+  ASSERT_EQ(tables[3].subpartitions.size(), 5u);
+  EXPECT_EQ(tables[3].subpartitions[1].partition.suffix, "_1m");
+  EXPECT_EQ(tables[3].subpartitions[1].retention, absl::Hours(24 * 90));
+  EXPECT_EQ(tables[3].subpartitions[3].retention, absl::Hours(24 * 365));
+  EXPECT_EQ(tables[3].subpartitions[4].retention, absl::ZeroDuration());
   const AcceptanceWindow window = PriceAcceptanceWindow(c);
   EXPECT_EQ(window.late, absl::Hours(24 * 7));
   EXPECT_EQ(window.ahead, absl::Hours(24));
@@ -59,12 +67,16 @@ TEST(LifecycleSettingsTest, PricesOutliveTheLateWindowByAPartition) {
   // Tests: minute partitions, a five-minute late window, eight minutes of prices.
   const LifecycleConfig minutes = Load({{"PARTITION_INTERVAL", "1m"},
                                         {"RAW_RETENTION", "2m"},
+                                        {"BAR_RETENTION_1M", "0"},
+                                        {"BAR_RETENTION_5M", "0"},
                                         {"LATE_PRICE_WINDOW", "5m"},
                                         {"PRICE_RETENTION", "8m"}});
   EXPECT_TRUE(CheckLifecycleConfig(minutes).ok());
   // Ahead: no further than the partitions made ahead.
   EXPECT_EQ(PriceAcceptanceWindow(minutes).ahead, absl::Minutes(3));
   EXPECT_FALSE(LifecycleSettingsTable().Load(Settings::FromMap({{"LATE_PRICE_WINDOW", "0"}})).ok());
+  EXPECT_FALSE(CheckLifecycleConfig(Load({{"BAR_RETENTION_1M", "10d"}})).ok())
+      << "the late window and a week's partition";
   // Minute partitions over the default week: ten thousand partitions, refused.
   const absl::Status too_many = CheckLifecycleConfig(Load({{"PARTITION_INTERVAL", "1m"}}));
   EXPECT_FALSE(too_many.ok());

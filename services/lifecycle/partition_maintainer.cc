@@ -37,10 +37,41 @@ absl::Status PartitionMaintainer::Maintain(PartitionSession& session) {
     int retries = 0;
     absl::Status status;
     // Made first: writes must never find their partition missing, drops can wait.
+    std::vector<SubPartition> subs;
+    for (const MaintainedTable::Sub& sub : t.subpartitions) subs.push_back(sub.partition);
     for (const auto& [lower, upper] : plan.create) {
-      status = session.Create(t.table, lower, upper);
+      status = session.Create(t.table, lower, upper, subs);
       if (!status.ok()) break;
       ++created;
+    }
+    // Sub-partitions past their own retention, in the time partitions that stay.
+    for (const TimePartition& p : *existing) {
+      if (!status.ok() || !p.lower.has_value() || p.detach_pending) continue;
+      std::vector<const MaintainedTable::Sub*> expired;
+      for (const MaintainedTable::Sub& sub : t.subpartitions) {
+        if (sub.retention > absl::ZeroDuration() &&
+            p.upper <= std::min(*now - sub.retention, PartitionStart(*now, t.policy.length))) {
+          expired.push_back(&sub);
+        }
+      }
+      if (expired.empty()) continue;
+      absl::StatusOr<std::vector<TimePartition>> children = session.List(p.name);
+      if (!children.ok()) {
+        status = children.status();
+        break;
+      }
+      for (const MaintainedTable::Sub* sub : expired) {
+        for (const TimePartition& child : *children) {
+          if (child.name != p.name + sub->partition.suffix) continue;
+          status = session.Drop(p.name, child, &retries);
+          if (!status.ok()) break;
+          ++dropped;
+          spdlog::info("partitions: dropped {} (rows up to {}, retention {})", child.name,
+                       absl::FormatTime(p.upper, absl::UTCTimeZone()),
+                       absl::FormatDuration(sub->retention));
+        }
+        if (!status.ok()) break;
+      }
     }
     for (const TimePartition& p : plan.drop) {
       if (!status.ok()) break;

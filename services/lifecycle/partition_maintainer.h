@@ -24,6 +24,13 @@ struct MaintainedTable {
   // A partition that may hold a price the outbox still holds (its event not yet published) is
   // not dropped until the outbox moved past it.
   bool keep_while_outbox_holds = false;
+  // Each time partition is cut further into these (none: it is not), each removed once the time
+  // partition's end is its own retention old (zero: kept with the time partition).
+  struct Sub {
+    SubPartition partition;
+    absl::Duration retention;
+  };
+  std::vector<Sub> subpartitions;
 };
 
 class PartitionMaintainer {

@@ -24,9 +24,12 @@ class FakePartitions final : public PartitionStore, public PartitionSession {
   }
   absl::StatusOr<absl::Time> Now() override { return now; }
   absl::StatusOr<std::optional<absl::Time>> OldestOutboxPrice() override { return outbox_oldest; }
-  absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper) override {
+  absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper,
+                      const std::vector<SubPartition>& subs) override {
     if (!create_error.ok()) return create_error;
-    tables[table].push_back({PartitionName(table, lower), lower, upper});
+    const std::string name = PartitionName(table, lower);
+    tables[table].push_back({name, lower, upper});
+    for (const SubPartition& sub : subs) tables[name].push_back({name + sub.suffix, {}, upper});
     return absl::OkStatus();
   }
   absl::Status Drop(const std::string& table, const TimePartition& p, int* retries) override {
@@ -128,6 +131,27 @@ TEST(PartitionMaintainerTest, KeepsPricePartitionsTheOutboxStillNeeds) {
   ASSERT_TRUE(maintainer.RunOnce().ok());
   EXPECT_GT(fake.tables["price_points"].front().upper, first_upper);
   EXPECT_EQ(maintainer.stats().tables.at("price_points").held, 0);
+}
+
+// Bars: a week's partition holds every interval; its one-minute bars go after their retention,
+// the others stay.
+TEST(PartitionMaintainerTest, DropsASubPartitionPastItsOwnRetentionAndKeepsTheRest) {
+  FakePartitions fake;
+  MaintainedTable bars = Raw(absl::ZeroDuration());
+  bars.table = "bars";
+  bars.subpartitions = {{{"_1m", "interval_seconds", 60, 61}, absl::Minutes(2)},
+                        {{"_rest", "interval_seconds", 61, std::nullopt}, absl::ZeroDuration()}};
+  PartitionMaintainer maintainer(fake, {bars}, [&fake] { return fake.now; });
+  ASSERT_TRUE(maintainer.RunOnce().ok());
+  const TimePartition first = fake.tables["bars"].front();
+  ASSERT_EQ(fake.tables[first.name].size(), 2u);
+  fake.now += absl::Minutes(4);
+  ASSERT_TRUE(maintainer.RunOnce().ok());
+  // The week stays, with its other bars; its one-minute bars are gone.
+  EXPECT_EQ(fake.tables["bars"].front().name, first.name);
+  ASSERT_EQ(fake.tables[first.name].size(), 1u);
+  EXPECT_EQ(fake.tables[first.name][0].name, first.name + "_rest");
+  EXPECT_GE(maintainer.stats().tables.at("bars").dropped, 1);
 }
 
 }  // namespace

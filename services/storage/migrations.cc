@@ -217,6 +217,7 @@ const std::vector<OnlineStep>& EmbeddedOnlineSteps() {
        "symbol, window_size, ts, price_point_id"},
       {12, "price_points", "ts", "price_points_key", "symbol, ts, id"},
       {12, "moving_averages", "ts", "", ""},
+      {13, "bars", "bucket_start", "", ""},
   };
   return *steps;
 }

@@ -116,7 +116,8 @@ class Session final : public PartitionSession {
     return out;
   }
 
-  absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper) override {
+  absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper,
+                      const std::vector<SubPartition>& subs) override {
     absl::StatusOr<PgResult> column =
         lease_.Execute(kPartitionColumn, {table}, "reading the partition column");
     if (!column.ok()) return column.status();
@@ -125,17 +126,32 @@ class Session final : public PartitionSession {
     }
     const std::string name = PartitionName(table, lower);
     const std::string col = Ident(std::string(column->text(0, 0)));
+    const std::string like = absl::StrCat(
+        " (LIKE ", Ident(table),
+        " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)");
+    std::string make = absl::StrCat("CREATE TABLE ", Ident(name), like);
+    if (!subs.empty()) {
+      // Every sub-partition has the same column (checked by whoever lists them).
+      absl::StrAppend(&make, " PARTITION BY RANGE (", Ident(subs[0].column), ")");
+      const auto bound = [](const std::optional<int64_t>& v, const char* open) {
+        return v.has_value() ? absl::StrCat(*v) : std::string(open);
+      };
+      for (const SubPartition& sub : subs) {
+        const std::string sub_name = name + sub.suffix;
+        absl::StrAppend(&make, "; CREATE TABLE ", Ident(sub_name), like, "; ALTER TABLE ",
+                        Ident(name), " ATTACH PARTITION ", Ident(sub_name), " FOR VALUES FROM (",
+                        bound(sub.lower, "MINVALUE"), ") TO (", bound(sub.upper, "MAXVALUE"),
+                        ")");
+      }
+    }
     // The CHECK lets ATTACH skip its scan; ATTACH takes a lock that writers do not wait for
     // (CREATE TABLE ... PARTITION OF would lock them out for a moment).
     const std::string sql = absl::StrCat(
         "BEGIN; SET LOCAL lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout),
-        "; CREATE TABLE ", Ident(name), " (LIKE ", Ident(table),
-        " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION);"
-        " ALTER TABLE ",
-        Ident(name), " ADD CONSTRAINT ", Ident(name + "_range"), " CHECK (", col,
-        " >= ", Literal(lower), " AND ", col, " < ", Literal(upper), "); ALTER TABLE ",
-        Ident(table), " ATTACH PARTITION ", Ident(name), " FOR VALUES FROM (", Literal(lower),
-        ") TO (", Literal(upper), "); COMMIT");
+        "; ", make, "; ALTER TABLE ", Ident(name), " ADD CONSTRAINT ", Ident(name + "_range"),
+        " CHECK (", col, " >= ", Literal(lower), " AND ", col, " < ", Literal(upper),
+        "); ALTER TABLE ", Ident(table), " ATTACH PARTITION ", Ident(name), " FOR VALUES FROM (",
+        Literal(lower), ") TO (", Literal(upper), "); COMMIT");
     return WithRetries(absl::StrCat("creating partition ", name), nullptr, [&] {
       Outcome o = Exec(lease_.pg(), sql);
       if (!o.ok) Exec(lease_.pg(), "ROLLBACK");

@@ -26,6 +26,16 @@ struct TimePartition {
   bool detach_pending = false;
 };
 
+// A partition of each time partition, by RANGE over an integer column: [lower, upper), either
+// end open when unset. Lets one kind of row be removed before the others of the same time (the
+// one-minute bars of a week, before its hourly ones).
+struct SubPartition {
+  std::string suffix;  // its name: the time partition's and this
+  std::string column;
+  std::optional<int64_t> lower;
+  std::optional<int64_t> upper;
+};
+
 // The DDL one maintenance run needs, on one session that holds the maintenance lock.
 class PartitionSession {
  public:
@@ -36,8 +46,10 @@ class PartitionSession {
   virtual absl::StatusOr<std::vector<TimePartition>> List(const std::string& table) = 0;
   // The time of the oldest price whose event the outbox still holds; none when it is empty.
   virtual absl::StatusOr<std::optional<absl::Time>> OldestOutboxPrice() = 0;
-  // Makes and attaches the partition [lower, upper) of `table` (named after `lower`).
-  virtual absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper) = 0;
+  // Makes and attaches the partition [lower, upper) of `table` (named after `lower`), itself cut
+  // into `subs` when there are any.
+  virtual absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper,
+                              const std::vector<SubPartition>& subs) = 0;
   // Detaches `partition` from `table` concurrently (writers never wait for it) and drops it.
   // Each step waits for its lock a short while only and is tried again, `retries` counting the
   // extra tries; an interrupted detach is finalized. ABORTED when the locks stayed taken.

@@ -13,31 +13,45 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// TestBenchLifecycle: raw replies over "days", one-minute partitions standing in for days, kept
-// RAW_RETENTION "days".
+// TestBenchLifecycle: data over "days", one-minute partitions standing in for days.
 //   - Disk: 1,000 prices a second from polling (20 jobs of 50 symbols every second, a fixed
-//     rate). Once the retention window is full, the raw table's size read at the same point of
-//     each "day" (its peak, which a removal then cuts back) stays within ±10%.
+//     rate) for 20 "days", prices and averages kept 8 "days" (LATE_PRICE_WINDOW 7), raw replies
+//     4. Once the retention windows are full, the size of each table and of the whole database,
+//     read at the same point of each "day" (its peak, which a removal then cuts back), stays
+//     within ±10%.
 //   - Stalls: then, on top, the latest-price load (wrk, 64 connections, in 10 s runs) and a report
 //     reading raw_market_data in 5 s transactions, back to back: the p99 of the runs during which
 //     a partition was removed stays near that of the runs without one (a plain DROP behind such
 //     a report stalled writers for 2.97 s).
 func TestBenchLifecycle(t *testing.T) {
 	retention := envInt("MDS_BENCH_LIFECYCLE_RETENTION_MINUTES", 4)
+	priceRetention := envInt("MDS_BENCH_LIFECYCLE_PRICE_RETENTION_MINUTES", 8)
 	s, cleanup, err := startStack("bench_lifecycle", "PARTITION_INTERVAL=1m", "PARTITIONS_AHEAD=3",
-		fmt.Sprintf("RAW_RETENTION=%dm", retention), "LATE_PRICE_WINDOW=7m", "PRICE_RETENTION=8m",
+		fmt.Sprintf("RAW_RETENTION=%dm", retention),
+		fmt.Sprintf("LATE_PRICE_WINDOW=%dm", priceRetention-1),
+		fmt.Sprintf("PRICE_RETENTION=%dm", priceRetention),
 		"POLLING_RUNNERS=32", "DATABASE_POOL_SIZE=32")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cleanup()
-	rawBytes := func() int64 {
+	tables := []string{"raw_market_data", "price_points", "moving_averages"}
+	sizes := func() map[string]int64 {
+		out := map[string]int64{}
+		for _, table := range tables {
+			var n int64
+			if err := queryDBAt(t, s.databaseURL, `SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0)
+				FROM pg_inherits WHERE inhparent = $1::regclass`, table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			out[table] = n
+		}
 		var n int64
-		if err := queryDBAt(t, s.databaseURL, `SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0)
-			FROM pg_inherits WHERE inhparent = 'raw_market_data'::regclass`).Scan(&n); err != nil {
+		if err := queryDBAt(t, s.databaseURL, `SELECT pg_database_size(current_database())`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		return n
+		out["the whole database"] = n
+		return out
 	}
 
 	// Disk at a fixed rate.
@@ -49,49 +63,56 @@ func TestBenchLifecycle(t *testing.T) {
 		}
 		createJob(t, s.restURL, symbols, 1)
 	}
-	fill := time.Duration(retention+2) * time.Minute
-	days := envInt("MDS_BENCH_LIFECYCLE_DAYS", 4)
+	fill := time.Duration(max(retention, priceRetention)+2) * time.Minute
+	days := envInt("MDS_BENCH_LIFECYCLE_DAYS", 20)
 	start := time.Now()
-	peaks := map[int64]int64{} // minute -> largest size read in it
-	for time.Since(start) < fill+time.Duration(days+1)*time.Minute {
+	peaks := map[string]map[int64]int64{} // what -> minute -> largest size read in it
+	for time.Since(start) < time.Duration(days)*time.Minute {
 		time.Sleep(5 * time.Second) // sampling period, not synchronisation
 		if time.Since(start) < fill {
 			continue
 		}
-		size := rawBytes()
 		minute := time.Now().Unix() / 60
-		if size > peaks[minute] {
-			peaks[minute] = size
+		for what, size := range sizes() {
+			if peaks[what] == nil {
+				peaks[what] = map[int64]int64{}
+			}
+			if size > peaks[what][minute] {
+				peaks[what][minute] = size
+			}
 		}
 	}
-	var minutes []int64
-	for m := range peaks {
-		minutes = append(minutes, m)
-	}
-	sort.Slice(minutes, func(i, j int) bool { return minutes[i] < minutes[j] })
-	if len(minutes) < 3 {
-		t.Fatalf("sizes read in %d minutes only", len(minutes))
-	}
-	// Whole minutes only: the first and last may be partly sampled.
-	lo, hi := int64(-1), int64(0)
-	for _, m := range minutes[1 : len(minutes)-1] {
-		fmt.Printf("  \"day\" %d: peak raw size %d MB\n", m, peaks[m]>>20)
-		if lo < 0 || peaks[m] < lo {
-			lo = peaks[m]
-		}
-		if peaks[m] > hi {
-			hi = peaks[m]
-		}
-	}
-	mid := float64(lo+hi) / 2
 	var points int
 	if err := queryDBAt(t, s.databaseURL, "SELECT count(*) FROM price_points WHERE ts > now() - interval '1 minute'").Scan(&points); err != nil {
 		t.Fatal(err)
 	}
-	addRow(fmt.Sprintf("Lifecycle, disk: raw replies kept %d one-minute \"days\", 1,000 symbols polled every second (%d prices in the last minute)", retention, points),
-		fmt.Sprintf("peak raw size per \"day\" over %d whole \"days\" once the window was full: %d–%d MB", len(minutes)-2, lo>>20, hi>>20),
-		fmt.Sprintf("their middle, %.0f MB", mid/(1<<20)),
-		fmt.Sprintf("±%.1f%%", 100*float64(hi-lo)/2/mid), "within ±10%")
+	for _, what := range append(append([]string{}, tables...), "the whole database") {
+		var minutes []int64
+		for m := range peaks[what] {
+			minutes = append(minutes, m)
+		}
+		sort.Slice(minutes, func(i, j int) bool { return minutes[i] < minutes[j] })
+		if len(minutes) < 3 {
+			t.Fatalf("sizes read in %d minutes only", len(minutes))
+		}
+		// Whole minutes only: the first and last may be partly sampled.
+		lo, hi := int64(-1), int64(0)
+		for _, m := range minutes[1 : len(minutes)-1] {
+			fmt.Printf("  %s, \"day\" %d: peak size %d MB\n", what, m, peaks[what][m]>>20)
+			if lo < 0 || peaks[what][m] < lo {
+				lo = peaks[what][m]
+			}
+			if peaks[what][m] > hi {
+				hi = peaks[what][m]
+			}
+		}
+		mid := float64(lo+hi) / 2
+		addRow(fmt.Sprintf("Lifecycle, disk: %s, 1,000 symbols polled every second for %d one-minute \"days\" (%d prices in the last one); prices and averages kept %d \"days\", raw replies %d",
+			what, days, points, priceRetention, retention),
+			fmt.Sprintf("peak size per \"day\" over %d whole \"days\" once the windows were full: %d–%d MB", len(minutes)-2, lo>>20, hi>>20),
+			fmt.Sprintf("their middle, %.0f MB", mid/(1<<20)),
+			fmt.Sprintf("±%.1f%%", 100*float64(hi-lo)/2/mid), "within ±10%")
+	}
 
 	// Stalls: the latest-price load and 5 s reports on top.
 	url := s.restURL + "/api/v1/prices/latest?symbol=AAPL&provider=test"

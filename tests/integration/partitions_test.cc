@@ -1,6 +1,7 @@
 // Time partitions against a real PostgreSQL: the upgrade of a database that holds replies, the
 // partitions made ahead, and removal that never makes a writer wait.
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -105,14 +106,20 @@ TEST(PartitionsTest, PricesArePartitionedOnlineWhileAWriterGoesOn) {
   auto db = Database::Connect(scratch.url(), 4, absl::Seconds(10));
   ASSERT_TRUE(db.ok()) << db.status();
   ASSERT_TRUE(ApplyMigrations(**db, Upto(11)).ok());
-  constexpr int kRows = 200000;
+  // MDS_TEST_UPGRADE_PRICES=10000000 rehearses a production-sized upgrade (minutes).
+  const char* env_rows = std::getenv("MDS_TEST_UPGRADE_PRICES");
+  const int kRows = env_rows != nullptr ? std::atoi(env_rows) : 200000;
   {
     auto lease = MustAcquire(**db);
+    *lease << "SET statement_timeout = 0";
     *lease << "INSERT INTO price_points (symbol, price, ts, provider) "
               "SELECT 'S' || (g % 100), g, now() - g * interval '1 second', 'test' "
               "FROM generate_series(1, " << kRows << ") g";
     *lease << "INSERT INTO moving_averages (symbol, window_size, value, ts, price_point_id) "
               "SELECT symbol, 5, price, ts, id FROM price_points";
+    // A symbol's prices are 100 s apart: a one-minute bar each.
+    *lease << "INSERT INTO bars SELECT symbol, 60, date_trunc('minute', ts), price, price, price, "
+              "price, 1, NULL, ts, id, ts, id, id FROM price_points";
   }
   const long long max_id = Scalar(**db, "SELECT max(id) FROM price_points");
   PostgresPartitionStore partitions(**db);
@@ -138,30 +145,37 @@ TEST(PartitionsTest, PricesArePartitionedOnlineWhileAWriterGoesOn) {
     }
   });
   absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time upgrade_start = absl::Now();
   absl::StatusOr<MigrationReport> report =
       ApplyMigrations(**db, EmbeddedMigrations(), EmbeddedOnlineSteps(), MigrationOptions());
+  const absl::Duration prepared_in =
+      absl::Now() - upgrade_start - (report.ok() ? report->transaction_time : absl::ZeroDuration());
   // A few more writes after the swap.
   const int before_end = written.load();
   while (written.load() < before_end + 20 && failed.load() == 0) absl::SleepFor(absl::Milliseconds(5));
   upgraded = true;
   writer.join();
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->applied, 1);
-  EXPECT_EQ(report->prepared, 2) << "price_points: constraint and key; moving_averages: constraint";
+  EXPECT_EQ(report->applied, 2);
+  EXPECT_EQ(report->prepared, 3)
+      << "price_points: constraint and key; moving_averages and bars: constraint";
   EXPECT_EQ(failed.load(), 0);
   EXPECT_GT(written.load(), 20);
-  std::printf("upgrade of %d prices: migration transaction %s, slowest write %s, %d writes\n",
-              kRows, absl::FormatDuration(report->transaction_time).c_str(),
+  std::printf("upgrade of %d prices: preparation %s, migration transaction %s, slowest write %s, "
+              "%d writes, none failed\n",
+              kRows, absl::FormatDuration(prepared_in).c_str(),
+              absl::FormatDuration(report->transaction_time).c_str(),
               absl::FormatDuration(slowest).c_str(), written.load());
 
   EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM price_points WHERE symbol <> 'W'"), kRows);
   EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM price_points WHERE symbol = 'W'"), written.load());
   EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM moving_averages"), kRows);
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM bars"), kRows);
   EXPECT_GT(Scalar(**db, "SELECT min(id) FROM price_points WHERE symbol = 'W'"), 0);
   EXPECT_GT(Scalar(**db, "SELECT max(id) FROM price_points"), max_id);
   // Each old table is now the partition of everything before the cutover, with the new key
   // (prepared as an index, never built under the lock) and no other index.
-  for (const char* table : {"price_points", "moving_averages"}) {
+  for (const char* table : {"price_points", "moving_averages", "bars"}) {
     absl::StatusOr<std::vector<TimePartition>> listed = partitions.List(table);
     ASSERT_TRUE(listed.ok()) << listed.status();
     ASSERT_EQ(listed->size(), 1u) << table;
@@ -206,6 +220,48 @@ TEST(PartitionsTest, AFreshDatabaseHasNoLegacyPartitionAndPartitionsAhead) {
   }
 }
 
+// Bars are kept by interval: in a week a hundred days old, the one-minute bars are past
+// BAR_RETENTION_1M (90 days) and go; its five-minute and hourly bars stay and are still served.
+TEST(PartitionsTest, OldOneMinuteBarsGoWholeWhileCoarserBarsOfTheSameWeekStay) {
+  ScratchDatabase scratch;
+  auto db = Database::Connect(scratch.url(), 2, absl::Seconds(10));
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE(ApplyMigrations(**db, EmbeddedMigrations()).ok());
+  PostgresPartitionStore partitions(**db);
+  const std::vector<MaintainedTable> tables = MaintainedTables(LifecycleConfig{});
+  const MaintainedTable& bars = tables[3];
+  const absl::Time week = PartitionStart(absl::Now() - absl::Hours(24 * 100), bars.policy.length);
+  std::vector<SubPartition> subs;
+  for (const MaintainedTable::Sub& sub : bars.subpartitions) subs.push_back(sub.partition);
+  absl::StatusOr<bool> made = partitions.WithMaintenanceLock([&](PartitionSession& s) {
+    return s.Create("bars", week, week + bars.policy.length, subs);
+  });
+  ASSERT_TRUE(made.ok() && *made) << made.status();
+  const std::string bucket =
+      absl::FormatTime("%Y-%m-%d %H:%M:%S+00", week + absl::Hours(1), absl::UTCTimeZone());
+  {
+    auto lease = MustAcquire(**db);
+    for (int interval : {60, 300, 3600, 900}) {
+      *lease << absl::StrCat("INSERT INTO bars VALUES ('OLD', ", interval, ", '", bucket,
+                             "', 1, 1, 1, 1, 1, NULL, '", bucket, "', 1, '", bucket, "', 1, 1)");
+    }
+  }
+  PartitionMaintainer maintainer(partitions, tables);
+  ASSERT_TRUE(maintainer.EnsureReady(absl::Seconds(30)).ok());
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM bars WHERE symbol = 'OLD' AND interval_seconds = 60"), 0);
+  EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM bars WHERE symbol = 'OLD'"), 3);
+  EXPECT_EQ(Scalar(**db, absl::StrCat("SELECT count(*) FROM pg_class WHERE relname = '",
+                                      PartitionName("bars", week), "_1m'")),
+            0);
+  EXPECT_GE(maintainer.stats().tables.at("bars").dropped, 1);
+  // The week and its sub-partitions for now are made ahead, each cut by interval.
+  EXPECT_GE(maintainer.stats().tables.at("bars").ahead, 3);
+  EXPECT_EQ(Scalar(**db, absl::StrCat("SELECT count(*) FROM pg_inherits WHERE inhparent = '",
+                                      PartitionName("bars", PartitionStart(absl::Now(), bars.policy.length)),
+                                      "'::regclass")),
+            5);
+}
+
 // An expired partition is removed while a long report holds the table: the report is not
 // interrupted, and a price written meanwhile is stored at once (a plain DROP would make it wait
 // for the report to end).
@@ -216,7 +272,7 @@ TEST(PartitionsTest, RemovalNeverMakesAWriterWait) {
   const absl::Time now = absl::Now();
   const absl::Time old = PartitionStart(now - absl::Hours(240), absl::Minutes(1));
   absl::StatusOr<bool> made = partitions.WithMaintenanceLock([&](PartitionSession& s) {
-    return s.Create("raw_market_data", old, old + absl::Minutes(1));
+    return s.Create("raw_market_data", old, old + absl::Minutes(1), {});
   });
   ASSERT_TRUE(made.ok() && *made) << made.status();
   const std::string old_name = PartitionName("raw_market_data", old);

@@ -162,6 +162,21 @@ TEST_F(PruningTest, ALatePricesNeighboursAndABarReadOnlyTheirDays) {
   EXPECT_EQ(bar.partitions[0], Day(absl::Hours(24 * 3))) << bar.plan;
 }
 
+TEST_F(PruningTest, ABarOfOneIntervalIsReadFromItsWeekAndItsInterval) {
+  auto lease = MustAcquire(*db_);
+  const absl::Time bucket = PartitionStart(now_ - absl::Hours(24 * 3), absl::Minutes(1));
+  *lease << absl::StrCat("INSERT INTO bars VALUES ('AAA', 60, ", At(bucket), ", 1, 1, 1, 1, 1, "
+                         "NULL, ", At(bucket), ", 1, ", At(bucket), ", 1, 1)");
+  *lease << "ANALYZE bars";
+  const Scanned s = Explain(
+      *db_, "bars",
+      absl::StrCat("SELECT close FROM bars WHERE symbol = 'AAA' AND interval_seconds = 60 AND "
+                   "bucket_start >= ", At(bucket), " AND bucket_start < ",
+                   At(bucket + absl::Minutes(1))));
+  ASSERT_EQ(s.partitions.size(), 1u) << s.plan;
+  EXPECT_TRUE(absl::EndsWith(s.partitions[0], "_1m")) << s.plan;
+}
+
 TEST_F(PruningTest, TheOutboxRelayFindsEachPriceInItsPartition) {
   // The relay's join: the outbox row names the price by (symbol, ts, id).
   const Scanned s = Explain(

@@ -66,11 +66,12 @@ std::unique_ptr<Database> ScratchDatabase::ConnectMigrated(size_t pool_size) {
   if (!db.ok()) std::abort();
   auto applied = ApplyMigrations(**db, EmbeddedMigrations());
   EXPECT_TRUE(applied.ok()) << applied.status();
-  // Tests write prices at fixed times, years back: those land in one partition of everything
-  // before the late window, as on a database that held prices before it was partitioned.
+  // Tests write prices and bars at fixed times, years back: those land in one partition of
+  // everything before the late window, as on a database that held them before it was
+  // partitioned.
   {
     auto lease = MustAcquire(**db);
-    for (const char* table : {"price_points", "moving_averages"}) {
+    for (const char* table : {"price_points", "moving_averages", "bars"}) {
       absl::Status s = Database::ExecScript(
           lease, absl::StrCat("DO $$ BEGIN EXECUTE format('CREATE TABLE ", table,
                               "_history (LIKE ", table, " INCLUDING DEFAULTS INCLUDING "
