@@ -116,16 +116,16 @@ absl::Status CheckLifecycleConfig(const LifecycleConfig& c) {
         absl::FormatDuration(c.late_price_window + c.partition_interval),
         "): a late price is averaged with the prices before it, which must still be there"));
   }
-  const absl::Duration bar_partition = c.partition_interval * kBarPartitionIntervals;
+  const absl::Duration bar_partition = BarPartitionLength(c);
   for (const auto& [name, retention] : {std::pair{"BAR_RETENTION_1M", c.bar_retention_1m},
                                         std::pair{"BAR_RETENTION_5M", c.bar_retention_5m}}) {
     if (retention > absl::ZeroDuration() &&
-        retention < c.late_price_window + bar_partition) {
+        retention < c.late_price_window + kLongestBarInterval + bar_partition) {
       return absl::InvalidArgumentError(absl::StrCat(
           name, " (", absl::FormatDuration(retention),
-          ") must be at least LATE_PRICE_WINDOW plus one bar partition (",
-          absl::FormatDuration(c.late_price_window + bar_partition),
-          "): a late price still rewrites its bars"));
+          ") must be at least LATE_PRICE_WINDOW, a day and one bar partition (",
+          absl::FormatDuration(c.late_price_window + kLongestBarInterval + bar_partition),
+          "): a late price still rewrites its bars, whose buckets start up to a day earlier"));
     }
   }
   const absl::Duration kept =
@@ -141,6 +141,10 @@ absl::Status CheckLifecycleConfig(const LifecycleConfig& c) {
         ": use longer partitions or shorter windows"));
   }
   return absl::OkStatus();
+}
+
+absl::Duration BarPartitionLength(const LifecycleConfig& config) {
+  return std::max(config.partition_interval * kBarPartitionIntervals, absl::Hours(24));
 }
 
 AcceptanceWindow PriceAcceptanceWindow(const LifecycleConfig& config) {
@@ -165,11 +169,13 @@ std::vector<MaintainedTable> MaintainedTables(const LifecycleConfig& config) {
   // A price is removed only once its event was published: while the outbox still holds one,
   // its partition stays (the relay reads the price from it).
   price_points.keep_while_outbox_holds = true;
-  // Bars: a week's partition each (in PARTITION_INTERVALs), back over the late window, kept;
+  // Bars: a week's partition each (in PARTITION_INTERVALs, at least a day), back over the late
+  // window, kept;
   // within each, the one-minute and five-minute bars go after their own retention.
   PartitionPolicy weeks = prices;
-  weeks.length = config.partition_interval * kBarPartitionIntervals;
-  weeks.behind = config.late_price_window + weeks.length;
+  weeks.length = BarPartitionLength(config);
+  // A bar's bucket starts up to its interval (a day at most) before its prices.
+  weeks.behind = config.late_price_window + kLongestBarInterval + weeks.length;
   weeks.retention = absl::ZeroDuration();
   MaintainedTable bars{"bars", weeks};
   const std::string column = "interval_seconds";

@@ -28,9 +28,14 @@ struct LifecycleConfig {
   absl::Duration bar_retention_5m = absl::Hours(24 * 365);
 };
 
-// Bars are cut into time partitions of this many PARTITION_INTERVALs (a week by default), each
-// cut by interval so that one-minute and five-minute bars go before the others.
+// Bars are cut into time partitions of this many PARTITION_INTERVALs (a week by default) but at
+// least a day, each cut by interval so that one-minute and five-minute bars go before the
+// others.
 inline constexpr int kBarPartitionIntervals = 7;
+// The longest bar interval (BAR_INTERVALS allows up to a day): how far a bar's bucket may start
+// before its prices.
+inline constexpr absl::Duration kLongestBarInterval = absl::Hours(24);
+absl::Duration BarPartitionLength(const LifecycleConfig& config);
 
 // The settings that must agree with each other: prices outlive the late window by at least a
 // partition, so that every price a late one is averaged with is still there.
