@@ -3,155 +3,140 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "soci/soci.h"
 
 namespace marketdata {
 namespace {
 
 // Every query returns the columns in this order; ReadKey reads them (the hash last, when asked).
-#define KEY_COLUMNS                                                                       \
+#define KEY_COLUMNS \
   "id, name, array_to_string(scopes, ','), requests_per_minute, max_jobs, max_symbols, " \
-  "CAST(extract(epoch FROM created_at) * 1000000 AS BIGINT), "                           \
-  "CAST(extract(epoch FROM revoked_at) * 1000000 AS BIGINT)"
+  "created_at, revoked_at"
 
-constexpr char kInsert[] =
+constexpr PreparedSql kInsert = {
+    "api_key_insert",
     "INSERT INTO api_keys (name, key_hash, scopes, requests_per_minute, max_jobs, max_symbols) "
-    "VALUES (:name, :hash, string_to_array(:scopes, ','), :rpm, :jobs, :symbols) "
-    "ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING RETURNING " KEY_COLUMNS;
-constexpr char kList[] = "SELECT " KEY_COLUMNS " FROM api_keys ORDER BY id";
-constexpr char kListActive[] =
-    "SELECT " KEY_COLUMNS ", key_hash FROM api_keys WHERE revoked_at IS NULL ORDER BY id";
-constexpr char kFindActive[] =
-    "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_hash = :hash AND revoked_at IS NULL";
-constexpr char kRevoke[] =
-    "UPDATE api_keys SET revoked_at = now() WHERE name = :name AND revoked_at IS NULL "
-    "RETURNING " KEY_COLUMNS;
-constexpr char kSetQuotas[] =
-    "UPDATE api_keys SET requests_per_minute = coalesce(:rpm, requests_per_minute), "
-    "  max_jobs = coalesce(:jobs, max_jobs), max_symbols = coalesce(:symbols, max_symbols) "
-    "WHERE name = :name AND revoked_at IS NULL RETURNING " KEY_COLUMNS;
+    "VALUES ($1, $2, string_to_array($3, ','), CAST($4 AS INT), CAST($5 AS INT), "
+    "CAST($6 AS INT)) "
+    "ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING RETURNING " KEY_COLUMNS};
+constexpr PreparedSql kList = {"api_key_list", "SELECT " KEY_COLUMNS " FROM api_keys ORDER BY id"};
+constexpr PreparedSql kListActive = {
+    "api_key_list_active",
+    "SELECT " KEY_COLUMNS ", key_hash FROM api_keys WHERE revoked_at IS NULL ORDER BY id"};
+constexpr PreparedSql kFindActive = {
+    "api_key_find_active",
+    "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"};
+constexpr PreparedSql kRevoke = {
+    "api_key_revoke",
+    "UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL "
+    "RETURNING " KEY_COLUMNS};
+constexpr PreparedSql kSetQuotas = {
+    "api_key_set_quotas",
+    "UPDATE api_keys SET requests_per_minute = coalesce(CAST($1 AS INT), requests_per_minute), "
+    "  max_jobs = coalesce(CAST($2 AS INT), max_jobs), "
+    "  max_symbols = coalesce(CAST($3 AS INT), max_symbols) "
+    "WHERE name = $4 AND revoked_at IS NULL RETURNING " KEY_COLUMNS};
 
 #undef KEY_COLUMNS
 
-std::optional<int> OptionalInt(const soci::row& row, int column) {
-  if (row.get_indicator(column) != soci::i_ok) return std::nullopt;
-  return row.get<int>(column);
+std::optional<int> OptionalInt(const PgResult& rows, int r, int column) {
+  std::optional<int64_t> v = rows.optional_int64(r, column);
+  if (!v.has_value()) return std::nullopt;
+  return static_cast<int>(*v);
 }
 
-ApiKey ReadKey(const soci::row& row) {
+ApiKey ReadKey(const PgResult& rows, int r) {
   ApiKey key;
-  key.id = row.get<long long>(0);
-  key.name = row.get<std::string>(1);
+  key.id = rows.int64(r, 0);
+  key.name = std::string(rows.text(r, 1));
   key.scopes =
-      ParseScopes(std::vector<std::string>(absl::StrSplit(row.get<std::string>(2), ',')))
+      ParseScopes(std::vector<std::string>(absl::StrSplit(rows.text(r, 2), ',')))
           .value_or(ScopeSet());
-  key.quotas.requests_per_minute = OptionalInt(row, 3);
-  key.quotas.max_jobs = OptionalInt(row, 4);
-  key.quotas.max_symbols = OptionalInt(row, 5);
-  key.created_at = absl::FromUnixMicros(row.get<long long>(6));
-  if (row.get_indicator(7) == soci::i_ok) key.revoked_at = absl::FromUnixMicros(row.get<long long>(7));
+  key.quotas.requests_per_minute = OptionalInt(rows, r, 3);
+  key.quotas.max_jobs = OptionalInt(rows, r, 4);
+  key.quotas.max_symbols = OptionalInt(rows, r, 5);
+  key.created_at = rows.time(r, 6);
+  key.revoked_at = rows.optional_time(r, 7);
   return key;
 }
 
-// SOCI binds an unset optional as NULL through an indicator.
-struct NullableInt {
-  explicit NullableInt(std::optional<int> v)
-      : value(v.value_or(0)), indicator(v.has_value() ? soci::i_ok : soci::i_null) {}
-  int value;
-  soci::indicator indicator;
-};
+SqlParams& Quota(SqlParams& params, std::optional<int> v) {
+  return v.has_value() ? params.Int(*v) : params.Null();
+}
+
+// The key a one-row answer holds, if any.
+absl::StatusOr<std::optional<ApiKey>> OneKey(absl::StatusOr<PgResult> rows) {
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0) return std::nullopt;
+  return ReadKey(*rows, 0);
+}
 
 }  // namespace
 
 absl::StatusOr<ApiKey> PostgresApiKeyStore::Create(const std::string& name,
                                                    const std::string& key_hash, ScopeSet scopes,
                                                    const KeyQuotas& quotas) {
-  std::optional<ApiKey> created;
-  absl::Status status = WithSession(db_, "creating an API key", [&](Database::Lease& lease) {
-    std::string scope_list = absl::StrJoin(scopes.Names(), ",");
-    NullableInt rpm(quotas.requests_per_minute), jobs(quotas.max_jobs),
-        symbols(quotas.max_symbols);
-    soci::rowset<soci::row> rows =
-        (lease->prepare << kInsert, soci::use(name, "name"), soci::use(key_hash, "hash"),
-         soci::use(scope_list, "scopes"), soci::use(rpm.value, rpm.indicator, "rpm"),
-         soci::use(jobs.value, jobs.indicator, "jobs"),
-         soci::use(symbols.value, symbols.indicator, "symbols"));
-    for (const soci::row& row : rows) created = ReadKey(row);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (!created.has_value()) {
+  SqlParams params;
+  params.Text(name).Text(key_hash).Text(absl::StrJoin(scopes.Names(), ","));
+  Quota(params, quotas.requests_per_minute);
+  Quota(params, quotas.max_jobs);
+  Quota(params, quotas.max_symbols);
+  absl::StatusOr<std::optional<ApiKey>> created =
+      OneKey(RunStatement(db_, kInsert, params, "creating an API key"));
+  if (!created.ok()) return created.status();
+  if (!created->has_value()) {
     return absl::AlreadyExistsError(absl::StrCat("an API key called ", name, " already exists"));
   }
-  return *created;
+  return **created;
 }
 
 absl::StatusOr<std::vector<ApiKey>> PostgresApiKeyStore::List() {
+  absl::StatusOr<PgResult> rows = RunStatement(db_, kList, {}, "listing API keys");
+  if (!rows.ok()) return rows.status();
   std::vector<ApiKey> keys;
-  absl::Status status = WithSession(db_, "listing API keys", [&](Database::Lease& lease) {
-    soci::rowset<soci::row> rows = lease->prepare << kList;
-    for (const soci::row& row : rows) keys.push_back(ReadKey(row));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  for (int r = 0; r < rows->rows(); ++r) keys.push_back(ReadKey(*rows, r));
   return keys;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, ApiKey>>> PostgresApiKeyStore::ListActive() {
+  absl::StatusOr<PgResult> rows = RunStatement(db_, kListActive, {}, "reading API keys");
+  if (!rows.ok()) return rows.status();
   std::vector<std::pair<std::string, ApiKey>> keys;
-  absl::Status status = WithSession(db_, "reading API keys", [&](Database::Lease& lease) {
-    soci::rowset<soci::row> rows = lease->prepare << kListActive;
-    for (const soci::row& row : rows) keys.emplace_back(row.get<std::string>(8), ReadKey(row));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  for (int r = 0; r < rows->rows(); ++r) {
+    keys.emplace_back(std::string(rows->text(r, 8)), ReadKey(*rows, r));
+  }
   return keys;
 }
 
 absl::StatusOr<std::optional<ApiKey>> PostgresApiKeyStore::FindActive(
     const std::string& key_hash) {
-  std::optional<ApiKey> found;
-  absl::Status status = WithSession(db_, "checking an API key", [&](Database::Lease& lease) {
-    soci::rowset<soci::row> rows = (lease->prepare << kFindActive, soci::use(key_hash, "hash"));
-    for (const soci::row& row : rows) found = ReadKey(row);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return found;
+  return OneKey(
+      RunStatement(db_, kFindActive, SqlParams().Text(key_hash), "checking an API key"));
 }
 
 absl::StatusOr<ApiKey> PostgresApiKeyStore::Revoke(const std::string& name) {
-  std::optional<ApiKey> revoked;
-  absl::Status status = WithSession(db_, "revoking an API key", [&](Database::Lease& lease) {
-    soci::rowset<soci::row> rows = (lease->prepare << kRevoke, soci::use(name, "name"));
-    for (const soci::row& row : rows) revoked = ReadKey(row);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (!revoked.has_value()) {
+  absl::StatusOr<std::optional<ApiKey>> revoked =
+      OneKey(RunStatement(db_, kRevoke, SqlParams().Text(name), "revoking an API key"));
+  if (!revoked.ok()) return revoked.status();
+  if (!revoked->has_value()) {
     return absl::NotFoundError(absl::StrCat("no active API key called ", name));
   }
-  return *revoked;
+  return **revoked;
 }
 
 absl::StatusOr<ApiKey> PostgresApiKeyStore::SetQuotas(const std::string& name,
                                                       const KeyQuotas& quotas) {
-  std::optional<ApiKey> changed;
-  absl::Status status = WithSession(db_, "changing an API key", [&](Database::Lease& lease) {
-    NullableInt rpm(quotas.requests_per_minute), jobs(quotas.max_jobs),
-        symbols(quotas.max_symbols);
-    soci::rowset<soci::row> rows =
-        (lease->prepare << kSetQuotas, soci::use(rpm.value, rpm.indicator, "rpm"),
-         soci::use(jobs.value, jobs.indicator, "jobs"),
-         soci::use(symbols.value, symbols.indicator, "symbols"), soci::use(name, "name"));
-    for (const soci::row& row : rows) changed = ReadKey(row);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (!changed.has_value()) {
+  SqlParams params;
+  Quota(params, quotas.requests_per_minute);
+  Quota(params, quotas.max_jobs);
+  Quota(params, quotas.max_symbols);
+  params.Text(name);
+  absl::StatusOr<std::optional<ApiKey>> changed =
+      OneKey(RunStatement(db_, kSetQuotas, params, "changing an API key"));
+  if (!changed.ok()) return changed.status();
+  if (!changed->has_value()) {
     return absl::NotFoundError(absl::StrCat("no active API key called ", name));
   }
-  return *changed;
+  return **changed;
 }
 
 }  // namespace marketdata

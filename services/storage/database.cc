@@ -211,6 +211,12 @@ void Database::Open(size_t position) {
     throw soci::soci_error("the new connection is not usable");
   }
   RouteNotices(conn);
+  // Times are read back as the session prints them: ISO, in UTC (see ParseSqlTime), whatever
+  // the server's or the URL's settings.
+  PgResult set(PQexec(conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'"));
+  if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+    throw soci::soci_error("cannot set the session's time zone");
+  }
 }
 
 absl::StatusOr<Database::Lease> Database::Acquire() {
@@ -287,6 +293,36 @@ Database::Lease::~Lease() {
 absl::StatusOr<PgResult> Database::Lease::Execute(const PreparedSql& statement,
                                                   const std::vector<std::string>& params,
                                                   absl::string_view what) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  return RunValues(statement, values, what);
+}
+
+absl::StatusOr<PgResult> Database::Lease::Run(const PreparedSql& statement,
+                                              const SqlParams& params, absl::string_view what) {
+  std::vector<const char*> values;
+  values.reserve(params.values().size());
+  for (const std::optional<std::string>& p : params.values()) {
+    values.push_back(p.has_value() ? p->c_str() : nullptr);
+  }
+  return RunValues(statement, values, what);
+}
+
+absl::StatusOr<PgResult> Database::Lease::Exec(absl::string_view sql, absl::string_view what) {
+  PgResult result(PQexec(conn_, std::string(sql).c_str()));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return StatusFromSqlState(what, SqlState(result.get()), PQresultErrorMessage(result.get()),
+                              PQstatus(conn_) == CONNECTION_OK);
+  }
+  return result;
+}
+
+absl::StatusOr<PgResult> Database::Lease::RunValues(const PreparedSql& statement,
+                                                    const std::vector<const char*>& values,
+                                                    absl::string_view what) {
+  const auto& params = values;
   Connection& state = db_->connections_[position_];
   if (state.prepared_on != conn_) {
     state.prepared.clear();
@@ -303,9 +339,6 @@ absl::StatusOr<PgResult> Database::Lease::Execute(const PreparedSql& statement,
     }
     state.prepared.emplace_back(statement.name);
   }
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const std::string& p : params) values.push_back(p.c_str());
   PgResult result(PQexecPrepared(conn_, statement.name, static_cast<int>(values.size()),
                                  values.data(), nullptr, nullptr, 0));
   const ExecStatusType status = PQresultStatus(result.get());
@@ -341,7 +374,52 @@ double PgResult::float64(int row, int column) const {
   return value;
 }
 
+absl::Time PgResult::time(int row, int column) const {
+  if (null(row, column)) return absl::InfinitePast();
+  absl::StatusOr<absl::Time> t = ParseSqlTime(text(row, column));
+  return t.ok() ? *t : absl::InfinitePast();
+}
+
+std::optional<int64_t> PgResult::optional_int64(int row, int column) const {
+  if (null(row, column)) return std::nullopt;
+  return int64(row, column);
+}
+
+std::optional<double> PgResult::optional_float64(int row, int column) const {
+  if (null(row, column)) return std::nullopt;
+  return float64(row, column);
+}
+
+std::optional<absl::Time> PgResult::optional_time(int row, int column) const {
+  if (null(row, column)) return std::nullopt;
+  return time(row, column);
+}
+
 bool PgResult::null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+
+absl::StatusOr<PgResult> RunStatement(Database& db, const PreparedSql& statement,
+                                      const SqlParams& params, absl::string_view what) {
+  absl::StatusOr<Database::Lease> lease = db.Acquire();
+  if (!lease.ok()) {
+    return absl::Status(lease.status().code(), absl::StrCat(what, ": ", lease.status().message()));
+  }
+  return lease->Run(statement, params, what);
+}
+
+absl::Status InTransaction(Database::Lease& lease, absl::string_view what,
+                           const std::function<absl::Status()>& fn) {
+  if (absl::StatusOr<PgResult> begin = lease.Exec("BEGIN", what); !begin.ok()) {
+    return begin.status();
+  }
+  absl::Status status = fn();
+  if (status.ok()) {
+    absl::StatusOr<PgResult> commit = lease.Exec("COMMIT", what);
+    if (commit.ok()) return absl::OkStatus();
+    status = commit.status();
+  }
+  (void)lease.Exec("ROLLBACK", what);
+  return status;
+}
 
 absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {
   PgResult result(PQexec(lease.pg(), sql.c_str()));

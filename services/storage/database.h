@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/storage/sql_params.h"
 #include "soci/connection-pool.h"
 #include "soci/session.h"
 
@@ -51,6 +54,12 @@ class PgResult {
   int64_t int64(int row, int column) const;
   // The value as a double (PostgreSQL prints floats exactly); 0 when null or not a number.
   double float64(int row, int column) const;
+  // A timestamptz (the pool's sessions print them in ISO form, in UTC); InfinitePast when null
+  // or unreadable.
+  absl::Time time(int row, int column) const;
+  std::optional<int64_t> optional_int64(int row, int column) const;
+  std::optional<double> optional_float64(int row, int column) const;
+  std::optional<absl::Time> optional_time(int row, int column) const;
   bool null(int row, int column) const;
   PGresult* get() const { return result_; }
 
@@ -93,19 +102,28 @@ class Database {
     soci::session& session() { return *session_; }
     soci::session& operator*() { return *session_; }
     soci::session* operator->() { return session_; }
-    // The session's own libpq connection, for COPY and multi-statement scripts. Never null.
+    // The session's own libpq connection. Never null. Stores do not use it (nor session()):
+    // they talk to PostgreSQL through Run and Exec only.
     PGconn* pg() { return conn_; }
 
-    // Executes `statement` (prepared on this connection the first time) with text parameters.
+    // Executes `statement` (prepared on this connection the first time) with `params`.
     // Errors are classified by SQLSTATE (see StatusFromSqlState), with `what` as context.
+    absl::StatusOr<PgResult> Run(const PreparedSql& statement, const SqlParams& params,
+                                 absl::string_view what);
+    // The same with text parameters, none NULL.
     absl::StatusOr<PgResult> Execute(const PreparedSql& statement,
                                      const std::vector<std::string>& params,
                                      absl::string_view what);
+    // One or more statements without parameters, not prepared: transaction control, DDL.
+    absl::StatusOr<PgResult> Exec(absl::string_view sql, absl::string_view what);
 
    private:
     friend class Database;
     Lease(Database* db, size_t position, soci::session* session, PGconn* conn)
         : db_(db), position_(position), session_(session), conn_(conn) {}
+    absl::StatusOr<PgResult> RunValues(const PreparedSql& statement,
+                                       const std::vector<const char*>& values,
+                                       absl::string_view what);
 
     Database* db_;  // null once moved from
     size_t position_;
@@ -176,6 +194,15 @@ std::string SqlStateOf(const absl::Status& status);
 
 // PostgreSQL's lock_not_available: a statement gave up waiting for its lock (lock_timeout).
 inline constexpr char kSqlStateLockNotAvailable[] = "55P03";
+
+// One statement on a session of the pool, for the stores' one-statement calls.
+absl::StatusOr<PgResult> RunStatement(Database& db, const PreparedSql& statement,
+                                      const SqlParams& params, absl::string_view what);
+
+// Runs `fn(lease)` inside a transaction on `lease`: committed when it returns OK, rolled back
+// otherwise (its status is returned).
+absl::Status InTransaction(Database::Lease& lease, absl::string_view what,
+                           const std::function<absl::Status()>& fn);
 
 // Acquires a lease, runs `fn(lease)` and turns a SOCI exception into a status classified by
 // its SQLSTATE, with `what` as context. Returns fn's own status otherwise.

@@ -68,7 +68,10 @@ absl::Status ExecWithLockRetry(Database::Lease& lease, const std::string& sql,
         attempt >= options.max_tries) {
       break;
     }
+    // Someone holds the table (a long query; autovacuum, which gives way only to a lock
+    // waited for longer than deadlock_timeout): wait a moment without holding up its writers.
     ++*retries;
+    status = absl::OkStatus();
     absl::SleepFor(options.retry_pause);
   }
   absl::Status reset = Database::ExecScript(lease, "RESET lock_timeout");

@@ -161,11 +161,11 @@ TEST(PartitionsTest, PricesArePartitionedOnlineWhileAWriterGoesOn) {
       << "price_points: constraint and key; moving_averages and bars: constraint";
   EXPECT_EQ(failed.load(), 0);
   EXPECT_GT(written.load(), 20);
-  std::printf("upgrade of %d prices: preparation %s, migration transaction %s, slowest write %s, "
-              "%d writes, none failed\n",
+  std::printf("upgrade of %d prices: preparation %s, migration transaction %s (%d lock "
+              "retries), slowest write %s, %d writes, %d failed\n",
               kRows, absl::FormatDuration(prepared_in).c_str(),
-              absl::FormatDuration(report->transaction_time).c_str(),
-              absl::FormatDuration(slowest).c_str(), written.load());
+              absl::FormatDuration(report->transaction_time).c_str(), report->lock_retries,
+              absl::FormatDuration(slowest).c_str(), written.load(), failed.load());
 
   EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM price_points WHERE symbol <> 'W'"), kRows);
   EXPECT_EQ(Scalar(**db, "SELECT count(*) FROM price_points WHERE symbol = 'W'"), written.load());
