@@ -290,15 +290,6 @@ Database::Lease::~Lease() {
   db_->pool_.give_back(position_);
 }
 
-absl::StatusOr<PgResult> Database::Lease::Execute(const PreparedSql& statement,
-                                                  const std::vector<std::string>& params,
-                                                  absl::string_view what) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const std::string& p : params) values.push_back(p.c_str());
-  return RunValues(statement, values, what);
-}
-
 absl::StatusOr<PgResult> Database::Lease::Run(const PreparedSql& statement,
                                               const SqlParams& params, absl::string_view what) {
   std::vector<const char*> values;
@@ -349,6 +340,15 @@ absl::StatusOr<PgResult> Database::Lease::RunValues(const PreparedSql& statement
                               PQstatus(conn_) == CONNECTION_OK);
   }
   return result;
+}
+
+PgResult& PgResult::operator=(PgResult&& other) noexcept {
+  if (this != &other) {
+    if (result_ != nullptr) PQclear(result_);
+    result_ = other.result_;
+    other.result_ = nullptr;
+  }
+  return *this;
 }
 
 PgResult::~PgResult() {
@@ -421,16 +421,6 @@ absl::Status InTransaction(Database::Lease& lease, absl::string_view what,
   return status;
 }
 
-absl::Status Database::ExecScript(Lease& lease, const std::string& sql) {
-  PgResult result(PQexec(lease.pg(), sql.c_str()));
-  const ExecStatusType status = PQresultStatus(result.get());
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    return StatusFromSqlState("running a script", SqlState(result.get()),
-                              PQresultErrorMessage(result.get()),
-                              PQstatus(lease.pg()) == CONNECTION_OK);
-  }
-  return absl::OkStatus();
-}
 
 namespace {
 

@@ -45,7 +45,7 @@ class PgResult {
  public:
   explicit PgResult(PGresult* result) : result_(result) {}
   PgResult(PgResult&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
-  PgResult& operator=(PgResult&&) = delete;
+  PgResult& operator=(PgResult&& other) noexcept;
   ~PgResult();
 
   int rows() const;
@@ -110,10 +110,6 @@ class Database {
     // Errors are classified by SQLSTATE (see StatusFromSqlState), with `what` as context.
     absl::StatusOr<PgResult> Run(const PreparedSql& statement, const SqlParams& params,
                                  absl::string_view what);
-    // The same with text parameters, none NULL.
-    absl::StatusOr<PgResult> Execute(const PreparedSql& statement,
-                                     const std::vector<std::string>& params,
-                                     absl::string_view what);
     // One or more statements without parameters, not prepared: transaction control, DDL.
     absl::StatusOr<PgResult> Exec(absl::string_view sql, absl::string_view what);
 
@@ -149,8 +145,6 @@ class Database {
   // session is busy for a second (they are working). For health checks.
   absl::Status Ping();
 
-  // Runs a script of several statements (no parameters) on `lease`.
-  static absl::Status ExecScript(Lease& lease, const std::string& sql);
 
  private:
   // What the pool knows about each of its sessions; an entry is only touched by the holder of

@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
-#include "soci/soci.h"
 #include "spdlog/spdlog.h"
 
 namespace marketdata {
@@ -23,8 +22,8 @@ constexpr char kLock[] = "SELECT pg_advisory_xact_lock(7243591001)";
 constexpr PreparedSql kPrepareLock = {"online_step_lock", "SELECT pg_advisory_lock(7243591003)"};
 constexpr PreparedSql kPrepareUnlock = {"online_step_unlock",
                                         "SELECT pg_advisory_unlock(7243591003)"};
-constexpr char kApplied[] = "SELECT version FROM schema_migrations";
-constexpr char kRecord[] = "INSERT INTO schema_migrations (version, name) VALUES (:v, :n)";
+constexpr PreparedSql kRecord = {
+    "record_migration", "INSERT INTO schema_migrations (version, name) VALUES (CAST($1 AS INT), $2)"};
 
 constexpr PreparedSql kAppliedVersions = {"applied_migrations",
                                          "SELECT version FROM schema_migrations"};
@@ -60,10 +59,13 @@ std::string Ident(const std::string& name) {
 // Runs `sql`, waiting for its lock at most `options.lock_timeout` at a time.
 absl::Status ExecWithLockRetry(Database::Lease& lease, const std::string& sql,
                                const MigrationOptions& options, int* retries) {
-  absl::Status status = Database::ExecScript(
-      lease, absl::StrCat("SET lock_timeout = ", absl::ToInt64Milliseconds(options.lock_timeout)));
+  absl::Status status =
+      lease
+          .Exec(absl::StrCat("SET lock_timeout = ", absl::ToInt64Milliseconds(options.lock_timeout)),
+                "preparing a migration")
+          .status();
   for (int attempt = 1; status.ok(); ++attempt) {
-    status = Database::ExecScript(lease, sql);
+    status = lease.Exec(sql, "preparing a migration").status();
     if (status.ok() || SqlStateOf(status) != kSqlStateLockNotAvailable ||
         attempt >= options.max_tries) {
       break;
@@ -74,14 +76,14 @@ absl::Status ExecWithLockRetry(Database::Lease& lease, const std::string& sql,
     status = absl::OkStatus();
     absl::SleepFor(options.retry_pause);
   }
-  absl::Status reset = Database::ExecScript(lease, "RESET lock_timeout");
+  absl::Status reset = lease.Exec("RESET lock_timeout", "preparing a migration").status();
   return status.ok() ? reset : status;
 }
 
 // One step; true when it did any work.
 absl::StatusOr<bool> Prepare(Database::Lease& lease, const OnlineStep& step,
                              const MigrationOptions& options, int* retries) {
-  absl::StatusOr<PgResult> kind = lease.Execute(kTableKind, {step.table}, "reading a table");
+  absl::StatusOr<PgResult> kind = lease.Run(kTableKind, SqlParams().Text(step.table), "reading a table");
   if (!kind.ok()) return kind.status();
   if (kind->rows() == 0 || kind->text(0, 0) != "r") return false;  // nothing to prepare
   bool worked = false;
@@ -89,7 +91,7 @@ absl::StatusOr<bool> Prepare(Database::Lease& lease, const OnlineStep& step,
   if (!step.time_column.empty()) {
     const std::string name = step.table + "_before_cutover";
     absl::StatusOr<PgResult> check =
-        lease.Execute(kCutoverCheck, {step.table, name}, "reading a cutover");
+        lease.Run(kCutoverCheck, SqlParams().Text(step.table).Text(name), "reading a cutover");
     if (!check.ok()) return check.status();
     bool exists = check->rows() == 1;
     if (exists && check->text(0, 1) != "t") {
@@ -105,8 +107,8 @@ absl::StatusOr<bool> Prepare(Database::Lease& lease, const OnlineStep& step,
       exists = false;
     }
     if (!exists) {
-      absl::StatusOr<PgResult> cutover = lease.Execute(
-          kCutover, {absl::StrCat(absl::ToInt64Seconds(options.cutover_lead))}, "a cutover");
+      absl::StatusOr<PgResult> cutover = lease.Run(
+          kCutover, SqlParams().Int(absl::ToInt64Seconds(options.cutover_lead)), "a cutover");
       if (!cutover.ok()) return cutover.status();
       const std::string at(cutover->text(0, 0));
       spdlog::info("migrations: {} keeps its rows before {}; later ones go to new partitions",
@@ -124,8 +126,7 @@ absl::StatusOr<bool> Prepare(Database::Lease& lease, const OnlineStep& step,
     if (!exists || check->text(0, 0) != "t") {
       // Scans the table under a lock that writers and readers pass.
       const absl::Time start = absl::Now();
-      if (absl::Status s = Database::ExecScript(
-              lease, absl::StrCat("ALTER TABLE ", table, " VALIDATE CONSTRAINT ", Ident(name)));
+      if (absl::Status s = lease.Exec(absl::StrCat("ALTER TABLE ", table, " VALIDATE CONSTRAINT ", Ident(name)), "preparing a migration").status();
           !s.ok()) {
         return s;
       }
@@ -136,21 +137,19 @@ absl::StatusOr<bool> Prepare(Database::Lease& lease, const OnlineStep& step,
   }
   if (!step.key_index.empty()) {
     absl::StatusOr<PgResult> valid =
-        lease.Execute(kIndexValid, {step.key_index}, "reading an index");
+        lease.Run(kIndexValid, SqlParams().Text(step.key_index), "reading an index");
     if (!valid.ok()) return valid.status();
     if (valid->rows() == 1 && valid->text(0, 0) != "t") {
       // An earlier concurrent build that was interrupted.
-      if (absl::Status s = Database::ExecScript(
-              lease, absl::StrCat("DROP INDEX CONCURRENTLY ", Ident(step.key_index)));
+      if (absl::Status s = lease.Exec(absl::StrCat("DROP INDEX CONCURRENTLY ", Ident(step.key_index)), "preparing a migration").status();
           !s.ok()) {
         return s;
       }
     }
     if (valid->rows() == 0 || valid->text(0, 0) != "t") {
       const absl::Time start = absl::Now();
-      if (absl::Status s = Database::ExecScript(
-              lease, absl::StrCat("CREATE UNIQUE INDEX CONCURRENTLY ", Ident(step.key_index),
-                                  " ON ", table, " (", step.key_columns, ")"));
+      if (absl::Status s = lease.Exec(absl::StrCat("CREATE UNIQUE INDEX CONCURRENTLY ", Ident(step.key_index),
+                                  " ON ", table, " (", step.key_columns, ")"), "preparing a migration").status();
           !s.ok()) {
         return s;
       }
@@ -164,10 +163,10 @@ absl::StatusOr<bool> Prepare(Database::Lease& lease, const OnlineStep& step,
 
 absl::StatusOr<std::set<int>> AppliedVersions(Database::Lease& lease) {
   std::set<int> applied;
-  absl::StatusOr<PgResult> has = lease.Execute(kHasMigrationsTable, {}, "reading migrations");
+  absl::StatusOr<PgResult> has = lease.Run(kHasMigrationsTable, {}, "reading migrations");
   if (!has.ok()) return has.status();
   if (has->text(0, 0) != "t") return applied;
-  absl::StatusOr<PgResult> rows = lease.Execute(kAppliedVersions, {}, "reading migrations");
+  absl::StatusOr<PgResult> rows = lease.Run(kAppliedVersions, {}, "reading migrations");
   if (!rows.ok()) return rows.status();
   for (int r = 0; r < rows->rows(); ++r) applied.insert(static_cast<int>(rows->int64(r, 0)));
   return applied;
@@ -188,10 +187,11 @@ absl::Status PrepareOnline(Database& db, const std::vector<Migration>& migration
     if (!any) return absl::OkStatus();
     // One process at a time (two concurrent builds of one index would fail each other), with no
     // limit on how long a statement runs: these scan whole tables.
-    if (absl::Status s = Database::ExecScript(lease, "SET statement_timeout = 0"); !s.ok()) {
+    if (absl::Status s = lease.Exec("SET statement_timeout = 0", "preparing migrations").status();
+        !s.ok()) {
       return s;
     }
-    absl::StatusOr<PgResult> locked = lease.Execute(kPrepareLock, {}, "locking migrations");
+    absl::StatusOr<PgResult> locked = lease.Run(kPrepareLock, {}, "locking migrations");
     if (!locked.ok()) return locked.status();
     absl::Status status;
     for (const OnlineStep& s : steps) {
@@ -205,8 +205,8 @@ absl::Status PrepareOnline(Database& db, const std::vector<Migration>& migration
       }
       if (*worked) ++report->prepared;
     }
-    (void)lease.Execute(kPrepareUnlock, {}, "unlocking migrations");
-    (void)Database::ExecScript(lease, "RESET statement_timeout");
+    (void)lease.Run(kPrepareUnlock, {}, "unlocking migrations");
+    (void)lease.Exec("RESET statement_timeout", "preparing migrations");
     return status;
   });
 }
@@ -242,31 +242,48 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Database& db,
     int applied_now = 0;
     bool lock_timeout = false;
     absl::Time locked_at;
-    absl::Status status = WithSession(db, "applying migrations", [&](Database::Lease& lease) {
-      soci::session& sql = *lease;
-      soci::transaction tx(sql);
+    constexpr absl::string_view kWhat = "applying migrations";
+    absl::StatusOr<Database::Lease> lease = db.Acquire();
+    if (!lease.ok()) return lease.status();
+    absl::Status status = InTransaction(*lease, kWhat, [&]() -> absl::Status {
       // A migration may rewrite a large table: no statement timeout for this transaction only.
-      sql << "SET LOCAL statement_timeout = 0";
-      sql << kLock;  // waits for another process's migrations, however long they take
+      // The lock waits for another process's migrations, however long they take; every other
+      // lock is waited for a short while only, and the whole transaction is tried again.
+      if (absl::Status s = lease->Exec(absl::StrCat("SET LOCAL statement_timeout = 0; ", kLock),
+                                       kWhat).status();
+          !s.ok()) {
+        return s;
+      }
       locked_at = absl::Now();
-      // Every other lock is waited for a short while only; the whole transaction is tried again.
-      sql << "SET LOCAL lock_timeout = " << absl::ToInt64Milliseconds(options.lock_timeout);
-      sql << kCreateTable;
+      if (absl::Status s =
+              lease
+                  ->Exec(absl::StrCat("SET LOCAL lock_timeout = ",
+                                      absl::ToInt64Milliseconds(options.lock_timeout), "; ",
+                                      kCreateTable),
+                         kWhat)
+                  .status();
+          !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<PgResult> rows = lease->Run(kAppliedVersions, {}, kWhat);
+      if (!rows.ok()) return rows.status();
       std::set<int> applied;
-      soci::rowset<int> rows = sql.prepare << kApplied;
-      for (int version : rows) applied.insert(version);
+      for (int r = 0; r < rows->rows(); ++r) applied.insert(static_cast<int>(rows->int64(r, 0)));
       for (const Migration& m : migrations) {
         if (applied.count(m.version) > 0) continue;
-        if (absl::Status s = Database::ExecScript(lease, m.sql); !s.ok()) {
+        if (absl::Status s = lease->Exec(m.sql, kWhat).status(); !s.ok()) {
           lock_timeout = SqlStateOf(s) == kSqlStateLockNotAvailable;
           return absl::Status(s.code(),
                               absl::StrCat("migration ", m.name, " failed: ", s.message()));
         }
-        sql << kRecord, soci::use(m.version), soci::use(m.name);
+        if (absl::Status s =
+                lease->Run(kRecord, SqlParams().Int(m.version).Text(m.name), kWhat).status();
+            !s.ok()) {
+          return s;
+        }
         spdlog::info("applied migration {}", m.name);
         ++applied_now;
       }
-      tx.commit();
       return absl::OkStatus();
     });
     if (status.ok()) {

@@ -54,7 +54,7 @@ struct MigrationOptions {
   // migration itself has run.
   absl::Duration cutover_lead = absl::Hours(48);
   // How long the migration transaction waits for each lock, and how often it is tried.
-  absl::Duration lock_timeout = absl::Milliseconds(500);
+  absl::Duration lock_timeout = absl::Milliseconds(100);
   int max_tries = 120;
   absl::Duration retry_pause = absl::Milliseconds(500);
 };

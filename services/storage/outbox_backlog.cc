@@ -21,17 +21,18 @@ absl::StatusOr<OutboxBacklog> ReadOutboxBacklog(Database& db, absl::Duration sta
   constexpr absl::string_view kWhat = "reading the outbox backlog";
   absl::StatusOr<Database::Lease> lease = db.Acquire();
   if (!lease.ok()) return lease.status();
-  const std::string begin =
-      absl::StrCat("BEGIN READ ONLY; SET LOCAL statement_timeout = ",
+  const std::string timeout =
+      absl::StrCat("SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = ",
                    std::max<int64_t>(1, absl::ToInt64Milliseconds(statement_timeout)));
-  if (absl::Status s = Database::ExecScript(*lease, begin); !s.ok()) return s;
-  absl::StatusOr<PgResult> result =
-      lease->Execute(kReadBacklog, {absl::StrCat(kOutboxBacklogCountLimit)}, kWhat);
-  if (!result.ok()) {
-    Database::ExecScript(*lease, "ROLLBACK").IgnoreError();
+  absl::StatusOr<PgResult> result = absl::InternalError("not read");
+  absl::Status status = InTransaction(*lease, kWhat, [&] {
+    if (absl::StatusOr<PgResult> set = lease->Exec(timeout, kWhat); !set.ok()) {
+      return set.status();
+    }
+    result = lease->Run(kReadBacklog, SqlParams().Int(kOutboxBacklogCountLimit), kWhat);
     return result.status();
-  }
-  if (absl::Status s = Database::ExecScript(*lease, "COMMIT"); !s.ok()) return s;
+  });
+  if (!status.ok()) return status;
   OutboxBacklog backlog;
   backlog.rows = result->int64(0, 0);
   backlog.oldest_age_seconds = result->float64(0, 1);

@@ -1,7 +1,5 @@
 #include "services/storage/partition_store.h"
 
-#include <libpq-fe.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -54,37 +52,13 @@ std::string Ident(const std::string& name) {
   return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
 }
 
-struct Outcome {
-  bool ok = false;
-  std::string sqlstate;
-  std::string message;
-};
-
-Outcome Exec(PGconn* conn, const std::string& sql) {
-  PgResult result(PQexec(conn, sql.c_str()));
-  const ExecStatusType status = PQresultStatus(result.get());
-  Outcome out;
-  out.ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-  if (!out.ok) {
-    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
-    out.sqlstate = state != nullptr ? state : "";
-    out.message = PQresultErrorMessage(result.get());
-  }
-  return out;
-}
-
-
-absl::Status Failed(PGconn* conn, absl::string_view what, const Outcome& o) {
-  return StatusFromSqlState(what, o.sqlstate, o.message, PQstatus(conn) == CONNECTION_OK);
-}
-
 class Session final : public PartitionSession {
  public:
   Session(Database::Lease& lease, const PartitionDdlOptions& options)
       : lease_(lease), options_(options) {}
 
   absl::StatusOr<absl::Time> Now() override {
-    absl::StatusOr<PgResult> r = lease_.Execute(kNow, {}, "reading the database clock");
+    absl::StatusOr<PgResult> r = lease_.Run(kNow, {}, "reading the database clock");
     if (!r.ok()) return r.status();
     return absl::FromUnixMicros(r->int64(0, 0));
   }
@@ -94,7 +68,7 @@ class Session final : public PartitionSession {
   }
 
   absl::StatusOr<std::optional<absl::Time>> OldestOutboxPrice() override {
-    absl::StatusOr<PgResult> r = lease_.Execute(kOldestOutboxPrice, {}, "reading the outbox");
+    absl::StatusOr<PgResult> r = lease_.Run(kOldestOutboxPrice, {}, "reading the outbox");
     if (!r.ok()) return r.status();
     if (r->null(0, 0)) return std::nullopt;
     return absl::FromUnixMicros(r->int64(0, 0));
@@ -102,7 +76,7 @@ class Session final : public PartitionSession {
 
   static absl::StatusOr<std::vector<TimePartition>> ListOn(Database::Lease& lease,
                                                            const std::string& table) {
-    absl::StatusOr<PgResult> r = lease.Execute(kList, {table}, "listing partitions");
+    absl::StatusOr<PgResult> r = lease.Run(kList, SqlParams().Text(table), "listing partitions");
     if (!r.ok()) return r.status();
     std::vector<TimePartition> out;
     for (int i = 0; i < r->rows(); ++i) {
@@ -119,7 +93,7 @@ class Session final : public PartitionSession {
   absl::Status Create(const std::string& table, absl::Time lower, absl::Time upper,
                       const std::vector<SubPartition>& subs) override {
     absl::StatusOr<PgResult> column =
-        lease_.Execute(kPartitionColumn, {table}, "reading the partition column");
+        lease_.Run(kPartitionColumn, SqlParams().Text(table), "reading the partition column");
     if (!column.ok()) return column.status();
     if (column->rows() != 1) {
       return absl::FailedPreconditionError(absl::StrCat(table, " is not partitioned"));
@@ -152,10 +126,11 @@ class Session final : public PartitionSession {
         " CHECK (", col, " >= ", Literal(lower), " AND ", col, " < ", Literal(upper),
         "); ALTER TABLE ", Ident(table), " ATTACH PARTITION ", Ident(name), " FOR VALUES FROM (",
         Literal(lower), ") TO (", Literal(upper), "); COMMIT");
-    return WithRetries(absl::StrCat("creating partition ", name), nullptr, [&] {
-      Outcome o = Exec(lease_.pg(), sql);
-      if (!o.ok) Exec(lease_.pg(), "ROLLBACK");
-      return o;
+    const std::string what = absl::StrCat("creating partition ", name);
+    return WithRetries(what, nullptr, [&] {
+      absl::Status s = lease_.Exec(sql, what).status();
+      if (!s.ok()) (void)lease_.Exec("ROLLBACK", what);
+      return s;
     });
   }
 
@@ -174,34 +149,37 @@ class Session final : public PartitionSession {
           pending = p.detach_pending;
         }
       }
-      Outcome o;
-      o.ok = true;
       if (attached) {
-        o = Exec(lease_.pg(), absl::StrCat("ALTER TABLE ", Ident(table), " DETACH PARTITION ",
-                                           Ident(partition.name),
-                                           pending ? " FINALIZE" : " CONCURRENTLY"));
+        absl::Status s =
+            lease_
+                .Exec(absl::StrCat("ALTER TABLE ", Ident(table), " DETACH PARTITION ",
+                                   Ident(partition.name), pending ? " FINALIZE" : " CONCURRENTLY"),
+                      what)
+                .status();
+        if (!s.ok()) return s;
       }
-      if (o.ok) o = Exec(lease_.pg(), absl::StrCat("DROP TABLE IF EXISTS ", Ident(partition.name)));
-      return o;
+      return lease_.Exec(absl::StrCat("DROP TABLE IF EXISTS ", Ident(partition.name)), what)
+          .status();
     });
-    Exec(lease_.pg(), "RESET lock_timeout");
+    (void)lease_.Exec("RESET lock_timeout", what);
     return status;
   }
 
  private:
   absl::Status SetLockTimeout() {
-    Outcome o = Exec(lease_.pg(), absl::StrCat("SET lock_timeout = ",
-                                               absl::ToInt64Milliseconds(options_.lock_timeout)));
-    return o.ok ? absl::OkStatus() : Failed(lease_.pg(), "setting lock_timeout", o);
+    return lease_
+        .Exec(absl::StrCat("SET lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout)),
+              "setting lock_timeout")
+        .status();
   }
 
   // Runs `attempt` until it succeeds, tries again after a lock timeout, up to max_tries.
   template <typename Attempt>
   absl::Status WithRetries(const std::string& what, int* retries, Attempt attempt) {
     for (int i = 0; i < options_.max_tries; ++i) {
-      const Outcome o = attempt();
-      if (o.ok) return absl::OkStatus();
-      if (o.sqlstate != kSqlStateLockNotAvailable) return Failed(lease_.pg(), what, o);
+      const absl::Status s = attempt();
+      if (s.ok()) return absl::OkStatus();
+      if (SqlStateOf(s) != kSqlStateLockNotAvailable) return s;
       if (retries != nullptr) ++*retries;
       spdlog::info("{}: its lock was taken, trying again", what);
       absl::SleepFor(options_.retry_pause);
@@ -227,12 +205,12 @@ absl::StatusOr<bool> PostgresPartitionStore::WithMaintenanceLock(
   if (!lease.ok()) return lease.status();
   // A session lock: held across the autocommitted statements of the run, released with the
   // session should this process die.
-  absl::StatusOr<PgResult> got = lease->Execute(kTryLock, {}, "taking the maintenance lock");
+  absl::StatusOr<PgResult> got = lease->Run(kTryLock, {}, "taking the maintenance lock");
   if (!got.ok()) return got.status();
   if (got->text(0, 0) != "t") return false;
   Session session(*lease, options_);
   absl::Status status = run(session);
-  lease->Execute(kUnlock, {}, "releasing the maintenance lock").IgnoreError();
+  lease->Run(kUnlock, {}, "releasing the maintenance lock").IgnoreError();
   if (!status.ok()) return status;
   return true;
 }

@@ -4,109 +4,106 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "soci/soci.h"
 
 namespace marketdata {
 namespace {
 
 // Every query returns the columns in this order; ReadJob reads them.
-#define JOB_COLUMNS                                                                   \
-  "job_id, array_to_string(symbols, ','), interval_seconds, provider, status, "       \
-  "CAST(extract(epoch FROM created_at) * 1000000 AS BIGINT), "                        \
-  "CAST(extract(epoch FROM last_run_at) * 1000000 AS BIGINT), "                       \
-  "CAST(extract(epoch FROM next_run_at) * 1000000 AS BIGINT), run_count, error_count, " \
-  "coalesce(last_error, ''), owner_key_id"
+#define JOB_COLUMNS(t)                                                                         \
+  t "job_id, array_to_string(" t "symbols, ','), " t "interval_seconds, " t "provider, " t      \
+  "status, " t "created_at, " t "last_run_at, " t "next_run_at, " t "run_count, " t             \
+  "error_count, coalesce(" t "last_error, ''), " t "owner_key_id"
 
-constexpr char kInsert[] =
+constexpr PreparedSql kInsert = {
+    "job_insert",
     "INSERT INTO polling_jobs (job_id, symbols, interval_seconds, provider, status, next_run_at, "
     "  owner_key_id) "
-    "VALUES (:id, CAST(:symbols AS TEXT[]), :interval, :provider, 'accepted', now(), :owner) "
-    "ON CONFLICT (job_id) DO NOTHING RETURNING " JOB_COLUMNS;
+    "VALUES ($1, CAST($2 AS TEXT[]), CAST($3 AS INT), $4, 'accepted', now(), CAST($5 AS BIGINT)) "
+    "ON CONFLICT (job_id) DO NOTHING RETURNING " JOB_COLUMNS("")};
 
-constexpr char kGet[] = "SELECT " JOB_COLUMNS " FROM polling_jobs WHERE job_id = :id";
+constexpr PreparedSql kGet = {"job_get",
+                              "SELECT " JOB_COLUMNS("") " FROM polling_jobs WHERE job_id = $1"};
 
-constexpr char kList[] =
-    "SELECT " JOB_COLUMNS " FROM polling_jobs "
-    "WHERE (:any_status = 1 OR status = :status) "
-    "  AND (:any_owner = 1 OR owner_key_id = :owner) "
-    "  AND (:first_page = 1 OR (created_at, job_id) < "
-    "       (timestamptz 'epoch' + :cursor_us * interval '1 microsecond', :cursor_id)) "
-    "ORDER BY created_at DESC, job_id DESC LIMIT :limit";
+// NULL filters and cursor are absent ones.
+constexpr PreparedSql kList = {
+    "job_list",
+    "SELECT " JOB_COLUMNS("") " FROM polling_jobs "
+    "WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) "
+    "  AND (CAST($2 AS BIGINT) IS NULL OR owner_key_id = CAST($2 AS BIGINT)) "
+    "  AND (CAST($3 AS TIMESTAMPTZ) IS NULL OR (created_at, job_id) < "
+    "       (CAST($3 AS TIMESTAMPTZ), $4)) "
+    "ORDER BY created_at DESC, job_id DESC LIMIT CAST($5 AS INT)"};
 
-constexpr char kStop[] =
+constexpr PreparedSql kStop = {
+    "job_stop",
     "UPDATE polling_jobs SET status = 'stopped', lease_owner = NULL, lease_expires_at = NULL, "
-    "updated_at = now() WHERE job_id = :id RETURNING " JOB_COLUMNS;
+    "updated_at = now() WHERE job_id = $1 RETURNING " JOB_COLUMNS("")};
 
-constexpr char kClaimDue[] =
+constexpr PreparedSql kClaimDue = {
+    "job_claim_due",
     "WITH due AS ("
     "  SELECT job_id FROM polling_jobs"
     "  WHERE status IN ('accepted', 'running')"
-    "    AND next_run_at <= now() + :lookahead_ms * interval '1 millisecond'"
+    "    AND next_run_at <= now() + CAST($1 AS BIGINT) * interval '1 millisecond'"
     "    AND (lease_expires_at IS NULL OR lease_expires_at < now())"
-    "  ORDER BY next_run_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
-    "UPDATE polling_jobs j SET lease_owner = :owner,"
-    "  lease_expires_at = now() + :lease_ms * interval '1 millisecond',"
+    "  ORDER BY next_run_at LIMIT CAST($2 AS INT) FOR UPDATE SKIP LOCKED) "
+    "UPDATE polling_jobs j SET lease_owner = $3,"
+    "  lease_expires_at = now() + CAST($4 AS BIGINT) * interval '1 millisecond',"
     "  status = 'running', updated_at = now() "
-    "FROM due WHERE j.job_id = due.job_id RETURNING "
-    "j.job_id, array_to_string(j.symbols, ','), j.interval_seconds, j.provider, j.status, "
-    "CAST(extract(epoch FROM j.created_at) * 1000000 AS BIGINT), "
-    "CAST(extract(epoch FROM j.last_run_at) * 1000000 AS BIGINT), "
-    "CAST(extract(epoch FROM j.next_run_at) * 1000000 AS BIGINT), j.run_count, j.error_count, "
-    "coalesce(j.last_error, ''), j.owner_key_id";
+    "FROM due WHERE j.job_id = due.job_id RETURNING " JOB_COLUMNS("j.")};
 
-constexpr char kActiveUsage[] =
+constexpr PreparedSql kActiveUsage = {
+    "job_active_usage",
     "SELECT count(*), coalesce(sum(cardinality(symbols)), 0) FROM polling_jobs "
-    "WHERE owner_key_id = :owner AND status IN ('accepted', 'running')";
+    "WHERE owner_key_id = CAST($1 AS BIGINT) AND status IN ('accepted', 'running')"};
 
 // A lease that ran out is not renewed even when nobody has claimed it yet: the holder's own
 // claimer may take it back meanwhile, and two runs of one tick must not both believe they hold it.
-constexpr char kRenewLease[] =
-    "UPDATE polling_jobs SET lease_expires_at = now() + :lease_ms * interval '1 millisecond' "
-    "WHERE job_id = :id AND lease_owner = :owner AND status = 'running' "
+constexpr PreparedSql kRenewLease = {
+    "job_renew_lease",
+    "UPDATE polling_jobs SET lease_expires_at = now() + CAST($1 AS BIGINT) * interval "
+    "'1 millisecond' "
+    "WHERE job_id = $2 AND lease_owner = $3 AND status = 'running' "
     "  AND lease_expires_at > now() "
-    "RETURNING job_id";
+    "RETURNING job_id"};
 
-constexpr char kCompleteRun[] =
+// A NULL error keeps the last one.
+constexpr PreparedSql kCompleteRun = {
+    "job_complete_run",
     "UPDATE polling_jobs SET "
-    "  last_run_at = timestamptz 'epoch' + :started_us * interval '1 microsecond',"
-    "  next_run_at = timestamptz 'epoch' + :next_us * interval '1 microsecond',"
-    "  run_count = run_count + 1, error_count = error_count + :errors,"
-    "  last_error = CASE WHEN :has_error = 1 THEN :last_error ELSE last_error END,"
+    "  last_run_at = CAST($1 AS TIMESTAMPTZ), next_run_at = CAST($2 AS TIMESTAMPTZ),"
+    "  run_count = run_count + 1, error_count = error_count + CAST($3 AS INT),"
+    "  last_error = coalesce($4, last_error),"
     "  lease_owner = NULL, lease_expires_at = NULL, updated_at = now() "
-    "WHERE job_id = :id AND lease_owner = :owner";
+    "WHERE job_id = $5 AND lease_owner = $6"};
 
-constexpr char kMarkFailed[] =
-    "UPDATE polling_jobs SET status = 'failed', last_error = :reason, lease_owner = NULL,"
+constexpr PreparedSql kMarkFailed = {
+    "job_mark_failed",
+    "UPDATE polling_jobs SET status = 'failed', last_error = $1, lease_owner = NULL,"
     "  lease_expires_at = NULL, updated_at = now() "
-    "WHERE job_id = :id AND lease_owner = :owner AND status <> 'stopped'";
+    "WHERE job_id = $2 AND lease_owner = $3 AND status <> 'stopped'"};
 
-constexpr char kReleaseLeases[] =
-    "UPDATE polling_jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = :owner";
+constexpr PreparedSql kReleaseLeases = {
+    "job_release_leases",
+    "UPDATE polling_jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1"};
 
 #undef JOB_COLUMNS
 
-PollingJob ReadJob(const soci::row& row) {
+PollingJob ReadJob(const PgResult& rows, int r) {
   PollingJob job;
-  job.job_id = row.get<std::string>(0);
-  job.config.symbols = absl::StrSplit(row.get<std::string>(1), ',', absl::SkipEmpty());
-  job.config.interval_seconds = row.get<int>(2);
-  job.config.provider = row.get<std::string>(3);
-  job.status = ParseJobStatus(row.get<std::string>(4)).value_or(JobStatus::kFailed);
-  job.created_at = absl::FromUnixMicros(row.get<long long>(5));
-  if (row.get_indicator(6) == soci::i_ok) {
-    job.last_run_at = absl::FromUnixMicros(row.get<long long>(6));
-  }
-  job.next_run_at = absl::FromUnixMicros(row.get<long long>(7));
-  job.run_count = row.get<int>(8);
-  job.error_count = row.get<int>(9);
-  job.last_error = row.get<std::string>(10);
-  if (row.get_indicator(11) == soci::i_ok) job.config.owner_key_id = row.get<long long>(11);
+  job.job_id = std::string(rows.text(r, 0));
+  job.config.symbols = absl::StrSplit(rows.text(r, 1), ',', absl::SkipEmpty());
+  job.config.interval_seconds = static_cast<int>(rows.int64(r, 2));
+  job.config.provider = std::string(rows.text(r, 3));
+  job.status = ParseJobStatus(rows.text(r, 4)).value_or(JobStatus::kFailed);
+  job.created_at = rows.time(r, 5);
+  job.last_run_at = rows.optional_time(r, 6);
+  job.next_run_at = rows.time(r, 7);
+  job.run_count = static_cast<int>(rows.int64(r, 8));
+  job.error_count = static_cast<int>(rows.int64(r, 9));
+  job.last_error = std::string(rows.text(r, 10));
+  job.config.owner_key_id = rows.optional_int64(r, 11);
   return job;
-}
-
-std::string ArrayLiteral(const std::vector<std::string>& symbols) {
-  // Symbols are validated to [A-Z0-9.=^-], none of which needs escaping inside quotes.
-  return absl::StrCat("{\"", absl::StrJoin(symbols, "\",\""), "\"}");
 }
 
 std::string PageToken(const PollingJob& job) {
@@ -129,23 +126,15 @@ absl::Status ParsePageToken(const std::string& token, long long* cursor_us,
 
 absl::StatusOr<PollingJob> PostgresPollingJobStore::Create(const std::string& job_id,
                                                            const JobConfig& config) {
-  std::optional<PollingJob> created;
-  absl::Status status = WithSession(db_, "creating a polling job", [&](Database::Lease& lease) {
-    std::string symbols = ArrayLiteral(config.symbols);
-    long long owner = config.owner_key_id.value_or(0);
-    soci::indicator owner_set = config.owner_key_id.has_value() ? soci::i_ok : soci::i_null;
-    soci::rowset<soci::row> rows =
-        (lease->prepare << kInsert, soci::use(job_id, "id"), soci::use(symbols, "symbols"),
-         soci::use(config.interval_seconds, "interval"), soci::use(config.provider, "provider"),
-         soci::use(owner, owner_set, "owner"));
-    for (const soci::row& row : rows) created = ReadJob(row);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (!created.has_value()) {
+  SqlParams params;
+  params.Text(job_id).TextArray(config.symbols).Int(config.interval_seconds).Text(config.provider);
+  config.owner_key_id.has_value() ? params.Int(*config.owner_key_id) : params.Null();
+  absl::StatusOr<PgResult> rows = RunStatement(db_, kInsert, params, "creating a polling job");
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0) {
     return absl::AlreadyExistsError(absl::StrCat("polling job ", job_id, " already exists"));
   }
-  return *created;
+  return ReadJob(*rows, 0);
 }
 
 absl::StatusOr<PollingJob> PostgresPollingJobStore::Get(const std::string& job_id) {
@@ -154,30 +143,22 @@ absl::StatusOr<PollingJob> PostgresPollingJobStore::Get(const std::string& job_i
 
 absl::StatusOr<JobPage> PostgresPollingJobStore::List(const JobFilter& filter, int limit,
                                                       const std::string& page_token) {
-  const std::optional<JobStatus>& status_filter = filter.status;
-  long long cursor_us = 0;
-  std::string cursor_id;
-  if (!page_token.empty()) {
+  SqlParams params;
+  filter.status.has_value() ? params.Text(JobStatusName(*filter.status)) : params.Null();
+  filter.owner_key_id.has_value() ? params.Int(*filter.owner_key_id) : params.Null();
+  if (page_token.empty()) {
+    params.Null().Null();
+  } else {
+    long long cursor_us = 0;
+    std::string cursor_id;
     if (absl::Status s = ParsePageToken(page_token, &cursor_us, &cursor_id); !s.ok()) return s;
+    params.Time(absl::FromUnixMicros(cursor_us)).Text(cursor_id);
   }
+  params.Int(limit + 1);  // one more tells whether another page exists
+  absl::StatusOr<PgResult> rows = RunStatement(db_, kList, params, "listing polling jobs");
+  if (!rows.ok()) return rows.status();
   JobPage page;
-  absl::Status status = WithSession(db_, "listing polling jobs", [&](Database::Lease& lease) {
-    int any_status = status_filter.has_value() ? 0 : 1;
-    std::string status_name(status_filter.has_value() ? JobStatusName(*status_filter) : "");
-    int first_page = page_token.empty() ? 1 : 0;
-    int any_owner = filter.owner_key_id.has_value() ? 0 : 1;
-    long long owner = filter.owner_key_id.value_or(0);
-    int fetch = limit + 1;  // one more tells whether another page exists
-    soci::rowset<soci::row> rows =
-        (lease->prepare << kList, soci::use(any_status, "any_status"),
-         soci::use(status_name, "status"), soci::use(any_owner, "any_owner"),
-         soci::use(owner, "owner"), soci::use(first_page, "first_page"),
-         soci::use(cursor_us, "cursor_us"), soci::use(cursor_id, "cursor_id"),
-         soci::use(fetch, "limit"));
-    for (const soci::row& row : rows) page.jobs.push_back(ReadJob(row));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  for (int r = 0; r < rows->rows(); ++r) page.jobs.push_back(ReadJob(*rows, r));
   if (static_cast<int>(page.jobs.size()) > limit) {
     page.jobs.resize(limit);
     page.next_page_token = PageToken(page.jobs.back());
@@ -186,15 +167,12 @@ absl::StatusOr<JobPage> PostgresPollingJobStore::List(const JobFilter& filter, i
 }
 
 absl::StatusOr<JobUsage> PostgresPollingJobStore::ActiveUsage(int64_t owner_key_id) {
+  absl::StatusOr<PgResult> rows = RunStatement(db_, kActiveUsage, SqlParams().Int(owner_key_id),
+                                               "counting polling jobs");
+  if (!rows.ok()) return rows.status();
   JobUsage usage;
-  absl::Status status = WithSession(db_, "counting polling jobs", [&](Database::Lease& lease) {
-    long long owner = owner_key_id, jobs = 0, symbols = 0;
-    lease->once << kActiveUsage, soci::use(owner, "owner"), soci::into(jobs), soci::into(symbols);
-    usage.jobs = static_cast<int>(jobs);
-    usage.symbols = static_cast<int>(symbols);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  usage.jobs = static_cast<int>(rows->int64(0, 0));
+  usage.symbols = static_cast<int>(rows->int64(0, 1));
   return usage;
 }
 
@@ -203,83 +181,64 @@ absl::StatusOr<PollingJob> PostgresPollingJobStore::Stop(const std::string& job_
 }
 
 absl::StatusOr<PollingJob> PostgresPollingJobStore::OneJob(absl::string_view what,
-                                                           const char* sql,
+                                                           const PreparedSql& statement,
                                                            const std::string& job_id) {
-  std::optional<PollingJob> job;
-  absl::Status status = WithSession(db_, what, [&](Database::Lease& lease) {
-    soci::rowset<soci::row> rows = (lease->prepare << sql, soci::use(job_id, "id"));
-    for (const soci::row& row : rows) job = ReadJob(row);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (!job.has_value()) {
+  absl::StatusOr<PgResult> rows = RunStatement(db_, statement, SqlParams().Text(job_id), what);
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0) {
     return absl::NotFoundError(absl::StrCat("polling job ", job_id, " not found"));
   }
-  return *job;
+  return ReadJob(*rows, 0);
 }
 
 absl::StatusOr<std::vector<PollingJob>> PostgresPollingJobStore::ClaimDue(
     const std::string& owner, int limit, absl::Duration lookahead, absl::Duration lease_time) {
+  absl::StatusOr<PgResult> rows = RunStatement(
+      db_, kClaimDue,
+      SqlParams()
+          .Int(absl::ToInt64Milliseconds(lookahead))
+          .Int(limit)
+          .Text(owner)
+          .Int(absl::ToInt64Milliseconds(lease_time)),
+      "claiming polling jobs");
+  if (!rows.ok()) return rows.status();
   std::vector<PollingJob> jobs;
-  absl::Status status = WithSession(db_, "claiming polling jobs", [&](Database::Lease& lease) {
-    long long lookahead_ms = absl::ToInt64Milliseconds(lookahead);
-    long long lease_ms = absl::ToInt64Milliseconds(lease_time);
-    soci::rowset<soci::row> rows =
-        (lease->prepare << kClaimDue, soci::use(lookahead_ms, "lookahead_ms"),
-         soci::use(limit, "limit"), soci::use(owner, "owner"), soci::use(lease_ms, "lease_ms"));
-    for (const soci::row& row : rows) jobs.push_back(ReadJob(row));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  for (int r = 0; r < rows->rows(); ++r) jobs.push_back(ReadJob(*rows, r));
   return jobs;
 }
 
 absl::StatusOr<bool> PostgresPollingJobStore::RenewLease(const std::string& job_id,
                                                          const std::string& owner,
                                                          absl::Duration lease_time) {
-  bool held = false;
-  absl::Status status = WithSession(db_, "renewing a polling lease", [&](Database::Lease& lease) {
-    long long lease_ms = absl::ToInt64Milliseconds(lease_time);
-    soci::rowset<soci::row> rows =
-        (lease->prepare << kRenewLease, soci::use(lease_ms, "lease_ms"), soci::use(job_id, "id"),
-         soci::use(owner, "owner"));
-    held = rows.begin() != rows.end();
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return held;
+  absl::StatusOr<PgResult> rows = RunStatement(
+      db_, kRenewLease,
+      SqlParams().Int(absl::ToInt64Milliseconds(lease_time)).Text(job_id).Text(owner),
+      "renewing a polling lease");
+  if (!rows.ok()) return rows.status();
+  return rows->rows() > 0;
 }
 
 absl::Status PostgresPollingJobStore::CompleteRun(const std::string& job_id,
                                                   const std::string& owner,
                                                   const JobRunResult& result) {
-  return WithSession(db_, "recording a polling run", [&](Database::Lease& lease) {
-    long long started_us = absl::ToUnixMicros(result.started_at);
-    long long next_us = absl::ToUnixMicros(result.next_run_at);
-    int has_error = result.errors > 0 ? 1 : 0;
-    *lease << kCompleteRun, soci::use(started_us, "started_us"), soci::use(next_us, "next_us"),
-        soci::use(result.errors, "errors"), soci::use(has_error, "has_error"),
-        soci::use(result.last_error, "last_error"), soci::use(job_id, "id"),
-        soci::use(owner, "owner");
-    return absl::OkStatus();
-  });
+  SqlParams params;
+  params.Time(result.started_at).Time(result.next_run_at).Int(result.errors);
+  result.errors > 0 ? params.Text(result.last_error) : params.Null();
+  params.Text(job_id).Text(owner);
+  return RunStatement(db_, kCompleteRun, params, "recording a polling run").status();
 }
 
 absl::Status PostgresPollingJobStore::MarkFailed(const std::string& job_id,
                                                  const std::string& owner,
                                                  const std::string& reason) {
-  return WithSession(db_, "failing a polling job", [&](Database::Lease& lease) {
-    *lease << kMarkFailed, soci::use(reason, "reason"), soci::use(job_id, "id"),
-        soci::use(owner, "owner");
-    return absl::OkStatus();
-  });
+  return RunStatement(db_, kMarkFailed, SqlParams().Text(reason).Text(job_id).Text(owner),
+                      "failing a polling job")
+      .status();
 }
 
 absl::Status PostgresPollingJobStore::ReleaseLeases(const std::string& owner) {
-  return WithSession(db_, "releasing polling leases", [&](Database::Lease& lease) {
-    *lease << kReleaseLeases, soci::use(owner, "owner");
-    return absl::OkStatus();
-  });
+  return RunStatement(db_, kReleaseLeases, SqlParams().Text(owner), "releasing polling leases")
+      .status();
 }
 
 }  // namespace marketdata

@@ -101,9 +101,9 @@ class PostgresPollingJobStore final : public PollingJobStore {
   absl::Status ReleaseLeases(const std::string& owner) override;
 
  private:
-  // Runs `sql` (one :id parameter, JOB_COLUMNS returned); NOT_FOUND when no row comes back.
-  absl::StatusOr<PollingJob> OneJob(absl::string_view what, const char* sql,
-                                    const std::string& job_id);
+  // Runs `statement` (the job id as $1, JOB_COLUMNS returned); NOT_FOUND when no row comes back.
+  absl::StatusOr<PollingJob> OneJob(absl::string_view what, const PreparedSql& statement,
+                                     const std::string& job_id);
 
   Database& db_;
 };

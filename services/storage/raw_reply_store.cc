@@ -22,7 +22,7 @@ absl::StatusOr<std::vector<RawReply>> LoadRawReplies(Database& db, int64_t raw_i
   absl::StatusOr<Database::Lease> lease = db.Acquire();
   if (!lease.ok()) return lease.status();
   absl::StatusOr<PgResult> rows =
-      lease->Execute(kLoad, {absl::StrCat(raw_id)}, "reading raw replies");
+      lease->Run(kLoad, SqlParams().Int(raw_id), "reading raw replies");
   if (!rows.ok()) return rows.status();
   if (rows->rows() == 0) {
     return absl::NotFoundError(absl::StrCat("no raw replies ", raw_id,

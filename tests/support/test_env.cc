@@ -72,12 +72,13 @@ std::unique_ptr<Database> ScratchDatabase::ConnectMigrated(size_t pool_size) {
   {
     auto lease = MustAcquire(**db);
     for (const char* table : {"price_points", "moving_averages", "bars"}) {
-      absl::Status s = Database::ExecScript(
-          lease, absl::StrCat("DO $$ BEGIN EXECUTE format('CREATE TABLE ", table,
+      absl::Status s = lease.Exec(
+          absl::StrCat("DO $$ BEGIN EXECUTE format('CREATE TABLE ", table,
                               "_history (LIKE ", table, " INCLUDING DEFAULTS INCLUDING "
                               "CONSTRAINTS); ALTER TABLE ", table, " ATTACH PARTITION ", table,
                               "_history FOR VALUES FROM (MINVALUE) TO (%L)', "
-                              "date_trunc('day', now() - interval '8 days', 'UTC')); END $$"));
+                              "date_trunc('day', now() - interval '8 days', 'UTC')); END $$"),
+          "making the partition of old times").status();
       EXPECT_TRUE(s.ok()) << s;
     }
   }
