@@ -6,6 +6,63 @@
 
 namespace marketdata {
 
+namespace {
+
+// Takes out of `drop` the partitions that may hold a price the outbox still holds (its event not
+// yet taken by the broker); returns how many.
+absl::StatusOr<int> KeepWhatTheOutboxHolds(PartitionSession& session,
+                                           std::vector<TimePartition>& drop) {
+  absl::StatusOr<std::optional<absl::Time>> oldest = session.OldestOutboxPrice();
+  if (!oldest.ok()) return oldest.status();
+  if (!oldest->has_value()) return 0;
+  int held = 0;
+  std::vector<TimePartition> rest;
+  for (TimePartition& p : drop) {
+    if (**oldest < p.upper) {
+      ++held;
+      spdlog::warn("partitions: keeping {} past its retention: the outbox still holds a price "
+                   "of {} (the broker has not taken its event)",
+                   p.name, absl::FormatTime(**oldest, absl::UTCTimeZone()));
+    } else {
+      rest.push_back(std::move(p));
+    }
+  }
+  drop = std::move(rest);
+  return held;
+}
+
+// Drops the sub-partitions past their own retention in the time partitions of `t` that stay.
+absl::Status DropExpiredSubpartitions(PartitionSession& session, const MaintainedTable& t,
+                                      const std::vector<TimePartition>& existing, absl::Time now,
+                                      int64_t* dropped, int* retries) {
+  for (const TimePartition& p : existing) {
+    if (!p.lower.has_value() || p.detach_pending) continue;
+    std::vector<const MaintainedTable::Sub*> expired;
+    for (const MaintainedTable::Sub& sub : t.subpartitions) {
+      if (sub.retention > absl::ZeroDuration() &&
+          p.upper <= std::min(now - sub.retention, PartitionStart(now, t.policy.length))) {
+        expired.push_back(&sub);
+      }
+    }
+    if (expired.empty()) continue;
+    absl::StatusOr<std::vector<TimePartition>> children = session.List(p.name);
+    if (!children.ok()) return children.status();
+    for (const MaintainedTable::Sub* sub : expired) {
+      for (const TimePartition& child : *children) {
+        if (child.name != p.name + sub->partition.suffix) continue;
+        if (absl::Status s = session.Drop(p.name, child, retries); !s.ok()) return s;
+        ++*dropped;
+        spdlog::info("partitions: dropped {} (rows up to {}, retention {})", child.name,
+                     absl::FormatTime(p.upper, absl::UTCTimeZone()),
+                     absl::FormatDuration(sub->retention));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status PartitionMaintainer::Maintain(PartitionSession& session) {
   absl::StatusOr<absl::Time> now = session.Now();
   if (!now.ok()) return now.status();
@@ -16,22 +73,9 @@ absl::Status PartitionMaintainer::Maintain(PartitionSession& session) {
     PartitionPlan plan = PlanPartitions(*existing, t.policy, *now);
     int held = 0;
     if (t.keep_while_outbox_holds && !plan.drop.empty()) {
-      absl::StatusOr<std::optional<absl::Time>> oldest = session.OldestOutboxPrice();
-      if (!oldest.ok()) return oldest.status();
-      if (oldest->has_value()) {
-        std::vector<TimePartition> keep;
-        for (const TimePartition& p : plan.drop) {
-          if (**oldest < p.upper) {
-            ++held;
-            spdlog::warn("partitions: keeping {} past its retention: the outbox still holds a "
-                         "price of {} (the broker has not taken its event)",
-                         p.name, absl::FormatTime(**oldest, absl::UTCTimeZone()));
-          } else {
-            keep.push_back(p);
-          }
-        }
-        plan.drop = std::move(keep);
-      }
+      absl::StatusOr<int> kept = KeepWhatTheOutboxHolds(session, plan.drop);
+      if (!kept.ok()) return kept.status();
+      held = *kept;
     }
     int64_t created = 0, dropped = 0;
     int retries = 0;
@@ -44,34 +88,8 @@ absl::Status PartitionMaintainer::Maintain(PartitionSession& session) {
       if (!status.ok()) break;
       ++created;
     }
-    // Sub-partitions past their own retention, in the time partitions that stay.
-    for (const TimePartition& p : *existing) {
-      if (!status.ok() || !p.lower.has_value() || p.detach_pending) continue;
-      std::vector<const MaintainedTable::Sub*> expired;
-      for (const MaintainedTable::Sub& sub : t.subpartitions) {
-        if (sub.retention > absl::ZeroDuration() &&
-            p.upper <= std::min(*now - sub.retention, PartitionStart(*now, t.policy.length))) {
-          expired.push_back(&sub);
-        }
-      }
-      if (expired.empty()) continue;
-      absl::StatusOr<std::vector<TimePartition>> children = session.List(p.name);
-      if (!children.ok()) {
-        status = children.status();
-        break;
-      }
-      for (const MaintainedTable::Sub* sub : expired) {
-        for (const TimePartition& child : *children) {
-          if (child.name != p.name + sub->partition.suffix) continue;
-          status = session.Drop(p.name, child, &retries);
-          if (!status.ok()) break;
-          ++dropped;
-          spdlog::info("partitions: dropped {} (rows up to {}, retention {})", child.name,
-                       absl::FormatTime(p.upper, absl::UTCTimeZone()),
-                       absl::FormatDuration(sub->retention));
-        }
-        if (!status.ok()) break;
-      }
+    if (status.ok()) {
+      status = DropExpiredSubpartitions(session, t, *existing, *now, &dropped, &retries);
     }
     for (const TimePartition& p : plan.drop) {
       if (!status.ok()) break;
