@@ -1,6 +1,8 @@
 #include "services/storage/migrations.h"
 
+#include <algorithm>
 #include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -27,6 +29,8 @@ constexpr PreparedSql kRecord = {
 
 constexpr PreparedSql kAppliedVersions = {"applied_migrations",
                                          "SELECT version FROM schema_migrations"};
+constexpr PreparedSql kIsApplied = {
+    "is_migration_applied", "SELECT 1 FROM schema_migrations WHERE version = CAST($1 AS INT)"};
 constexpr PreparedSql kHasMigrationsTable = {
     "has_migrations_table", "SELECT to_regclass('schema_migrations') IS NOT NULL"};
 
@@ -158,7 +162,31 @@ absl::StatusOr<bool> Prepare(Database::Lease& lease, const OnlineStep& step,
       worked = true;
     }
   }
+  if (!step.redundant_index.empty()) {
+    absl::StatusOr<PgResult> exists =
+        lease.Run(kIndexValid, SqlParams().Text(step.redundant_index), "reading an index");
+    if (!exists.ok()) return exists.status();
+    if (exists->rows() > 0) {
+      if (absl::Status s = lease.Exec(absl::StrCat("DROP INDEX CONCURRENTLY IF EXISTS ",
+                                                   Ident(step.redundant_index)),
+                                      "preparing a migration")
+                               .status();
+          !s.ok()) {
+        return s;
+      }
+      spdlog::info("migrations: dropped {}, which {} replaces", step.redundant_index,
+                   step.key_index);
+      worked = true;
+    }
+  }
   return worked;
+}
+
+template <typename Fn>
+auto WithLease(Database& db, Fn&& fn) -> decltype(fn(std::declval<Database::Lease&>())) {
+  absl::StatusOr<Database::Lease> lease = db.Acquire();
+  if (!lease.ok()) return lease.status();
+  return fn(*lease);
 }
 
 absl::StatusOr<std::set<int>> AppliedVersions(Database::Lease& lease) {
@@ -216,9 +244,10 @@ absl::Status PrepareOnline(Database& db, const std::vector<Migration>& migration
 const std::vector<OnlineStep>& EmbeddedOnlineSteps() {
   static const auto* steps = new std::vector<OnlineStep>{
       {8, "raw_market_data", "fetched_at", "raw_market_data_key", "id, fetched_at"},
-      {9, "moving_averages", "", "moving_averages_key",
-       "symbol, window_size, ts, price_point_id"},
-      {12, "price_points", "ts", "price_points_key", "symbol, ts, id"},
+      {9, "moving_averages", "", "moving_averages_key", "symbol, window_size, ts, price_point_id",
+       "moving_averages_symbol_window_ts_idx"},
+      {12, "price_points", "ts", "price_points_key", "symbol, ts, id",
+       "price_points_symbol_ts_idx"},
       {12, "moving_averages", "ts", "", ""},
       {13, "bars", "bucket_start", "", ""},
   };
@@ -237,70 +266,72 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Database& db,
                                                 const std::vector<OnlineStep>& steps,
                                                 const MigrationOptions& options) {
   MigrationReport report;
+  const absl::Time start = absl::Now();
   if (absl::Status s = PrepareOnline(db, migrations, steps, options, &report); !s.ok()) return s;
-  for (int attempt = 1;; ++attempt) {
-    int applied_now = 0;
-    bool lock_timeout = false;
-    absl::Time locked_at;
-    constexpr absl::string_view kWhat = "applying migrations";
-    absl::StatusOr<Database::Lease> lease = db.Acquire();
-    if (!lease.ok()) return lease.status();
-    absl::Status status = InTransaction(*lease, kWhat, [&]() -> absl::Status {
-      // A migration may rewrite a large table: no statement timeout for this transaction only.
-      // The lock waits for another process's migrations, however long they take; every other
-      // lock is waited for a short while only, and the whole transaction is tried again.
-      if (absl::Status s = lease->Exec(absl::StrCat("SET LOCAL statement_timeout = 0; ", kLock),
-                                       kWhat).status();
-          !s.ok()) {
-        return s;
-      }
-      locked_at = absl::Now();
-      if (absl::Status s =
-              lease
-                  ->Exec(absl::StrCat("SET LOCAL lock_timeout = ",
-                                      absl::ToInt64Milliseconds(options.lock_timeout), "; ",
-                                      kCreateTable),
-                         kWhat)
-                  .status();
-          !s.ok()) {
-        return s;
-      }
-      absl::StatusOr<PgResult> rows = lease->Run(kAppliedVersions, {}, kWhat);
-      if (!rows.ok()) return rows.status();
-      std::set<int> applied;
-      for (int r = 0; r < rows->rows(); ++r) applied.insert(static_cast<int>(rows->int64(r, 0)));
-      for (const Migration& m : migrations) {
-        if (applied.count(m.version) > 0) continue;
-        if (absl::Status s = lease->Exec(m.sql, kWhat).status(); !s.ok()) {
+  report.preparation = absl::Now() - start;
+  absl::StatusOr<std::set<int>> known = WithLease(db, [](Database::Lease& lease) {
+    return AppliedVersions(lease);
+  });
+  if (!known.ok()) return known.status();
+  for (const Migration& m : migrations) {
+    if (known->count(m.version) > 0) continue;
+    for (int attempt = 1;; ++attempt) {
+      bool already = false, lock_timeout = false;
+      absl::Time locked_at;
+      const std::string what = absl::StrCat("applying migration ", m.name);
+      absl::StatusOr<Database::Lease> lease = db.Acquire();
+      if (!lease.ok()) return lease.status();
+      absl::Status status = InTransaction(*lease, what, [&]() -> absl::Status {
+        // A migration may rewrite a large table: no statement timeout for this transaction only.
+        // The lock waits for another process's migrations, however long they take; every other
+        // lock is waited for a short while only, and the transaction is tried again.
+        if (absl::Status s =
+                lease->Exec(absl::StrCat("SET LOCAL statement_timeout = 0; ", kLock), what)
+                    .status();
+            !s.ok()) {
+          return s;
+        }
+        locked_at = absl::Now();
+        if (absl::Status s =
+                lease
+                    ->Exec(absl::StrCat("SET LOCAL lock_timeout = ",
+                                        absl::ToInt64Milliseconds(options.lock_timeout), "; ",
+                                        kCreateTable),
+                           what)
+                    .status();
+            !s.ok()) {
+          return s;
+        }
+        absl::StatusOr<PgResult> done = lease->Run(kIsApplied, SqlParams().Int(m.version), what);
+        if (!done.ok()) return done.status();
+        if (done->rows() > 0) {  // another process applied it meanwhile
+          already = true;
+          return absl::OkStatus();
+        }
+        if (absl::Status s = lease->Exec(m.sql, what).status(); !s.ok()) {
           lock_timeout = SqlStateOf(s) == kSqlStateLockNotAvailable;
           return absl::Status(s.code(),
                               absl::StrCat("migration ", m.name, " failed: ", s.message()));
         }
-        if (absl::Status s =
-                lease->Run(kRecord, SqlParams().Int(m.version).Text(m.name), kWhat).status();
-            !s.ok()) {
-          return s;
+        return lease->Run(kRecord, SqlParams().Int(m.version).Text(m.name), what).status();
+      });
+      if (status.ok()) {
+        if (!already) {
+          const absl::Duration took = absl::Now() - locked_at;
+          report.longest_transaction = std::max(report.longest_transaction, took);
+          ++report.applied;
+          spdlog::info("applied migration {} in {}", m.name, absl::FormatDuration(took));
         }
-        spdlog::info("applied migration {}", m.name);
-        ++applied_now;
+        break;
       }
-      return absl::OkStatus();
-    });
-    if (status.ok()) {
-      report.applied = applied_now;
-      report.transaction_time = absl::Now() - locked_at;
-      if (applied_now > 0) {
-        spdlog::info("migrations: {} applied in one transaction of {}", applied_now,
-                     absl::FormatDuration(report.transaction_time));
-      }
-      return report;
+      if (!lock_timeout || attempt >= options.max_tries) return status;
+      ++report.lock_retries;
+      spdlog::info("migrations: a table was busy; trying again ({})",
+                   std::string(status.message()));
+      absl::SleepFor(options.retry_pause);
     }
-    if (!lock_timeout || attempt >= options.max_tries) return status;
-    ++report.lock_retries;
-    spdlog::info("migrations: a table was busy; trying again ({})",
-                 std::string(status.message()));
-    absl::SleepFor(options.retry_pause);
   }
+  return report;
 }
 
 }  // namespace marketdata

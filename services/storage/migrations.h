@@ -1,7 +1,9 @@
 // Versioned schema migrations, embedded in the binary and applied at start-up.
 //
-// Applied versions are recorded in schema_migrations. Replicas starting together serialise on a
-// transaction-scoped advisory lock, so each migration runs exactly once.
+// Applied versions are recorded in schema_migrations, each migration in one transaction with its
+// record. Replicas starting together serialise on a transaction-scoped advisory lock, so each
+// migration runs exactly once; and a table a migration locks is released when that migration
+// commits, not held across the later ones.
 //
 // Some migrations turn a large table into a partitioned one. Inside the migration transaction
 // that would scan the table and build its new key while every writer waits. So before that
@@ -43,6 +45,8 @@ struct OnlineStep {
   // With an index name: a unique index on `key_columns`, built concurrently.
   std::string key_index;
   std::string key_columns;
+  // With a name: an index the new key makes redundant, dropped concurrently once it is built.
+  std::string redundant_index;
 };
 
 // The steps the embedded migrations rely on.
@@ -63,8 +67,9 @@ struct MigrationOptions {
 struct MigrationReport {
   int applied = 0;
   int prepared = 0;  // online steps that did work (a step already done counts not)
+  absl::Duration preparation;  // the online steps, all together
   int lock_retries = 0;
-  absl::Duration transaction_time;  // of the migration transaction that committed
+  absl::Duration longest_transaction;  // of the migrations applied
 };
 
 // Applies every migration newer than the database's version, after the online steps of the

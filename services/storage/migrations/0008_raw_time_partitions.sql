@@ -17,9 +17,11 @@ DECLARE
   cutover TIMESTAMPTZ;
 BEGIN
   ALTER TABLE raw_market_data RENAME TO raw_market_data_legacy;
-  -- Its key becomes its share of the new one (a partition has no key of its own); a reply is
-  -- still found by id through it.
-  ALTER TABLE raw_market_data_legacy DROP CONSTRAINT raw_market_data_pkey;
+  -- Its key by id stays its own (dropping the index of a large table in here would cost the lock
+  -- a truncation of its files at commit); the new key gets its share from the index prepared
+  -- beforehand.
+  ALTER TABLE raw_market_data_legacy
+      RENAME CONSTRAINT raw_market_data_pkey TO raw_market_data_legacy_id_key;
   CREATE TABLE raw_market_data (
       id          BIGINT      NOT NULL DEFAULT nextval('raw_market_data_id_seq'),
       symbol      TEXT        NOT NULL,

@@ -3,10 +3,11 @@
 -- is also the order every read of averages walks (latest, history pages, the snapshot), which
 -- needed the second index. 57 B less per average (205 B before, measured over 1 M averages), and
 -- a key that holds the time a partitioned table would need.
--- The migration runner builds the new key beforehand, concurrently (moving_averages_key); without
--- it (an older runner) it is built here, under this transaction's lock.
+-- The migration runner builds the new key beforehand, concurrently (moving_averages_key), then
+-- drops the index it replaces concurrently; without it (an older runner) both happen here, under
+-- this transaction's lock.
 ALTER TABLE moving_averages DROP CONSTRAINT moving_averages_pkey;
-DROP INDEX moving_averages_symbol_window_ts_idx;
+DROP INDEX IF EXISTS moving_averages_symbol_window_ts_idx;  -- dropped beforehand when prepared
 DO $migration$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('moving_averages_key')
