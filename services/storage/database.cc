@@ -313,7 +313,6 @@ absl::StatusOr<PgResult> Database::Lease::Exec(absl::string_view sql, absl::stri
 absl::StatusOr<PgResult> Database::Lease::RunValues(const PreparedSql& statement,
                                                     const std::vector<const char*>& values,
                                                     absl::string_view what) {
-  const auto& params = values;
   Connection& state = db_->connections_[position_];
   if (state.prepared_on != conn_) {
     state.prepared.clear();
@@ -322,7 +321,7 @@ absl::StatusOr<PgResult> Database::Lease::RunValues(const PreparedSql& statement
   if (std::find(state.prepared.begin(), state.prepared.end(), statement.name) ==
       state.prepared.end()) {
     PgResult prepared(PQprepare(conn_, statement.name, statement.sql,
-                                static_cast<int>(params.size()), nullptr));
+                                static_cast<int>(values.size()), nullptr));
     if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK &&
         SqlState(prepared.get()) != kDuplicatePreparedStatement) {
       return StatusFromSqlState(what, SqlState(prepared.get()), PQerrorMessage(conn_),
@@ -466,15 +465,5 @@ absl::Status Classified(absl::string_view what, absl::string_view sqlstate,
 }
 
 }  // namespace
-
-absl::Status DatabaseError(absl::string_view what, const std::exception& e,
-                           Database::Lease* lease) {
-  std::string sqlstate;
-  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
-    sqlstate = pg->sqlstate();
-  }
-  const bool connection_ok = lease == nullptr || PQstatus(lease->pg()) == CONNECTION_OK;
-  return StatusFromSqlState(what, sqlstate, e.what(), connection_ok);
-}
 
 }  // namespace marketdata

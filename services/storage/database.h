@@ -1,4 +1,8 @@
-// Database: a pool of SOCI sessions to PostgreSQL, opened from DATABASE_URL.
+// Database: a pool of SOCI sessions to PostgreSQL, opened from DATABASE_URL, and the one way the
+// stores talk to it: a Lease runs prepared statements with SqlParams (Run) and plain SQL for
+// transaction control and DDL (Exec), on the session's own libpq connection (prepared once per
+// connection, one round trip a call; SOCI's own statements would parse and plan every time).
+// Errors come back as statuses classified by SQLSTATE.
 #ifndef MARKETDATA_SERVICES_STORAGE_DATABASE_H_
 #define MARKETDATA_SERVICES_STORAGE_DATABASE_H_
 
@@ -145,7 +149,6 @@ class Database {
   // session is busy for a second (they are working). For health checks.
   absl::Status Ping();
 
-
  private:
   // What the pool knows about each of its sessions; an entry is only touched by the holder of
   // that session's lease.
@@ -193,33 +196,10 @@ inline constexpr char kSqlStateLockNotAvailable[] = "55P03";
 absl::StatusOr<PgResult> RunStatement(Database& db, const PreparedSql& statement,
                                       const SqlParams& params, absl::string_view what);
 
-// Runs `fn(lease)` inside a transaction on `lease`: committed when it returns OK, rolled back
-// otherwise (its status is returned).
+// Runs `fn` inside a transaction on `lease`: committed when it returns OK, rolled back otherwise
+// (its status is returned).
 absl::Status InTransaction(Database::Lease& lease, absl::string_view what,
                            const std::function<absl::Status()>& fn);
-
-// Acquires a lease, runs `fn(lease)` and turns a SOCI exception into a status classified by
-// its SQLSTATE, with `what` as context. Returns fn's own status otherwise.
-template <typename Fn>
-absl::Status WithSession(Database& db, absl::string_view what, Fn&& fn);
-
-// For exceptions thrown while `lease` (may be null) was in use.
-absl::Status DatabaseError(absl::string_view what, const std::exception& e,
-                           Database::Lease* lease = nullptr);
-
-template <typename Fn>
-absl::Status WithSession(Database& db, absl::string_view what, Fn&& fn) {
-  absl::StatusOr<Database::Lease> lease = db.Acquire();
-  if (!lease.ok()) {
-    return absl::Status(lease.status().code(),
-                        absl::StrCat(what, ": ", lease.status().message()));
-  }
-  try {
-    return fn(*lease);
-  } catch (const std::exception& e) {
-    return DatabaseError(what, e, &*lease);
-  }
-}
 
 }  // namespace marketdata
 

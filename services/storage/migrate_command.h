@@ -4,6 +4,7 @@
 // start, under the same advisory lock: one that starts first waits for the command to finish.
 //
 //   migrate            connect to DATABASE_URL (the environment), apply, report, exit
+//   migrate --to N     the same, up to version N only: a staged upgrade, one step at a time
 #ifndef MARKETDATA_SERVICES_STORAGE_MIGRATE_COMMAND_H_
 #define MARKETDATA_SERVICES_STORAGE_MIGRATE_COMMAND_H_
 

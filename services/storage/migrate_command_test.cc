@@ -51,6 +51,17 @@ TEST_F(MigrateCommandTest, AppliesWhatIsMissingThenReportsNothingToDo) {
   EXPECT_EQ(err_.str(), "");
 }
 
+TEST_F(MigrateCommandTest, ToAVersionAppliesNoFurther) {
+  ASSERT_EQ(Run({"--to", "1"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "applied 1 of 1 migrations; schema at version 1 (0001_initial)\n");
+  EXPECT_EQ(version_, 1);
+  EXPECT_EQ(Run({"--to", "7"}), 2);
+  EXPECT_NE(err_.str().find("no migration has version 7"), std::string::npos);
+  EXPECT_EQ(Run({"--to", "x"}), 2);
+  EXPECT_EQ(Run({"--to"}), 2);
+  EXPECT_EQ(version_, 1);
+}
+
 TEST_F(MigrateCommandTest, AFailureIsExitCodeOneWithTheReason) {
   failure_ = absl::UnavailableError("cannot connect to PostgreSQL at db:5432");
   EXPECT_EQ(Run({}), 1);

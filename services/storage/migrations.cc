@@ -203,7 +203,7 @@ absl::StatusOr<std::set<int>> AppliedVersions(Database::Lease& lease) {
 absl::Status PrepareOnline(Database& db, const std::vector<Migration>& migrations,
                            const std::vector<OnlineStep>& steps, const MigrationOptions& options,
                            MigrationReport* report) {
-  return WithSession(db, "preparing migrations", [&](Database::Lease& lease) -> absl::Status {
+  return WithLease(db, [&](Database::Lease& lease) -> absl::Status {
     absl::StatusOr<std::set<int>> applied = AppliedVersions(lease);
     if (!applied.ok()) return applied.status();
     std::set<int> pending;
