@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace marketdata {
@@ -12,8 +11,7 @@ namespace {
 // By id alone: one probe of the key in each partition.
 constexpr PreparedSql kLoad = {"load_raw_replies", R"SQL(
 SELECT encode(replies, 'base64'), coalesce(symbol, ''), coalesce(provider, ''),
-       coalesce(CAST(response AS TEXT), ''),
-       CAST(extract(epoch FROM fetched_at) * 1000000 AS BIGINT)
+       coalesce(CAST(response AS TEXT), ''), fetched_at
 FROM raw_market_data WHERE id = CAST($1 AS BIGINT))SQL"};
 
 }  // namespace
@@ -30,7 +28,7 @@ absl::StatusOr<std::vector<RawReply>> LoadRawReplies(Database& db, int64_t raw_i
   }
   if (rows->null(0, 0)) {
     return std::vector<RawReply>{{std::string(rows->text(0, 1)), std::string(rows->text(0, 2)),
-                                  absl::FromUnixMicros(rows->int64(0, 4)),
+                                  rows->time(0, 4),
                                   std::string(rows->text(0, 3))}};
   }
   std::string bytes;
