@@ -20,10 +20,15 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ))SQL";
 
 // Any constants shared by every process of this service (partition maintenance uses ...002).
-constexpr char kLock[] = "SELECT pg_advisory_xact_lock(7243591001)";
-constexpr PreparedSql kPrepareLock = {"online_step_lock", "SELECT pg_advisory_lock(7243591003)"};
-constexpr PreparedSql kPrepareUnlock = {"online_step_unlock",
-                                        "SELECT pg_advisory_unlock(7243591003)"};
+// One lock for the online steps (held by a session) and the migrations (by their transaction),
+// only ever tried, never waited for: CREATE INDEX CONCURRENTLY waits for every transaction open
+// when it starts, so a process waiting for the lock inside one while the holder builds an index
+// would deadlock with it. A process that does not get it sleeps outside any transaction.
+constexpr PreparedSql kTryLock = {"migrations_try_lock", "SELECT pg_try_advisory_lock(7243591001)"};
+constexpr PreparedSql kUnlock = {"migrations_unlock", "SELECT pg_advisory_unlock(7243591001)"};
+constexpr PreparedSql kTryXactLock = {"migrations_try_xact_lock",
+                                      "SELECT pg_try_advisory_xact_lock(7243591001)"};
+constexpr absl::Duration kLockPause = absl::Milliseconds(200);
 constexpr PreparedSql kRecord = {
     "record_migration", "INSERT INTO schema_migrations (version, name) VALUES (CAST($1 AS INT), $2)"};
 
@@ -219,8 +224,12 @@ absl::Status PrepareOnline(Database& db, const std::vector<Migration>& migration
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<PgResult> locked = lease.Run(kPrepareLock, {}, "locking migrations");
-    if (!locked.ok()) return locked.status();
+    while (true) {
+      absl::StatusOr<PgResult> locked = lease.Run(kTryLock, {}, "locking migrations");
+      if (!locked.ok()) return locked.status();
+      if (locked->text(0, 0) == "t") break;
+      absl::SleepFor(kLockPause);  // another process prepares or migrates
+    }
     absl::Status status;
     for (const OnlineStep& s : steps) {
       if (pending.count(s.version) == 0) continue;
@@ -233,7 +242,7 @@ absl::Status PrepareOnline(Database& db, const std::vector<Migration>& migration
       }
       if (*worked) ++report->prepared;
     }
-    (void)lease.Run(kPrepareUnlock, {}, "unlocking migrations");
+    (void)lease.Run(kUnlock, {}, "unlocking migrations");
     (void)lease.Exec("RESET statement_timeout", "preparing migrations");
     return status;
   });
@@ -276,20 +285,24 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Database& db,
   for (const Migration& m : migrations) {
     if (known->count(m.version) > 0) continue;
     for (int attempt = 1;; ++attempt) {
-      bool already = false, lock_timeout = false;
+      bool already = false, lock_timeout = false, busy = false;
       absl::Time locked_at;
       const std::string what = absl::StrCat("applying migration ", m.name);
       absl::StatusOr<Database::Lease> lease = db.Acquire();
       if (!lease.ok()) return lease.status();
       absl::Status status = InTransaction(*lease, what, [&]() -> absl::Status {
         // A migration may rewrite a large table: no statement timeout for this transaction only.
-        // The lock waits for another process's migrations, however long they take; every other
-        // lock is waited for a short while only, and the transaction is tried again.
-        if (absl::Status s =
-                lease->Exec(absl::StrCat("SET LOCAL statement_timeout = 0; ", kLock), what)
-                    .status();
+        // Every lock but the migrations' own is waited for a short while only, and the
+        // transaction is tried again.
+        if (absl::Status s = lease->Exec("SET LOCAL statement_timeout = 0", what).status();
             !s.ok()) {
           return s;
+        }
+        absl::StatusOr<PgResult> locked = lease->Run(kTryXactLock, {}, what);
+        if (!locked.ok()) return locked.status();
+        if (locked->text(0, 0) != "t") {
+          busy = true;  // another process prepares or migrates: try again after a pause
+          return absl::AbortedError("migrations locked by another process");
         }
         locked_at = absl::Now();
         if (absl::Status s =
@@ -323,6 +336,11 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Database& db,
           spdlog::info("applied migration {} in {}", m.name, absl::FormatDuration(took));
         }
         break;
+      }
+      if (busy) {
+        --attempt;  // waiting for another process is not a failed try
+        absl::SleepFor(kLockPause);
+        continue;
       }
       if (!lock_timeout || attempt >= options.max_tries) return status;
       ++report.lock_retries;
