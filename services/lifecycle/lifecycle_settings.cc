@@ -68,39 +68,28 @@ const SettingTable<LifecycleConfig>& LifecycleSettingsTable() {
             }
             return absl::OkStatus();
           },
-          "length of one time partition of the tables that grow with time (raw replies): "
+          "length of one time partition of the tables that grow with time (raw replies, "
+          "prices and averages; a bar partition is seven of them): "
           "1d is a UTC day; a short one (1m) stands in for days in tests"),
       IntSetting("PARTITIONS_AHEAD", 3, 2, 1000, &LifecycleConfig::partitions_ahead,
                  "time partitions kept made ahead of the current one; an alert fires when fewer "
                  "than 2 are left"),
-      CustomSetting<LifecycleConfig>(
-          "RAW_RETENTION", "1d",
-          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
-            return ParseInto(&LifecycleConfig::raw_retention, true, name, value, c);
-          },
+      DurationSetting<LifecycleConfig>(
+          "RAW_RETENTION", "1d", &LifecycleConfig::raw_retention, true,
           "how long raw provider replies are kept after they were fetched (e.g. 1d, 12h); "
           "removed a whole partition at a time; 0 keeps them forever"),
-      CustomSetting<LifecycleConfig>(
-          "PRICE_RETENTION", "8d",
-          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
-            return ParseInto(&LifecycleConfig::price_retention, true, name, value, c);
-          },
+      DurationSetting<LifecycleConfig>(
+          "PRICE_RETENTION", "8d", &LifecycleConfig::price_retention, true,
           "how long prices and their moving averages are kept, by the price's time (e.g. 8d); "
           "at least LATE_PRICE_WINDOW plus one PARTITION_INTERVAL; removed a whole partition "
           "at a time; 0 keeps them forever"),
       LatePriceWindowSetting(&LifecycleConfig::late_price_window),
-      CustomSetting<LifecycleConfig>(
-          "BAR_RETENTION_1M", "90d",
-          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
-            return ParseInto(&LifecycleConfig::bar_retention_1m, true, name, value, c);
-          },
+      DurationSetting<LifecycleConfig>(
+          "BAR_RETENTION_1M", "90d", &LifecycleConfig::bar_retention_1m, true,
           "how long one-minute bars are kept, by their bucket (e.g. 90d); removed a week's "
           "partition at a time; 0 keeps them forever"),
-      CustomSetting<LifecycleConfig>(
-          "BAR_RETENTION_5M", "365d",
-          [](const std::string& name, const std::string& value, LifecycleConfig& c) {
-            return ParseInto(&LifecycleConfig::bar_retention_5m, true, name, value, c);
-          },
+      DurationSetting<LifecycleConfig>(
+          "BAR_RETENTION_5M", "365d", &LifecycleConfig::bar_retention_5m, true,
           "how long five-minute bars are kept, by their bucket; 0 keeps them forever; bars of "
           "every other interval are kept forever"),
   });

@@ -48,6 +48,12 @@ AcceptanceWindow PriceAcceptanceWindow(const LifecycleConfig& config);
 const SettingTable<LifecycleConfig>& LifecycleSettingsTable();
 
 // The row of LATE_PRICE_WINDOW, for any settings table that needs it.
+// A row that reads a duration (see ParseDurationSetting) into `config.*field`.
+template <typename Config>
+SettingRow<Config> DurationSetting(std::string name, std::string default_value,
+                                   absl::Duration Config::*field, bool zero_allowed,
+                                   std::string meaning);
+
 template <typename Config>
 SettingRow<Config> LatePriceWindowSetting(absl::Duration Config::*field);
 
@@ -62,15 +68,24 @@ std::vector<MaintainedTable> MaintainedTables(const LifecycleConfig& config);
 absl::Duration MaintenancePeriod(const LifecycleConfig& config);
 
 template <typename Config>
-SettingRow<Config> LatePriceWindowSetting(absl::Duration Config::*field) {
+SettingRow<Config> DurationSetting(std::string name, std::string default_value,
+                                   absl::Duration Config::*field, bool zero_allowed,
+                                   std::string meaning) {
   return CustomSetting<Config>(
-      "LATE_PRICE_WINDOW", "7d",
-      [field](const std::string& name, const std::string& value, Config& c) {
-        absl::StatusOr<absl::Duration> d = ParseDurationSetting(name, value, false);
+      std::move(name), std::move(default_value),
+      [field, zero_allowed](const std::string& n, const std::string& value, Config& c) {
+        absl::StatusOr<absl::Duration> d = ParseDurationSetting(n, value, zero_allowed);
         if (!d.ok()) return d.status();
         c.*field = *d;
         return absl::OkStatus();
       },
+      std::move(meaning));
+}
+
+template <typename Config>
+SettingRow<Config> LatePriceWindowSetting(absl::Duration Config::*field) {
+  return DurationSetting<Config>(
+      "LATE_PRICE_WINDOW", "7d", field, false,
       "how old a quote may be and still be stored and averaged (e.g. 7d): an older one is "
       "answered but neither stored nor published, and the consumer skips older events, so "
       "averages and bars before it are final; the same on mds-api and mds-consumer");

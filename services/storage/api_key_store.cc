@@ -59,10 +59,6 @@ ApiKey ReadKey(const PgResult& rows, int r) {
   return key;
 }
 
-SqlParams& Quota(SqlParams& params, std::optional<int> v) {
-  return v.has_value() ? params.Int(*v) : params.Null();
-}
-
 // The key a one-row answer holds, if any.
 absl::StatusOr<std::optional<ApiKey>> OneKey(absl::StatusOr<PgResult> rows) {
   if (!rows.ok()) return rows.status();
@@ -77,9 +73,9 @@ absl::StatusOr<ApiKey> PostgresApiKeyStore::Create(const std::string& name,
                                                    const KeyQuotas& quotas) {
   SqlParams params;
   params.Text(name).Text(key_hash).Text(absl::StrJoin(scopes.Names(), ","));
-  Quota(params, quotas.requests_per_minute);
-  Quota(params, quotas.max_jobs);
-  Quota(params, quotas.max_symbols);
+  params.OptionalInt(quotas.requests_per_minute)
+      .OptionalInt(quotas.max_jobs)
+      .OptionalInt(quotas.max_symbols);
   absl::StatusOr<std::optional<ApiKey>> created =
       OneKey(RunStatement(db_, kInsert, params, "creating an API key"));
   if (!created.ok()) return created.status();
@@ -126,9 +122,9 @@ absl::StatusOr<ApiKey> PostgresApiKeyStore::Revoke(const std::string& name) {
 absl::StatusOr<ApiKey> PostgresApiKeyStore::SetQuotas(const std::string& name,
                                                       const KeyQuotas& quotas) {
   SqlParams params;
-  Quota(params, quotas.requests_per_minute);
-  Quota(params, quotas.max_jobs);
-  Quota(params, quotas.max_symbols);
+  params.OptionalInt(quotas.requests_per_minute)
+      .OptionalInt(quotas.max_jobs)
+      .OptionalInt(quotas.max_symbols);
   params.Text(name);
   absl::StatusOr<std::optional<ApiKey>> changed =
       OneKey(RunStatement(db_, kSetQuotas, params, "changing an API key"));

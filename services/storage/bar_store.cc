@@ -196,8 +196,7 @@ absl::StatusOr<std::vector<Bar>> PostgresBarStore::Update(const std::vector<BarK
 absl::StatusOr<BarPage> PostgresBarStore::List(const BarQuery& query) {
   SqlParams params;
   params.Text(query.symbol).Int(query.interval_seconds);
-  query.start.has_value() ? params.Time(*query.start) : params.Null();
-  query.end.has_value() ? params.Time(*query.end) : params.Null();
+  params.OptionalTime(query.start).OptionalTime(query.end);
   if (query.page_token.empty()) {
     params.Null();
   } else {

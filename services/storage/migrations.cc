@@ -205,15 +205,14 @@ absl::StatusOr<std::set<int>> AppliedVersions(Database::Lease& lease) {
   return applied;
 }
 
+// `applied`: the versions the database had before.
 absl::Status PrepareOnline(Database& db, const std::vector<Migration>& migrations,
-                           const std::vector<OnlineStep>& steps, const MigrationOptions& options,
-                           MigrationReport* report) {
+                           const std::set<int>& applied, const std::vector<OnlineStep>& steps,
+                           const MigrationOptions& options, MigrationReport* report) {
   return WithLease(db, [&](Database::Lease& lease) -> absl::Status {
-    absl::StatusOr<std::set<int>> applied = AppliedVersions(lease);
-    if (!applied.ok()) return applied.status();
     std::set<int> pending;
     for (const Migration& m : migrations) {
-      if (applied->count(m.version) == 0) pending.insert(m.version);
+      if (applied.count(m.version) == 0) pending.insert(m.version);
     }
     bool any = false;
     for (const OnlineStep& s : steps) any = any || pending.count(s.version) > 0;
@@ -276,12 +275,15 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Database& db,
                                                 const MigrationOptions& options) {
   MigrationReport report;
   const absl::Time start = absl::Now();
-  if (absl::Status s = PrepareOnline(db, migrations, steps, options, &report); !s.ok()) return s;
-  report.preparation = absl::Now() - start;
+  // Read once: a migration another process applies meanwhile is found inside its transaction.
   absl::StatusOr<std::set<int>> known = WithLease(db, [](Database::Lease& lease) {
     return AppliedVersions(lease);
   });
   if (!known.ok()) return known.status();
+  if (absl::Status s = PrepareOnline(db, migrations, *known, steps, options, &report); !s.ok()) {
+    return s;
+  }
+  report.preparation = absl::Now() - start;
   for (const Migration& m : migrations) {
     if (known->count(m.version) > 0) continue;
     for (int attempt = 1;; ++attempt) {

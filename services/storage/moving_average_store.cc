@@ -176,15 +176,8 @@ absl::StatusOr<std::optional<AverageRow>> PostgresMovingAverageStore::Latest(
 absl::StatusOr<AveragePage> PostgresMovingAverageStore::List(const AverageQuery& q) {
   SqlParams params;
   params.Text(q.symbol).Int(q.window);
-  q.start.has_value() ? params.Time(*q.start) : params.Null();
-  q.end.has_value() ? params.Time(*q.end) : params.Null();
-  if (q.page_token.empty()) {
-    params.Null().Null();
-  } else {
-    absl::StatusOr<PageCursor> cursor = DecodePageCursor(q.page_token);
-    if (!cursor.ok()) return cursor.status();
-    params.Time(absl::FromUnixMicros(cursor->micros)).Int(cursor->id);
-  }
+  params.OptionalTime(q.start).OptionalTime(q.end);
+  if (absl::Status s = AddPageCursor(q.page_token, params); !s.ok()) return s;
   params.Int(q.limit + 1);
   absl::StatusOr<PgResult> rows = RunStatement(db_, kList, params, "listing averages");
   if (!rows.ok()) return rows.status();

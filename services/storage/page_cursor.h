@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "services/storage/sql_params.h"
 
 namespace marketdata {
 
@@ -37,6 +38,19 @@ inline absl::StatusOr<PageCursor> DecodePageCursor(const std::string& token) {
     return absl::InvalidArgumentError("invalid page_token");
   }
   return PageCursor{micros, id};
+}
+
+// The cursor of `token` as two parameters, its time and its id; NULL and NULL on the first page
+// (an empty token).
+inline absl::Status AddPageCursor(const std::string& token, SqlParams& params) {
+  if (token.empty()) {
+    params.Null().Null();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<PageCursor> cursor = DecodePageCursor(token);
+  if (!cursor.ok()) return cursor.status();
+  params.Time(absl::FromUnixMicros(cursor->micros)).Int(cursor->id);
+  return absl::OkStatus();
 }
 
 }  // namespace marketdata

@@ -128,7 +128,7 @@ absl::StatusOr<PollingJob> PostgresPollingJobStore::Create(const std::string& jo
                                                            const JobConfig& config) {
   SqlParams params;
   params.Text(job_id).TextArray(config.symbols).Int(config.interval_seconds).Text(config.provider);
-  config.owner_key_id.has_value() ? params.Int(*config.owner_key_id) : params.Null();
+  params.OptionalInt(config.owner_key_id);
   absl::StatusOr<PgResult> rows = RunStatement(db_, kInsert, params, "creating a polling job");
   if (!rows.ok()) return rows.status();
   if (rows->rows() == 0) {
@@ -145,7 +145,7 @@ absl::StatusOr<JobPage> PostgresPollingJobStore::List(const JobFilter& filter, i
                                                       const std::string& page_token) {
   SqlParams params;
   filter.status.has_value() ? params.Text(JobStatusName(*filter.status)) : params.Null();
-  filter.owner_key_id.has_value() ? params.Int(*filter.owner_key_id) : params.Null();
+  params.OptionalInt(filter.owner_key_id);
   if (page_token.empty()) {
     params.Null().Null();
   } else {

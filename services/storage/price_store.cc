@@ -94,15 +94,8 @@ StoredPrice ReadPrice(const PgResult& rows, int r) {
 absl::StatusOr<PricePage> PostgresPriceStore::ListPrices(const PriceQuery& q) {
   SqlParams params;
   params.Text(q.symbol).Text(q.provider);
-  q.start.has_value() ? params.Time(*q.start) : params.Null();
-  q.end.has_value() ? params.Time(*q.end) : params.Null();
-  if (q.page_token.empty()) {
-    params.Null().Null();
-  } else {
-    absl::StatusOr<PageCursor> cursor = DecodePageCursor(q.page_token);
-    if (!cursor.ok()) return cursor.status();
-    params.Time(absl::FromUnixMicros(cursor->micros)).Int(cursor->id);
-  }
+  params.OptionalTime(q.start).OptionalTime(q.end);
+  if (absl::Status s = AddPageCursor(q.page_token, params); !s.ok()) return s;
   params.Int(q.limit + 1);
   absl::StatusOr<PgResult> rows = RunStatement(db_, kListPrices, params, "reading price history");
   if (!rows.ok()) return rows.status();

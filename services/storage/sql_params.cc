@@ -1,5 +1,6 @@
 #include "services/storage/sql_params.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
@@ -73,6 +74,12 @@ SqlParams& SqlParams::Null() {
 SqlParams& SqlParams::OptionalFloat(const std::optional<double>& value) {
   return value.has_value() ? Float(*value) : Null();
 }
+SqlParams& SqlParams::OptionalInt(const std::optional<int64_t>& value) {
+  return value.has_value() ? Int(*value) : Null();
+}
+SqlParams& SqlParams::OptionalTime(const std::optional<absl::Time>& value) {
+  return value.has_value() ? Time(*value) : Null();
+}
 SqlParams& SqlParams::OptionalText(const std::optional<std::string>& value) {
   return value.has_value() ? Text(*value) : Null();
 }
@@ -105,14 +112,7 @@ SqlParams& SqlParams::TimeArray(const std::vector<absl::Time>& values) {
   return *this;
 }
 SqlParams& SqlParams::Bytes(absl::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\\x";
-  out.reserve(2 + 2 * value.size());
-  for (unsigned char c : value) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  values_.emplace_back(std::move(out));
+  values_.emplace_back(absl::StrCat("\\x", absl::BytesToHexString(value)));
   return *this;
 }
 

@@ -28,6 +28,8 @@ class SqlParams {
   SqlParams& Time(absl::Time value);
   SqlParams& Null();
   SqlParams& OptionalFloat(const std::optional<double>& value);
+  SqlParams& OptionalInt(const std::optional<int64_t>& value);
+  SqlParams& OptionalTime(const std::optional<absl::Time>& value);
   SqlParams& OptionalText(const std::optional<std::string>& value);
 
   SqlParams& TextArray(const std::vector<std::string>& values);
