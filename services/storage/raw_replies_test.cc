@@ -56,7 +56,9 @@ TEST(RawRepliesTest, ACorruptValueIsAnErrorNotACrash) {
     absl::StatusOr<std::vector<RawReply>> r = DecodeRawReplies(bad);
     if (bad == good + "trailing" && r.ok()) continue;  // zlib stops at the stream's end
     EXPECT_FALSE(r.ok()) << bad.size();
-    if (!r.ok()) EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    }
   }
 }
 
