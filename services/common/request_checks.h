@@ -26,7 +26,8 @@ inline absl::StatusOr<int> CheckLimit(int limit, int default_limit, int max_limi
 }
 
 // Each bound within the years 1-9999 (what RFC 3339 can write, and where PostgreSQL's timestamp
-// arithmetic stays in range), and start before end.
+// arithmetic stays in range), and start not after end: start equal to end is the empty range
+// (the end is exclusive), a valid range that holds nothing; start after end is a mistake.
 inline absl::Status CheckTimeRange(const std::optional<absl::Time>& start,
                                    const std::optional<absl::Time>& end) {
   const absl::Time first = absl::FromUnixSeconds(-62135596800);  // 0001-01-01T00:00:00Z
@@ -37,8 +38,8 @@ inline absl::Status CheckTimeRange(const std::optional<absl::Time>& start,
           absl::StrCat(name, " must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"));
     }
   }
-  if (start.has_value() && end.has_value() && *start >= *end) {
-    return absl::InvalidArgumentError("start_time must be before end_time");
+  if (start.has_value() && end.has_value() && *start > *end) {
+    return absl::InvalidArgumentError("start_time must not be after end_time");
   }
   return absl::OkStatus();
 }

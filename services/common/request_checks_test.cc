@@ -19,7 +19,14 @@ TEST(CheckTimeRangeTest, BoundsOutsideTheYears1To9999AreRefused) {
     EXPECT_EQ(end.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(end.message().find("end_time"), absl::string_view::npos);
   }
-  EXPECT_EQ(CheckTimeRange(ok, ok).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CheckTimeRangeTest, AnEmptyRangeIsValidAReversedOneIsNot) {
+  const absl::Time t = absl::FromUnixSeconds(1767225600);
+  EXPECT_TRUE(CheckTimeRange(t, t).ok());
+  absl::Status reversed = CheckTimeRange(t + absl::Seconds(1), t);
+  EXPECT_EQ(reversed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(reversed.message(), "start_time must not be after end_time");
 }
 
 TEST(CheckLimitTest, ZeroMeansDefault) {

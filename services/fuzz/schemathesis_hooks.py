@@ -16,9 +16,10 @@ Two more hooks keep the run on this machine and the dev stack usable, and record
    since those would call the providers on the internet (or fail for a missing key); and a
    `start_time` after `end_time` is swapped with it, a rule between two parameters that the
    document states in words but no schema can (otherwise a valid pair of timestamps could make
-   a request that is rightly refused with 400); likewise the symbols of a new polling job are cut
-   to the first 50 distinct ones (POLLING_MAX_SYMBOLS, counted after splitting at commas,
-   upper-casing and de-duplicating);
+   a request that is rightly refused with 400; start equal to end is the empty range, accepted);
+   likewise the symbols of a new polling job are cut to the first 50 distinct ones
+   (POLLING_MAX_SYMBOLS) and those of a snapshot to 100, counted after splitting at commas,
+   upper-casing and de-duplicating, a rule the document states in words;
  - after_call: a polling job the run created is deleted at once (thousands of jobs polling every
    second would swamp the stack), and every request is counted by operation and status;
    each response with a status >= 500 is written whole to server-errors.jsonl, and the counts
@@ -135,37 +136,50 @@ def _order_time_range(query):
     try:
         if start > end:
             query["start_time"], query["end_time"] = query["end_time"], query["start_time"]
-        elif start == end:
-            del query["end_time"]
     except TypeError:  # one has an offset, the other not
         return
 
 
+# Distinct symbols a request may name, counted after splitting at commas, upper-casing and
+# de-duplicating: a new polling job (POLLING_MAX_SYMBOLS, default 50) and a snapshot (100).
 _MAX_JOB_SYMBOLS = 50
+_MAX_SNAPSHOT_SYMBOLS = 100
 _ASCII_BLANKS = " \t\n\v\f\r"
 
 
-def _limit_job_symbols(body):
-    symbols = body.get("symbols")
+def _limit_symbols(symbols, limit):
+    """The first `limit` distinct symbols of a list whose elements may be comma-separated lists."""
     if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
-        return
+        return symbols
     seen, kept = set(), []
     for item in symbols:
-        parts = {p.strip(_ASCII_BLANKS).upper() for p in item.split(",")}
-        if len(seen | parts) > _MAX_JOB_SYMBOLS:
-            break
-        seen |= parts
-        kept.append(item)
-    if len(kept) < len(symbols):
-        body["symbols"] = kept or symbols[:1]
+        parts = [p.strip(_ASCII_BLANKS).upper() for p in item.split(",")]
+        if len(seen | set(parts)) <= limit:
+            seen |= set(parts)
+            kept.append(item)
+            continue
+        room = []  # the element cut at the symbol that would pass the limit
+        for raw, part in zip(item.split(","), parts):
+            if part not in seen and len(seen) == limit:
+                break
+            seen.add(part)
+            room.append(raw)
+        if room:
+            kept.append(",".join(room))
+        break
+    return kept
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
     if isinstance(case.query, dict):
         _order_time_range(case.query)
-    if isinstance(case.body, dict):
-        _limit_job_symbols(case.body)
+    if isinstance(case.body, dict) and "symbols" in case.body:
+        case.body["symbols"] = _limit_symbols(case.body["symbols"], _MAX_JOB_SYMBOLS)
+    if isinstance(case.query, dict) and "symbols" in case.query and case.path.endswith("/snapshot"):
+        symbols = case.query["symbols"]
+        case.query["symbols"] = _limit_symbols(
+            symbols if isinstance(symbols, list) else [symbols], _MAX_SNAPSHOT_SYMBOLS)
     if isinstance(case.query, dict) and "provider" in case.query:
         case.query["provider"] = _offline(case.query["provider"])
     if isinstance(case.body, dict) and "provider" in case.body:
