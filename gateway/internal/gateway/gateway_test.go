@@ -35,14 +35,29 @@ type env struct {
 }
 
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // closed by the next Write; made by changed
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.buf.Write(p)
+}
+
+// changed returns a channel that the next Write closes.
+func (b *syncBuffer) changed() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.written == nil {
+		b.written = make(chan struct{})
+	}
+	return b.written
 }
 
 func (b *syncBuffer) String() string {
@@ -635,6 +650,9 @@ func TestMetricsAndLogsUseRoutePatterns(t *testing.T) {
 
 	var found bool
 	for _, line := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		if line == "" { // nothing logged yet
+			continue
+		}
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line is not JSON: %s", line)
@@ -725,11 +743,36 @@ func wantNoInternals(t *testing.T, r response, addr string) {
 	}
 }
 
+// waitForLogLine returns the first request log line of path that match accepts, waiting for it
+// (5 s at most): the line is written once the handler returns, which may be after the client
+// has read the whole response.
+func (e *env) waitForLogLine(t *testing.T, path string, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	for {
+		written := e.logs.changed() // before reading, so that no line can slip in between
+		for _, line := range e.logLines(t, path) {
+			if match(line) {
+				return line
+			}
+		}
+		select {
+		case <-written:
+		case <-timeout.C:
+			t.Fatalf("no such log line for %s in:\n%s", path, e.logs.String())
+		}
+	}
+}
+
 // logLines returns the request log lines of path.
 func (e *env) logLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		if line == "" { // nothing logged yet
+			continue
+		}
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line is not JSON: %s", line)
@@ -905,16 +948,12 @@ func TestInternalErrorsAreHidden(t *testing.T) {
 		}
 		wantNoInternals(t, r, "")
 	}
-	var logged []string
-	for _, rec := range e.logLines(t, "/api/v1/prices/latest") {
-		if msg, _ := rec["error"].(string); msg != "" {
-			logged = append(logged, msg)
-		}
-	}
-	all := strings.Join(logged, "\n")
-	if !strings.Contains(all, "INTERNAL: database error: connection to 10.1.2.3:5432 lost") ||
-		!strings.Contains(all, "UNKNOWN: store returned nothing for 10.1.2.3") {
-		t.Errorf("the log lacks the real errors: %q", logged)
+	// The log has the real errors.
+	for _, logged := range []string{"INTERNAL: database error: connection to 10.1.2.3:5432 lost", "UNKNOWN: store returned nothing for 10.1.2.3"} {
+		e.waitForLogLine(t, "/api/v1/prices/latest", func(line map[string]any) bool {
+			msg, _ := line["error"].(string)
+			return strings.Contains(msg, logged)
+		})
 	}
 }
 
@@ -1024,18 +1063,9 @@ func TestTraceparent(t *testing.T) {
 		}
 		seen[got] = true
 	}
-	time.Sleep(10 * time.Millisecond) // the log line is written after the response
-	var found bool
-	for _, line := range e.logLines(t, "/api/v1/prices/latest") {
-		if line["request_id"] == "trace-1" {
-			found = true
-			if line["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" {
-				t.Errorf("trace_id = %v", line["trace_id"])
-			}
-		}
-	}
-	if !found {
-		t.Error("no log line for request trace-1")
+	line := e.waitForLogLine(t, "/api/v1/prices/latest", func(line map[string]any) bool { return line["request_id"] == "trace-1" })
+	if line["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("trace_id = %v", line["trace_id"])
 	}
 }
 
