@@ -1,6 +1,6 @@
 # Installs what the stack needs and is missing: Debian packages (compilers, libraries, Bazel,
 # PostgreSQL, Java and Maven), a Go toolchain from the Go module proxy when the machine's Go is
-# missing or too old, the Kafka broker jars from Maven Central, and grpcurl. Each step checks
+# missing or too old, the Kafka broker jars from Maven Central, grpcurl and buf. Each step checks
 # first and is quick when done, so a bare Debian 12 machine and a prepared one both work.
 # shellcheck shell=bash
 
@@ -177,6 +177,14 @@ install_grpcurl() {
     github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION"
 }
 
+# buf lints the protos and checks them against the last release (//proto:buf_test); pinned here,
+# installed like grpcurl. The test finds it as MDS_BUF_BIN or .local/bin/buf.
+BUF_VERSION="${BUF_VERSION:-v1.75.0}"
+
+install_buf() {
+  install_go_tool buf github.com/bufbuild/buf github.com/bufbuild/buf/cmd/buf "$BUF_VERSION"
+}
+
 # Load generators for ./deploy/dev bench only.
 install_bench_tools() {
   install_apt wrk nghttp2-client
@@ -221,4 +229,5 @@ install_all() {
   download_go_modules deploy/k8s/check
   install_kafka_jars
   install_grpcurl
+  install_buf
 }
