@@ -360,7 +360,7 @@ func TestAPIKeyQuotas(t *testing.T) {
 		if err != nil || !strings.Contains(out, "requests_per_minute=none") {
 			t.Fatalf("keys quota: %v %s", err, out)
 		}
-		waitUntil(t, 5*time.Second, "the new quota to apply", func() bool {
+		waitFor(t, 5*time.Second, "the new quota to apply", func() bool {
 			code, _, _ := a.rest(t, slow, false, "GET", "/api/v1/prices/latest?symbol=AAPL", "")
 			return code == 200
 		})

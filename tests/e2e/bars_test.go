@@ -148,7 +148,7 @@ func TestBarsAreExactUnderDisorderRepeatsAndKills(t *testing.T) {
 		}
 		produce(t, client, records)
 		if part == 3 || part == 6 {
-			waitUntil(t, 60*time.Second, "bars to be written", func() bool {
+			waitFor(t, 60*time.Second, "bars to be written", func() bool {
 				return dbInt(t, s.databaseURL, "SELECT count(*) FROM bars") > 0
 			})
 			consumer.kill()
@@ -192,7 +192,7 @@ func TestBarsOverRESTAndGRPC(t *testing.T) {
 		}
 	}
 	var rest map[string]any
-	waitUntil(t, 30*time.Second, "the bar of BARS1 to hold 5 prices", func() bool {
+	waitFor(t, 30*time.Second, "the bar of BARS1 to hold 5 prices", func() bool {
 		code, body, _ := get(t, "GET", "/api/v1/bars?symbol=bars1&interval=1h")
 		rest = body
 		bars, _ := body["bars"].([]any)
@@ -280,7 +280,7 @@ func TestSnapshotOfManySymbols(t *testing.T) {
 	get(t, "GET", "/api/v1/prices/latest?symbol=SNAP2")
 	path := "/api/v1/prices/snapshot?symbols=snap1,NOSUCH1&symbols=SNAP2"
 	var body map[string]any
-	waitUntil(t, 30*time.Second, "SNAP1's averages and bars", func() bool {
+	waitFor(t, 30*time.Second, "SNAP1's averages and bars", func() bool {
 		var code int
 		code, body, _ = get(t, "GET", path)
 		syms, _ := body["symbols"].([]any)

@@ -55,14 +55,7 @@ func TestBenchLifecycle(t *testing.T) {
 	}
 
 	// Disk at a fixed rate.
-	const jobs, perJob = 20, 50
-	for j := 0; j < jobs; j++ {
-		var symbols []string
-		for k := 0; k < perJob; k++ {
-			symbols = append(symbols, fmt.Sprintf("L%04d", j*perJob+k))
-		}
-		createJob(t, s.restURL, symbols, 1)
-	}
+	createPollingScaleJobs(t, s.restURL, "L")
 	fill := time.Duration(max(retention, priceRetention)+2) * time.Minute
 	days := envInt("MDS_BENCH_LIFECYCLE_DAYS", 20)
 	start := time.Now()

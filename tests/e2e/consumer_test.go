@@ -227,14 +227,14 @@ func TestConsumerSurvivesSIGKILLWithExactAverages(t *testing.T) {
 		}
 		produce(t, client, records)
 		if chunk == 3 || chunk == 6 {
-			waitUntil(t, 60*time.Second, "averages to be written", func() bool { return countAverages(t, s.databaseURL) > 0 })
+			waitFor(t, 60*time.Second, "averages to be written", func() bool { return countAverages(t, s.databaseURL) > 0 })
 			consumer.kill()
 			if err := consumer.start(); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	waitUntil(t, 120*time.Second, fmt.Sprintf("%d averages", len(want)), func() bool {
+	waitFor(t, 120*time.Second, fmt.Sprintf("%d averages", len(want)), func() bool {
 		return countAverages(t, s.databaseURL) >= len(want)
 	})
 	t.Logf("10,000 events with two crashes: all %d averages committed %v after the first event was produced",
@@ -258,7 +258,7 @@ func TestTwoConsumersSplitPartitionsAndParkBadRecords(t *testing.T) {
 	}
 	s.processes = append(s.processes, second)
 	// Both members hold partitions before anything is produced.
-	waitUntil(t, 60*time.Second, "both consumers to be assigned partitions", func() bool {
+	waitFor(t, 60*time.Second, "both consumers to be assigned partitions", func() bool {
 		a, _ := os.ReadFile(first.log)
 		b, _ := os.ReadFile(second.log)
 		return strings.Contains(string(a), "assigned") && strings.Contains(string(b), "assigned") &&
@@ -281,13 +281,13 @@ func TestTwoConsumersSplitPartitionsAndParkBadRecords(t *testing.T) {
 		}
 	}
 	produce(t, client, records[:1000])
-	waitUntil(t, 60*time.Second, "averages from both halves", func() bool { return countAverages(t, s.databaseURL) > 0 })
+	waitFor(t, 60*time.Second, "averages from both halves", func() bool { return countAverages(t, s.databaseURL) > 0 })
 	if err := second.stop(15 * time.Second); err != nil {
 		t.Errorf("second consumer: %v", err)
 	}
 	s.processes = s.processes[:len(s.processes)-1]
 	produce(t, client, records[1000:])
-	waitUntil(t, 90*time.Second, fmt.Sprintf("%d averages", len(want)), func() bool {
+	waitFor(t, 90*time.Second, fmt.Sprintf("%d averages", len(want)), func() bool {
 		return countAverages(t, s.databaseURL) >= len(want)
 	})
 	compareAverages(t, storedAverages(t, s.databaseURL), want)
@@ -338,7 +338,7 @@ func TestAveragesOverRESTAndGRPC(t *testing.T) {
 	want2 := (p(1) + p(0)) / 2
 	want3 := (p(2) + p(1) + p(0)) / 3
 	// Window 2 is stored by the consumer: wait until it has caught up with the newest price.
-	waitUntil(t, 30*time.Second, "the consumer to store three STAT averages", func() bool {
+	waitFor(t, 30*time.Second, "the consumer to store three STAT averages", func() bool {
 		_, body, _ := get(t, "GET", "/api/v1/averages?symbol=STAT&window=2")
 		list, _ := body["moving_averages"].([]any)
 		return len(list) == 3
@@ -568,7 +568,7 @@ func TestAveragesDoNotDependOnArrivalOrder(t *testing.T) {
 		}
 		produce(t, client, records)
 		if c == 2 {
-			waitUntil(t, 60*time.Second, "averages to be written", func() bool { return countAverages(t, s.databaseURL) > 0 })
+			waitFor(t, 60*time.Second, "averages to be written", func() bool { return countAverages(t, s.databaseURL) > 0 })
 			consumer.kill()
 			if err := consumer.start(); err != nil {
 				t.Fatal(err)
@@ -577,7 +577,7 @@ func TestAveragesDoNotDependOnArrivalOrder(t *testing.T) {
 	}
 	// Late events rewrite values already stored: wait for the values, not for the count.
 	var got map[averageKey]float64
-	waitUntil(t, 120*time.Second, "the stored averages to equal the reference", func() bool {
+	waitFor(t, 120*time.Second, "the stored averages to equal the reference", func() bool {
 		got = storedAverages(t, s.databaseURL)
 		if len(got) != len(want) {
 			return false
@@ -701,7 +701,7 @@ func TestOpenStreamsAreCapped(t *testing.T) {
 				t.Errorf("REST stream beyond the cap: %d %s, want 429", refused.StatusCode, body)
 			}
 			closeSecond()
-			waitUntil(t, 10*time.Second, "a slot to free up", func() bool {
+			waitFor(t, 10*time.Second, "a slot to free up", func() bool {
 				resp := openREST()
 				defer resp.Body.Close()
 				return resp.StatusCode == 200

@@ -229,7 +229,7 @@ func TestDevStackKilledSupervisorsLeaveNoOrphans(t *testing.T) {
 	if err := syscall.Kill(d.mustPid(t, "api", "supervisor").pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 60*time.Second, "mds-api to end with its supervisor", func() bool { return !api.alive() })
+	waitFor(t, 60*time.Second, "mds-api to end with its supervisor", func() bool { return !api.alive() })
 
 	// mds-consumer dies: its supervisor starts it again, and the status names the new pid.
 	consumer := d.mustPid(t, "consumer", "service")
@@ -237,7 +237,7 @@ func TestDevStackKilledSupervisorsLeaveNoOrphans(t *testing.T) {
 		t.Fatal(err)
 	}
 	var restarted procID
-	waitUntil(t, 60*time.Second, "mds-consumer to be started again", func() bool {
+	waitFor(t, 60*time.Second, "mds-consumer to be started again", func() bool {
 		id, ok := d.pidFile("consumer", "service")
 		if ok && id != consumer && id.alive() {
 			restarted = id
@@ -257,7 +257,7 @@ func TestDevStackKilledSupervisorsLeaveNoOrphans(t *testing.T) {
 	gateway, gatewaySupervisor := d.mustPid(t, "gateway", "service"), d.mustPid(t, "gateway", "supervisor")
 	_ = syscall.Kill(gatewaySupervisor.pid, syscall.SIGKILL)
 	_ = syscall.Kill(gateway.pid, syscall.SIGKILL)
-	waitUntil(t, 30*time.Second, "the gateway to end", func() bool { return !gateway.alive() })
+	waitFor(t, 30*time.Second, "the gateway to end", func() bool { return !gateway.alive() })
 
 	status := d.mustRun(t, "status")
 	for _, name := range []string{"api", "gateway"} {

@@ -47,7 +47,7 @@ func checkNothingLost(t *testing.T, s *faultStack, windows []int, loads ...*load
 func TestFaultSubsetApiKilled(t *testing.T) {
 	s := startFaultStack(t, faultStackOptions{prefix: "fs_api"})
 	jobIDs := createJobs(t, s.restURL, "SUA", 2, 10, 1)
-	waitUntil(t, 30*time.Second, "both jobs' first run", func() bool {
+	waitFor(t, 30*time.Second, "both jobs' first run", func() bool {
 		return dbInt(t, s.databaseURL, "SELECT count(*) FROM polling_jobs WHERE run_count > 0") == 2
 	})
 	rest := restLoad("REST", s.restURL, 2, 50, func(n int64) string {
@@ -56,13 +56,13 @@ func TestFaultSubsetApiKilled(t *testing.T) {
 	defer rest.Stop()
 	for k := 0; k < 2; k++ {
 		runs, oks := dbInt(t, s.databaseURL, "SELECT sum(run_count) FROM polling_jobs"), rest.okCount()
-		waitUntil(t, 30*time.Second, "polling and REST to make progress", func() bool {
+		waitFor(t, 30*time.Second, "polling and REST to make progress", func() bool {
 			return dbInt(t, s.databaseURL, "SELECT sum(run_count) FROM polling_jobs") >= runs+4 && rest.okCount() >= oks+30
 		})
 		restartKilled(t, s.api(), s.apiAddr)
 	}
 	oks := rest.okCount()
-	waitUntil(t, 30*time.Second, "REST to answer again", func() bool { return rest.okCount() >= oks+30 })
+	waitFor(t, 30*time.Second, "REST to answer again", func() bool { return rest.okCount() >= oks+30 })
 	settle(t, s, rest, jobIDs)
 	checkNothingLost(t, s, []int{2, 5}, rest)
 	if c := checkPolling(t, s.databaseURL, 3); len(c.violations) > 0 || c.errors > 0 || c.runs == 0 {
@@ -82,7 +82,7 @@ func TestFaultSubsetConsumerKilled(t *testing.T) {
 	}
 	for k := 1; k <= kills; k++ {
 		target := int64(k * n / (kills + 1))
-		waitUntil(t, time.Minute, fmt.Sprintf("%d events committed", target), func() bool { return committed() >= target })
+		waitFor(t, time.Minute, fmt.Sprintf("%d events committed", target), func() bool { return committed() >= target })
 		restartKilled(t, s.consumer(), s.consumerAddr)
 	}
 	if err := <-produced; err != nil {
@@ -106,7 +106,7 @@ func TestFaultSubsetPostgresCut(t *testing.T) {
 		return fmt.Sprintf("/api/v1/prices/latest?symbol=SUQ%d&provider=test", n%100)
 	})
 	defer rest.Stop()
-	waitUntil(t, 30*time.Second, "the load to run", func() bool { return rest.okCount() >= 50 })
+	waitFor(t, 30*time.Second, "the load to run", func() bool { return rest.okCount() >= 50 })
 	cut := time.Now()
 	proxy.Cut()
 	time.Sleep(3 * time.Second) // the outage itself
@@ -119,11 +119,11 @@ func TestFaultSubsetPostgresCut(t *testing.T) {
 		}
 		return n
 	}
-	waitUntil(t, 30*time.Second, "20 requests to fail while PostgreSQL is cut off", func() bool { return failedSince() >= 20 })
+	waitFor(t, 30*time.Second, "20 requests to fail while PostgreSQL is cut off", func() bool { return failedSince() >= 20 })
 	restored := time.Now()
 	proxy.Restore(t)
 	var back time.Time
-	waitUntil(t, 30*time.Second, "a 200 after the restore", func() bool {
+	waitFor(t, 30*time.Second, "a 200 after the restore", func() bool {
 		back = rest.firstOKAfter(restored)
 		return !back.IsZero()
 	})
@@ -137,7 +137,7 @@ func TestFaultSubsetPostgresCut(t *testing.T) {
 	t.Logf("cut %v: %s, slowest failure %v; first 200 %v after the restore", restored.Sub(cut).Round(time.Millisecond),
 		out.codesString(), out.maxFailed.Round(time.Millisecond), back.Sub(restored).Round(time.Millisecond))
 	oks := rest.okCount()
-	waitUntil(t, 30*time.Second, "the load to run on", func() bool { return rest.okCount() >= oks+30 })
+	waitFor(t, 30*time.Second, "the load to run on", func() bool { return rest.okCount() >= oks+30 })
 	settle(t, s, rest, jobIDs)
 	checkNothingLost(t, s, []int{2, 5}, rest)
 }
@@ -167,7 +167,7 @@ func TestFaultSubsetSlowProvider(t *testing.T) {
 	yahoo := restLoad("yfinance", s.restURL, 1, 20, func(int64) string {
 		return "/api/v1/prices/latest?symbol=AAPL&provider=yfinance"
 	})
-	waitUntil(t, 30*time.Second, "8 answers from each slow provider", func() bool {
+	waitFor(t, 30*time.Second, "8 answers from each slow provider", func() bool {
 		return len(hanging[0].snapshot()) >= 8 && len(hanging[1].snapshot()) >= 8
 	})
 	test.Stop()
@@ -208,7 +208,7 @@ func TestFaultSubsetKafkaDown(t *testing.T) {
 		return fmt.Sprintf("/api/v1/prices/latest?symbol=SUL%d&provider=test", n%100)
 	})
 	defer rest.Stop()
-	waitUntil(t, 30*time.Second, "averages to be written", func() bool {
+	waitFor(t, 30*time.Second, "averages to be written", func() bool {
 		return dbInt(t, s.databaseURL, "SELECT count(*) FROM moving_averages") > 0
 	})
 	killed := time.Now()
@@ -217,7 +217,7 @@ func TestFaultSubsetKafkaDown(t *testing.T) {
 	broker.restart(t)
 	ready := time.Now()
 	oks := rest.okCount()
-	waitUntil(t, 30*time.Second, "the load to run on", func() bool { return rest.okCount() >= oks+30 })
+	waitFor(t, 30*time.Second, "the load to run on", func() bool { return rest.okCount() >= oks+30 })
 	if out := rest.summary(killed, ready); out.failed() != 0 || out.ok == 0 {
 		t.Errorf("while the broker was down (%v): %s", ready.Sub(killed).Round(time.Millisecond), out.codesString())
 	}

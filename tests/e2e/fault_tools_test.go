@@ -894,29 +894,6 @@ func awaitQuiet(t *testing.T, databaseURL string, quiet, timeout time.Duration) 
 	}
 }
 
-// createJobs creates `jobs` polling jobs of `per` symbols (prefix + number) on the test provider.
-func createJobs(t *testing.T, base, prefix string, jobs, per, interval int) []string {
-	t.Helper()
-	var ids []string
-	for j := 0; j < jobs; j++ {
-		var symbols []string
-		for k := 0; k < per; k++ {
-			symbols = append(symbols, fmt.Sprintf("%s%04d", prefix, j*per+k))
-		}
-		ids = append(ids, createJob(t, base, symbols, interval))
-	}
-	return ids
-}
-
-func stopJobs(t *testing.T, base string, ids []string) {
-	t.Helper()
-	for _, id := range ids {
-		if code, body := send(t, base, "DELETE", "/api/v1/prices/poll/"+id, ""); code != 200 {
-			t.Errorf("stop job %s: %d %v", id, code, body)
-		}
-	}
-}
-
 // pollingCheck compares, for every job, its recorded runs with the price points of each of its
 // symbols. A run fetches the job's symbols in order; a run that is interrupted (the process
 // killed, or the job stopped) before it is recorded leaves points for a prefix of the symbols and

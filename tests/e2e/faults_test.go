@@ -151,7 +151,7 @@ func TestFaultKafkaDown(t *testing.T) {
 	rate := faultsSize("MDS_FAULTS_REST_RATE", 300, "REST requests a second of the background load (gRPC: half as many)")
 	s := startFaultStack(t, faultStackOptions{prefix: "f_kafka", env: []string{"POLLING_RUNNERS=32", "DATABASE_POOL_SIZE=32"}})
 	jobIDs := createJobs(t, s.restURL, "KP", jobs, per, 1)
-	waitUntil(t, 60*time.Second, "every job's first run", func() bool {
+	waitFor(t, 60*time.Second, "every job's first run", func() bool {
 		return dbInt(t, s.databaseURL, "SELECT count(*) FROM polling_jobs WHERE run_count > 0") == int64(jobs)
 	})
 	rest := restLoad("REST", s.restURL, 4, float64(rate), func(n int64) string {
@@ -160,7 +160,7 @@ func TestFaultKafkaDown(t *testing.T) {
 	defer rest.Stop()
 	rpc := grpcLoad("gRPC", s.apiAddr, 2, float64(rate)/2, func(n int64) string { return fmt.Sprintf("KG%d", n%1000) })
 	defer rpc.Stop()
-	waitUntil(t, 60*time.Second, "averages of the requested symbols", func() bool {
+	waitFor(t, 60*time.Second, "averages of the requested symbols", func() bool {
 		return dbInt(t, s.databaseURL, "SELECT count(*) FROM moving_averages WHERE symbol LIKE 'KD%'") > 0
 	})
 
@@ -276,7 +276,7 @@ func TestFaultPostgresDown(t *testing.T) {
 		return fmt.Sprintf("/api/v1/prices/latest?symbol=PD%d&provider=test", n%500)
 	})
 	defer rest.Stop()
-	waitUntil(t, 60*time.Second, "load and polling to run", func() bool {
+	waitFor(t, 60*time.Second, "load and polling to run", func() bool {
 		return rest.okCount() >= 200 && dbInt(t, s.databaseURL, "SELECT count(*) FROM polling_jobs WHERE run_count > 0") == 4
 	})
 
@@ -297,12 +297,12 @@ func TestFaultPostgresDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back time.Time
-	waitUntil(t, 60*time.Second, "a latest price answered after the restart", func() bool {
+	waitFor(t, 60*time.Second, "a latest price answered after the restart", func() bool {
 		back = rest.firstOKAfter(accepting)
 		return !back.IsZero()
 	})
 	oks := rest.okCount()
-	waitUntil(t, 60*time.Second, "load to run on", func() bool { return rest.okCount() >= oks+200 })
+	waitFor(t, 60*time.Second, "load to run on", func() bool { return rest.okCount() >= oks+200 })
 	rest.Stop()
 	stopJobs(t, s.restURL, jobIDs)
 	awaitQuiet(t, s.databaseURL, 2*time.Second, time.Minute)
@@ -341,7 +341,7 @@ func TestFaultApiKilled(t *testing.T) {
 	const jobs, per = 10, 50
 	s := startFaultStack(t, faultStackOptions{prefix: "f_api", env: []string{"DATABASE_POOL_SIZE=16"}})
 	jobIDs := createJobs(t, s.restURL, "AP", jobs, per, 1)
-	waitUntil(t, 60*time.Second, "every job's first run", func() bool {
+	waitFor(t, 60*time.Second, "every job's first run", func() bool {
 		return dbInt(t, s.databaseURL, "SELECT count(*) FROM polling_jobs WHERE run_count > 0") == jobs
 	})
 	rest := restLoad("REST", s.restURL, 4, float64(rate), func(n int64) string {
@@ -351,7 +351,7 @@ func TestFaultApiKilled(t *testing.T) {
 	progress := func() {
 		runs := dbInt(t, s.databaseURL, "SELECT sum(run_count) FROM polling_jobs")
 		oks := rest.okCount()
-		waitUntil(t, 2*time.Minute, "polling and REST to make progress", func() bool {
+		waitFor(t, 2*time.Minute, "polling and REST to make progress", func() bool {
 			return dbInt(t, s.databaseURL, "SELECT sum(run_count) FROM polling_jobs") >= runs+2*jobs && rest.okCount() >= oks+200
 		})
 	}
@@ -362,7 +362,7 @@ func TestFaultApiKilled(t *testing.T) {
 		killed := time.Now()
 		restarts = append(restarts, restartKilled(t, s.api(), s.apiAddr))
 		serving := time.Now()
-		waitUntil(t, 2*time.Minute, "REST to answer after the restart", func() bool { return !rest.firstOKAfter(serving).IsZero() })
+		waitFor(t, 2*time.Minute, "REST to answer after the restart", func() bool { return !rest.firstOKAfter(serving).IsZero() })
 		restBack = append(restBack, rest.firstOKAfter(serving).Sub(killed))
 	}
 	progress()
@@ -446,15 +446,15 @@ func TestFaultConsumerKilled(t *testing.T) {
 	var repaired float64 // events averaged from their stored neighbours, over the consumer's lives
 	for k := 1; k <= kills; k++ {
 		target := int64(k) * int64(n) / int64(kills+1)
-		waitUntil(t, 10*time.Minute, fmt.Sprintf("%d events committed", target), func() bool { return committed() >= target })
+		waitFor(t, 10*time.Minute, fmt.Sprintf("%d events committed", target), func() bool { return committed() >= target })
 		repaired += math.Max(0, metricValue(s.consumerMetrics, "mds_consumer_repaired_events_total"))
 		killed := time.Now()
 		restartKilled(t, s.consumer(), s.consumerAddr)
 		from := committed()
-		waitUntil(t, 5*time.Minute, "the restarted consumer to commit", func() bool { return committed() > from })
+		waitFor(t, 5*time.Minute, "the restarted consumer to commit", func() bool { return committed() > from })
 		stalls = append(stalls, time.Since(killed))
 	}
-	waitUntil(t, 15*time.Minute, fmt.Sprintf("all %d events committed", n), func() bool { return committed() >= int64(n) })
+	waitFor(t, 15*time.Minute, fmt.Sprintf("all %d events committed", n), func() bool { return committed() >= int64(n) })
 	elapsed := time.Since(start)
 	if err := <-produced; err != nil {
 		t.Fatalf("produce: %v", err)
@@ -515,7 +515,7 @@ func TestFaultSlowProviders(t *testing.T) {
 	}
 	hanging := func(clients int) (byteASecond, never *load, with run) {
 		byteASecond, never = slowLoad("alpha_vantage", clients), slowLoad("finnhub", clients)
-		waitUntil(t, time.Minute, "the slow requests to run", func() bool {
+		waitFor(t, time.Minute, "the slow requests to run", func() bool {
 			return len(byteASecond.snapshot()) >= clients && len(never.snapshot()) >= clients
 		})
 		with = measure()
@@ -654,7 +654,7 @@ func TestFaultManySymbols(t *testing.T) {
 	requested := time.Since(began)
 	marks[4] = read()
 	// The consumer catches up with everything published.
-	waitUntil(t, 15*time.Minute, "the consumer to catch up", func() bool {
+	waitFor(t, 15*time.Minute, "the consumer to catch up", func() bool {
 		end, err1 := endOffsets(s.kafka, s.topic)
 		done, err2 := committedOffsets(s.kafka, s.group, s.topic)
 		return err1 == nil && err2 == nil && end >= int64(n) && done >= end

@@ -96,7 +96,7 @@ func TestOneRequestIsFollowedThroughTheLogs(t *testing.T) {
 	for _, w := range want {
 		p := processNamed(t, w.process)
 		var found *logRecord
-		waitUntil(t, 30*time.Second, w.process+" logging request "+id, func() bool {
+		waitFor(t, 30*time.Second, w.process+" logging request "+id, func() bool {
 			for _, r := range jsonLines(t, p, id) {
 				if w.match(r.fields) {
 					found = &r

@@ -52,15 +52,26 @@ func runCount(t *testing.T, base, id string) int {
 	return int(jobField(t, base, id, "run_count").(float64))
 }
 
-// waitUntil polls `cond` until it holds or `timeout` passes.
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// createJobs creates `jobs` polling jobs of `per` symbols (prefix + number) on the test provider.
+func createJobs(t *testing.T, base, prefix string, jobs, per, interval int) []string {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	var ids []string
+	for j := 0; j < jobs; j++ {
+		var symbols []string
+		for k := 0; k < per; k++ {
+			symbols = append(symbols, fmt.Sprintf("%s%04d", prefix, j*per+k))
 		}
-		time.Sleep(50 * time.Millisecond)
+		ids = append(ids, createJob(t, base, symbols, interval))
+	}
+	return ids
+}
+
+func stopJobs(t *testing.T, base string, ids []string) {
+	t.Helper()
+	for _, id := range ids {
+		if code, body := send(t, base, "DELETE", "/api/v1/prices/poll/"+id, ""); code != 200 {
+			t.Errorf("stop job %s: %d %v", id, code, body)
+		}
 	}
 }
 
@@ -103,7 +114,7 @@ func TestPollingJobLifecycleOverREST(t *testing.T) {
 	}
 
 	// It runs every second: statistics and history show it.
-	waitUntil(t, 15*time.Second, "three runs", func() bool { return runCount(t, base, id) >= 3 })
+	waitFor(t, 15*time.Second, "three runs", func() bool { return runCount(t, base, id) >= 3 })
 	code, got := send(t, base, "GET", "/api/v1/prices/poll/"+id, "")
 	if code != 200 || got["status"] != "running" || got["last_run_at"] == nil || got["next_run_at"] == nil ||
 		got["error_count"].(float64) != 0 || got["created_at"] != job["created_at"] {
@@ -134,7 +145,7 @@ func TestPollingJobLifecycleOverREST(t *testing.T) {
 	stoppedAt := pricePoints(t, shared.databaseURL, "E2EA")
 	// Let another one-second job run twice: time has passed and the scheduler is alive.
 	witness := createJob(t, base, []string{"E2EW"}, 1)
-	waitUntil(t, 15*time.Second, "the witness job to run twice", func() bool { return runCount(t, base, witness) >= 2 })
+	waitFor(t, 15*time.Second, "the witness job to run twice", func() bool { return runCount(t, base, witness) >= 2 })
 	send(t, base, "DELETE", "/api/v1/prices/poll/"+witness, "")
 	if n := pricePoints(t, shared.databaseURL, "E2EA"); n != stoppedAt {
 		t.Errorf("stopped job still polled: %d price points, then %d", stoppedAt, n)
@@ -260,7 +271,7 @@ func TestPollingSurvivesSIGKILLAndReplicasShareJobs(t *testing.T) {
 	defer cleanup()
 	api := s.processes[0]
 	id := createJob(t, s.restURL, []string{"RK1", "RK2", "RK3"}, 1)
-	waitUntil(t, 15*time.Second, "a first run", func() bool { return runCount(t, s.restURL, id) >= 1 })
+	waitFor(t, 15*time.Second, "a first run", func() bool { return runCount(t, s.restURL, id) >= 1 })
 
 	api.kill()
 	if err := api.start(); err != nil {
@@ -270,17 +281,17 @@ func TestPollingSurvivesSIGKILLAndReplicasShareJobs(t *testing.T) {
 		t.Fatalf("restarted mds-api not serving: %v\n%s", err, s.logs())
 	}
 	before := runCount(t, s.restURL, id)
-	waitUntil(t, 10*time.Second, "runs after the restart", func() bool { return runCount(t, s.restURL, id) >= before+2 })
+	waitFor(t, 10*time.Second, "runs after the restart", func() bool { return runCount(t, s.restURL, id) >= before+2 })
 
 	if _, _, err := s.addAPIReplica("mds-api-2"); err != nil {
 		t.Fatal(err)
 	}
 	shared := createJob(t, s.restURL, []string{"RS1", "RS2"}, 1)
-	waitUntil(t, 20*time.Second, "five runs with two replicas", func() bool { return runCount(t, s.restURL, shared) >= 5 })
+	waitFor(t, 20*time.Second, "five runs with two replicas", func() bool { return runCount(t, s.restURL, shared) >= 5 })
 	send(t, s.restURL, "DELETE", "/api/v1/prices/poll/"+shared, "")
 	send(t, s.restURL, "DELETE", "/api/v1/prices/poll/"+id, "")
 	// A run in progress when the job was stopped may still complete: read the count after it.
-	waitUntil(t, 5*time.Second, "runs to settle", func() bool {
+	waitFor(t, 5*time.Second, "runs to settle", func() bool {
 		n := runCount(t, s.restURL, shared)
 		return pricePoints(t, s.databaseURL, "RS1") == n && pricePoints(t, s.databaseURL, "RS2") == n
 	})

@@ -127,7 +127,7 @@ func TestPollingRecordsProviderErrorsWithoutStopping(t *testing.T) {
 		t.Fatalf("%d %v", code, job)
 	}
 	id := job["job_id"].(string)
-	waitUntil(t, 15*time.Second, "two runs", func() bool { return runCount(t, shared.restURL, id) >= 2 })
+	waitFor(t, 15*time.Second, "two runs", func() bool { return runCount(t, shared.restURL, id) >= 2 })
 	_, got := send(t, shared.restURL, "GET", "/api/v1/prices/poll/"+id, "")
 	send(t, shared.restURL, "DELETE", "/api/v1/prices/poll/"+id, "")
 	if got["status"] != "running" || got["error_count"].(float64) < 2 ||

@@ -23,7 +23,7 @@ func TestRawRepliesArePartitionedAheadAndRemovedPastTheirRetention(t *testing.T)
 	defer cleanup()
 	for _, table := range []string{"raw_market_data", "price_points", "moving_averages"} {
 		ahead := `mds_partitions_ahead{table="` + table + `"}`
-		waitUntil(t, 30*time.Second, "three partitions ahead of "+table, func() bool {
+		waitFor(t, 30*time.Second, "three partitions ahead of "+table, func() bool {
 			return metricValue(s.apiMetrics, ahead) >= 3
 		})
 	}
@@ -67,7 +67,7 @@ func TestRawRepliesArePartitionedAheadAndRemovedPastTheirRetention(t *testing.T)
 		}
 		return tx.Commit(ctx)
 	})
-	waitUntil(t, 60*time.Second, "the expired partition to be removed", func() bool {
+	waitFor(t, 60*time.Second, "the expired partition to be removed", func() bool {
 		var n int
 		if err := queryDBAt(t, s.databaseURL, `SELECT count(*) FROM pg_class WHERE relname = $1`,
 			name).Scan(&n); err != nil {
@@ -76,7 +76,7 @@ func TestRawRepliesArePartitionedAheadAndRemovedPastTheirRetention(t *testing.T)
 		return n == 0
 	})
 	// The run counts what it removed once it has listed the table again, just after the DROP.
-	waitUntil(t, 30*time.Second, "the removal to be counted", func() bool {
+	waitFor(t, 30*time.Second, "the removal to be counted", func() bool {
 		return metricValue(s.apiMetrics, `mds_partitions_dropped_total{table="raw_market_data"}`) >= 1
 	})
 	if v := metricValue(s.apiMetrics, "mds_partition_maintenance_last_success_timestamp_seconds"); v < float64(time.Now().Add(-time.Minute).Unix()) {
@@ -97,7 +97,7 @@ func TestPricesOverTimeAndTheLateWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cleanup()
-	waitUntil(t, 30*time.Second, "partitions of price_points ahead", func() bool {
+	waitFor(t, 30*time.Second, "partitions of price_points ahead", func() bool {
 		return metricValue(s.apiMetrics, `mds_partitions_ahead{table="price_points"}`) >= 3
 	})
 	// The partitions reach back over the late window (2 minutes and one more).
@@ -151,10 +151,10 @@ func TestPricesOverTimeAndTheLateWindow(t *testing.T) {
 		eventRecord(s.topic, point{id: 900000001, symbol: "SEALED", price: 5, ts: time.Now().Add(-time.Hour)}),
 		eventRecord(s.topic, point{id: 900000002, symbol: "SEALED", price: 7, ts: time.Now().Add(-30 * time.Second)}),
 	})
-	waitUntil(t, 60*time.Second, "the sealed event to be counted", func() bool {
+	waitFor(t, 60*time.Second, "the sealed event to be counted", func() bool {
 		return metricValue(s.consumerMetrics, "mds_consumer_sealed_events_total") >= 1
 	})
-	waitUntil(t, 60*time.Second, "the event inside the window to be averaged", func() bool {
+	waitFor(t, 60*time.Second, "the event inside the window to be averaged", func() bool {
 		var n int
 		if err := queryDBAt(t, s.databaseURL, `SELECT count(*) FROM moving_averages
 			WHERE symbol = 'SEALED' AND price_point_id = 900000002`).Scan(&n); err != nil {
@@ -176,7 +176,7 @@ func TestPricesOverTimeAndTheLateWindow(t *testing.T) {
 
 	// A price partition past PRICE_RETENTION goes whole, its averages' partition too.
 	var oldest string
-	waitUntil(t, 4*time.Minute, "a price partition to be removed", func() bool {
+	waitFor(t, 4*time.Minute, "a price partition to be removed", func() bool {
 		return metricValue(s.apiMetrics, `mds_partitions_dropped_total{table="price_points"}`) >= 1 &&
 			metricValue(s.apiMetrics, `mds_partitions_dropped_total{table="moving_averages"}`) >= 1
 	})
