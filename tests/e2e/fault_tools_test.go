@@ -92,8 +92,9 @@ func startFaultStack(t *testing.T, o faultStackOptions) *faultStack {
 	s.topic = "price-events-" + o.prefix + "-" + suffix
 	s.deadLetters = "price-events-dlq-" + o.prefix + "-" + suffix
 	s.group = "moving-average-consumer-" + o.prefix + "-" + suffix
-	if err := retryFor(60*time.Second, func() error {
-		return createTopics(kafka, map[string]int32{s.topic: 6, s.deadLetters: 1})
+	if err := waitForErr(60*time.Second, "the topics to be created", func() (bool, error) {
+		err := createTopics(kafka, map[string]int32{s.topic: 6, s.deadLetters: 1})
+		return err == nil, err
 	}); err != nil {
 		t.Fatalf("create topics: %v", err)
 	}
@@ -248,40 +249,24 @@ func withHostPort(url, hostPort string) string {
 	return scheme + "://" + rest[:at+1] + hostPort + rest[at+1+slash:]
 }
 
-func retryFor(d time.Duration, f func() error) error {
-	deadline := time.Now().Add(d)
-	for {
-		err := f()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // ---- database access that survives a PostgreSQL restart ----
 
 // dbDo runs f on a fresh connection, retrying for up to 60 s while the connection or the query
 // fails (the database may be restarting).
 func dbDo(t *testing.T, databaseURL string, f func(ctx context.Context, conn *pgx.Conn) error) {
 	t.Helper()
-	var last error
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	if err := waitForErr(60*time.Second, "the database to answer", func() (bool, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		defer cancel()
 		conn, err := pgx.Connect(ctx, databaseURL)
 		if err == nil {
 			err = f(ctx, conn)
 			conn.Close(context.Background())
 		}
-		cancel()
-		if err == nil {
-			return
-		}
-		last = err
-		time.Sleep(200 * time.Millisecond)
+		return err == nil, err
+	}); err != nil {
+		t.Fatalf("database: %v", err)
 	}
-	t.Fatalf("database: %v", last)
 }
 
 // dbInt runs a query answering one integer.
@@ -732,17 +717,21 @@ func awaitAverages(t *testing.T, s *faultStack, windows []int, timeout time.Dura
 // awaitConsumed waits until the consumer group has committed every record on the topic.
 func awaitConsumed(t *testing.T, s *faultStack, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		end, err1 := endOffsets(s.kafka, s.topic)
-		done, err2 := committedOffsets(s.kafka, s.group, s.topic)
-		if err1 == nil && err2 == nil && done >= end {
-			return
+	if err := waitForErr(timeout, "the consumer to commit every record on the topic", func() (bool, error) {
+		end, err := endOffsets(s.kafka, s.topic)
+		if err != nil {
+			return false, err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the consumer has not committed every record after %v (committed %d of %d; %v %v)", timeout, done, end, err1, err2)
+		done, err := committedOffsets(s.kafka, s.group, s.topic)
+		if err != nil {
+			return false, err
 		}
-		time.Sleep(200 * time.Millisecond)
+		if done >= end {
+			return true, nil
+		}
+		return false, fmt.Errorf("committed %d of %d", done, end)
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -868,30 +857,20 @@ func answersStored(t *testing.T, databaseURL string, loads ...*load) (answered, 
 func awaitOutboxEmpty(t *testing.T, databaseURL string, timeout time.Duration) (time.Duration, bool) {
 	t.Helper()
 	start := time.Now()
-	for dbInt(t, databaseURL, "SELECT count(*) FROM price_event_outbox") > 0 {
-		if time.Since(start) > timeout {
-			return time.Since(start), false
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return time.Since(start), true
+	err := waitForErr(timeout, "the outbox to empty", func() (bool, error) {
+		return dbInt(t, databaseURL, "SELECT count(*) FROM price_event_outbox") == 0, nil
+	})
+	return time.Since(start), err == nil
 }
 
 // awaitQuiet waits until no price point was stored for `quiet` (polling runs stopped).
 func awaitQuiet(t *testing.T, databaseURL string, quiet, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	waitFor(t, timeout, fmt.Sprintf("the price points to stop (none stored for %v)", quiet), func() bool {
 		age := dbInt(t, databaseURL, `SELECT coalesce(floor(extract(epoch FROM now() - max(created_at)) * 1000), 1e9)::bigint
 			FROM price_points`)
-		if time.Duration(age)*time.Millisecond >= quiet {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("price points still being stored %v after the load stopped", timeout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return time.Duration(age)*time.Millisecond >= quiet
+	})
 }
 
 // pollingCheck compares, for every job, its recorded runs with the price points of each of its
@@ -1089,9 +1068,10 @@ func (p *tcpProxy) Cut() {
 // Restore opens the same port again.
 func (p *tcpProxy) Restore(t *testing.T) {
 	var ln net.Listener
-	if err := retryFor(10*time.Second, func() (err error) {
+	if err := waitForErr(10*time.Second, "the port to be free", func() (bool, error) {
+		var err error
 		ln, err = net.Listen("tcp", p.addr)
-		return err
+		return err == nil, err
 	}); err != nil {
 		t.Fatalf("proxy cannot listen on %s again: %v", p.addr, err)
 	}
@@ -1215,29 +1195,28 @@ func (b *privateBroker) restart(t *testing.T) {
 
 // awaitReady waits until the broker answers a metadata request with itself in it.
 func (b *privateBroker) awaitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error = errors.New("not started")
-	for time.Now().Before(deadline) {
+	exited := false
+	err := waitForErr(timeout, "the broker to answer a metadata request", func() (bool, error) {
 		select {
 		case <-b.done:
-			return errors.New("the broker exited")
+			exited = true
+			return true, nil
 		default:
 		}
 		client, err := kgo.NewClient(kgo.SeedBrokers(b.bootstrap))
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			var md kadm.Metadata
-			md, err = kadm.NewClient(client).Metadata(ctx)
-			cancel()
-			client.Close()
-			if err == nil && len(md.Brokers) > 0 {
-				return nil
-			}
+		if err != nil {
+			return false, err
 		}
-		last = err
-		time.Sleep(200 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		md, err := kadm.NewClient(client).Metadata(ctx)
+		cancel()
+		client.Close()
+		return err == nil && len(md.Brokers) > 0, err
+	})
+	if exited {
+		return errors.New("the broker exited")
 	}
-	return last
+	return err
 }
 
 // kill is a SIGKILL of the broker's JVM.

@@ -216,10 +216,9 @@ func TestLatestPriceOverRESTIsStoredAndPublished(t *testing.T) {
 	}
 
 	// Acknowledged by the broker, so nothing is left to relay.
-	deadline := time.Now().Add(10 * time.Second)
-	for countRows(t, "price_event_outbox") != 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	_ = waitForErr(10*time.Second, "the outbox to empty", func() (bool, error) {
+		return countRows(t, "price_event_outbox") == 0, nil
+	})
 	if n := countRows(t, "price_event_outbox"); n != 0 {
 		t.Errorf("%d outbox entries left after delivery", n)
 	}
@@ -415,18 +414,16 @@ func TestServiceMetrics(t *testing.T) {
 		}
 	}
 	// Read in the background every couple of seconds, so it may take a moment to appear.
-	deadline := time.Now().Add(10 * time.Second)
-	for metricLine(scrapeText(t, shared.apiMetrics), "mds_outbox_backlog_rows") < 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	_ = waitForErr(10*time.Second, "mds_outbox_backlog_rows", func() (bool, error) {
+		return metricLine(scrapeText(t, shared.apiMetrics), "mds_outbox_backlog_rows") >= 0, nil
+	})
 	if v := metricLine(scrapeText(t, shared.apiMetrics), "mds_outbox_backlog_rows"); v < 0 {
 		t.Error("metrics lack mds_outbox_backlog_rows")
 	}
 	// The consumer reports the lag of the partitions it owns once it has fetched from them.
-	deadline = time.Now().Add(30 * time.Second)
-	for metricLine(scrapeText(t, shared.consumerMetrics), "mds_consumer_lag_messages", `topic="`) < 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
+	_ = waitForErr(30*time.Second, "mds_consumer_lag_messages", func() (bool, error) {
+		return metricLine(scrapeText(t, shared.consumerMetrics), "mds_consumer_lag_messages", `topic="`) >= 0, nil
+	})
 	consumerText := scrapeText(t, shared.consumerMetrics)
 	if v := metricLine(consumerText, "mds_consumer_lag_messages", `topic="`, `partition="`); v < 0 {
 		t.Errorf("consumer metrics lack mds_consumer_lag_messages:\n%s", consumerText)

@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -385,19 +386,18 @@ func waitServingWith(addr string, creds credentials.TransportCredentials, timeou
 	}
 	defer conn.Close()
 	client := healthpb.NewHealthClient(conn)
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
+	return waitForErr(timeout, addr+" to be SERVING", func() (bool, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
-		cancel()
-		if err == nil && resp.Status == healthpb.HealthCheckResponse_SERVING {
-			return nil
+		if err != nil {
+			return false, err
 		}
-		last = err
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("timed out: %v", last)
+		if resp.Status == healthpb.HealthCheckResponse_SERVING {
+			return true, nil
+		}
+		return false, fmt.Errorf("health %v", resp.Status)
+	})
 }
 
 func waitHTTP(url string, timeout time.Duration) error {
@@ -405,22 +405,17 @@ func waitHTTP(url string, timeout time.Duration) error {
 }
 
 func waitHTTPWith(client *http.Client, url string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
+	return waitForErr(timeout, "200 from "+url, func() (bool, error) {
 		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
+		if err != nil {
+			return false, err
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("timed out, last: %s", last)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return true, nil
+		}
+		return false, errors.New(resp.Status)
+	})
 }
 
 func createTopics(bootstrap string, topics map[string]int32) error {

@@ -19,20 +19,19 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 }
 
 // waitForErr is waitFor for callers that have no test to fail, or that go on after a timeout.
-// check tells whether the wait is over and what it saw: over with no error is success; over
-// with an error ends the wait with that error (nothing is coming any more); not over with an
-// error is the latest observation, which the timeout's error names. At least one check is made,
-// and the last one after the timeout has passed.
-func waitForErr(timeout time.Duration, what string, check func() (done bool, err error)) error {
+// check tells whether the awaited state holds and, while it does not, what it saw instead (an
+// error, or nil): the timeout's error names the last of these. The last check is made after the
+// timeout has passed.
+func waitForErr(timeout time.Duration, what string, check func() (bool, error)) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		done, err := check()
-		if done {
-			return err
+		ok, seen := check()
+		if ok {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			if err != nil {
-				return fmt.Errorf("timed out after %v waiting for %s; last: %w", timeout, what, err)
+			if seen != nil {
+				return fmt.Errorf("timed out after %v waiting for %s; last: %w", timeout, what, seen)
 			}
 			return fmt.Errorf("timed out after %v waiting for %s", timeout, what)
 		}
