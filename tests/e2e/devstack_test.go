@@ -35,27 +35,11 @@ type procID struct {
 
 func newDevServices(t *testing.T, extraEnv ...string) *devServices {
 	t.Helper()
-	apiBin, err := binary("MDS_API_BIN")
+	in, err := lookupStackInputs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumerBin, err := binary("MDS_CONSUMER_BIN")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gatewayBin, err := binary("MDS_GATEWAY_BIN")
-	if err != nil {
-		t.Fatal(err)
-	}
-	baseURL, err := requiredEnv("MDS_TEST_DATABASE_URL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kafka, err := requiredEnv("MDS_TEST_KAFKA_BOOTSTRAP_SERVERS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	suffix := fmt.Sprintf("%d_%d", os.Getpid(), time.Now().UnixNano()%1000000)
+	kafka, suffix := in.kafka, in.suffix
 	db := "devstack_" + suffix
 	if err := adminExec("CREATE DATABASE " + db); err != nil {
 		t.Fatal(err)
@@ -72,7 +56,7 @@ func newDevServices(t *testing.T, extraEnv ...string) *devServices {
 	}
 	// The settings a developer's .env would hold, every port among them.
 	dotenv := strings.Join([]string{
-		"DATABASE_URL=" + withDatabase(baseURL, db),
+		"DATABASE_URL=" + withDatabase(in.databaseURL, db),
 		"KAFKA_BOOTSTRAP_SERVERS=" + kafka,
 		"KAFKA_TOPIC_PRICE_EVENTS=" + topic,
 		"KAFKA_TOPIC_DEAD_LETTER=" + dlq,
@@ -91,7 +75,7 @@ func newDevServices(t *testing.T, extraEnv ...string) *devServices {
 	}
 	d.env = append(os.Environ(),
 		"MDS_STACK_ROOT="+d.root, "MDS_DOTENV="+envFile,
-		"MDS_API_BIN="+apiBin, "MDS_CONSUMER_BIN="+consumerBin, "MDS_GATEWAY_BIN="+gatewayBin)
+		"MDS_API_BIN="+in.apiBin, "MDS_CONSUMER_BIN="+in.consumerBin, "MDS_GATEWAY_BIN="+in.gatewayBin)
 	d.env = withEnv(d.env, extraEnv...)
 	t.Cleanup(func() {
 		if out, err := d.run("stop"); err != nil {

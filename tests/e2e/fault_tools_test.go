@@ -66,29 +66,19 @@ func (s *faultStack) gateway() *process  { return s.processes[2] }
 // the test ends.
 func startFaultStack(t *testing.T, o faultStackOptions) *faultStack {
 	t.Helper()
-	apiBin, err := binary("MDS_API_BIN")
+	in, err := lookupStackInputs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumerBin, err := binary("MDS_CONSUMER_BIN")
-	if err != nil {
-		t.Fatal(err)
+	kafka, suffix := in.kafka, in.suffix
+	if o.kafka != "" {
+		kafka = o.kafka
 	}
-	gatewayBin, err := binary("MDS_GATEWAY_BIN")
-	if err != nil {
-		t.Fatal(err)
-	}
-	baseURL := mustEnv(t, "MDS_TEST_DATABASE_URL")
-	kafka := o.kafka
-	if kafka == "" {
-		kafka = mustEnv(t, "MDS_TEST_KAFKA_BOOTSTRAP_SERVERS")
-	}
-	suffix := fmt.Sprintf("%d_%d", os.Getpid(), time.Now().UnixNano()%1000000)
 	name := o.prefix + "_" + suffix
 	if err := adminExec("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
-	s := &faultStack{stack: &stack{databaseURL: withDatabase(baseURL, name)}, kafka: kafka, dbName: name}
+	s := &faultStack{stack: &stack{databaseURL: withDatabase(in.databaseURL, name)}, kafka: kafka, dbName: name}
 	s.topic = "price-events-" + o.prefix + "-" + suffix
 	s.deadLetters = "price-events-dlq-" + o.prefix + "-" + suffix
 	s.group = "moving-average-consumer-" + o.prefix + "-" + suffix
@@ -131,15 +121,15 @@ func startFaultStack(t *testing.T, o faultStackOptions) *faultStack {
 		}
 		s.processes = append(s.processes, p)
 	}
-	start("mds-api", apiBin, withEnv(common, "MDS_API_LISTEN="+s.apiAddr, "MDS_API_METRICS_LISTEN="+s.apiMetrics))
-	start("mds-consumer", consumerBin, withEnv(common, "MDS_CONSUMER_LISTEN="+s.consumerAddr,
+	start("mds-api", in.apiBin, withEnv(common, "MDS_API_LISTEN="+s.apiAddr, "MDS_API_METRICS_LISTEN="+s.apiMetrics))
+	start("mds-consumer", in.consumerBin, withEnv(common, "MDS_CONSUMER_LISTEN="+s.consumerAddr,
 		"MDS_CONSUMER_METRICS_LISTEN="+s.consumerMetrics))
 	for _, p := range []struct{ name, addr string }{{"mds-api", s.apiAddr}, {"mds-consumer", s.consumerAddr}} {
 		if err := waitServing(p.addr, 90*time.Second); err != nil {
 			t.Fatalf("%s not serving: %v\n%s", p.name, err, s.logTails(40))
 		}
 	}
-	start("gateway", gatewayBin, []string{"GATEWAY_LISTEN=" + restAddr, "MDS_API_ADDR=" + s.apiAddr,
+	start("gateway", in.gatewayBin, []string{"GATEWAY_LISTEN=" + restAddr, "MDS_API_ADDR=" + s.apiAddr,
 		"MDS_CONSUMER_ADDR=" + s.consumerAddr})
 	if err := waitHTTP(s.restURL+"/ready", 60*time.Second); err != nil {
 		t.Fatalf("gateway not ready: %v\n%s", err, s.logTails(40))

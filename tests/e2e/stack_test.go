@@ -88,6 +88,38 @@ func binary(name string) (string, error) {
 	return filepath.Abs(p)
 }
 
+// stackInputs is what a new stack is made of: the binaries under test (MDS_API_BIN,
+// MDS_CONSUMER_BIN, MDS_GATEWAY_BIN), the test PostgreSQL and Kafka (MDS_TEST_DATABASE_URL,
+// MDS_TEST_KAFKA_BOOTSTRAP_SERVERS), and a suffix of its own for the names of its database,
+// topics and consumer group.
+type stackInputs struct {
+	apiBin, consumerBin, gatewayBin string
+	databaseURL, kafka              string
+	suffix                          string
+}
+
+func lookupStackInputs() (stackInputs, error) {
+	var in stackInputs
+	var err error
+	if in.apiBin, err = binary("MDS_API_BIN"); err != nil {
+		return in, err
+	}
+	if in.consumerBin, err = binary("MDS_CONSUMER_BIN"); err != nil {
+		return in, err
+	}
+	if in.gatewayBin, err = binary("MDS_GATEWAY_BIN"); err != nil {
+		return in, err
+	}
+	if in.databaseURL, err = requiredEnv("MDS_TEST_DATABASE_URL"); err != nil {
+		return in, err
+	}
+	if in.kafka, err = requiredEnv("MDS_TEST_KAFKA_BOOTSTRAP_SERVERS"); err != nil {
+		return in, err
+	}
+	in.suffix = fmt.Sprintf("%d_%d", os.Getpid(), time.Now().UnixNano()%1000000)
+	return in, nil
+}
+
 // Listening ports for the stacks' processes come from below the kernel's ephemeral range
 // (32768 and up on Linux). A port the kernel hands out for "127.0.0.1:0" is free only until the
 // listener closes: any outgoing connection of the busy test may then take it as its local port
@@ -171,27 +203,11 @@ func startStack(prefix string, extraEnv ...string) (*stack, func(), error) {
 
 // startStackTLS is startStack with TLS when `tls` is set (then restURL is https://).
 func startStackTLS(prefix string, tls *stackTLS, extraEnv ...string) (*stack, func(), error) {
-	apiBin, err := binary("MDS_API_BIN")
+	in, err := lookupStackInputs()
 	if err != nil {
 		return nil, nil, err
 	}
-	consumerBin, err := binary("MDS_CONSUMER_BIN")
-	if err != nil {
-		return nil, nil, err
-	}
-	gatewayBin, err := binary("MDS_GATEWAY_BIN")
-	if err != nil {
-		return nil, nil, err
-	}
-	baseURL, err := requiredEnv("MDS_TEST_DATABASE_URL")
-	if err != nil {
-		return nil, nil, err
-	}
-	kafka, err := requiredEnv("MDS_TEST_KAFKA_BOOTSTRAP_SERVERS")
-	if err != nil {
-		return nil, nil, err
-	}
-	suffix := fmt.Sprintf("%d_%d", os.Getpid(), time.Now().UnixNano()%1000000)
+	kafka, suffix := in.kafka, in.suffix
 	dbName := prefix + "_" + suffix
 	if err := adminExec("CREATE DATABASE " + dbName); err != nil {
 		return nil, nil, fmt.Errorf("create database: %w", err)
@@ -204,7 +220,7 @@ func startStackTLS(prefix string, tls *stackTLS, extraEnv ...string) (*stack, fu
 		return nil, nil, fmt.Errorf("create topics: %w", err)
 	}
 	s := &stack{
-		databaseURL: withDatabase(baseURL, dbName),
+		databaseURL: withDatabase(in.databaseURL, dbName),
 		topic:       "price-events-" + prefix + "-" + suffix,
 		apiAddr:     freeAddr(),
 	}
@@ -244,12 +260,12 @@ func startStackTLS(prefix string, tls *stackTLS, extraEnv ...string) (*stack, fu
 	}
 	s.apiEnv = common
 	s.apiMetrics = freeAddr()
-	if err := start("mds-api", apiBin, withEnv(common, "MDS_API_LISTEN="+s.apiAddr, "MDS_API_METRICS_LISTEN="+s.apiMetrics)); err != nil {
+	if err := start("mds-api", in.apiBin, withEnv(common, "MDS_API_LISTEN="+s.apiAddr, "MDS_API_METRICS_LISTEN="+s.apiMetrics)); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	s.consumerMetrics = freeAddr()
-	if err := start("mds-consumer", consumerBin, withEnv(common, "MDS_CONSUMER_LISTEN="+consumerAddr, "MDS_CONSUMER_METRICS_LISTEN="+s.consumerMetrics)); err != nil {
+	if err := start("mds-consumer", in.consumerBin, withEnv(common, "MDS_CONSUMER_LISTEN="+consumerAddr, "MDS_CONSUMER_METRICS_LISTEN="+s.consumerMetrics)); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
@@ -259,7 +275,7 @@ func startStackTLS(prefix string, tls *stackTLS, extraEnv ...string) (*stack, fu
 			return nil, nil, fmt.Errorf("%s not serving: %w\n%s", p.name, err, s.logs())
 		}
 	}
-	if err := start("gateway", gatewayBin, gatewayEnv); err != nil {
+	if err := start("gateway", in.gatewayBin, gatewayEnv); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
