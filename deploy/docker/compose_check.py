@@ -2,13 +2,15 @@
 """Checks docker-compose.yml as `docker-compose config` renders it (see compose_test.sh).
 
   compose_check.py --default D.yml --observability O.yml --all-settings A.yml --project DIR \
-      .env.example README.md .dockerignore [deploy/docker/*.dockerignore...]
+      .env.example docs/configuration.md docs/deployment.md .dockerignore \
+      [deploy/docker/*.dockerignore...]
 
 D and O are rendered without a .env (O with --profile observability), A with a .env setting
 every name of .env.example to "from-env-NAME". Which service reads which setting comes from
-README's Configuration tables (which //tests/docs:settings_doc_test holds to each binary's
+the tables of docs/configuration.md (which //tests/docs:settings_doc_test holds to each binary's
 --help): the section a row is in, and the gateway too where a row of the services' table says
-"the gateway reads it too". Exits 1, listing every problem.
+"the gateway reads it too". Every published host port must be named in docs/deployment.md.
+Exits 1, listing every problem.
 """
 
 import argparse
@@ -18,8 +20,8 @@ import sys
 
 import yaml
 
-# README Configuration subsection -> the compose services that read its settings.
-README_SECTIONS = {
+# docs/configuration.md section -> the compose services that read its settings.
+CONFIG_SECTIONS = {
     "mds-api and mds-consumer": {"mds-api", "mds-consumer"},
     "mds-api": {"mds-api"},
     "mds-consumer": {"mds-consumer"},
@@ -42,7 +44,7 @@ FIXED = {
 # mds-api and mds-consumer read an empty variable as "the default"; the gateway does not.
 EMPTY_MEANS_DEFAULT = {"mds-api", "mds-consumer"}
 OBSERVABILITY = {"prometheus", "grafana", "kafka-ui"}
-# Published host ports, each named in README.
+# Published host ports, each named in docs/deployment.md.
 HOST_PORTS = {
     "postgres": {15432}, "kafka": {9094}, "mds-api": {15051, 9101},
     "mds-consumer": {15052, 9102}, "gateway": {8000},
@@ -70,29 +72,29 @@ def seconds(text):
     return total
 
 
-def readme_readers(readme):
-    """{setting: services that read it} from README's Configuration subsections."""
-    readers, section, in_config = {}, None, False
-    for line in open(readme, encoding="utf-8"):
+def config_readers(config_doc):
+    """{setting: services that read it} from the sections of docs/configuration.md."""
+    readers, section = {}, None
+    for line in open(config_doc, encoding="utf-8"):
         if line.startswith("## "):
-            in_config = line.startswith("## Configuration")
+            section = line[3:].strip()
+            if section not in CONFIG_SECTIONS:
+                fail(f"{config_doc}: a section {section!r} this check does not know")
+            continue
+        if line.startswith("#"):
             section = None
             continue
-        if not in_config:
-            continue
-        if line.startswith("### "):
-            section = line[4:].strip()
-            if section not in README_SECTIONS:
-                fail(f"README: Configuration has a section {section!r} this check does not know")
-            continue
         m = re.match(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|", line)
-        if m and section in README_SECTIONS:
-            readers.setdefault(m.group(1), set()).update(README_SECTIONS[section])
+        if m:
+            if section not in CONFIG_SECTIONS:
+                fail(f"{config_doc}: {m.group(1)} is in no section naming its services")
+                continue
+            readers.setdefault(m.group(1), set()).update(CONFIG_SECTIONS[section])
             # A setting of the services' table that the gateway shares says so in its row.
             if re.search(r"gateway reads it", line, re.IGNORECASE):
                 readers[m.group(1)].add("gateway")
     if not readers:
-        fail("README: no settings found under ## Configuration")
+        fail(f"{config_doc}: no settings found")
     return readers
 
 
@@ -156,14 +158,14 @@ def mounts(service):
     return out
 
 
-def check_settings(default, all_settings, readme, example):
-    readers = readme_readers(readme)
+def check_settings(default, all_settings, config_doc, example):
+    readers = config_readers(config_doc)
     for name in sorted(example):
         if name not in readers:
-            fail(f".env.example sets {name}, which README's Configuration tables give to no service")
+            fail(f".env.example sets {name}, which the tables of {config_doc} give to no service")
     for name in sorted(readers):
         if name not in example:
-            fail(f"README documents {name}, which .env.example lacks")
+            fail(f"{config_doc} documents {name}, which .env.example lacks")
     for service in sorted(SERVICES):
         reads = {n for n, who in readers.items() if service in who}
         for label, config in (("without .env", default), ("with every setting in .env", all_settings)):
@@ -215,17 +217,18 @@ def check_profiles(default, observability):
         fail(f"without a profile {sorted(SERVICES - base)} would not start")
 
 
-def check_ports(config, readme_text):
+def check_ports(config, deployment_doc):
+    text = open(deployment_doc, encoding="utf-8").read()
     for name, want in HOST_PORTS.items():
         got = published(config["services"].get(name, {}))
         if got != want:
             fail(f"{name} publishes host ports {sorted(got)}, want {sorted(want)}")
         for port in want:
-            if not re.search(rf"(?<![0-9]){port}(?![0-9])", readme_text):
-                fail(f"README does not name host port {port} ({name})")
+            if not re.search(rf"(?<![0-9]){port}(?![0-9])", text):
+                fail(f"{deployment_doc} does not name host port {port} ({name})")
     for name, service in config["services"].items():
         if name not in HOST_PORTS and published(service):
-            fail(f"{name} publishes {sorted(published(service))}: name it in README and here")
+            fail(f"{name} publishes {sorted(published(service))}: name it in {deployment_doc} and here")
 
 
 def check_grace(config, example):
@@ -322,7 +325,8 @@ def main():
     parser.add_argument("--all-settings", required=True)
     parser.add_argument("--project", required=True)
     parser.add_argument("env_example")
-    parser.add_argument("readme")
+    parser.add_argument("config_doc")
+    parser.add_argument("deployment_doc")
     parser.add_argument("dockerignore")
     parser.add_argument("per_dockerfile", nargs="*")
     args = parser.parse_args()
@@ -330,11 +334,10 @@ def main():
     load = lambda p: yaml.safe_load(open(p, encoding="utf-8"))
     default, observability, all_settings = load(args.default), load(args.observability), load(args.all_settings)
     example = env_example(args.env_example)
-    readme_text = open(args.readme, encoding="utf-8").read()
 
-    check_settings(default, all_settings, args.readme, example)
+    check_settings(default, all_settings, args.config_doc, example)
     check_profiles(default, observability)
-    check_ports(observability, readme_text)
+    check_ports(observability, args.deployment_doc)
     check_grace(default, example)
     check_observability(observability, args.project)
     check_dockerignore(args.dockerignore, args.per_dockerfile)

@@ -3,9 +3,11 @@
 # (Compose v1, Debian's package, needs no Docker engine; `docker compose` v2 when that is what
 # the machine has) renders it without a .env, with the observability profile, and with a .env
 # giving every setting of .env.example a value of its own; compose_check.py then compares the
-# results with README's Configuration tables and the files the stack mounts.
+# results with the settings tables of docs/configuration.md, the host ports docs/deployment.md
+# names and the files the stack mounts.
 #
-#   compose_test.sh <compose_check.py> <docker-compose.yml> <.env.example> <README.md> \
+#   compose_test.sh <compose_check.py> <docker-compose.yml> <.env.example> \
+#                   <docs/configuration.md> <docs/deployment.md> \
 #                   <.dockerignore> <per-Dockerfile .dockerignore>...
 # Run from the runfiles root, where deploy/prometheus and deploy/grafana sit as in the repository.
 set -euo pipefail

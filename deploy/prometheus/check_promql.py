@@ -6,10 +6,10 @@ Prometheus rule files or from a Grafana dashboard's panels:
 
   check_promql.py METRIC_NAMES rules FILE.yml...
   check_promql.py METRIC_NAMES dashboard FILE.json [--emit-rules OUT.yml] [--require NAME...]
-  check_promql.py METRIC_NAMES readme README.md
+  check_promql.py METRIC_NAMES doc docs/metrics-and-logs.md
 
-The readme mode checks the list itself: each metric (but Prometheus' own `up`) has a row in
-README's tables of what each process exports, with the same type and labels.
+The doc mode checks the list itself: each metric (but Prometheus' own `up`) has a row in the
+tables of what each process exports (docs/metrics-and-logs.md), with the same type and labels.
 
 For a dashboard, --emit-rules writes every panel expression as a recording rule (Grafana's
 interval variables replaced by durations) so that `promtool check rules OUT.yml` checks their
@@ -174,15 +174,15 @@ def promtool_ready(expr):
     return expr
 
 
-README_ROW = re.compile(r"^\|\s*`([a-z_:][a-z0-9_:]*)`\s*\|\s*(counter|gauge|histogram)\s*\|([^|]*)\|")
+DOC_ROW = re.compile(r"^\|\s*`([a-z_:][a-z0-9_:]*)`\s*\|\s*(counter|gauge|histogram)\s*\|([^|]*)\|")
 
 
-def readme_metrics(path):
-    """{name: (type, labels)} from README's metric tables: | `name` | type | labels | meaning |.
+def doc_metrics(path):
+    """{name: (type, labels)} from the document's metric tables: | `name` | type | labels | meaning |.
     A labels cell may list values in parentheses, and "the same" takes the row above's labels."""
     rows, previous = {}, set()
     for line in open(path, encoding="utf-8"):
-        m = README_ROW.match(line)
+        m = DOC_ROW.match(line)
         if not m:
             continue
         cell = re.sub(r"\([^()]*\)", "", m.group(3))
@@ -194,36 +194,36 @@ def readme_metrics(path):
     return rows
 
 
-def check_readme(names_path, readme_path):
-    documented = readme_metrics(readme_path)
+def check_doc(names_path, doc_path):
+    documented = doc_metrics(doc_path)
     problems = []
     if not documented:
-        problems.append(f"{readme_path}: no metric tables found")
+        problems.append(f"{doc_path}: no metric tables found")
     for name, kind, labels in load_list(names_path):
         if name == "up":
             continue  # Prometheus' own
         if name not in documented:
-            problems.append(f"{name} is in {names_path} but no process exports it (README)")
+            problems.append(f"{name} is in {names_path} but no process exports it ({doc_path})")
             continue
         want_kind, want_labels = documented[name]
         if kind != want_kind:
-            problems.append(f"{name}: {names_path} says {kind}, README {want_kind}")
+            problems.append(f"{name}: {names_path} says {kind}, {doc_path} {want_kind}")
         if labels != want_labels:
             problems.append(f"{name}: labels {sorted(labels)} in {names_path}, "
-                            f"{sorted(want_labels)} in README")
+                            f"{sorted(want_labels)} in {doc_path}")
     for problem in problems:
         print(f"FAIL: {problem}", file=sys.stderr)
     print(f"{len(load_list(names_path))} listed metrics checked against "
-          f"{len(documented)} documented in README")
+          f"{len(documented)} documented in {doc_path}")
     return 1 if problems else 0
 
 
 def main(argv):
-    if len(argv) < 4 or argv[2] not in ("rules", "dashboard", "readme"):
+    if len(argv) < 4 or argv[2] not in ("rules", "dashboard", "doc"):
         print(__doc__, file=sys.stderr)
         return 2
-    if argv[2] == "readme":
-        return check_readme(argv[1], argv[3])
+    if argv[2] == "doc":
+        return check_doc(argv[1], argv[3])
     known, all_labels = load_known(argv[1])
     mode, rest = argv[2], argv[3:]
     problems, used, exprs = [], set(), []

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Every setting a binary reads is documented, with its real default, in the README's
-# Configuration table and in .env.example; and nothing is documented that no binary reads.
+# Every setting a binary reads is documented, with its real default, in the tables of
+# docs/configuration.md and in .env.example; and nothing is documented that no binary reads.
 # The truth is each binary's own `--help`, which comes from the same table that parses the
 # settings.
 #
-#   settings_doc_test.sh <mds-api> <mds-consumer> <README.md> <.env.example>
+#   settings_doc_test.sh <mds-api> <mds-consumer> <docs/configuration.md> <.env.example>
 # The gateway (built with the go tool, outside Bazel) is named by MDS_GATEWAY_BIN.
 set -euo pipefail
 
-api="$1" consumer="$2" readme="$3" env_example="$4"
+api="$1" consumer="$2" doc="$3" env_example="$4"
 gateway="${MDS_GATEWAY_BIN:-}"
 [[ -n "$gateway" && -x "$gateway" ]] ||
   { echo "MDS_GATEWAY_BIN must name the built gateway (./deploy/dev test sets it)" >&2; exit 1; }
@@ -50,25 +50,25 @@ read_help "$api" mds-api
 read_help "$consumer" mds-consumer
 read_help "$gateway" gateway
 
-# The README's Configuration section: one row per setting, | `NAME` | default | meaning |.
-declare -A readme_default=()
-in_section=0
+# docs/configuration.md: its title, then one row per setting, | `NAME` | default | meaning |, in
+# the tables of its sections (every table row naming a setting counts).
+declare -A doc_default=()
+IFS= read -r title <"$doc" || true
+[[ "$title" == "# Configuration" ]] || fail "docs/configuration.md must begin with '# Configuration', not '$title'"
 while IFS= read -r line; do
-  if [[ "$line" == "## Configuration"* ]]; then in_section=1; continue; fi
-  [[ "$line" == "## "* ]] && in_section=0
-  ((in_section)) || continue
   [[ "$line" =~ ^\|\ *\`([A-Z][A-Z0-9_]*)\`\ *\|([^|]*)\|([^|]*)\|\ *$ ]] || {
-    [[ "$line" =~ ^\|\ *\` ]] && fail "README: a Configuration row must name one setting: $line"
+    [[ "$line" =~ ^\|\ *\` ]] && fail "docs/configuration.md: a row must name one setting: $line"
     continue
   }
   name="${BASH_REMATCH[1]}" cell="${BASH_REMATCH[2]}" meaning="${BASH_REMATCH[3]}"
-  [[ -v "readme_default[$name]" ]] && fail "README: $name has two rows"
-  readme_default[$name]="$cell"
-  [[ "$meaning" =~ [a-z] ]] || fail "README: $name has no meaning"
-done <"$readme"
+  [[ -v "doc_default[$name]" ]] && fail "docs/configuration.md: $name has two rows"
+  doc_default[$name]="$cell"
+  [[ "$meaning" =~ [a-z] ]] || fail "docs/configuration.md: $name has no meaning"
+done <"$doc"
+((${#doc_default[@]} > 0)) || fail "docs/configuration.md has no setting rows"
 
-for name in "${!readme_default[@]}"; do
-  [[ -v "defaults[$name]" ]] || fail "README documents $name, which no binary reads"
+for name in "${!doc_default[@]}"; do
+  [[ -v "defaults[$name]" ]] || fail "docs/configuration.md documents $name, which no binary reads"
 done
 
 # .env.example: every setting as NAME=value or "# NAME=value" (commented: left at its default).
@@ -86,19 +86,19 @@ done
 
 for name in $(printf '%s\n' "${!defaults[@]}" | sort); do
   IFS='|' read -r -a values <<<"${defaults[$name]}|"
-  # README: the row exists and its default cell names every default.
-  if [[ ! -v "readme_default[$name]" ]]; then
-    fail "README's Configuration table has no row for $name"
+  # docs/configuration.md: the row exists and its default cell names every default.
+  if [[ ! -v "doc_default[$name]" ]]; then
+    fail "docs/configuration.md has no row for $name"
   else
-    cell="${readme_default[$name]}"
+    cell="${doc_default[$name]}"
     for value in "${values[@]}"; do
       if [[ "$value" == "(required)" ]]; then
-        [[ "$cell" == *"(required)"* ]] || fail "README: $name is required, the table says '$cell'"
+        [[ "$cell" == *"(required)"* ]] || fail "docs/configuration.md: $name is required, the table says '$cell'"
       elif [[ -z "$value" ]]; then
         [[ "$cell" =~ ^\ *$ || "$cell" == *'(empty)'* || ${#values[@]} -gt 1 ]] ||
-          fail "README: $name defaults to empty, the table says '$cell'"
+          fail "docs/configuration.md: $name defaults to empty, the table says '$cell'"
       else
-        [[ "$cell" == *"\`$value\`"* ]] || fail "README: $name defaults to \`$value\`, the table says '$cell'"
+        [[ "$cell" == *"\`$value\`"* ]] || fail "docs/configuration.md: $name defaults to \`$value\`, the table says '$cell'"
       fi
     done
   fi
@@ -114,5 +114,5 @@ for name in $(printf '%s\n' "${!defaults[@]}" | sort); do
   fi
 done
 
-echo "${#defaults[@]} settings checked against README.md and .env.example"
+echo "${#defaults[@]} settings checked against docs/configuration.md and .env.example"
 ((failures == 0)) || { echo "$failures problem(s)" >&2; exit 1; }
