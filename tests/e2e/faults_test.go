@@ -4,7 +4,7 @@
 // with SIGKILL under load, providers hang, a million symbols are asked for, and each scenario
 // checks what must still hold (nothing committed lost or duplicated, averages exact, errors fast
 // and short). Run by ./deploy/dev faults on a stack of its own (it kills that stack's PostgreSQL
-// and broker through `deploy/dev _kill` / `_start`), which writes docs/RELIABILITY.md.
+// and broker through `deploy/dev _kill` / `_start`), which writes docs/reports/reliability.md.
 package e2e
 
 import (
@@ -30,7 +30,7 @@ import (
 
 var faultsBegan = time.Now()
 
-// reliability collects the rows of docs/RELIABILITY.md.
+// reliability collects the rows of docs/reports/reliability.md.
 var reliability struct {
 	sync.Mutex
 	rows      []reliabilityRow
@@ -79,7 +79,12 @@ func newScenario(t *testing.T, name string) *scenario {
 		if t.Failed() && sc.failures == 0 {
 			sc.add("the scenario runs to its end", "it stopped early; the test log says why", false)
 		}
-		writeReliabilityReport(t)
+		// Written after every scenario too, so a suite cut short leaves the report of what ran.
+		if unwritten, err := reliabilityReport.write(); err != nil {
+			t.Error(err)
+		} else if unwritten != "" {
+			t.Log(reliabilityReport.env + " not set; report:\n" + unwritten)
+		}
 	})
 	return sc
 }
@@ -697,16 +702,17 @@ func TestFaultManySymbols(t *testing.T) {
 
 // ---- the report ----
 
-func TestFaultZZWriteReport(t *testing.T) {
-	writeReliabilityReport(t)
-}
+var reliabilityReport = testReport{env: "MDS_FAULTS_REPORT", text: reliabilityText}
 
-func writeReliabilityReport(t *testing.T) {
-	path := os.Getenv("MDS_FAULTS_REPORT")
+func init() { testReports = append(testReports, reliabilityReport) }
+
+// reliabilityText is docs/reports/reliability.md: the scenarios run so far, then those of the
+// report at `path` that did not run.
+func reliabilityText(path string) string {
 	reliability.Lock()
 	defer reliability.Unlock()
 	if len(reliability.rows) == 0 {
-		return
+		return ""
 	}
 	var b strings.Builder
 	host, _ := os.Hostname()
@@ -781,13 +787,7 @@ func writeReliabilityReport(t *testing.T) {
 		v := reliability.sizes[name]
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", name, thousands(v.used), thousands(v.fallback), v.what)
 	}
-	if path == "" {
-		t.Log("MDS_FAULTS_REPORT not set; report:\n" + b.String())
-		return
-	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Error(err)
-	}
+	return b.String()
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }

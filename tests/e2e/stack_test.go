@@ -67,6 +67,9 @@ func runMain(m *testing.M) int {
 	}
 	shared = s
 	code := m.Run()
+	if writeReports() != nil && code == 0 {
+		code = 1
+	}
 	cleanup()
 	fakeProviders.Close()
 	return code
