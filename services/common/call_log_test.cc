@@ -193,7 +193,7 @@ TEST_F(CallLogTest, HealthChecksAreLoggedAtDebugOnly) {
 // What the call log costs a call, apart from gRPC's own interceptor machinery (which the
 // metrics interceptor pays already): the ids copied and installed, the clock read twice, and the
 // line formatted and buffered by the service's own sink (stderr is /dev/null here). Printed for
-// the README; the bound only catches a gross regression.
+// docs/metrics-and-logs.md; the bound only catches a gross regression.
 TEST(CallLogCostTest, MicrosecondsPerCall) {
   const int saved_stderr = dup(STDERR_FILENO);
   const int devnull = open("/dev/null", O_WRONLY);
