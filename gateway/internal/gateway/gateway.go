@@ -19,6 +19,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
@@ -33,9 +34,50 @@ type Gateway struct {
 	// drain ends open streams when the server shuts down; Shutdown would otherwise wait for them.
 	drain     context.Context
 	drainDone context.CancelFunc
-	// mux and feeds serve the stream routes as Server-Sent Events (sse.go).
+	// mux and feeds (the stream routes by route, each bound to its service's connection) serve
+	// the stream routes as Server-Sent Events (sse.go).
 	mux   *runtime.ServeMux
 	feeds map[string]eventFeed
+}
+
+// The backends, by the name logs, /ready and services use.
+const (
+	mdsAPI      = "mds-api"
+	mdsConsumer = "mds-consumer" // may be left out (MDS_CONSUMER_ADDR empty)
+)
+
+// service is a gRPC service the REST routes forward to.
+type service struct {
+	name    string // its full name, as in its methods' names
+	backend string // mdsAPI or mdsConsumer
+	what    string // what it serves, for the error its routes answer while its backend is not deployed
+	// register adds the generated handlers of its routes to the mux, with a client on cc.
+	register func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error
+}
+
+var services = []service{
+	{marketdatav1.PriceService_ServiceDesc.ServiceName, mdsAPI, "prices",
+		handlers(marketdatav1.NewPriceServiceClient, marketdatav1.RegisterPriceServiceHandlerClient)},
+	{marketdatav1.PollingService_ServiceDesc.ServiceName, mdsAPI, "polling jobs",
+		handlers(marketdatav1.NewPollingServiceClient, marketdatav1.RegisterPollingServiceHandlerClient)},
+	{marketdatav1.MovingAverageService_ServiceDesc.ServiceName, mdsConsumer, "moving averages",
+		handlers(marketdatav1.NewMovingAverageServiceClient, marketdatav1.RegisterMovingAverageServiceHandlerClient)},
+	{marketdatav1.BarService_ServiceDesc.ServiceName, mdsConsumer, "bars",
+		handlers(marketdatav1.NewBarServiceClient, marketdatav1.RegisterBarServiceHandlerClient)},
+}
+
+// handlers makes a service's register from its generated client constructor and handler
+// registration.
+func handlers[C any](newClient func(grpc.ClientConnInterface) C, register func(context.Context, *runtime.ServeMux, C) error) func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error {
+	return func(ctx context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error {
+		return register(ctx, mux, newClient(cc))
+	}
+}
+
+// serviceOf is the full name of the service of a method ("/marketdata.v1.PriceService/StreamPrices").
+func serviceOf(method string) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+	return name
 }
 
 // New connects (lazily) to the backends and builds the handler. logger may be nil.
@@ -54,29 +96,22 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 	}
 	g := &Gateway{}
 	g.drain, g.drainDone = context.WithCancel(context.Background())
-
-	creds, err := backendCredentials(opts)
-	if err != nil {
-		return nil, err
-	}
-	api, err := dial("mds-api", "the price service", opts.APIAddr, creds, opts.BackendTimeout, logger)
-	if err != nil {
-		return nil, err
-	}
-	g.backends = append(g.backends, api)
-	var consumer *backend
-	if opts.ConsumerAddr != "" {
-		if consumer, err = dial("mds-consumer", "the moving average service", opts.ConsumerAddr, creds, opts.BackendTimeout, logger); err != nil {
-			g.Close()
-			return nil, err
-		}
-		g.backends = append(g.backends, consumer)
-	}
-
-	routes, err := newAllowTable(openapi.Document)
-	if err != nil {
+	if err := g.build(opts, logger); err != nil {
 		g.Close()
 		return nil, err
+	}
+	return g, nil
+}
+
+// build dials the backends and assembles the handler; on an error New closes what it opened.
+func (g *Gateway) build(opts Options, logger *slog.Logger) error {
+	conns, err := g.dialBackends(opts, logger)
+	if err != nil {
+		return err
+	}
+	routes, err := newAllowTable(openapi.Document)
+	if err != nil {
+		return err
 	}
 	g.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
@@ -89,54 +124,75 @@ func New(opts Options, logger *slog.Logger) (*Gateway, error) {
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithMiddlewares(recordRoute, rejectBadRequestID, g.endStreamsOnDrain, g.serveEventStreams),
 	)
-	mux := g.mux
-	ctx := context.Background() // only used by the generated code to log; connections are ours
-	prices := marketdatav1.NewPriceServiceClient(api.conn)
-	if err := marketdatav1.RegisterPriceServiceHandlerClient(ctx, mux, prices); err != nil {
-		g.Close()
-		return nil, err
-	}
-	if err := marketdatav1.RegisterPollingServiceHandlerClient(ctx, mux, marketdatav1.NewPollingServiceClient(api.conn)); err != nil {
-		g.Close()
-		return nil, err
-	}
-	var averages marketdatav1.MovingAverageServiceClient = notDeployedAverages{}
-	if consumer != nil {
-		averages = marketdatav1.NewMovingAverageServiceClient(consumer.conn)
-	}
-	if err := marketdatav1.RegisterMovingAverageServiceHandlerClient(ctx, mux, averages); err != nil {
-		g.Close()
-		return nil, err
-	}
-	var bars marketdatav1.BarServiceClient = notDeployedBars{}
-	if consumer != nil {
-		bars = marketdatav1.NewBarServiceClient(consumer.conn)
-	}
-	if err := marketdatav1.RegisterBarServiceHandlerClient(ctx, mux, bars); err != nil {
-		g.Close()
-		return nil, err
-	}
-
-	g.feeds = map[string]eventFeed{
-		"/api/v1/prices/stream":   priceFeed(prices),
-		"/api/v1/averages/stream": averageFeed(averages),
-		"/api/v1/bars/stream":     barFeed(bars),
+	if err := g.registerServices(conns); err != nil {
+		return err
 	}
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newBuildInfo())
-	if err := registerOperationalRoutes(mux, routes, g.backends, opts.ReadyTimeout, registry); err != nil {
-		g.Close()
-		return nil, err
+	if err := registerOperationalRoutes(g.mux, routes, g.backends, opts.ReadyTimeout, registry); err != nil {
+		return err
 	}
 
-	var h http.Handler = mux
+	var h http.Handler = g.mux
 	h = limitBody(opts.MaxBodyBytes, h)
 	h = cors(opts.CORSAllowedOrigins, h)
 	h = observe(logger, newMetrics(registry), opts.MaxBodyBytes, h)
 	g.handler = h
-	return g, nil
+	return nil
+}
+
+// dialBackends connects (lazily) to mds-api and, unless it is not deployed, mds-consumer; it
+// returns their connections by backend name.
+func (g *Gateway) dialBackends(opts Options, logger *slog.Logger) (map[string]grpc.ClientConnInterface, error) {
+	creds, err := backendCredentials(opts)
+	if err != nil {
+		return nil, err
+	}
+	conns := map[string]grpc.ClientConnInterface{}
+	for _, b := range []struct{ name, service, addr string }{
+		{mdsAPI, "the price service", opts.APIAddr},
+		{mdsConsumer, "the moving average service", opts.ConsumerAddr},
+	} {
+		if b.name == mdsConsumer && b.addr == "" {
+			continue // not deployed
+		}
+		dialed, err := dial(b.name, b.service, b.addr, creds, opts.BackendTimeout, logger)
+		if err != nil {
+			return nil, err
+		}
+		g.backends = append(g.backends, dialed)
+		conns[b.name] = dialed.conn
+	}
+	return conns, nil
+}
+
+// registerServices adds every service's routes to the mux, each on its backend's connection or,
+// when that backend is not deployed, on a stand-in that answers 503; and binds each stream
+// route to the connection of its service.
+func (g *Gateway) registerServices(conns map[string]grpc.ClientConnInterface) error {
+	ctx := context.Background() // only used by the generated code to log; connections are ours
+	byService := make(map[string]grpc.ClientConnInterface, len(services))
+	for _, s := range services {
+		cc, ok := conns[s.backend]
+		if !ok {
+			cc = notDeployed(s.what)
+		}
+		if err := s.register(ctx, g.mux, cc); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		byService[s.name] = cc
+	}
+	g.feeds = make(map[string]eventFeed, len(streams))
+	for _, s := range streams {
+		cc, ok := byService[serviceOf(s.method)]
+		if !ok {
+			return fmt.Errorf("stream %s: its service is not in services", s.route)
+		}
+		g.feeds[s.route] = eventFeed{streamRoute: s, cc: cc}
+	}
+	return nil
 }
 
 // Handler serves the whole HTTP surface.
@@ -158,7 +214,7 @@ func (g *Gateway) Close() {
 // finish on their own during shutdown.
 func (g *Gateway) endStreamsOnDrain(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		if pattern, ok := runtime.HTTPPattern(r.Context()); !ok || !streamRoutes[pattern.String()] {
+		if _, ok := g.feedOf(r); !ok {
 			next(w, r, params)
 			return
 		}
@@ -168,18 +224,6 @@ func (g *Gateway) endStreamsOnDrain(next runtime.HandlerFunc) runtime.HandlerFun
 		defer stop()
 		next(w, r.WithContext(ctx), params)
 	}
-}
-
-var streamRoutes = map[string]bool{
-	"/api/v1/prices/stream":   true,
-	"/api/v1/averages/stream": true,
-	"/api/v1/bars/stream":     true,
-}
-
-var streamMethods = map[string]bool{
-	marketdatav1.PriceService_StreamPrices_FullMethodName:                 true,
-	marketdatav1.MovingAverageService_StreamMovingAverages_FullMethodName: true,
-	marketdatav1.BarService_StreamBars_FullMethodName:                     true,
 }
 
 // setResponseStatus: creating a polling job answers 202 Accepted, as the original did
@@ -198,7 +242,7 @@ func setResponseStatus(ctx context.Context, w http.ResponseWriter, resp proto.Me
 		w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
-	if resp == nil && streamMethods[method] {
+	if resp == nil && isStreamMethod(method) {
 		if md, ok := runtime.ServerMetadataFromContext(ctx); ok && len(md.HeaderMD) > 0 {
 			w.Header().Set("Content-Type", streamContentType)
 			w.WriteHeader(http.StatusOK)

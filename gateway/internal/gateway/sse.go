@@ -13,20 +13,14 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	marketdatav1 "marketdata/gateway/gen/marketdata/v1"
 )
 
-// Server-Sent Events (text/event-stream) on the stream routes. A GET of /api/v1/prices/stream,
-// /api/v1/averages/stream (or /api/v1/bars/stream) whose Accept header asks for
-// text/event-stream, as a browser's EventSource does, gets the same gRPC stream as the NDJSON
+// Server-Sent Events (text/event-stream) on the stream routes (streams, in streams.go). A GET of
+// /api/v1/prices/stream, /api/v1/averages/stream or /api/v1/bars/stream whose Accept header asks
+// for text/event-stream, as a browser's EventSource does, gets the same gRPC stream as the NDJSON
 // response, framed as events:
 //
 //	id: 1704207845000000
@@ -35,8 +29,8 @@ import (
 //
 // data is the object an NDJSON line carries in "result"; id is the event's time in Unix
 // microseconds (a price's timestamp, the newest price of an average, the start of a bar). A
-// reconnecting EventSource sends the last id it saw as Last-Event-ID; see resumeFilter for what
-// is then skipped. A comment line (": keep-alive") is sent every sseHeartbeat, and a stream that
+// reconnecting EventSource sends the last id it saw as Last-Event-ID; the route's resumed rule
+// (resumeAfter, resumeFromBucket) says what is then skipped. A comment line (": keep-alive") is sent every sseHeartbeat, and a stream that
 // fails after it started ends with an `event: error` whose data is {"detail","code"}.
 //
 // The same URL serves both formats (content negotiation) so that every stream has one address,
@@ -56,121 +50,10 @@ const sseAPIKeyParam = "api_key"
 
 const eventStreamContentType = "text/event-stream"
 
-// eventFeed is one stream route's event stream.
+// eventFeed is a stream route bound to the connection of its service.
 type eventFeed struct {
-	event  string // the SSE event name
-	method string // the gRPC method, for the metadata grpc-gateway forwards
-	// open parses the query into the request message (as the generated handler does) and starts
-	// the backend stream.
-	open func(ctx context.Context, query map[string][]string) (eventStream, error)
-	// id is the event's time in Unix microseconds.
-	id func(proto.Message) int64
-	// resumed reports whether an event is still to be sent to a client that had seen the event
-	// with id last.
-	resumed func(id, last int64) bool
-}
-
-// eventStream is a backend server stream whatever its message type.
-type eventStream interface {
-	Header() (metadata.MD, error)
-	Trailer() metadata.MD
-	next() (proto.Message, error)
-}
-
-type typedStream[T any, PT interface {
-	*T
-	proto.Message
-}] struct {
-	grpc.ServerStreamingClient[T]
-}
-
-func (s typedStream[T, PT]) next() (proto.Message, error) {
-	m, err := s.Recv()
-	if err != nil {
-		return nil, err
-	}
-	return PT(m), nil
-}
-
-func openStream[T any, PT interface {
-	*T
-	proto.Message
-}](s grpc.ServerStreamingClient[T], err error) (eventStream, error) {
-	if err != nil {
-		return nil, err
-	}
-	return typedStream[T, PT]{s}, nil
-}
-
-// populate fills a request message from the query string exactly as the generated handlers do
-// (unknown parameters, api_key among them, are ignored).
-func populate(msg proto.Message, query map[string][]string) error {
-	if err := runtime.PopulateQueryParameters(msg, query, &utilities.DoubleArray{Encoding: map[string]int{}}); err != nil {
-		return status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	return nil
-}
-
-func micros(ts *timestamppb.Timestamp) int64 {
-	if ts == nil {
-		return 0
-	}
-	return ts.GetSeconds()*1_000_000 + int64(ts.GetNanos())/1000
-}
-
-// resumeAfter: an event at or before the last one seen is not sent again (prices, averages).
-func resumeAfter(id, last int64) bool { return id > last }
-
-// resumeFromBucket: a bar that starts before the last one seen is closed and not sent again; the
-// bar the client last saw may have taken prices since, and is sent.
-func resumeFromBucket(id, last int64) bool { return id >= last }
-
-func priceFeed(client marketdatav1.PriceServiceClient) eventFeed {
-	return eventFeed{
-		event:  "price",
-		method: marketdatav1.PriceService_StreamPrices_FullMethodName,
-		open: func(ctx context.Context, q map[string][]string) (eventStream, error) {
-			req := &marketdatav1.StreamPricesRequest{}
-			if err := populate(req, q); err != nil {
-				return nil, err
-			}
-			return openStream[marketdatav1.Price](client.StreamPrices(ctx, req))
-		},
-		id:      func(m proto.Message) int64 { return micros(m.(*marketdatav1.Price).GetTimestamp()) },
-		resumed: resumeAfter,
-	}
-}
-
-func averageFeed(client marketdatav1.MovingAverageServiceClient) eventFeed {
-	return eventFeed{
-		event:  "average",
-		method: marketdatav1.MovingAverageService_StreamMovingAverages_FullMethodName,
-		open: func(ctx context.Context, q map[string][]string) (eventStream, error) {
-			req := &marketdatav1.StreamMovingAveragesRequest{}
-			if err := populate(req, q); err != nil {
-				return nil, err
-			}
-			return openStream[marketdatav1.MovingAverage](client.StreamMovingAverages(ctx, req))
-		},
-		id:      func(m proto.Message) int64 { return micros(m.(*marketdatav1.MovingAverage).GetTimestamp()) },
-		resumed: resumeAfter,
-	}
-}
-
-func barFeed(client marketdatav1.BarServiceClient) eventFeed {
-	return eventFeed{
-		event:  "bar",
-		method: marketdatav1.BarService_StreamBars_FullMethodName,
-		open: func(ctx context.Context, q map[string][]string) (eventStream, error) {
-			req := &marketdatav1.StreamBarsRequest{}
-			if err := populate(req, q); err != nil {
-				return nil, err
-			}
-			return openStream[marketdatav1.Bar](client.StreamBars(ctx, req))
-		},
-		id:      func(m proto.Message) int64 { return micros(m.(*marketdatav1.Bar).GetStartTime()) },
-		resumed: resumeFromBucket,
-	}
+	streamRoute
+	cc grpc.ClientConnInterface
 }
 
 // wantsEventStream reports whether the Accept header prefers text/event-stream to the NDJSON
@@ -203,12 +86,7 @@ func wantsEventStream(accept string) bool {
 // the generated handler.
 func (g *Gateway) serveEventStreams(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		pattern, ok := runtime.HTTPPattern(r.Context())
-		if !ok {
-			next(w, r, params)
-			return
-		}
-		feed, ok := g.feeds[pattern.String()]
+		feed, ok := g.feedOf(r)
 		if !ok {
 			next(w, r, params)
 			return
@@ -218,19 +96,26 @@ func (g *Gateway) serveEventStreams(next runtime.HandlerFunc) runtime.HandlerFun
 			next(w, r, params)
 			return
 		}
-		g.serveEvents(w, r, pattern.String(), feed)
+		g.serveEvents(w, r, feed)
 	}
+}
+
+// feedOf is the stream of the route r was routed to, if that is a stream route.
+func (g *Gateway) feedOf(r *http.Request) (eventFeed, bool) {
+	pattern, ok := runtime.HTTPPattern(r.Context())
+	if !ok {
+		return eventFeed{}, false
+	}
+	feed, ok := g.feeds[pattern.String()]
+	return feed, ok
 }
 
 // serveEvents runs one event stream: the backend call is made as the generated handler makes it
 // (same metadata, interceptors and errors), and a call refused before its first message answers
 // like any other request, with the contract's status and JSON error body.
-func (g *Gateway) serveEvents(w http.ResponseWriter, r *http.Request, route string, feed eventFeed) {
-	query := r.URL.Query()
-	if key := query.Get(sseAPIKeyParam); key != "" && r.Header.Get("Authorization") == "" && r.Header.Get("X-Api-Key") == "" {
-		r.Header.Set("X-Api-Key", key)
-	}
-	ctx, err := runtime.AnnotateContext(r.Context(), g.mux, r, feed.method, runtime.WithHTTPPathPattern(route))
+func (g *Gateway) serveEvents(w http.ResponseWriter, r *http.Request, feed eventFeed) {
+	apiKeyFromQuery(r)
+	ctx, err := runtime.AnnotateContext(r.Context(), g.mux, r, feed.method, runtime.WithHTTPPathPattern(feed.route))
 	if err != nil {
 		handleError(r.Context(), g.mux, nil, w, r, err)
 		return
@@ -238,71 +123,97 @@ func (g *Gateway) serveEvents(w http.ResponseWriter, r *http.Request, route stri
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	var md runtime.ServerMetadata
-	refuse := func(err error) {
-		handleError(runtime.NewServerMetadataContext(ctx, md), g.mux, nil, w, r, err)
-	}
-	stream, err := feed.open(ctx, query)
-	if err != nil {
-		refuse(err)
+	stream, first, ok := g.startEvents(ctx, w, r, feed)
+	if !ok {
 		return
+	}
+	send := newEventSender(w, r, feed)
+	if first != nil && send.send(*first) != nil {
+		return
+	}
+	g.relayEvents(ctx, stream, send)
+}
+
+// apiKeyFromQuery takes the API key from the api_key parameter when the request has neither
+// Authorization nor X-API-Key (EventSource cannot send headers).
+func apiKeyFromQuery(r *http.Request) {
+	if key := r.URL.Query().Get(sseAPIKeyParam); key != "" && r.Header.Get("Authorization") == "" && r.Header.Get("X-Api-Key") == "" {
+		r.Header.Set("X-Api-Key", key)
+	}
+}
+
+// startEvents makes the backend call and waits until the backend accepts it (sends its headers)
+// or sends a first message, which it returns. A refusal is answered here, like any call's
+// error (with the backend's metadata: rate limit headers), and ok is false.
+func (g *Gateway) startEvents(ctx context.Context, w http.ResponseWriter, r *http.Request, feed eventFeed) (stream eventStream, first *streamed, ok bool) {
+	var md runtime.ServerMetadata
+	refuse := func(err error) (eventStream, *streamed, bool) {
+		handleError(runtime.NewServerMetadataContext(ctx, md), g.mux, nil, w, r, err)
+		return nil, nil, false
+	}
+	stream, err := feed.open(ctx, feed.cc, r.URL.Query())
+	if err != nil {
+		return refuse(err)
 	}
 	// The backend accepts a stream by sending its headers; it refuses one with trailers only
 	// (no headers), and then the first read returns the error.
-	md.HeaderMD, err = stream.Header()
+	if md.HeaderMD, err = stream.Header(); err != nil {
+		md.TrailerMD = stream.Trailer()
+		return refuse(err)
+	}
+	if len(md.HeaderMD) > 0 {
+		return stream, nil, true
+	}
+	m, err := stream.next()
 	if err != nil {
 		md.TrailerMD = stream.Trailer()
-		refuse(err)
-		return
+		return refuse(err)
 	}
-	var first proto.Message
-	if len(md.HeaderMD) == 0 {
-		if first, err = stream.next(); err != nil {
-			md.TrailerMD = stream.Trailer()
-			refuse(err)
+	return stream, &m, true
+}
+
+// relayEvents sends what the backend streams, and a comment while it is quiet, until the client
+// goes, the gateway drains or the backend ends the stream.
+func (g *Gateway) relayEvents(ctx context.Context, stream eventStream, send *eventSender) {
+	received := receive(ctx, stream)
+	heartbeat := time.NewTicker(sseHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done(): // the client went, or the gateway is draining
+			return
+		case <-heartbeat.C:
+			send.out.printf(": keep-alive\n\n")
+		case res := <-received:
+			if res.err != nil {
+				g.endEvents(ctx, send.out, res.err)
+				return
+			}
+			if send.send(res.msg) != nil {
+				return
+			}
+		}
+		if send.out.err != nil {
 			return
 		}
 	}
+}
 
-	last, resuming := lastEventID(r)
-	h := w.Header()
-	h.Set("Content-Type", eventStreamContentType)
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no") // nginx: pass events on at once
-	w.WriteHeader(http.StatusOK)
-	out := &eventWriter{w: w, rc: http.NewResponseController(w)}
-	out.printf("retry: %d\n\n", sseRetryMillis)
+// received is one read of a backend stream.
+type received struct {
+	msg streamed
+	err error
+}
 
-	marshaler := newMarshaler()
-	send := func(m proto.Message) error {
-		id := feed.id(m)
-		if resuming && !feed.resumed(id, last) {
-			return nil
-		}
-		data, err := marshaler.Marshal(m)
-		if err != nil {
-			return err
-		}
-		out.printf("id: %d\nevent: %s\ndata: %s\n\n", id, feed.event, data)
-		return out.err
-	}
-	if first != nil {
-		if err := send(first); err != nil {
-			return
-		}
-	}
-
-	// One goroutine reads the backend; this one writes, so writes never interleave.
-	type result struct {
-		msg proto.Message
-		err error
-	}
-	results := make(chan result)
+// receive reads the backend stream in a goroutine of its own, until it fails or ends or ctx is
+// done; the caller alone writes, so writes never interleave.
+func receive(ctx context.Context, stream eventStream) <-chan received {
+	results := make(chan received)
 	go func() {
 		for {
 			m, err := stream.next()
 			select {
-			case results <- result{m, err}:
+			case results <- received{m, err}:
 			case <-ctx.Done():
 				return
 			}
@@ -311,27 +222,43 @@ func (g *Gateway) serveEvents(w http.ResponseWriter, r *http.Request, route stri
 			}
 		}
 	}()
-	heartbeat := time.NewTicker(sseHeartbeat)
-	defer heartbeat.Stop()
-	for {
-		select {
-		case <-ctx.Done(): // the client went, or the gateway is draining
-			return
-		case <-heartbeat.C:
-			out.printf(": keep-alive\n\n")
-		case res := <-results:
-			if res.err != nil {
-				g.endEvents(ctx, out, res.err)
-				return
-			}
-			if send(res.msg) != nil {
-				return
-			}
-		}
-		if out.err != nil {
-			return
-		}
+	return results
+}
+
+// eventSender frames a stream's messages as events, skipping those a resuming client has seen.
+type eventSender struct {
+	out       *eventWriter
+	event     string
+	marshaler *streamMarshaler
+	// resume: the client sent the id of the last event it saw (last); resumed is the route's rule.
+	resume  bool
+	last    int64
+	resumed func(id, last int64) bool
+}
+
+// newEventSender starts the event stream response: its headers and the reconnection delay.
+func newEventSender(w http.ResponseWriter, r *http.Request, feed eventFeed) *eventSender {
+	last, resume := lastEventID(r)
+	h := w.Header()
+	h.Set("Content-Type", eventStreamContentType)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: pass events on at once
+	w.WriteHeader(http.StatusOK)
+	out := &eventWriter{w: w, rc: http.NewResponseController(w)}
+	out.printf("retry: %d\n\n", sseRetryMillis)
+	return &eventSender{out: out, event: feed.event, marshaler: newMarshaler(), resume: resume, last: last, resumed: feed.resumed}
+}
+
+func (s *eventSender) send(m streamed) error {
+	if s.resume && !s.resumed(m.id, s.last) {
+		return nil
 	}
+	data, err := s.marshaler.Marshal(m.msg)
+	if err != nil {
+		return err
+	}
+	s.out.printf("id: %d\nevent: %s\ndata: %s\n\n", m.id, s.event, data)
+	return s.out.err
 }
 
 // endEvents ends a stream the backend closed: a clean end sends nothing more; a failure is the

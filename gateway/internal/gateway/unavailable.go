@@ -2,43 +2,30 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	marketdatav1 "marketdata/gateway/gen/marketdata/v1"
 )
 
-// notDeployedAverages stands in for MovingAverageService when MDS_CONSUMER_ADDR is empty, so the
-// routes exist (405 and 404 stay right) and answer 503 with the usual error body.
-type notDeployedAverages struct{}
+// notDeployedConn stands in for the connection of a service whose backend is not deployed
+// (mds-consumer when MDS_CONSUMER_ADDR is empty), so that its routes exist (405 and 404 stay
+// right) and every call, unary or streaming, answers 503 with the usual error body. It stands
+// behind the generated client, so a method added to the service needs nothing here.
+type notDeployedConn struct{ err error }
 
-var errAveragesNotDeployed = status.Error(codes.Unavailable,
-	"moving averages are not available: mds-consumer is not deployed (MDS_CONSUMER_ADDR is empty)")
-
-func (notDeployedAverages) GetLatestMovingAverage(context.Context, *marketdatav1.GetLatestMovingAverageRequest, ...grpc.CallOption) (*marketdatav1.MovingAverage, error) {
-	return nil, errAveragesNotDeployed
+// notDeployed is the connection of a service of mds-consumer (the only backend that may be left
+// out) serving what, e.g. "moving averages", while mds-consumer is not deployed.
+func notDeployed(what string) notDeployedConn {
+	return notDeployedConn{status.Error(codes.Unavailable,
+		fmt.Sprintf("%s are not available: mds-consumer is not deployed (MDS_CONSUMER_ADDR is empty)", what))}
 }
 
-func (notDeployedAverages) ListMovingAverages(context.Context, *marketdatav1.ListMovingAveragesRequest, ...grpc.CallOption) (*marketdatav1.ListMovingAveragesResponse, error) {
-	return nil, errAveragesNotDeployed
+func (c notDeployedConn) Invoke(context.Context, string, any, any, ...grpc.CallOption) error {
+	return c.err
 }
 
-func (notDeployedAverages) StreamMovingAverages(context.Context, *marketdatav1.StreamMovingAveragesRequest, ...grpc.CallOption) (grpc.ServerStreamingClient[marketdatav1.MovingAverage], error) {
-	return nil, errAveragesNotDeployed
-}
-
-// notDeployedBars stands in for BarService likewise.
-type notDeployedBars struct{}
-
-var errBarsNotDeployed = status.Error(codes.Unavailable,
-	"bars are not available: mds-consumer is not deployed (MDS_CONSUMER_ADDR is empty)")
-
-func (notDeployedBars) ListBars(context.Context, *marketdatav1.ListBarsRequest, ...grpc.CallOption) (*marketdatav1.ListBarsResponse, error) {
-	return nil, errBarsNotDeployed
-}
-
-func (notDeployedBars) StreamBars(context.Context, *marketdatav1.StreamBarsRequest, ...grpc.CallOption) (grpc.ServerStreamingClient[marketdatav1.Bar], error) {
-	return nil, errBarsNotDeployed
+func (c notDeployedConn) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+	return nil, c.err
 }
