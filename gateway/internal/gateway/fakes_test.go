@@ -234,7 +234,7 @@ func (fakeConsumer) GetLatestMovingAverage(_ context.Context, req *marketdatav1.
 }
 
 // StreamMovingAverages sends one average per symbol for the requested window (5 when 0), then
-// waits for the client to go.
+// waits for the client to go; for QUIET it only accepts the call.
 func (fakeConsumer) StreamMovingAverages(req *marketdatav1.StreamMovingAveragesRequest, stream grpc.ServerStreamingServer[marketdatav1.MovingAverage]) error {
 	window := req.GetWindow()
 	if window == 0 {
@@ -244,6 +244,12 @@ func (fakeConsumer) StreamMovingAverages(req *marketdatav1.StreamMovingAveragesR
 		return status.Error(codes.InvalidArgument, "window must be 1..10000")
 	}
 	for _, sym := range req.GetSymbols() {
+		if sym == "QUIET" {
+			if err := stream.SendHeader(metadata.MD{}); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := stream.Send(&marketdatav1.MovingAverage{Symbol: sym, Window: window, Value: 181.5, Timestamp: timestamppb.New(fakeTime)}); err != nil {
 			return err
 		}
@@ -295,7 +301,7 @@ func closedAddr(t *testing.T) string {
 
 // fakeBars plays mds-consumer's BarService: StreamBars sends, per symbol, a closed bar of the
 // minute before fakeTime's and the open bar of fakeTime's minute twice (it took a second price),
-// then waits for the client to go.
+// then waits for the client to go; for QUIET it only accepts the call.
 type fakeBars struct {
 	marketdatav1.UnimplementedBarServiceServer
 }
@@ -310,6 +316,12 @@ func (fakeBars) StreamBars(req *marketdatav1.StreamBarsRequest, stream grpc.Serv
 	}
 	open := fakeTime.Truncate(time.Minute)
 	for _, sym := range req.GetSymbols() {
+		if sym == "QUIET" {
+			if err := stream.SendHeader(metadata.MD{}); err != nil {
+				return err
+			}
+			continue
+		}
 		for _, b := range []*marketdatav1.Bar{
 			{Symbol: sym, Interval: interval, StartTime: timestamppb.New(open.Add(-time.Minute)), EndTime: timestamppb.New(open),
 				Open: 99, High: 101, Low: 98, Close: 100, PriceCount: 3},
