@@ -175,8 +175,8 @@ int Run(int argc, char** argv) {
   std::unique_ptr<PriceEventFeed> feed =
       OrExit(PriceEventFeed::Create(config.kafka_bootstrap_servers, config.kafka_config,
                                     config.price_events_topic,
-                                    [&price_hub](const v1::PriceEvent& event) {
-                                      PublishPrice(price_hub, event);
+                                    [&price_hub](const StoredPrice& price) {
+                                      PublishPrice(price_hub, price);
                                     }));
 
   PostgresPollingJobStore jobs(*db);

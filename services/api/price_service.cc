@@ -64,13 +64,10 @@ grpc::Status PriceServiceImpl::ListPriceHistory(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-void PublishPrice(PriceHub& hub, const v1::PriceEvent& event) {
-  v1::Price price;
-  price.set_symbol(event.symbol());
-  price.set_price(event.price());
-  *price.mutable_timestamp() = event.timestamp();
-  price.set_provider(event.provider());
-  hub.Publish(event.symbol(), event.symbol(), price);
+void PublishPrice(PriceHub& hub, const StoredPrice& price) {
+  v1::Price out;
+  ToProto(price, &out);
+  hub.Publish(price.quote.symbol, price.quote.symbol, out);
 }
 
 grpc::ServerWriteReactor<v1::Price>* PriceServiceImpl::StreamPrices(

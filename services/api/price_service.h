@@ -16,7 +16,7 @@ namespace marketdata {
 using PriceHub = StreamHub<v1::Price>;
 
 // Feeds the live price streams; the conflation key is the symbol.
-void PublishPrice(PriceHub& hub, const v1::PriceEvent& event);
+void PublishPrice(PriceHub& hub, const StoredPrice& price);
 
 // GetLatestPrice and StreamPrices use gRPC's callback API: a request waiting for its commit or a
 // stream waiting for prices holds no thread. The other calls are short reads on the sync API.

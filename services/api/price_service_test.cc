@@ -7,6 +7,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/common/errors.h"
+#include "services/domain/test_prices.h"
 #include "services/providers/test_provider.h"
 
 namespace marketdata {
@@ -228,13 +229,8 @@ TEST_F(PriceServiceTest, StreamsPublishedPricesOfTheRequestedSymbols) {
   request.add_symbols("aapl,msft");
   auto reader = stub_->StreamPrices(&context, request);
   reader->WaitForInitialMetadata();  // subscribed once the headers arrive
-  v1::PriceEvent event;
-  event.set_symbol("TSLA");
-  event.set_price(250);
-  PublishPrice(hub_, event);  // not subscribed
-  event.set_symbol("MSFT");
-  event.set_price(421.5);
-  PublishPrice(hub_, event);
+  PublishPrice(hub_, TestPrice("TSLA", 1, 250, absl::Now()));  // not subscribed
+  PublishPrice(hub_, TestPrice("MSFT", 2, 421.5, absl::Now()));
   v1::Price price;
   ASSERT_TRUE(reader->Read(&price));
   EXPECT_EQ(price.symbol(), "MSFT");

@@ -5,7 +5,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
-#include "services/common/proto_time.h"
 
 namespace marketdata {
 
@@ -14,7 +13,7 @@ EventBatchProcessor::EventBatchProcessor(StoredPrices& store, std::vector<int> w
     : store_(store), windows_(std::move(windows)), max_symbols_(std::max<size_t>(max_symbols, 1)) {}
 
 absl::StatusOr<BatchResult> EventBatchProcessor::Process(
-    const std::vector<v1::PriceEvent>& events) {
+    const std::vector<StoredPrice>& events) {
   // Trimmed only once the batch is done, whether it succeeded or not: every window the batch
   // touches must stay until then.
   absl::StatusOr<BatchResult> result = ProcessKept(events);
@@ -113,15 +112,15 @@ void EventBatchProcessor::SeedAround(SymbolWindow& window, Neighbours& n, const 
 }
 
 absl::StatusOr<BatchResult> EventBatchProcessor::ProcessKept(
-    const std::vector<v1::PriceEvent>& events) {
+    const std::vector<StoredPrice>& events) {
   const size_t capacity = SymbolWindow(std::string(), windows_).capacity();
   // Rebuild, in one query, the windows of symbols seen for the first time: each from the stored
   // prices around its first event in this batch.
   std::vector<PointRef> starts;
   absl::flat_hash_set<std::string> starting;
-  for (const v1::PriceEvent& e : events) {
-    if (windows_by_symbol_.contains(e.symbol()) || !starting.insert(e.symbol()).second) continue;
-    starts.push_back(PointRef{e.symbol(), FromProtoTimestamp(e.timestamp()), e.price_point_id()});
+  for (const StoredPrice& e : events) {
+    if (windows_by_symbol_.contains(e.quote.symbol) || !starting.insert(e.quote.symbol).second) continue;
+    starts.push_back(PointRef{e.quote.symbol, e.quote.timestamp, e.price_point_id});
   }
   if (!starts.empty()) {
     absl::StatusOr<std::vector<Neighbours>> loaded = store_.LoadNeighbours(starts, capacity);
@@ -135,10 +134,10 @@ absl::StatusOr<BatchResult> EventBatchProcessor::ProcessKept(
   }
   BatchResult result;
   std::vector<Refused> refused;  // in batch order
-  for (const v1::PriceEvent& e : events) {
-    PricePoint point{e.price_point_id(), FromProtoTimestamp(e.timestamp()), e.price()};
-    if (!Use(e.symbol()).Add(point, &result.averages)) {
-      refused.push_back(Refused{PointRef{e.symbol(), point.timestamp, point.id}, point});
+  for (const StoredPrice& e : events) {
+    PricePoint point{e.price_point_id, e.quote.timestamp, e.quote.price};
+    if (!Use(e.quote.symbol).Add(point, &result.averages)) {
+      refused.push_back(Refused{PointRef{e.quote.symbol, point.timestamp, point.id}, point});
     }
   }
   // A consumer that runs behind the writers sees events past the stored run its window was

@@ -18,8 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "proto/marketdata/v1/events.pb.h"
-#include "services/events/price_event.h"
+#include "services/domain/quote.h"
 #include "services/averages/symbol_window.h"
 #include "services/averages/stored_prices.h"
 
@@ -42,7 +41,7 @@ class EventBatchProcessor {
 
   // Events in partition order. Fails only when the windows cannot be loaded; the batch can then
   // be retried as it is.
-  absl::StatusOr<BatchResult> Process(const std::vector<v1::PriceEvent>& events);
+  absl::StatusOr<BatchResult> Process(const std::vector<StoredPrice>& events);
 
   // The rows of a batch were stored: a later batch that computes the same value for one of
   // them again does not write it again. A consumer reading behind the writers keeps stored
@@ -76,7 +75,7 @@ class EventBatchProcessor {
     PricePoint point;
   };
 
-  absl::StatusOr<BatchResult> ProcessKept(const std::vector<v1::PriceEvent>& events);
+  absl::StatusOr<BatchResult> ProcessKept(const std::vector<StoredPrice>& events);
   // Averages `r` from its stored neighbours `n`; a point past its window's newest moves the
   // window to the stored run around it.
   void PlaceFromStorage(const Refused& r, Neighbours& n, size_t capacity, BatchResult* result);

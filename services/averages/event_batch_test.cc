@@ -6,7 +6,7 @@
 #include <tuple>
 
 #include "gtest/gtest.h"
-#include "services/common/proto_time.h"
+#include "services/domain/test_prices.h"
 
 namespace marketdata {
 namespace {
@@ -44,14 +44,8 @@ class FakeStore : public StoredPrices {
   bool fail = false;
 };
 
-v1::PriceEvent Event(const std::string& symbol, int64_t id, double price) {
-  v1::PriceEvent e;
-  e.set_symbol(symbol);
-  e.set_price(price);
-  e.set_price_point_id(id);
-  e.set_provider("test");
-  ToProtoTimestamp(absl::FromUnixSeconds(1700000000 + id), e.mutable_timestamp());
-  return e;
+StoredPrice Event(const std::string& symbol, int64_t id, double price) {
+  return TestPrice(symbol, id, price, absl::FromUnixSeconds(1700000000 + id));
 }
 
 TEST(EventBatchProcessorTest, RebuildsNewSymbolsFromHistoryInOneQuery) {
@@ -112,7 +106,7 @@ void ExpectAveragesIndependentOfArrivalOrder(size_t max_symbols, uint32_t seeds)
   for (uint32_t seed = 1; seed <= seeds; ++seed) {
     std::mt19937 rng(seed);
     FakeStore store;
-    std::vector<v1::PriceEvent> events;
+    std::vector<StoredPrice> events;
     for (const std::string symbol : {"AAA", "BBB", "CCC"}) {
       for (int i = 0; i < 400; ++i) {
         const int64_t id = static_cast<int64_t>(events.size()) + 1;
@@ -120,8 +114,8 @@ void ExpectAveragesIndependentOfArrivalOrder(size_t max_symbols, uint32_t seeds)
         const absl::Time ts = absl::FromUnixSeconds(1700000000 + i / 3);
         const double price = 100 + static_cast<double>(rng() % 10007) / 97.0;
         store.history[symbol].push_back(PricePoint{id, ts, price});
-        v1::PriceEvent e = Event(symbol, id, price);
-        ToProtoTimestamp(ts, e.mutable_timestamp());
+        StoredPrice e = Event(symbol, id, price);
+        e.quote.timestamp = ts;
         events.push_back(e);
       }
       auto& h = store.history[symbol];
@@ -130,7 +124,7 @@ void ExpectAveragesIndependentOfArrivalOrder(size_t max_symbols, uint32_t seeds)
       });
     }
     // Mostly near their place, some far behind (late by hundreds of points), some twice.
-    std::vector<std::pair<double, v1::PriceEvent>> keyed;
+    std::vector<std::pair<double, StoredPrice>> keyed;
     for (size_t i = 0; i < events.size(); ++i) {
       double at = static_cast<double>(i) + static_cast<double>(rng() % 40);
       if (rng() % 20 == 0) at += 300 + rng() % 600;
@@ -143,7 +137,7 @@ void ExpectAveragesIndependentOfArrivalOrder(size_t max_symbols, uint32_t seeds)
     size_t committed = 0, next = 0;
     while (next < keyed.size()) {
       const size_t size = 1 + rng() % 50;
-      std::vector<v1::PriceEvent> batch;
+      std::vector<StoredPrice> batch;
       for (size_t i = next; i < std::min(keyed.size(), next + size); ++i) {
         batch.push_back(keyed[i].second);
       }
@@ -174,14 +168,14 @@ TEST(EventBatchProcessorTest, AveragesDoNotDependOnArrivalOrderWhileWindowsAreDr
 }
 
 // Batches of one symbol each; every point of `history` is stored before its event arrives.
-std::vector<std::vector<v1::PriceEvent>> OneSymbolBatches(
+std::vector<std::vector<StoredPrice>> OneSymbolBatches(
     std::map<std::string, std::vector<PricePoint>>& history,
     const std::vector<std::string>& symbols, int per_batch) {
   std::map<std::string, int64_t> next;
-  std::vector<std::vector<v1::PriceEvent>> batches;
+  std::vector<std::vector<StoredPrice>> batches;
   int64_t id = 0;
   for (const std::string& symbol : symbols) {
-    std::vector<v1::PriceEvent> batch;
+    std::vector<StoredPrice> batch;
     for (int i = 0; i < per_batch; ++i) {
       ++id;
       const double price = 10.0 * static_cast<double>(id) + static_cast<double>(symbol[0]);
@@ -248,7 +242,7 @@ TEST(EventBatchProcessorTest, EvictsTheLeastRecentlyUsedSymbolNotTheOldest) {
 TEST(EventBatchProcessorTest, ABatchWithMoreSymbolsThanKeptIsStillProcessed) {
   FakeStore store;
   auto batches = OneSymbolBatches(store.history, {"A", "B", "C", "D"}, 3);
-  std::vector<v1::PriceEvent> all;
+  std::vector<StoredPrice> all;
   for (const auto& b : batches) all.insert(all.end(), b.begin(), b.end());
   EventBatchProcessor processor(store, {3}, 2);
   auto result = processor.Process(all);
@@ -276,7 +270,7 @@ namespace {
 TEST(EventBatchProcessorTest, AConsumerFarBehindQueriesOncePerWindowNotPerEvent) {
   FakeStore store;
   const std::vector<int> windows = {5, 20};
-  std::vector<v1::PriceEvent> batch;
+  std::vector<StoredPrice> batch;
   for (int64_t id = 1; id <= 2000; ++id) {
     const std::string symbol = id % 2 == 0 ? "AAPL" : "MSFT";
     const double price = static_cast<double>((id * 7919) % 1000) / 10.0;
@@ -288,7 +282,7 @@ TEST(EventBatchProcessorTest, AConsumerFarBehindQueriesOncePerWindowNotPerEvent)
   int from_storage = 0;
   size_t rows = 0;
   for (size_t at = 0; at < batch.size(); at += 25) {
-    std::vector<v1::PriceEvent> part(batch.begin() + static_cast<std::ptrdiff_t>(at),
+    std::vector<StoredPrice> part(batch.begin() + static_cast<std::ptrdiff_t>(at),
                                      batch.begin() + static_cast<std::ptrdiff_t>(at + 25));
     absl::StatusOr<BatchResult> result = processor.Process(part);
     ASSERT_TRUE(result.ok());

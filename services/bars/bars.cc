@@ -6,7 +6,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "services/common/proto_time.h"
 
 namespace marketdata {
 namespace {
@@ -18,28 +17,28 @@ bool Before(absl::Time ts_a, int64_t id_a, absl::Time ts_b, int64_t id_b) {
   return std::tie(ts_a, id_a) < std::tie(ts_b, id_b);
 }
 
-void Add(Bar& bar, const v1::PriceEvent& e, absl::Time ts) {
-  const int64_t id = e.price_point_id();
+void Add(Bar& bar, const StoredPrice& e, absl::Time ts) {
+  const int64_t id = e.price_point_id;
   if (bar.price_count == 0) {
-    bar.open = bar.high = bar.low = bar.close = e.price();
+    bar.open = bar.high = bar.low = bar.close = e.quote.price;
     bar.open_ts = bar.close_ts = ts;
     bar.open_id = bar.close_id = id;
   } else {
     if (Before(ts, id, bar.open_ts, bar.open_id)) {
-      bar.open = e.price();
+      bar.open = e.quote.price;
       bar.open_ts = ts;
       bar.open_id = id;
     }
     if (Before(bar.close_ts, bar.close_id, ts, id)) {
-      bar.close = e.price();
+      bar.close = e.quote.price;
       bar.close_ts = ts;
       bar.close_id = id;
     }
-    bar.high = std::max(bar.high, e.price());
-    bar.low = std::min(bar.low, e.price());
+    bar.high = std::max(bar.high, e.quote.price);
+    bar.low = std::min(bar.low, e.quote.price);
   }
   ++bar.price_count;
-  if (e.has_volume()) bar.volume = bar.volume.value_or(0) + e.volume();
+  if (e.quote.volume.has_value()) bar.volume = bar.volume.value_or(0) + *e.quote.volume;
   bar.max_id = std::max(bar.max_id, id);
 }
 
@@ -91,29 +90,29 @@ std::string BarIntervalName(int seconds) {
   return absl::StrCat(seconds, "s");
 }
 
-std::vector<BarKey> TouchedBars(const std::vector<v1::PriceEvent>& events,
+std::vector<BarKey> TouchedBars(const std::vector<StoredPrice>& events,
                                 const std::vector<int>& intervals) {
   absl::flat_hash_set<BarKey> seen;
   std::vector<BarKey> keys;
-  for (const v1::PriceEvent& e : events) {
-    const absl::Time ts = FromProtoTimestamp(e.timestamp());
+  for (const StoredPrice& e : events) {
+    const absl::Time ts = e.quote.timestamp;
     for (int interval : intervals) {
-      BarKey key{e.symbol(), interval, BucketStart(ts, interval)};
+      BarKey key{e.quote.symbol, interval, BucketStart(ts, interval)};
       if (seen.insert(key).second) keys.push_back(std::move(key));
     }
   }
   return keys;
 }
 
-BarPlan PlanBars(const std::vector<v1::PriceEvent>& events, const std::vector<int>& intervals,
+BarPlan PlanBars(const std::vector<StoredPrice>& events, const std::vector<int>& intervals,
                  const absl::flat_hash_map<BarKey, Bar>& current) {
   // The batch's events of each bar, in arrival order.
-  absl::flat_hash_map<BarKey, std::vector<const v1::PriceEvent*>> by_bar;
+  absl::flat_hash_map<BarKey, std::vector<const StoredPrice*>> by_bar;
   std::vector<BarKey> order;
-  for (const v1::PriceEvent& e : events) {
-    const absl::Time ts = FromProtoTimestamp(e.timestamp());
+  for (const StoredPrice& e : events) {
+    const absl::Time ts = e.quote.timestamp;
     for (int interval : intervals) {
-      BarKey key{e.symbol(), interval, BucketStart(ts, interval)};
+      BarKey key{e.quote.symbol, interval, BucketStart(ts, interval)};
       auto [it, added] = by_bar.try_emplace(key);
       if (added) order.push_back(key);
       it->second.push_back(&e);
@@ -121,7 +120,7 @@ BarPlan PlanBars(const std::vector<v1::PriceEvent>& events, const std::vector<in
   }
   BarPlan plan;
   for (const BarKey& key : order) {
-    std::vector<const v1::PriceEvent*>& bar_events = by_bar[key];
+    std::vector<const StoredPrice*>& bar_events = by_bar[key];
     Bar bar;
     bar.key = key;
     auto stored = current.find(key);
@@ -129,26 +128,26 @@ BarPlan PlanBars(const std::vector<v1::PriceEvent>& events, const std::vector<in
     // Within the batch an id may come twice (a record delivered twice), or below one already
     // added: both would need to know what the bar counts, so the bar is recomputed.
     std::sort(bar_events.begin(), bar_events.end(),
-              [](const v1::PriceEvent* a, const v1::PriceEvent* b) {
-                return a->price_point_id() < b->price_point_id();
+              [](const StoredPrice* a, const StoredPrice* b) {
+                return a->price_point_id < b->price_point_id;
               });
     bool addable = true;
     int64_t last = bar.max_id;
-    for (const v1::PriceEvent* e : bar_events) {
-      if (e->price_point_id() <= last) {
+    for (const StoredPrice* e : bar_events) {
+      if (e->price_point_id <= last) {
         addable = false;
         break;
       }
-      last = e->price_point_id();
+      last = e->price_point_id;
     }
     if (!addable) {
       int64_t through = bar.max_id;
-      for (const v1::PriceEvent* e : bar_events) through = std::max(through, e->price_point_id());
+      for (const StoredPrice* e : bar_events) through = std::max(through, e->price_point_id);
       plan.recompute.push_back(key);
       plan.recompute_through.push_back(through);
       continue;
     }
-    for (const v1::PriceEvent* e : bar_events) Add(bar, *e, FromProtoTimestamp(e->timestamp()));
+    for (const StoredPrice* e : bar_events) Add(bar, *e, e->quote.timestamp);
     plan.updated.push_back(std::move(bar));
   }
   return plan;

@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "proto/marketdata/v1/events.pb.h"
+#include "services/domain/quote.h"
 #include "services/domain/bar.h"
 
 namespace marketdata {
@@ -38,13 +38,13 @@ absl::StatusOr<int> ParseBarInterval(absl::string_view text);
 std::string BarIntervalName(int seconds);
 
 // The keys `events` touch for `intervals` (seconds), each once.
-std::vector<BarKey> TouchedBars(const std::vector<v1::PriceEvent>& events,
+std::vector<BarKey> TouchedBars(const std::vector<StoredPrice>& events,
                                 const std::vector<int>& intervals);
 
 // Adds `events` to the bars they touch, given the stored bars (`current`, missing when none).
 // A bar whose new events all have ids beyond its max_id (or that does not exist yet) is updated
 // here; any other goes to `recompute`.
-BarPlan PlanBars(const std::vector<v1::PriceEvent>& events, const std::vector<int>& intervals,
+BarPlan PlanBars(const std::vector<StoredPrice>& events, const std::vector<int>& intervals,
                  const absl::flat_hash_map<BarKey, Bar>& current);
 
 }  // namespace marketdata

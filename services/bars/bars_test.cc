@@ -4,49 +4,43 @@
 #include <random>
 
 #include "gtest/gtest.h"
-#include "services/common/proto_time.h"
+#include "services/domain/test_prices.h"
 
 namespace marketdata {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1767225600);  // 2026-01-01 00:00 UTC
 
-v1::PriceEvent Event(int64_t id, absl::Duration at, double price, std::optional<double> volume = {},
-                     const std::string& symbol = "AAPL") {
-  v1::PriceEvent e;
-  e.set_symbol(symbol);
-  e.set_price(price);
-  e.set_price_point_id(id);
-  ToProtoTimestamp(kT0 + at, e.mutable_timestamp());
-  if (volume.has_value()) e.set_volume(*volume);
-  return e;
+StoredPrice Event(int64_t id, absl::Duration at, double price, std::optional<double> volume = {},
+                  const std::string& symbol = "AAPL") {
+  return TestPrice(symbol, id, price, kT0 + at, volume);
 }
 
 // The definition, straight: every event of the bucket, ordered by (timestamp, id).
-Bar Reference(const std::vector<v1::PriceEvent>& all, const BarKey& key) {
-  std::vector<v1::PriceEvent> in;
-  for (const v1::PriceEvent& e : all) {
-    const absl::Time ts = FromProtoTimestamp(e.timestamp());
-    if (e.symbol() == key.symbol && BucketStart(ts, key.interval_seconds) == key.start) in.push_back(e);
+Bar Reference(const std::vector<StoredPrice>& all, const BarKey& key) {
+  std::vector<StoredPrice> in;
+  for (const StoredPrice& e : all) {
+    const absl::Time ts = e.quote.timestamp;
+    if (e.quote.symbol == key.symbol && BucketStart(ts, key.interval_seconds) == key.start) in.push_back(e);
   }
-  std::sort(in.begin(), in.end(), [](const v1::PriceEvent& a, const v1::PriceEvent& b) {
-    return std::make_pair(FromProtoTimestamp(a.timestamp()), a.price_point_id()) <
-           std::make_pair(FromProtoTimestamp(b.timestamp()), b.price_point_id());
+  std::sort(in.begin(), in.end(), [](const StoredPrice& a, const StoredPrice& b) {
+    return std::make_pair(a.quote.timestamp, a.price_point_id) <
+           std::make_pair(b.quote.timestamp, b.price_point_id);
   });
   Bar bar;
   bar.key = key;
-  bar.open = in.front().price();
-  bar.close = in.back().price();
-  bar.open_ts = FromProtoTimestamp(in.front().timestamp());
-  bar.open_id = in.front().price_point_id();
-  bar.close_ts = FromProtoTimestamp(in.back().timestamp());
-  bar.close_id = in.back().price_point_id();
-  bar.high = bar.low = in.front().price();
-  for (const v1::PriceEvent& e : in) {
-    bar.high = std::max(bar.high, e.price());
-    bar.low = std::min(bar.low, e.price());
-    if (e.has_volume()) bar.volume = bar.volume.value_or(0) + e.volume();
-    bar.max_id = std::max(bar.max_id, e.price_point_id());
+  bar.open = in.front().quote.price;
+  bar.close = in.back().quote.price;
+  bar.open_ts = in.front().quote.timestamp;
+  bar.open_id = in.front().price_point_id;
+  bar.close_ts = in.back().quote.timestamp;
+  bar.close_id = in.back().price_point_id;
+  bar.high = bar.low = in.front().quote.price;
+  for (const StoredPrice& e : in) {
+    bar.high = std::max(bar.high, e.quote.price);
+    bar.low = std::min(bar.low, e.quote.price);
+    if (e.quote.volume.has_value()) bar.volume = bar.volume.value_or(0) + *e.quote.volume;
+    bar.max_id = std::max(bar.max_id, e.price_point_id);
   }
   bar.price_count = static_cast<int64_t>(in.size());
   return bar;
@@ -86,7 +80,7 @@ TEST(BarsTest, IntervalsParseAndPrint) {
 
 TEST(BarsTest, ANewBarTakesTheBatchInTimestampOrder) {
   // Arrival order is not timestamp order: the open is the earliest timestamp, not the first event.
-  std::vector<v1::PriceEvent> events = {Event(2, absl::Seconds(30), 11, 100),
+  std::vector<StoredPrice> events = {Event(2, absl::Seconds(30), 11, 100),
                                         Event(1, absl::Seconds(10), 10, 200),
                                         Event(3, absl::Seconds(50), 9, {})};
   BarPlan plan = PlanBars(events, {60}, {});
@@ -110,7 +104,7 @@ TEST(BarsTest, VolumeStaysUnsetWithoutVolumes) {
 }
 
 TEST(BarsTest, EachIntervalGetsItsBars) {
-  std::vector<v1::PriceEvent> events = {Event(1, absl::Seconds(10), 10), Event(2, absl::Seconds(70), 11)};
+  std::vector<StoredPrice> events = {Event(1, absl::Seconds(10), 10), Event(2, absl::Seconds(70), 11)};
   BarPlan plan = PlanBars(events, {60, 3600}, {});
   ASSERT_EQ(plan.updated.size(), 3u);  // two 1m bars, one 1h bar
   EXPECT_EQ(TouchedBars(events, {60, 3600}).size(), 3u);
@@ -121,7 +115,7 @@ TEST(BarsTest, AnIdNotBeyondTheStoredBarsMaxIsRecomputed) {
   BarPlan first = PlanBars({Event(5, absl::Seconds(10), 10)}, {60}, {});
   current[first.updated[0].key] = first.updated[0];
   // A repeat of id 5, and a late id 4: neither can be told counted or not.
-  for (const v1::PriceEvent& e : {Event(5, absl::Seconds(10), 10), Event(4, absl::Seconds(5), 9)}) {
+  for (const StoredPrice& e : {Event(5, absl::Seconds(10), 10), Event(4, absl::Seconds(5), 9)}) {
     BarPlan plan = PlanBars({e}, {60}, current);
     EXPECT_TRUE(plan.updated.empty());
     ASSERT_EQ(plan.recompute.size(), 1u);
@@ -139,10 +133,10 @@ TEST(BarsTest, AnIdNotBeyondTheStoredBarsMaxIsRecomputed) {
 }
 
 // The stored prices up to an id, as the store's recompute counts them.
-std::vector<v1::PriceEvent> UpTo(const std::vector<v1::PriceEvent>& all, int64_t through) {
-  std::vector<v1::PriceEvent> out;
-  for (const v1::PriceEvent& e : all) {
-    if (e.price_point_id() <= through) out.push_back(e);
+std::vector<StoredPrice> UpTo(const std::vector<StoredPrice>& all, int64_t through) {
+  std::vector<StoredPrice> out;
+  for (const StoredPrice& e : all) {
+    if (e.price_point_id <= through) out.push_back(e);
   }
   return out;
 }
@@ -151,16 +145,16 @@ std::vector<v1::PriceEvent> UpTo(const std::vector<v1::PriceEvent>& all, int64_t
 // delivered twice. Its bar is recomputed through the batch's newest id only, so the events
 // that follow are added, not taken for repeats of prices the recompute had already counted.
 TEST(BarsTest, ARecomputeCountsNoPriceBeyondTheBatch) {
-  std::vector<v1::PriceEvent> all;
+  std::vector<StoredPrice> all;
   for (int i = 1; i <= 100; ++i) all.push_back(Event(i, absl::Milliseconds(100 * i), 100 + i % 7));
   absl::flat_hash_map<BarKey, Bar> stored;
   auto batch = [&](int from, int to) {
-    return std::vector<v1::PriceEvent>(all.begin() + from - 1, all.begin() + to);
+    return std::vector<StoredPrice>(all.begin() + from - 1, all.begin() + to);
   };
   BarPlan first = PlanBars(batch(1, 10), {60}, stored);
   ASSERT_EQ(first.updated.size(), 1u);
   stored[first.updated[0].key] = first.updated[0];
-  std::vector<v1::PriceEvent> again = batch(11, 20);
+  std::vector<StoredPrice> again = batch(11, 20);
   again.push_back(all[4]);  // id 5 once more
   BarPlan repeat = PlanBars(again, {60}, stored);
   ASSERT_EQ(repeat.recompute.size(), 1u);
@@ -178,20 +172,20 @@ TEST(BarsTest, ARecomputeCountsNoPriceBeyondTheBatch) {
 // prices are all stored before the first event arrives, as mds-api stores before it publishes.
 TEST(BarsTest, AnyArrivalOrderGivesTheDefinedBars) {
   std::mt19937 random(7);
-  std::vector<v1::PriceEvent> all;
+  std::vector<StoredPrice> all;
   for (int i = 1; i <= 400; ++i) {
     all.push_back(Event(i, absl::Milliseconds(std::uniform_int_distribution<int>(0, 600000)(random)),
                         100 + std::uniform_int_distribution<int>(0, 1000)(random) / 10.0,
                         i % 3 == 0 ? std::optional<double>() : std::optional<double>(i),
                         i % 2 == 0 ? "AAPL" : "MSFT"));
   }
-  std::vector<v1::PriceEvent> arrivals = all;
+  std::vector<StoredPrice> arrivals = all;
   for (int i = 0; i < 60; ++i) arrivals.push_back(all[random() % all.size()]);  // repeats
   std::shuffle(arrivals.begin(), arrivals.end(), random);
   const std::vector<int> intervals = {60, 300};
   absl::flat_hash_map<BarKey, Bar> stored;
   for (size_t from = 0; from < arrivals.size(); from += 37) {
-    std::vector<v1::PriceEvent> batch(arrivals.begin() + from,
+    std::vector<StoredPrice> batch(arrivals.begin() + from,
                                       arrivals.begin() + std::min(arrivals.size(), from + 37));
     BarPlan plan = PlanBars(batch, intervals, stored);
     for (Bar& bar : plan.updated) stored[bar.key] = bar;

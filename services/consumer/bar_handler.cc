@@ -10,7 +10,7 @@ namespace marketdata {
 BarHandler::BarHandler(BarStore& store, std::vector<int> intervals, Listener listener)
     : store_(store), intervals_(std::move(intervals)), listener_(std::move(listener)) {}
 
-absl::Status BarHandler::Handle(const std::vector<v1::PriceEvent>& events) {
+absl::Status BarHandler::Handle(const std::vector<StoredPrice>& events) {
   if (intervals_.empty() || events.empty()) return absl::OkStatus();
   int64_t recomputed = 0;
   absl::StatusOr<std::vector<Bar>> written = store_.Update(

@@ -29,7 +29,7 @@ class BarHandler final : public EventHandler {
   BarHandler(BarStore& store, std::vector<int> intervals, Listener listener);
 
   std::string name() const override { return "bars"; }
-  absl::Status Handle(const std::vector<v1::PriceEvent>& events) override;
+  absl::Status Handle(const std::vector<StoredPrice>& events) override;
   void Committed() override;
 
   const BarCounters& counters() const { return counters_; }

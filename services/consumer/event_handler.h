@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "proto/marketdata/v1/events.pb.h"
+#include "services/domain/quote.h"
 
 namespace marketdata {
 
@@ -24,7 +24,7 @@ class EventHandler {
   // handler's store. Delivery is at least once: events may come again (a retry, a restart, a
   // rebalance), and writing them twice must change nothing. On failure the handler forgets the
   // state the events may have touched: the same events, or a part of them, come again.
-  virtual absl::Status Handle(const std::vector<v1::PriceEvent>& events) = 0;
+  virtual absl::Status Handle(const std::vector<StoredPrice>& events) = 0;
 
   // What was handled since the last call is committed (every handler wrote it and the offsets
   // are stored): the handler may publish it (live streams).

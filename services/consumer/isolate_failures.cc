@@ -5,11 +5,11 @@
 namespace marketdata {
 namespace {
 
-absl::Status Isolate(const std::vector<v1::PriceEvent>& events, size_t begin, size_t end,
+absl::Status Isolate(const std::vector<StoredPrice>& events, size_t begin, size_t end,
                      const EventsProcessor& process, std::vector<FailedEvent>* failed) {
   if (begin == end) return absl::OkStatus();
   absl::Status status =
-      process(std::vector<v1::PriceEvent>(events.begin() + begin, events.begin() + end));
+      process(std::vector<StoredPrice>(events.begin() + begin, events.begin() + end));
   if (status.ok()) return status;
   if (IsTransientFailure(status) || absl::IsCancelled(status)) return status;
   if (end - begin == 1) {
@@ -30,7 +30,7 @@ bool IsTransientFailure(const absl::Status& status) {
 }
 
 absl::StatusOr<std::vector<FailedEvent>> IsolateFailingEvents(
-    const std::vector<v1::PriceEvent>& events, const EventsProcessor& process) {
+    const std::vector<StoredPrice>& events, const EventsProcessor& process) {
   std::vector<FailedEvent> failed;
   if (absl::Status s = Isolate(events, 0, events.size(), process, &failed); !s.ok()) return s;
   if (events.size() > 1 && failed.size() == events.size()) {

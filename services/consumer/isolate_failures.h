@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/marketdata/v1/events.pb.h"
+#include "services/domain/quote.h"
 
 namespace marketdata {
 
@@ -24,7 +24,7 @@ struct FailedEvent {
 };
 
 // Averages and writes some events, all or nothing as far as the caller is concerned.
-using EventsProcessor = std::function<absl::Status(const std::vector<v1::PriceEvent>&)>;
+using EventsProcessor = std::function<absl::Status(const std::vector<StoredPrice>&)>;
 
 // Processes `events` with `process`, halving every part that fails, down to single events; the
 // events that fail alone are returned, in order, with their failures, and every other event has
@@ -34,7 +34,7 @@ using EventsProcessor = std::function<absl::Status(const std::vector<v1::PriceEv
 // which `process` must tolerate (the store's writes are upserts). When every event of a batch of
 // two or more fails alone, the failure is not theirs: FAILED_PRECONDITION, nothing blamed.
 absl::StatusOr<std::vector<FailedEvent>> IsolateFailingEvents(
-    const std::vector<v1::PriceEvent>& events, const EventsProcessor& process);
+    const std::vector<StoredPrice>& events, const EventsProcessor& process);
 
 }  // namespace marketdata
 

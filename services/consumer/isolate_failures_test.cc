@@ -6,18 +6,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "services/domain/test_prices.h"
 
 namespace marketdata {
 namespace {
 
-std::vector<v1::PriceEvent> Events(int n) {
-  std::vector<v1::PriceEvent> events;
+std::vector<StoredPrice> Events(int n) {
+  std::vector<StoredPrice> events;
   for (int i = 0; i < n; ++i) {
-    v1::PriceEvent e;
-    e.set_symbol("AAPL");
-    e.set_price(100 + i);
-    e.set_price_point_id(i + 1);
-    events.push_back(e);
+    events.push_back(TestPrice("AAPL", i + 1, 100 + i, absl::FromUnixSeconds(1700000000 + i)));
   }
   return events;
 }
@@ -25,19 +22,19 @@ std::vector<v1::PriceEvent> Events(int n) {
 // Stands in for the processor and the store: refuses any part holding a poisoned price point, as
 // a database refusing one row fails its whole statement, and records what it wrote.
 struct FakeWriter {
-  absl::Status Write(const std::vector<v1::PriceEvent>& part) {
+  absl::Status Write(const std::vector<StoredPrice>& part) {
     ++calls;
     if (calls == fail_transiently_at_call) return absl::UnavailableError("database down");
-    for (const v1::PriceEvent& e : part) {
-      if (poisoned.count(e.price_point_id()) > 0) {
+    for (const StoredPrice& e : part) {
+      if (poisoned.count(e.price_point_id) > 0) {
         return absl::InternalError("database error: saving moving averages");
       }
     }
-    for (const v1::PriceEvent& e : part) written.push_back(e.price_point_id());
+    for (const StoredPrice& e : part) written.push_back(e.price_point_id);
     return absl::OkStatus();
   }
   EventsProcessor Processor() {
-    return [this](const std::vector<v1::PriceEvent>& part) { return Write(part); };
+    return [this](const std::vector<StoredPrice>& part) { return Write(part); };
   }
 
   std::set<int64_t> poisoned;
@@ -110,7 +107,7 @@ TEST(IsolateFailingEventsTest, EveryEventFailingAloneBlamesNone) {
 // A failure only the whole batch meets (too large a statement, say) blames no event.
 TEST(IsolateFailingEventsTest, ABatchThatFailsOnlyAsAWholeIsWrittenInParts) {
   FakeWriter writer;
-  EventsProcessor process = [&writer](const std::vector<v1::PriceEvent>& part) {
+  EventsProcessor process = [&writer](const std::vector<StoredPrice>& part) {
     if (part.size() > 8) return absl::InvalidArgumentError("statement too large");
     return writer.Write(part);
   };
@@ -134,7 +131,7 @@ TEST(IsolateFailingEventsTest, ATransientFailureStopsTheSearchWithoutBlamingAnyE
 
 TEST(IsolateFailingEventsTest, CancellationStopsTheSearch) {
   int calls = 0;
-  EventsProcessor process = [&calls](const std::vector<v1::PriceEvent>&) {
+  EventsProcessor process = [&calls](const std::vector<StoredPrice>&) {
     return ++calls == 1 ? absl::InternalError("refused") : absl::CancelledError("stopping");
   };
   auto failed = IsolateFailingEvents(Events(16), process);

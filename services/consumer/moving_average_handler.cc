@@ -13,7 +13,7 @@ MovingAverageHandler::MovingAverageHandler(MovingAverageStore& store, std::vecto
       processor_(store, std::move(windows), max_symbols),
       listener_(std::move(listener)) {}
 
-absl::Status MovingAverageHandler::Handle(const std::vector<v1::PriceEvent>& events) {
+absl::Status MovingAverageHandler::Handle(const std::vector<StoredPrice>& events) {
   absl::StatusOr<BatchResult> result = processor_.Process(events);
   absl::Status status = result.ok() ? store_.SaveAverages(result->averages) : result.status();
   if (!status.ok()) {

@@ -33,7 +33,7 @@ class MovingAverageHandler final : public EventHandler {
                        Listener listener);
 
   std::string name() const override { return "moving averages"; }
-  absl::Status Handle(const std::vector<v1::PriceEvent>& events) override;
+  absl::Status Handle(const std::vector<StoredPrice>& events) override;
   void Committed() override;
   void Reset() override;
 

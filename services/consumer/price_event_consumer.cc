@@ -6,25 +6,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
-#include "services/common/proto_time.h"
 #include "services/common/request_context.h"
-#include "services/consumer/event_checks.h"
 #include "services/consumer/isolate_failures.h"
-#include "services/events/kafka_config.h"
-#include "services/events/price_event.h"
+#include "services/kafka/kafka_client.h"
 #include "spdlog/spdlog.h"
 
 namespace marketdata {
 
-struct PriceEventConsumer::Record {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::string key;
-  std::string value;
-  std::string content_type;
-  // The request the price was fetched for, from the x-request-id and traceparent headers.
-  RequestContext origin;
+struct PriceEventConsumer::Progress {
+  explicit Progress(size_t handlers) : done(handlers, false) {}
+  std::vector<bool> done;    // done[i]: handler i wrote the batch
+  bool all_written = false;  // every handler did, or the failing events were isolated
+  size_t parked = 0;         // rejected[0, parked) are on the dead-letter topic
+  size_t isolated = 0;       // events parked because they failed a handler on their own
+  int refusals = 0;          // non-transient failures of this batch
 };
 
 // Eager rebalancing: on revocation every handler forgets its per-symbol state (rebuilt from
@@ -85,11 +80,12 @@ absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
     ConsumerOptions options, std::vector<EventHandler*> handlers) {
   std::unique_ptr<PriceEventConsumer> c(
       new PriceEventConsumer(std::move(options), std::move(handlers)));
-  std::string error;
-  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made = KafkaConf(
-      {
-      {"bootstrap.servers", c->options_.bootstrap_servers},
-      {"group.id", c->options_.group},
+  const ConsumerOptions& o = c->options_;
+  KafkaClientSpec group;
+  group.role = "consumer";
+  group.properties = {
+      {"bootstrap.servers", o.bootstrap_servers},
+      {"group.id", o.group},
       {"client.id", "mds-consumer"},
       {"enable.auto.commit", "true"},
       {"enable.auto.offset.store", "false"},  // stored only after the DB commit
@@ -101,38 +97,26 @@ absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
       // The topic may not exist yet when the first consumer starts (a fresh broker).
       {"allow.auto.create.topics", "true"},
       {"topic.metadata.refresh.interval.ms", "10000"},
-      },
-      c->options_.extra);
-  if (!made.ok()) return made.status();
-  std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
-  if (conf->set("rebalance_cb", c->rebalancer_.get(), error) != RdKafka::Conf::CONF_OK) {
-    return absl::InternalError(error);
-  }
-  c->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
-  if (c->consumer_ == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka consumer: ", error));
-  }
-  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made_producer = KafkaConf(
-      {
-          {"bootstrap.servers", c->options_.bootstrap_servers},
-          {"client.id", "mds-consumer-dlq"},
-          {"enable.idempotence", "true"},
-      },
-      c->options_.extra);
-  if (!made_producer.ok()) return made_producer.status();
-  std::unique_ptr<RdKafka::Conf> pconf = *std::move(made_producer);
-  if (pconf->set("dr_cb", c->dead_letter_reports_.get(), error) != RdKafka::Conf::CONF_OK) {
-    return absl::InternalError(error);
-  }
-  c->dead_letters_.reset(RdKafka::Producer::create(pconf.get(), error));
-  if (c->dead_letters_ == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka producer: ", error));
-  }
-  RdKafka::ErrorCode err = c->consumer_->subscribe({c->options_.topic});
-  if (err != RdKafka::ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat("cannot subscribe to ", c->options_.topic, ": ",
-                                               RdKafka::err2str(err)));
-  }
+  };
+  group.extra = o.extra;
+  group.rebalances = c->rebalancer_.get();
+  KafkaClientSpec dead_letters;
+  dead_letters.role = "dead-letter producer";
+  dead_letters.properties = {
+      {"bootstrap.servers", o.bootstrap_servers},
+      {"client.id", "mds-consumer-dlq"},
+      {"enable.idempotence", "true"},
+  };
+  dead_letters.extra = o.extra;
+  dead_letters.deliveries = c->dead_letter_reports_.get();
+  // The producer first: a consumer that subscribed joins the group at once.
+  absl::StatusOr<std::unique_ptr<RdKafka::Producer>> producer = MakeProducer(dead_letters);
+  if (!producer.ok()) return producer.status();
+  c->dead_letters_ = *std::move(producer);
+  absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> consumer =
+      MakeConsumer(group, {o.topic});
+  if (!consumer.ok()) return consumer.status();
+  c->consumer_ = *std::move(consumer);
   return c;
 }
 
@@ -144,6 +128,7 @@ void PriceEventConsumer::Start() {
 
 void PriceEventConsumer::Stop() {
   if (stopping_.exchange(true)) return;
+  stopped_.Notify();
   if (thread_.joinable()) thread_.join();
   consumer_->close();  // commits the stored offsets and leaves the group
   dead_letters_->flush(5000);
@@ -183,14 +168,14 @@ std::vector<PartitionLag> PriceEventConsumer::Lag() const {
 
 void PriceEventConsumer::Loop() {
   while (!stopping_.load()) {
-    std::vector<Record> batch = NextBatch();
+    std::vector<ConsumedRecord> batch = NextBatch();
     if (batch.empty()) continue;
     if (!Commit(batch)) return;
   }
 }
 
-std::vector<PriceEventConsumer::Record> PriceEventConsumer::NextBatch() {
-  std::vector<Record> batch;
+std::vector<ConsumedRecord> PriceEventConsumer::NextBatch() {
+  std::vector<ConsumedRecord> batch;
   const absl::Time deadline = absl::Now() + options_.batch_wait;
   while (batch.size() < options_.max_batch && !stopping_.load()) {
     const absl::Duration left = deadline - absl::Now();
@@ -213,157 +198,131 @@ std::vector<PriceEventConsumer::Record> PriceEventConsumer::NextBatch() {
       spdlog::warn("consumer: {}", m->errstr());
       break;
     }
-    Record r;
+    ConsumedRecord r;
     r.topic = m->topic_name();
     r.partition = m->partition();
     r.offset = m->offset();
     if (m->key() != nullptr) r.key = *m->key();
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
-    r.content_type = KafkaHeader(*m, kContentTypeHeader);
-    r.origin = RequestContext::From(KafkaHeader(*m, kRequestIdKey),
-                                    KafkaHeader(*m, kTraceparentKey));
+    r.headers = ReadPriceHeaders(*m);
     batch.push_back(std::move(r));
     if (absl::Now() >= deadline) break;
   }
   return batch;
 }
 
-bool PriceEventConsumer::Commit(const std::vector<Record>& batch) {
-  std::vector<v1::PriceEvent> events;
-  std::vector<const Record*> sources;  // sources[i] carried events[i]
-  events.reserve(batch.size());
-  sources.reserve(batch.size());
-  // Records to park, with the reason. Those found before the first write attempt never reach
-  // the processor: no retry could average them.
-  std::vector<std::pair<const Record*, std::string>> rejected;
-  const absl::Time now = absl::Now();
-  for (const Record& r : batch) {
-    absl::StatusOr<v1::PriceEvent> event = DecodePriceEvent(r.value, r.content_type);
-    absl::Status status = event.ok() ? CheckPriceEvent(*event, now) : event.status();
-    if (status.ok() && options_.late_window > absl::ZeroDuration() &&
-        FromProtoTimestamp(event->timestamp()) < now - options_.late_window) {
-      // Sealed: its price is not stored any more, or soon will not be; nothing before the late
-      // window changes. Its offset is committed with the batch.
-      counters_.sealed.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    if (status.ok()) {
-      events.push_back(*std::move(event));
-      sources.push_back(&r);
-    } else {
-      rejected.emplace_back(&r, std::string(status.message()));
-    }
-  }
-  // Retry the same batch until it is fully handled: its offsets are stored only after that,
-  // and storing a later batch's offsets would skip this one. What succeeded is not redone: a
-  // handler that wrote the batch, the records once parked.
-  std::vector<bool> done(handlers_.size(), false);
-  bool all_written = false;
-  size_t parked = 0;  // rejected[0, parked) are on the dead-letter topic
-  size_t isolated = 0;  // events parked because they failed a handler on their own
-  int refusals = 0;  // non-transient failures of this batch
+bool PriceEventConsumer::Commit(const std::vector<ConsumedRecord>& batch) {
+  // Records found unfit here never reach a handler: no retry could average them.
+  DecodedBatch decoded = DecodeBatch(batch, absl::Now(), options_.late_window);
+  counters_.sealed.fetch_add(decoded.sealed, std::memory_order_relaxed);
+  // The same batch is tried until it is committed: its offsets are stored only after that, and
+  // storing a later batch's offsets would skip this one. What succeeded is not redone.
+  Progress progress(handlers_.size());
   absl::Duration backoff = absl::Milliseconds(100);
   while (true) {
-    absl::Status status = absl::OkStatus();
-    if (!all_written) {
-      if (refusals < options_.attempts_before_isolating) {
-        status = Handle(events, &done);
-      } else {
-        spdlog::error("consumer: batch of {} refused {} times; looking for the events that fail it",
-                      batch.size(), refusals);
-        // Stop() must not wait for a search through thousands of events: the batch's offsets
-        // are not stored, so whoever owns the partition next redoes it. Parts go to the
-        // handlers that have not written the batch; each of them marks itself done only once the
-        // whole search is over.
-        const std::vector<bool> before = done;
-        EventsProcessor handle = [this, &before](const std::vector<v1::PriceEvent>& part) {
-          if (stopping_.load()) return absl::CancelledError("stopping");
-          std::vector<bool> part_done = before;
-          return Handle(part, &part_done);
-        };
-        absl::StatusOr<std::vector<FailedEvent>> failed = IsolateFailingEvents(events, handle);
-        status = failed.status();
-        if (failed.ok()) {
-          for (FailedEvent& f : *failed) {
-            rejected.emplace_back(sources[f.index], f.status.ToString());
-          }
-          isolated = failed->size();
-          done.assign(handlers_.size(), true);
-        }
-      }
-      if (status.ok()) {
-        all_written = true;
-      } else if (!IsTransientFailure(status) && !absl::IsCancelled(status)) {
-        ++refusals;
-      }
-    }
-    if (status.ok() && parked < rejected.size()) {
-      std::vector<std::pair<const Record*, std::string>> to_park(rejected.begin() + parked,
-                                                                 rejected.end());
-      if (DeadLetter(to_park)) {
-        parked = rejected.size();
+    absl::Status status = WriteOnce(&decoded, &progress);
+    if (status.ok() && progress.parked < decoded.rejected.size()) {
+      if (DeadLetter(Parked(decoded.rejected.begin() + progress.parked, decoded.rejected.end()))) {
+        progress.parked = decoded.rejected.size();
       } else {
         status = absl::UnavailableError("dead-letter topic unreachable");
       }
     }
-    if (status.ok()) {
-      std::map<std::pair<std::string, int32_t>, int64_t> next;
-      for (const Record& r : batch) {
-        auto& offset = next[{r.topic, r.partition}];
-        offset = std::max(offset, r.offset + 1);
-      }
-      std::vector<RdKafka::TopicPartition*> offsets;
-      for (const auto& [tp, offset] : next) {
-        offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
-      }
-      consumer_->offsets_store(offsets);
-      RdKafka::TopicPartition::destroy(offsets);
-      counters_.events.fetch_add(static_cast<int64_t>(events.size() - isolated));
-      counters_.dead_lettered.fetch_add(static_cast<int64_t>(rejected.size()));
-      counters_.batches.fetch_add(1);
-      for (EventHandler* handler : handlers_) handler->Committed();
-      LogHandled(events, sources, rejected);
-      return true;
-    }
+    if (status.ok()) break;
     if (stopping_.load()) return false;
     spdlog::warn("consumer: batch of {} not written ({}); retrying in {}", batch.size(),
                  status.ToString(), absl::FormatDuration(backoff));
-    absl::SleepFor(backoff);
+    if (stopped_.WaitForNotificationWithTimeout(backoff)) return false;
     backoff = std::min(backoff * 2, absl::Seconds(5));
   }
+  StoreOffsets(batch);
+  counters_.events.fetch_add(static_cast<int64_t>(decoded.prices.size() - progress.isolated));
+  counters_.dead_lettered.fetch_add(static_cast<int64_t>(decoded.rejected.size()));
+  counters_.batches.fetch_add(1);
+  for (EventHandler* handler : handlers_) handler->Committed();
+  LogHandled(decoded);
+  return true;
 }
 
-void PriceEventConsumer::LogHandled(
-    const std::vector<v1::PriceEvent>& events, const std::vector<const Record*>& sources,
-    const std::vector<std::pair<const Record*, std::string>>& rejected) const {
+absl::Status PriceEventConsumer::WriteOnce(DecodedBatch* decoded, Progress* progress) {
+  if (progress->all_written) return absl::OkStatus();
+  absl::Status status;
+  if (progress->refusals < options_.attempts_before_isolating) {
+    status = Handle(decoded->prices, &progress->done);
+  } else {
+    spdlog::error("consumer: batch of {} refused {} times; looking for the events that fail it",
+                  decoded->prices.size(), progress->refusals);
+    // Stop() must not wait for a search through thousands of events: the batch's offsets are not
+    // stored, so whoever owns the partition next redoes it. Parts go to the handlers that have not
+    // written the batch; each of them is marked done only once the whole search is over.
+    const std::vector<bool> before = progress->done;
+    EventsProcessor handle = [this, &before](const std::vector<StoredPrice>& part) {
+      if (stopping_.load()) return absl::CancelledError("stopping");
+      std::vector<bool> part_done = before;
+      return Handle(part, &part_done);
+    };
+    absl::StatusOr<std::vector<FailedEvent>> failed = IsolateFailingEvents(decoded->prices, handle);
+    status = failed.status();
+    if (failed.ok()) {
+      for (FailedEvent& f : *failed) {
+        decoded->rejected.emplace_back(decoded->sources[f.index], f.status.ToString());
+      }
+      progress->isolated = failed->size();
+      progress->done.assign(handlers_.size(), true);
+    }
+  }
+  if (status.ok()) {
+    progress->all_written = true;
+  } else if (!IsTransientFailure(status) && !absl::IsCancelled(status)) {
+    ++progress->refusals;
+  }
+  return status;
+}
+
+void PriceEventConsumer::StoreOffsets(const std::vector<ConsumedRecord>& batch) {
+  std::map<std::pair<std::string, int32_t>, int64_t> next;
+  for (const ConsumedRecord& r : batch) {
+    auto& offset = next[{r.topic, r.partition}];
+    offset = std::max(offset, r.offset + 1);
+  }
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (const auto& [tp, offset] : next) {
+    offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
+  }
+  consumer_->offsets_store(offsets);
+  RdKafka::TopicPartition::destroy(offsets);
+}
+
+void PriceEventConsumer::LogHandled(const DecodedBatch& decoded) const {
   const bool debug = spdlog::default_logger_raw()->should_log(spdlog::level::debug);
-  absl::flat_hash_set<const Record*> parked;
-  for (const auto& [r, reason] : rejected) parked.insert(r);
-  for (size_t i = 0; i < events.size(); ++i) {
-    const Record& r = *sources[i];
+  absl::flat_hash_set<const ConsumedRecord*> parked;
+  for (const auto& [r, reason] : decoded.rejected) parked.insert(r);
+  for (size_t i = 0; i < decoded.prices.size(); ++i) {
+    const ConsumedRecord& r = *decoded.sources[i];
+    const RequestContext& origin = r.headers.origin;
     // At 100k events a second a line each is too much; the events of REST and gRPC calls are
     // logged at info (sampled as the calls are), the rest (polling runs) at debug.
     spdlog::level::level_enum level = spdlog::level::debug;
-    if (!r.origin.request_id.empty() && SampledForLog(r.origin, CallLogSampleRate())) {
+    if (!origin.request_id.empty() && SampledForLog(origin, CallLogSampleRate())) {
       level = spdlog::level::info;
     } else if (!debug) {
       continue;
     }
     if (parked.contains(&r)) continue;
-    ScopedRequestContext scope(r.origin);
+    ScopedRequestContext scope(origin);
     LogWithFields(level, "price event handled",
-                  {LogField("symbol", events[i].symbol()),
-                   LogField("price_point_id", static_cast<int64_t>(events[i].price_point_id())),
+                  {LogField("symbol", decoded.prices[i].quote.symbol),
+                   LogField("price_point_id", decoded.prices[i].price_point_id),
                    LogField("partition", r.partition), LogField("offset", r.offset)});
   }
 }
 
-absl::Status PriceEventConsumer::Handle(const std::vector<v1::PriceEvent>& events,
+absl::Status PriceEventConsumer::Handle(const std::vector<StoredPrice>& prices,
                                         std::vector<bool>* done) {
   absl::Status first = absl::OkStatus();
   for (size_t i = 0; i < handlers_.size(); ++i) {
     if ((*done)[i]) continue;
-    absl::Status status = handlers_[i]->Handle(events);
+    absl::Status status = handlers_[i]->Handle(prices);
     if (status.ok()) {
       (*done)[i] = true;
     } else if (first.ok()) {
@@ -374,11 +333,10 @@ absl::Status PriceEventConsumer::Handle(const std::vector<v1::PriceEvent>& event
   return first;
 }
 
-bool PriceEventConsumer::DeadLetter(
-    const std::vector<std::pair<const Record*, std::string>>& records) {
+bool PriceEventConsumer::DeadLetter(const Parked& records) {
   const int64_t failures_before = dead_letter_failures_.load();
   for (const auto& [r, reason] : records) {
-    ScopedRequestContext scope(r->origin);  // the warning names the request, if any
+    ScopedRequestContext scope(r->headers.origin);  // the warning names the request, if any
     spdlog::warn("consumer: record {}[{}]@{} parked on {}: {}", r->topic, r->partition, r->offset,
                  options_.dead_letter_topic, reason);
     RdKafka::Headers* headers = RdKafka::Headers::create();
@@ -386,9 +344,7 @@ bool PriceEventConsumer::DeadLetter(
     headers->add("x-original-topic", r->topic);
     headers->add("x-original-partition", std::to_string(r->partition));
     headers->add("x-original-offset", std::to_string(r->offset));
-    if (!r->content_type.empty()) headers->add(kContentTypeHeader, r->content_type);
-    if (!r->origin.request_id.empty()) headers->add(kRequestIdKey, r->origin.request_id);
-    if (!r->origin.traceparent.empty()) headers->add(kTraceparentKey, r->origin.traceparent);
+    WritePriceHeaders(r->headers, headers);
     RdKafka::ErrorCode err = dead_letters_->produce(
         options_.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
         const_cast<char*>(r->value.data()), r->value.size(), r->key.data(), r->key.size(), 0,
@@ -402,4 +358,5 @@ bool PriceEventConsumer::DeadLetter(
   return dead_letters_->flush(10000) == RdKafka::ERR_NO_ERROR &&
          dead_letter_failures_.load() == failures_before;
 }
+
 }  // namespace marketdata

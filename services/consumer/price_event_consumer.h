@@ -20,7 +20,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/synchronization/notification.h"
 #include "librdkafka/rdkafkacpp.h"
+#include "services/consumer/decoded_batch.h"
 #include "services/consumer/event_handler.h"
 
 namespace marketdata {
@@ -81,22 +83,28 @@ class PriceEventConsumer {
  private:
   class Rebalancer;
   class DeadLetterReports;
-  struct Record;
+  using Parked = std::vector<std::pair<const ConsumedRecord*, std::string>>;
+  // How far the commit of one batch got: what is done is not redone when it is tried again.
+  struct Progress;
 
   PriceEventConsumer(ConsumerOptions options, std::vector<EventHandler*> handlers);
   void Loop();
-  std::vector<Record> NextBatch();
-  // Returns false when stopping before the batch was committed.
-  bool Commit(const std::vector<Record>& batch);
-  // Hands `events` to every handler not yet `done` with the batch, marking those that wrote
+  std::vector<ConsumedRecord> NextBatch();
+  // Decode, handle (retried until it succeeds), park, store offsets. Returns false when stopping
+  // before the batch was committed.
+  bool Commit(const std::vector<ConsumedRecord>& batch);
+  // One attempt at having every handler write `decoded`; after repeated refusals, the search for
+  // the events that fail on their own, which are added to `decoded->rejected`.
+  absl::Status WriteOnce(DecodedBatch* decoded, Progress* progress);
+  // Hands `prices` to every handler not yet `done` with the batch, marking those that wrote
   // them; the first failure, if any.
-  absl::Status Handle(const std::vector<v1::PriceEvent>& events, std::vector<bool>* done);
-  // One line per event of a committed batch, naming the request it came from (see .cc).
-  void LogHandled(const std::vector<v1::PriceEvent>& events,
-                  const std::vector<const Record*>& sources,
-                  const std::vector<std::pair<const Record*, std::string>>& rejected) const;
+  absl::Status Handle(const std::vector<StoredPrice>& prices, std::vector<bool>* done);
   // Parks every record on the dead-letter topic and waits for the broker's acknowledgement.
-  bool DeadLetter(const std::vector<std::pair<const Record*, std::string>>& records);
+  bool DeadLetter(const Parked& records);
+  // The next offset of every partition of `batch`, stored for the next auto-commit.
+  void StoreOffsets(const std::vector<ConsumedRecord>& batch);
+  // One line per price of a committed batch, naming the request it came from (see .cc).
+  void LogHandled(const DecodedBatch& decoded) const;
 
   ConsumerOptions options_;
   const std::vector<EventHandler*> handlers_;
@@ -107,6 +115,7 @@ class PriceEventConsumer {
   std::unique_ptr<RdKafka::Producer> dead_letters_;
   std::atomic<int64_t> dead_letter_failures_{0};
   std::atomic<bool> stopping_{false};
+  absl::Notification stopped_;  // wakes a retry that waits
   // Set by the rebalance callback on revocation: the records gathered so far are dropped.
   std::atomic<bool> revoked_{false};
   std::atomic<int> assigned_{0};

@@ -11,6 +11,7 @@
 #include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafka_mock.h"
 #include "services/events/price_event.h"
+#include "services/events/price_headers.h"
 
 namespace marketdata {
 namespace {
@@ -47,9 +48,9 @@ void Produce(const std::string& bootstraps, int n) {
     StoredPrice price;
     price.quote = Quote{"AAPL", 100.0 + i, absl::Now(), "test", "{}"};
     price.price_point_id = i;
-    const std::string value = ToPriceEvent(price).SerializeAsString();
+    const std::string value = EncodePriceEvent(price);
     RdKafka::Headers* headers = RdKafka::Headers::create();
-    headers->add(kContentTypeHeader, kPriceEventContentType);
+    WritePriceHeaders({kPriceEventContentType, {}}, headers);
     ASSERT_EQ(producer->produce(kTopic, 0, RdKafka::Producer::RK_MSG_COPY,
                                 const_cast<char*>(value.data()), value.size(), "AAPL", 4, 0,
                                 headers, nullptr),
@@ -62,7 +63,7 @@ void Produce(const std::string& bootstraps, int n) {
 class GatedHandler final : public EventHandler {
  public:
   std::string name() const override { return "gated"; }
-  absl::Status Handle(const std::vector<v1::PriceEvent>& events) override {
+  absl::Status Handle(const std::vector<StoredPrice>& events) override {
     handled_ += static_cast<int>(events.size());
     if (handled_ > 1) release_.WaitForNotification();
     return absl::OkStatus();

@@ -1,12 +1,11 @@
 #include "services/events/kafka_publisher.h"
 
-#include "services/events/kafka_config.h"
-
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "services/common/request_context.h"
 #include "services/events/price_event.h"
+#include "services/events/price_headers.h"
+#include "services/kafka/kafka_client.h"
 #include "spdlog/spdlog.h"
 
 namespace marketdata {
@@ -20,29 +19,18 @@ class KafkaPriceEventPublisher::DeliveryReports final : public RdKafka::Delivery
   KafkaPriceEventPublisher* owner_;
 };
 
-// Sends librdkafka's own log lines and errors through the process logger, and fatal errors to
-// the publisher's health.
-class KafkaPriceEventPublisher::LogEvents final : public RdKafka::EventCb {
+// librdkafka's log lines through the process logger like every client's, its errors too, and
+// fatal errors to the publisher's health.
+class KafkaPriceEventPublisher::LogEvents final : public KafkaLogLines {
  public:
   explicit LogEvents(KafkaPriceEventPublisher* owner) : owner_(owner) {}
   void event_cb(RdKafka::Event& event) override {
-    switch (event.type()) {
-      case RdKafka::Event::EVENT_ERROR:
-        if (event.fatal()) {
-          owner_->OnFatalError(absl::StrCat(event.str(), " (", RdKafka::err2str(event.err()), ")"));
-          break;
-        }
-        spdlog::warn("kafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
-        break;
-      case RdKafka::Event::EVENT_LOG:
-        if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
-          spdlog::warn("kafka: {}: {}", event.fac(), event.str());
-        } else {
-          spdlog::debug("kafka: {}: {}", event.fac(), event.str());
-        }
-        break;
-      default:
-        break;
+    if (event.type() != RdKafka::Event::EVENT_ERROR) {
+      KafkaLogLines::event_cb(event);
+    } else if (event.fatal()) {
+      owner_->OnFatalError(absl::StrCat(event.str(), " (", RdKafka::err2str(event.err()), ")"));
+    } else {
+      spdlog::warn("kafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
     }
   }
 
@@ -60,8 +48,9 @@ absl::StatusOr<std::unique_ptr<KafkaPriceEventPublisher>> KafkaPriceEventPublish
   std::unique_ptr<KafkaPriceEventPublisher> publisher(
       new KafkaPriceEventPublisher(std::move(options)));
   const KafkaPublisherOptions& o = publisher->options_;
-  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made = KafkaConf(
-      {
+  KafkaClientSpec spec;
+  spec.role = "producer";
+  spec.properties = {
       {"bootstrap.servers", o.bootstrap_servers},
       {"client.id", "mds-api"},
       {"enable.idempotence", "true"},
@@ -70,21 +59,13 @@ absl::StatusOr<std::unique_ptr<KafkaPriceEventPublisher>> KafkaPriceEventPublish
       {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.message_timeout))},
       {"compression.type", "lz4"},
       {"socket.keepalive.enable", "true"},
-      },
-      o.extra);
-  if (!made.ok()) return made.status();
-  std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
-  std::string error;
-  if (conf->set("dr_cb", publisher->reports_.get(), error) != RdKafka::Conf::CONF_OK ||
-      conf->set("event_cb", publisher->log_events_.get(), error) != RdKafka::Conf::CONF_OK) {
-    return absl::InternalError(error);
-  }
-  publisher->producer_.reset(RdKafka::Producer::create(conf.get(), error));
-  if (publisher->producer_ == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka producer for ",
-                                                   "KAFKA_BOOTSTRAP_SERVERS=", o.bootstrap_servers,
-                                                   ": ", error));
-  }
+  };
+  spec.extra = o.extra;
+  spec.events = publisher->log_events_.get();
+  spec.deliveries = publisher->reports_.get();
+  absl::StatusOr<std::unique_ptr<RdKafka::Producer>> producer = MakeProducer(spec);
+  if (!producer.ok()) return producer.status();
+  publisher->producer_ = *std::move(producer);
   KafkaPriceEventPublisher* raw = publisher.get();
   publisher->poller_ = std::thread([raw] {
     while (!raw->stopping_.load()) raw->producer_->poll(100);
@@ -99,13 +80,9 @@ KafkaPriceEventPublisher::~KafkaPriceEventPublisher() {
 }
 
 void KafkaPriceEventPublisher::Publish(const StoredPrice& price) {
-  const std::string payload = ToPriceEvent(price).SerializeAsString();
+  const std::string payload = EncodePriceEvent(price);
   RdKafka::Headers* headers = RdKafka::Headers::create();
-  headers->add(kContentTypeHeader, kPriceEventContentType);
-  // The request the price was fetched for, so the consumer's lines can name it.
-  const RequestContext& origin = price.quote.origin;
-  if (!origin.request_id.empty()) headers->add(kRequestIdKey, origin.request_id);
-  if (!origin.traceparent.empty()) headers->add(kTraceparentKey, origin.traceparent);
+  WritePriceHeaders({kPriceEventContentType, price.quote.origin}, headers);
   const int64_t timestamp_ms = absl::ToUnixMillis(price.quote.timestamp);
   RdKafka::ErrorCode err = producer_->produce(
       options_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,

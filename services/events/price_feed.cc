@@ -1,12 +1,12 @@
 #include "services/events/price_feed.h"
 
-#include "services/events/kafka_config.h"
-
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "services/events/price_event.h"
-#include "spdlog/spdlog.h"
+#include "services/events/price_headers.h"
+#include "services/kafka/kafka_client.h"
 
 namespace marketdata {
 
@@ -39,34 +39,23 @@ absl::StatusOr<std::unique_ptr<PriceEventFeed>> PriceEventFeed::Create(
     const std::string& bootstrap_servers, const std::map<std::string, std::string>& extra,
     const std::string& topic, Listener listener) {
   std::unique_ptr<PriceEventFeed> feed(new PriceEventFeed(topic, std::move(listener)));
-  std::string error;
-  const std::string group = absl::StrCat("mds-api-feed-", std::random_device{}());
-  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made = KafkaConf(
-      {
-          {"bootstrap.servers", bootstrap_servers},
-          {"group.id", group},
-          {"client.id", "mds-api-feed"},
-          {"enable.auto.commit", "false"},
-          {"auto.offset.reset", "latest"},
-          {"fetch.wait.max.ms", "20"},
-          {"session.timeout.ms", "10000"},
-          {"allow.auto.create.topics", "true"},
-      },
-      extra);
-  if (!made.ok()) return made.status();
-  std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
-  if (conf->set("rebalance_cb", feed->assignments_.get(), error) != RdKafka::Conf::CONF_OK) {
-    return absl::InternalError(error);
-  }
-  feed->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
-  if (feed->consumer_ == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot create Kafka consumer: ", error));
-  }
-  if (RdKafka::ErrorCode err = feed->consumer_->subscribe({topic});
-      err != RdKafka::ERR_NO_ERROR) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot subscribe to ", topic, ": ", RdKafka::err2str(err)));
-  }
+  KafkaClientSpec spec;
+  spec.role = "price feed";
+  spec.properties = {
+      {"bootstrap.servers", bootstrap_servers},
+      {"group.id", absl::StrCat("mds-api-feed-", std::random_device{}())},
+      {"client.id", "mds-api-feed"},
+      {"enable.auto.commit", "false"},
+      {"auto.offset.reset", "latest"},
+      {"fetch.wait.max.ms", "20"},
+      {"session.timeout.ms", "10000"},
+      {"allow.auto.create.topics", "true"},
+  };
+  spec.extra = extra;
+  spec.rebalances = feed->assignments_.get();
+  absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> consumer = MakeConsumer(spec, {topic});
+  if (!consumer.ok()) return consumer.status();
+  feed->consumer_ = *std::move(consumer);
   return feed;
 }
 
@@ -77,10 +66,10 @@ void PriceEventFeed::Start() {
     while (!stopping_.load()) {
       std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
       if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-      absl::StatusOr<v1::PriceEvent> event =
+      absl::StatusOr<StoredPrice> price =
           DecodePriceEvent(std::string(static_cast<const char*>(m->payload()), m->len()),
-                           KafkaHeader(*m, kContentTypeHeader));
-      if (event.ok()) listener_(*event);  // bad records are the consumer's to park
+                           ReadPriceHeaders(*m).content_type, absl::Now());
+      if (price.ok()) listener_(*price);  // bad records are the consumer's to park
     }
   });
 }

@@ -13,13 +13,13 @@
 
 #include "absl/status/statusor.h"
 #include "librdkafka/rdkafkacpp.h"
-#include "proto/marketdata/v1/events.pb.h"
+#include "services/domain/quote.h"
 
 namespace marketdata {
 
 class PriceEventFeed {
  public:
-  using Listener = std::function<void(const v1::PriceEvent&)>;
+  using Listener = std::function<void(const StoredPrice&)>;
 
   // `extra`: more librdkafka properties (security settings, for example).
   static absl::StatusOr<std::unique_ptr<PriceEventFeed>> Create(

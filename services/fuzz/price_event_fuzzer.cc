@@ -1,14 +1,14 @@
-// Fuzz target: a Kafka record's value and content-type header through DecodePriceEvent, then,
-// for what decodes, the consumer's CheckPriceEvent, as PriceEventConsumer::Commit does.
+// Fuzz target: a Kafka record's value and content-type header through DecodePriceEvent, which
+// parses and checks it once, as the consumer and the live feed do.
 //
 // Input layout: byte 0 picks the content-type header (0 "application/x-protobuf", 1 absent,
 // 2 "application/json", 3 "application/x-protobuf; v=2"), the rest is the record value. Seeds
 // start with "0" (48 % 4 == 0) followed by a serialised PriceEvent.
 //
-// Checks, beyond no crash or sanitizer report: a decoded event has what DecodePriceEvent
-// promises (normalised symbol, finite positive price, price point id, timestamp); every refusal
-// is INVALID_ARGUMENT with a message; an event CheckPriceEvent accepts has a timestamp in
-// Timestamp's range, at most a day ahead, and survives a serialise/decode round trip unchanged.
+// Checks, beyond no crash or sanitizer report: a decoded price has what DecodePriceEvent
+// promises (normalised symbol, finite positive price, finite volume >= 0 if any, price point id,
+// a timestamp after 1970 and at most a day ahead); every refusal is INVALID_ARGUMENT with a
+// message; an accepted price survives an encode/decode round trip unchanged.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -19,8 +19,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
-#include "services/common/proto_time.h"
-#include "services/consumer/event_checks.h"
 #include "services/domain/symbol.h"
 #include "services/events/price_event.h"
 
@@ -66,38 +64,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string payload =
       size > 1 ? std::string(reinterpret_cast<const char*>(data) + 1, size - 1) : std::string();
 
-  const absl::StatusOr<v1::PriceEvent> event = DecodePriceEvent(payload, content_type);
-  if (!event.ok()) {
-    ExpectRefusal(event.status(), "DecodePriceEvent refusal");
+  const absl::StatusOr<StoredPrice> decoded = DecodePriceEvent(payload, content_type, kNow);
+  if (!decoded.ok()) {
+    ExpectRefusal(decoded.status(), "DecodePriceEvent refusal");
     return 0;
   }
-  const absl::StatusOr<std::string> symbol = NormalizeSymbol(event->symbol());
-  if (!symbol.ok() || *symbol != event->symbol()) Fail("decoded bad symbol", event->symbol());
-  if (!std::isfinite(event->price()) || !(event->price() > 0)) {
-    Fail("decoded bad price", std::to_string(event->price()));
+  const Quote& q = decoded->quote;
+  const absl::StatusOr<std::string> symbol = NormalizeSymbol(q.symbol);
+  if (!symbol.ok() || *symbol != q.symbol) Fail("decoded bad symbol", q.symbol);
+  if (!std::isfinite(q.price) || !(q.price > 0)) Fail("decoded bad price", std::to_string(q.price));
+  if (q.volume.has_value() && (!std::isfinite(*q.volume) || *q.volume < 0)) {
+    Fail("decoded bad volume", std::to_string(*q.volume));
   }
-  if (event->price_point_id() <= 0) Fail("decoded without price_point_id", "");
-  if (!event->has_timestamp() || event->timestamp().seconds() <= 0) {
-    Fail("decoded without timestamp", event->timestamp().DebugString());
+  if (decoded->price_point_id <= 0) Fail("decoded without price_point_id", "");
+  if (q.timestamp <= absl::UnixEpoch() || q.timestamp > kNow + kMaxEventClockSkew) {
+    Fail("accepted a timestamp out of range", absl::FormatTime(q.timestamp));
   }
-
-  const absl::Status checked = CheckPriceEvent(*event, kNow);
-  if (!checked.ok()) {
-    ExpectRefusal(checked, "CheckPriceEvent refusal");
-    return 0;
-  }
-  const google::protobuf::Timestamp& ts = event->timestamp();
-  if (ts.seconds() > 253402300799 || ts.nanos() < 0 || ts.nanos() > 999999999) {
-    Fail("accepted a timestamp out of range", ts.DebugString());
-  }
-  const absl::Time at = FromProtoTimestamp(ts);
-  if (at > kNow + kMaxEventClockSkew) Fail("accepted a future timestamp", ts.DebugString());
 
   // What the consumer accepts must read back the same (the dead-letter topic and the store see
-  // the event as decoded).
-  const std::string again = event->SerializeAsString();
-  const absl::StatusOr<v1::PriceEvent> reread = DecodePriceEvent(again, kPriceEventContentType);
+  // the price as decoded).
+  const std::string again = EncodePriceEvent(*decoded);
+  const absl::StatusOr<StoredPrice> reread = DecodePriceEvent(again, kPriceEventContentType, kNow);
   if (!reread.ok()) Fail("accepted event does not decode again", reread.status().ToString());
-  if (reread->SerializeAsString() != again) Fail("round trip changed the event", again);
+  if (EncodePriceEvent(*reread) != again) Fail("round trip changed the event", again);
   return 0;
 }

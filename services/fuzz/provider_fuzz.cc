@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
-#include "services/consumer/event_checks.h"
 #include "services/events/price_event.h"
 
 namespace marketdata {
@@ -137,9 +136,8 @@ void CheckProviderResult(const absl::StatusOr<Quote>& result, absl::string_view 
   stored.quote = q;
   stored.raw_response_id = 1;
   stored.price_point_id = 1;
-  const absl::StatusOr<v1::PriceEvent> event =
-      DecodePriceEvent(ToPriceEvent(stored).SerializeAsString(), kPriceEventContentType);
-  const absl::Status averaged = event.ok() ? CheckPriceEvent(*event, absl::Now()) : event.status();
+  const absl::Status averaged =
+      DecodePriceEvent(EncodePriceEvent(stored), kPriceEventContentType, absl::Now()).status();
   if (!averaged.ok()) {
     Fail("quote the consumer refuses",
          absl::StrCat(averaged.message(), " (quote at ", absl::FormatTime(q.timestamp), ")"));
