@@ -29,9 +29,6 @@ const SettingTable<ApiConfig>& ApiSettings() {
                       "sasl.username=u;sasl.password=p;ssl.ca.location=/etc/ca.pem"),
       StringSetting("KAFKA_TOPIC_PRICE_EVENTS", "price-events", &ApiConfig::price_events_topic,
                     "topic every stored price is published to, keyed by symbol"),
-      StringSetting("DEFAULT_PROVIDER", "test", &ApiConfig::default_provider,
-                    "provider used when a request names none: test, alpha_vantage, finnhub or "
-                    "yfinance"),
       EmbeddedSettings(&ApiConfig::providers, ProviderSettingsTable()),
       IntSetting("PROVIDER_FETCH_THREADS", 32, 1, 1024, &ApiConfig::provider_fetch_threads,
                  "latest-price requests that may wait on each network provider at once; more "

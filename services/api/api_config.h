@@ -29,8 +29,7 @@ struct ApiConfig {
   std::string kafka_bootstrap_servers;
   std::map<std::string, std::string> kafka_config;  // more librdkafka properties
   std::string price_events_topic;
-  std::string default_provider;
-  ProviderSettings providers;
+  ProviderSettings providers;  // DEFAULT_PROVIDER and every provider's settings
   // Threads for GetLatestPrice's calls to network providers (at most this many wait at once).
   int provider_fetch_threads = 0;
   // How long the price writer waits for more prices while requests are concurrent.

@@ -27,7 +27,7 @@ TEST(ApiConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->database.options.statement_timeout, absl::Seconds(30));
   EXPECT_EQ(config->kafka_bootstrap_servers, "h:9092");
   EXPECT_EQ(config->price_events_topic, "price-events");
-  EXPECT_EQ(config->default_provider, "test");
+  EXPECT_EQ(config->providers.default_provider, "test");
   EXPECT_EQ(config->provider_fetch_threads, 32);
   EXPECT_EQ(config->max_open_streams, 10000);
   EXPECT_EQ(config->log.level, spdlog::level::info);
@@ -38,7 +38,7 @@ TEST(ApiConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->polling_runners, 16);
   EXPECT_EQ(config->polling_lease_seconds, 30);
   EXPECT_FALSE(config->providers.test_seed.has_value());
-  EXPECT_EQ(config->providers.finnhub_base_url, "https://finnhub.io");
+  EXPECT_EQ(config->providers.network.at("finnhub").base_url, "https://finnhub.io");
   EXPECT_EQ(config->providers.timeout, absl::Seconds(5));
   EXPECT_EQ(config->providers.max_retries, 2);
 }
@@ -62,8 +62,8 @@ TEST(ApiConfigTest, ProviderSettingsAreRead) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->providers.test_seed, 42u);
   EXPECT_EQ(config->providers.timeout, absl::Milliseconds(250));
-  EXPECT_EQ(config->providers.finnhub_per_minute, 7);
-  EXPECT_EQ(config->providers.yfinance_base_url, "http://127.0.0.1:3");
+  EXPECT_EQ(config->providers.network.at("finnhub").per_minute, 7);
+  EXPECT_EQ(config->providers.network.at("yfinance").base_url, "http://127.0.0.1:3");
 }
 
 TEST(ApiConfigTest, MissingDatabaseUrlIsNamed) {
@@ -104,7 +104,7 @@ TEST(ApiConfigTest, ProviderFlagsAreKnown) {
   char* argv[] = {prog, url, kafka, rate};
   auto config = LoadApiConfig(Settings::FromProcess(4, argv));
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->providers.finnhub_per_minute, 7);
+  EXPECT_EQ(config->providers.network.at("finnhub").per_minute, 7);
   char* bad_argv[] = {prog, url, kafka, unknown};
   auto bad = LoadApiConfig(Settings::FromProcess(4, bad_argv));
   ASSERT_FALSE(bad.ok());

@@ -117,12 +117,8 @@ int Run(int argc, char** argv) {
   }
 
   CurlHttpClient http;
-  ProviderRegistry providers(config.default_provider);
-  AddDefaultProviders(config.providers, http, providers);
-  if (absl::Status s = providers.Find(config.default_provider).status(); !s.ok()) {
-    ExitWithError(kProgram, absl::InvalidArgumentError("DEFAULT_PROVIDER: " +
-                                                       std::string(s.message())));
-  }
+  std::unique_ptr<ProviderRegistry> registry = OrExit(MakeProviderRegistry(config.providers, http));
+  ProviderRegistry& providers = *registry;
 
   std::unique_ptr<Database> db = OrExit(
       Database::Connect(config.database.url, config.database.options));
@@ -175,7 +171,7 @@ int Run(int argc, char** argv) {
   std::unique_ptr<PriceEventFeed> feed =
       OrExit(PriceEventFeed::Create(config.kafka_bootstrap_servers, config.kafka_config,
                                     config.price_events_topic,
-                                    [&price_hub](const StoredPrice& price) {
+                                    [&price_hub](const auto& price) {
                                       PublishPrice(price_hub, price);
                                     }));
 

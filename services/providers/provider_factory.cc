@@ -23,120 +23,195 @@ constexpr double kMinPerMinute = 0.001;
 constexpr double kMaxPerMinute = 1e6;
 constexpr int64_t kMaxTimeoutMs = 120000;
 
-std::unique_ptr<PriceProvider> Guarded(std::unique_ptr<PriceProvider> provider,
-                                       double per_minute, const ProviderSettings& settings) {
-  GuardOptions options;
-  options.per_minute = per_minute;
-  options.burst = std::min(per_minute, kMaxBurst);
-  options.max_retries = settings.max_retries;
-  options.provider_timeout = settings.timeout;
-  return std::make_unique<GuardedProvider>(std::move(provider), std::move(options));
-}
+using Row = SettingRow<ProviderSettings>;
 
-// A base URL without its scheme is a typo better caught at start-up than on the first call.
-SettingRow<ProviderSettings> BaseUrlSetting(std::string name, std::string default_value,
-                                            std::string ProviderSettings::*field,
-                                            std::string meaning) {
+// The row of a network provider's own setting, stored in settings.network[provider].
+template <typename Parse>
+Row NetworkSetting(const std::string& provider, std::string name, std::string default_value,
+                   std::string meaning, Parse parse) {
   return CustomSetting<ProviderSettings>(
       std::move(name), std::move(default_value),
-      [field](const std::string& name, const std::string& value, ProviderSettings& settings) {
-        if (!absl::StartsWith(value, "http://") && !absl::StartsWith(value, "https://")) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(name, "=\"", value, "\" must start with http:// or https://"));
-        }
-        settings.*field = value;
-        return absl::OkStatus();
+      [provider, parse](const std::string& name, const std::string& value,
+                        ProviderSettings& settings) {
+        return parse(name, value, settings.network[provider]);
       },
       std::move(meaning));
 }
 
-SettingRow<ProviderSettings> PerMinuteSetting(std::string name, double default_value,
-                                              double ProviderSettings::*field,
-                                              const std::string& meaning) {
-  return DoubleSetting(std::move(name), default_value, kMinPerMinute, kMaxPerMinute, field,
-                       meaning);
+Row ApiKeySetting(const ProviderSpec& spec) {
+  return NetworkSetting(
+      spec.name, spec.network->env_prefix + "_API_KEY", "",
+      absl::StrCat(spec.network->title, " API key (empty: the ", spec.name,
+                   " provider answers unavailable)"),
+      [](const std::string&, const std::string& value, NetworkProviderSettings& own) {
+        own.api_key = value;
+        return absl::OkStatus();
+      });
+}
+
+// A base URL without its scheme is a typo better caught at start-up than on the first call.
+Row BaseUrlSetting(const ProviderSpec& spec) {
+  return NetworkSetting(
+      spec.name, spec.network->env_prefix + "_BASE_URL", spec.network->base_url,
+      spec.network->base_url_meaning,
+      [](const std::string& name, const std::string& value, NetworkProviderSettings& own) {
+        if (!absl::StartsWith(value, "http://") && !absl::StartsWith(value, "https://")) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(name, "=\"", value, "\" must start with http:// or https://"));
+        }
+        own.base_url = value;
+        return absl::OkStatus();
+      });
+}
+
+Row PerMinuteSetting(const ProviderSpec& spec) {
+  return NetworkSetting(
+      spec.name, spec.network->env_prefix + "_RATE_LIMIT_PER_MINUTE",
+      absl::StrCat(spec.network->per_minute),
+      absl::StrCat(spec.network->title, " calls allowed per minute, a token bucket bursting up to ",
+                   kMaxBurst, " (", RangeText(kMinPerMinute, kMaxPerMinute), ")"),
+      [](const std::string& name, const std::string& value, NetworkProviderSettings& own) {
+        absl::StatusOr<double> parsed =
+            ParseDoubleSetting(name, value, kMinPerMinute, kMaxPerMinute);
+        if (!parsed.ok()) return parsed.status();
+        own.per_minute = *parsed;
+        return absl::OkStatus();
+      });
+}
+
+// "test, alpha_vantage, finnhub or yfinance".
+std::string ProviderNames() {
+  std::string names;
+  const std::vector<ProviderSpec>& specs = ProviderSpecs();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (i > 0) names += i + 1 == specs.size() ? " or " : ", ";
+    names += specs[i].name;
+  }
+  return names;
+}
+
+std::unique_ptr<PriceProvider> Make(const ProviderSpec& spec, const ProviderSettings& settings,
+                                    HttpClient& http) {
+  static const NetworkProviderSettings kOffline;
+  if (!spec.network.has_value()) {
+    GuardOptions unlimited;
+    unlimited.max_retries = 0;
+    return std::make_unique<GuardedProvider>(spec.make({http, settings, kOffline}),
+                                             std::move(unlimited));
+  }
+  const NetworkProviderSettings& own = settings.network.at(spec.name);
+  GuardOptions options;
+  options.per_minute = own.per_minute;
+  options.burst = std::min(own.per_minute, kMaxBurst);
+  options.max_retries = settings.max_retries;
+  options.provider_timeout = settings.timeout;
+  return std::make_unique<GuardedProvider>(spec.make({http, settings, own}), std::move(options));
 }
 
 }  // namespace
 
+const std::vector<ProviderSpec>& ProviderSpecs() {
+  using Inputs = ProviderSpec::Inputs;
+  static const auto* const kSpecs = new std::vector<ProviderSpec>{
+      {"test", std::nullopt,
+       [](const Inputs& in) { return std::make_unique<TestProvider>(in.settings.test_seed); }},
+      {"alpha_vantage",
+       ProviderSpec::Network{"Alpha Vantage", "ALPHA_VANTAGE", true, "https://www.alphavantage.co",
+                             "Alpha Vantage base URL, http:// or https:// (tests point it at a "
+                             "local fake)",
+                             5},
+       [](const Inputs& in) {
+         return std::make_unique<AlphaVantageProvider>(in.http, in.own.base_url, in.own.api_key,
+                                                       in.settings.timeout);
+       }},
+      {"finnhub",
+       ProviderSpec::Network{"Finnhub", "FINNHUB", true, "https://finnhub.io",
+                             "Finnhub base URL, http:// or https://", 60},
+       [](const Inputs& in) {
+         return std::make_unique<FinnhubProvider>(in.http, in.own.base_url, in.own.api_key,
+                                                  in.settings.timeout);
+       }},
+      {"yfinance",
+       ProviderSpec::Network{"Yahoo Finance", "YFINANCE", false, "https://query1.finance.yahoo.com",
+                             "Yahoo Finance chart API base URL (yfinance provider), http:// or "
+                             "https://",
+                             60},
+       [](const Inputs& in) {
+         return std::make_unique<YFinanceProvider>(in.http, in.own.base_url, in.settings.timeout);
+       }},
+  };
+  return *kSpecs;
+}
+
+ProviderSettings::ProviderSettings() {
+  for (const ProviderSpec& spec : ProviderSpecs()) {
+    if (!spec.network.has_value()) continue;
+    NetworkProviderSettings& own = network[spec.name];
+    own.base_url = spec.network->base_url;
+    own.per_minute = spec.network->per_minute;
+  }
+}
+
 void AddDefaultProviders(const ProviderSettings& settings, HttpClient& http,
                          ProviderRegistry& registry) {
-  GuardOptions unlimited;
-  unlimited.max_retries = 0;
-  registry.Add(std::make_unique<GuardedProvider>(std::make_unique<TestProvider>(settings.test_seed),
-                                                 std::move(unlimited)));
-  registry.Add(Guarded(
-      std::make_unique<AlphaVantageProvider>(http, settings.alpha_vantage_base_url,
-                                             settings.alpha_vantage_api_key, settings.timeout),
-      settings.alpha_vantage_per_minute, settings));
-  registry.Add(Guarded(std::make_unique<FinnhubProvider>(http, settings.finnhub_base_url,
-                                                         settings.finnhub_api_key,
-                                                         settings.timeout),
-                       settings.finnhub_per_minute, settings));
-  registry.Add(Guarded(
-      std::make_unique<YFinanceProvider>(http, settings.yfinance_base_url, settings.timeout),
-      settings.yfinance_per_minute, settings));
+  for (const ProviderSpec& spec : ProviderSpecs()) registry.Add(Make(spec, settings, http));
+}
+
+absl::StatusOr<std::unique_ptr<ProviderRegistry>> MakeProviderRegistry(
+    const ProviderSettings& settings, HttpClient& http) {
+  auto registry = std::make_unique<ProviderRegistry>(settings.default_provider);
+  AddDefaultProviders(settings, http, *registry);
+  if (absl::Status s = registry->Find(settings.default_provider).status(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("DEFAULT_PROVIDER: ", s.message()));
+  }
+  return registry;
 }
 
 const SettingTable<ProviderSettings>& ProviderSettingsTable() {
-  // Defaults come from ProviderSettings itself, so the two cannot disagree.
-  static const ProviderSettings* const kDefaults = new ProviderSettings();
-  static const auto* const kTable = new SettingTable<ProviderSettings>({
-      StringSetting("ALPHA_VANTAGE_API_KEY", kDefaults->alpha_vantage_api_key,
-                    &ProviderSettings::alpha_vantage_api_key,
-                    "Alpha Vantage API key (empty: the alpha_vantage provider answers "
-                    "unavailable)"),
-      StringSetting("FINNHUB_API_KEY", kDefaults->finnhub_api_key,
-                    &ProviderSettings::finnhub_api_key,
-                    "Finnhub API key (empty: the finnhub provider answers unavailable)"),
-      BaseUrlSetting("ALPHA_VANTAGE_BASE_URL", kDefaults->alpha_vantage_base_url,
-                     &ProviderSettings::alpha_vantage_base_url,
-                     "Alpha Vantage base URL, http:// or https:// (tests point it at a local "
-                     "fake)"),
-      BaseUrlSetting("FINNHUB_BASE_URL", kDefaults->finnhub_base_url,
-                     &ProviderSettings::finnhub_base_url, "Finnhub base URL, http:// or https://"),
-      BaseUrlSetting("YFINANCE_BASE_URL", kDefaults->yfinance_base_url,
-                     &ProviderSettings::yfinance_base_url,
-                     "Yahoo Finance chart API base URL (yfinance provider), http:// or https://"),
-      PerMinuteSetting("ALPHA_VANTAGE_RATE_LIMIT_PER_MINUTE",
-                       kDefaults->alpha_vantage_per_minute,
-                       &ProviderSettings::alpha_vantage_per_minute,
-                       "Alpha Vantage calls allowed per minute, a token bucket bursting up to 10"),
-      PerMinuteSetting("FINNHUB_RATE_LIMIT_PER_MINUTE", kDefaults->finnhub_per_minute,
-                       &ProviderSettings::finnhub_per_minute,
-                       "Finnhub calls allowed per minute, a token bucket bursting up to 10"),
-      PerMinuteSetting("YFINANCE_RATE_LIMIT_PER_MINUTE", kDefaults->yfinance_per_minute,
-                       &ProviderSettings::yfinance_per_minute,
-                       "Yahoo Finance calls allowed per minute, a token bucket bursting up to 10"),
-      CustomSetting<ProviderSettings>(
-          "PROVIDER_TIMEOUT_MS", absl::StrCat(absl::ToInt64Milliseconds(kDefaults->timeout)),
-          [](const std::string& name, const std::string& value, ProviderSettings& settings) {
-            absl::StatusOr<int64_t> ms = ParseIntSetting(name, value, 1, kMaxTimeoutMs);
-            if (!ms.ok()) return ms.status();
-            settings.timeout = absl::Milliseconds(*ms);
+  static const auto* const kTable = [] {
+    // Defaults come from ProviderSettings itself, so the two cannot disagree.
+    const ProviderSettings defaults;
+    std::vector<Row> rows = {
+        StringSetting("DEFAULT_PROVIDER", defaults.default_provider,
+                      &ProviderSettings::default_provider,
+                      "provider used when a request names none: " + ProviderNames()),
+    };
+    // Grouped by kind, in table order within each kind.
+    for (const ProviderSpec& spec : ProviderSpecs()) {
+      if (spec.network.has_value() && spec.network->takes_api_key) {
+        rows.push_back(ApiKeySetting(spec));
+      }
+    }
+    for (const ProviderSpec& spec : ProviderSpecs()) {
+      if (spec.network.has_value()) rows.push_back(BaseUrlSetting(spec));
+    }
+    for (const ProviderSpec& spec : ProviderSpecs()) {
+      if (spec.network.has_value()) rows.push_back(PerMinuteSetting(spec));
+    }
+    rows.push_back(MillisecondsSetting("PROVIDER_TIMEOUT_MS",
+                                       absl::ToInt64Milliseconds(defaults.timeout), 1,
+                                       kMaxTimeoutMs, &ProviderSettings::timeout,
+                                       "timeout of one provider call, in milliseconds"));
+    rows.push_back(IntSetting("PROVIDER_MAX_RETRIES", defaults.max_retries, 0, 10,
+                              &ProviderSettings::max_retries,
+                              "retries of a provider call that failed transiently, with "
+                              "exponential backoff and jitter"));
+    rows.push_back(CustomSetting<ProviderSettings>(
+        "TEST_PROVIDER_SEED", "",
+        [](const std::string& name, const std::string& value, ProviderSettings& settings) {
+          if (value.empty()) {
+            settings.test_seed.reset();
             return absl::OkStatus();
-          },
-          absl::StrCat("timeout of one provider call, in milliseconds (",
-                       RangeText(1, kMaxTimeoutMs), ")")),
-      IntSetting("PROVIDER_MAX_RETRIES", kDefaults->max_retries, 0, 10,
-                 &ProviderSettings::max_retries,
-                 "retries of a provider call that failed transiently, with exponential backoff "
-                 "and jitter"),
-      CustomSetting<ProviderSettings>(
-          "TEST_PROVIDER_SEED", "",
-          [](const std::string& name, const std::string& value, ProviderSettings& settings) {
-            if (value.empty()) {
-              settings.test_seed.reset();
-              return absl::OkStatus();
-            }
-            absl::StatusOr<int64_t> seed =
-                ParseIntSetting(name, value, 0, std::numeric_limits<int64_t>::max());
-            if (!seed.ok()) return seed.status();
-            settings.test_seed = static_cast<uint64_t>(*seed);
-            return absl::OkStatus();
-          },
-          "unset: random; a number makes the test provider's prices reproducible"),
-  });
+          }
+          absl::StatusOr<int64_t> seed =
+              ParseIntSetting(name, value, 0, std::numeric_limits<int64_t>::max());
+          if (!seed.ok()) return seed.status();
+          settings.test_seed = static_cast<uint64_t>(*seed);
+          return absl::OkStatus();
+        },
+        "unset: random; a number makes the test provider's prices reproducible"));
+    return new SettingTable<ProviderSettings>({SettingRows<ProviderSettings>(std::move(rows))});
+  }();
   return *kTable;
 }
 

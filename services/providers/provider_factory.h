@@ -1,49 +1,96 @@
-// The composition of the providers this service offers: their settings (a table embedded in the
-// settings table of mds-api), and the registry filled with the test provider and the guarded
-// HTTP providers.
+// The providers this service offers, as one table of specs (ProviderSpecs()): each row names a
+// provider, the settings it reads and how it is built from them. The settings table embedded in
+// mds-api's (ProviderSettingsTable()) and the registry (MakeProviderRegistry()) are both derived
+// from it, so adding a provider is adding one row in provider_factory.cc.
 #ifndef MARKETDATA_SERVICES_PROVIDERS_PROVIDER_FACTORY_H_
 #define MARKETDATA_SERVICES_PROVIDERS_PROVIDER_FACTORY_H_
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/settings_table.h"
 #include "services/providers/http_client.h"
+#include "services/providers/provider.h"
 #include "services/providers/registry.h"
 
 namespace marketdata {
 
-// The defaults here are the table's defaults, so code that builds a ProviderSettings directly
-// gets what an unconfigured process gets.
-struct ProviderSettings {
-  std::string alpha_vantage_api_key, finnhub_api_key;
-  std::string alpha_vantage_base_url = "https://www.alphavantage.co",
-              finnhub_base_url = "https://finnhub.io",
-              yfinance_base_url = "https://query1.finance.yahoo.com";
+// The own settings of one network provider: <PREFIX>_API_KEY (when it takes one),
+// <PREFIX>_BASE_URL and <PREFIX>_RATE_LIMIT_PER_MINUTE.
+struct NetworkProviderSettings {
+  std::string api_key;  // empty: the provider answers UNAVAILABLE naming the missing setting
+  std::string base_url;
   // Outbound calls a minute; the burst after a quiet spell is min(limit, 10) calls.
-  double alpha_vantage_per_minute = 5, finnhub_per_minute = 60, yfinance_per_minute = 60;
+  double per_minute = 0;
+};
+
+// Every provider setting. A default-constructed one holds the table's defaults, so code that
+// builds a ProviderSettings directly gets what an unconfigured process gets.
+struct ProviderSettings {
+  ProviderSettings();
+
+  std::string default_provider = "test";  // what a request naming none gets
+  // Keyed by provider name: one entry for every network provider of ProviderSpecs().
+  std::map<std::string, NetworkProviderSettings> network;
   // One HTTP call; a whole FetchQuote, retries included, gets timeout × (max_retries + 1).
   absl::Duration timeout = absl::Seconds(5);
   int max_retries = 2;
+  std::optional<uint64_t> test_seed;
+
   // The most a whole FetchQuote may take, retries included.
   absl::Duration call_budget() const { return timeout * (max_retries + 1); }
-  std::optional<uint64_t> test_seed;
 };
 
-// Adds `test` (no limit, no retries), `alpha_vantage`, `finnhub` and `yfinance` (each behind a
-// GuardedProvider). `http` must outlive `registry`. Providers without their API key are added
-// anyway: they answer UNAVAILABLE naming the missing setting.
+// One row of the provider table.
+struct ProviderSpec {
+  // What a network provider reads, and the defaults. Its setting names start with `env_prefix`.
+  struct Network {
+    std::string title;       // "Alpha Vantage": how --help names it
+    std::string env_prefix;  // "ALPHA_VANTAGE"
+    bool takes_api_key = false;
+    std::string base_url;          // default of <PREFIX>_BASE_URL
+    std::string base_url_meaning;  // its line in --help
+    double per_minute = 0;         // default of <PREFIX>_RATE_LIMIT_PER_MINUTE
+  };
+  // What a provider is built from. `own` is the provider's entry of `settings.network` (empty
+  // for the test provider).
+  struct Inputs {
+    HttpClient& http;
+    const ProviderSettings& settings;
+    const NetworkProviderSettings& own;
+  };
+
+  std::string name;                // what requests name; the provider's name()
+  std::optional<Network> network;  // nullopt: offline (test), never limited nor retried
+  std::function<std::unique_ptr<PriceProvider>(const Inputs&)> make;
+};
+
+// Every provider, in registry order: test, alpha_vantage, finnhub, yfinance.
+const std::vector<ProviderSpec>& ProviderSpecs();
+
+// Adds every provider of ProviderSpecs(): the test provider unlimited and without retries, the
+// network ones each behind a GuardedProvider with its rate limit. `http` must outlive `registry`.
+// Providers without their API key are added anyway: they answer UNAVAILABLE naming the missing
+// setting.
 void AddDefaultProviders(const ProviderSettings& settings, HttpClient& http,
                          ProviderRegistry& registry);
 
-// ALPHA_VANTAGE_API_KEY, FINNHUB_API_KEY, {ALPHA_VANTAGE,FINNHUB,YFINANCE}_BASE_URL,
-// {ALPHA_VANTAGE,FINNHUB,YFINANCE}_RATE_LIMIT_PER_MINUTE, PROVIDER_TIMEOUT_MS,
-// PROVIDER_MAX_RETRIES and TEST_PROVIDER_SEED. A binary embeds it in its own table
-// (EmbeddedSettings) rather than loading it alone, so that its unknown-flag check sees every
-// setting.
+// A registry of every provider, defaulting to settings.default_provider; INVALID_ARGUMENT
+// "DEFAULT_PROVIDER: unknown provider ..." when that names none. `http` must outlive it.
+absl::StatusOr<std::unique_ptr<ProviderRegistry>> MakeProviderRegistry(
+    const ProviderSettings& settings, HttpClient& http);
+
+// DEFAULT_PROVIDER, then each network provider's <PREFIX>_API_KEY, <PREFIX>_BASE_URL and
+// <PREFIX>_RATE_LIMIT_PER_MINUTE (grouped by kind), PROVIDER_TIMEOUT_MS, PROVIDER_MAX_RETRIES and
+// TEST_PROVIDER_SEED. A binary embeds it in its own table (EmbeddedSettings) rather than loading
+// it alone, so that its unknown-flag check sees every setting.
 const SettingTable<ProviderSettings>& ProviderSettingsTable();
 
 }  // namespace marketdata

@@ -1,5 +1,7 @@
 #include "services/providers/provider_factory.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 #include "services/providers/fake_http_client.h"
 #include "services/providers/fake_http_server.h"
@@ -11,17 +13,18 @@ TEST(LoadProviderSettingsTest, DefaultsWithoutAnySetting) {
   Settings settings = Settings::FromMap({});
   auto loaded = ProviderSettingsTable().Load(settings);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_EQ(loaded->alpha_vantage_api_key, "");
-  EXPECT_EQ(loaded->finnhub_api_key, "");
-  EXPECT_EQ(loaded->alpha_vantage_base_url, "https://www.alphavantage.co");
-  EXPECT_EQ(loaded->finnhub_base_url, "https://finnhub.io");
-  EXPECT_EQ(loaded->yfinance_base_url, "https://query1.finance.yahoo.com");
-  EXPECT_EQ(loaded->alpha_vantage_per_minute, 5);
-  EXPECT_EQ(loaded->finnhub_per_minute, 60);
-  EXPECT_EQ(loaded->yfinance_per_minute, 60);
+  EXPECT_EQ(loaded->network.at("alpha_vantage").api_key, "");
+  EXPECT_EQ(loaded->network.at("finnhub").api_key, "");
+  EXPECT_EQ(loaded->network.at("alpha_vantage").base_url, "https://www.alphavantage.co");
+  EXPECT_EQ(loaded->network.at("finnhub").base_url, "https://finnhub.io");
+  EXPECT_EQ(loaded->network.at("yfinance").base_url, "https://query1.finance.yahoo.com");
+  EXPECT_EQ(loaded->network.at("alpha_vantage").per_minute, 5);
+  EXPECT_EQ(loaded->network.at("finnhub").per_minute, 60);
+  EXPECT_EQ(loaded->network.at("yfinance").per_minute, 60);
   EXPECT_EQ(loaded->timeout, absl::Seconds(5));
   EXPECT_EQ(loaded->max_retries, 2);
   EXPECT_FALSE(loaded->test_seed.has_value());
+  EXPECT_EQ(loaded->default_provider, "test");
 }
 
 TEST(LoadProviderSettingsTest, ReadsEverySetting) {
@@ -35,20 +38,22 @@ TEST(LoadProviderSettingsTest, ReadsEverySetting) {
                                          {"YFINANCE_RATE_LIMIT_PER_MINUTE", "120"},
                                          {"PROVIDER_TIMEOUT_MS", "250"},
                                          {"PROVIDER_MAX_RETRIES", "0"},
-                                         {"TEST_PROVIDER_SEED", "42"}});
+                                         {"TEST_PROVIDER_SEED", "42"},
+                                         {"DEFAULT_PROVIDER", "finnhub"}});
   auto loaded = ProviderSettingsTable().Load(settings);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_EQ(loaded->alpha_vantage_api_key, "av");
-  EXPECT_EQ(loaded->finnhub_api_key, "fh");
-  EXPECT_EQ(loaded->alpha_vantage_base_url, "http://127.0.0.1:1");
-  EXPECT_EQ(loaded->finnhub_base_url, "http://127.0.0.1:2");
-  EXPECT_EQ(loaded->yfinance_base_url, "https://127.0.0.1:3");
-  EXPECT_EQ(loaded->alpha_vantage_per_minute, 0.5);
-  EXPECT_EQ(loaded->finnhub_per_minute, 30);
-  EXPECT_EQ(loaded->yfinance_per_minute, 120);
+  EXPECT_EQ(loaded->network.at("alpha_vantage").api_key, "av");
+  EXPECT_EQ(loaded->network.at("finnhub").api_key, "fh");
+  EXPECT_EQ(loaded->network.at("alpha_vantage").base_url, "http://127.0.0.1:1");
+  EXPECT_EQ(loaded->network.at("finnhub").base_url, "http://127.0.0.1:2");
+  EXPECT_EQ(loaded->network.at("yfinance").base_url, "https://127.0.0.1:3");
+  EXPECT_EQ(loaded->network.at("alpha_vantage").per_minute, 0.5);
+  EXPECT_EQ(loaded->network.at("finnhub").per_minute, 30);
+  EXPECT_EQ(loaded->network.at("yfinance").per_minute, 120);
   EXPECT_EQ(loaded->timeout, absl::Milliseconds(250));
   EXPECT_EQ(loaded->max_retries, 0);
   EXPECT_EQ(loaded->test_seed, 42u);
+  EXPECT_EQ(loaded->default_provider, "finnhub");
 }
 
 TEST(LoadProviderSettingsTest, BadValuesNameTheSetting) {
@@ -80,12 +85,12 @@ TEST(LoadProviderSettingsTest, FlagsOverrideTheEnvironment) {
   Settings settings = Settings::FromProcess(2, argv);
   auto loaded = ProviderSettingsTable().Load(settings);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_EQ(loaded->finnhub_per_minute, 7);
+  EXPECT_EQ(loaded->network.at("finnhub").per_minute, 7);
 }
 
 TEST(AddDefaultProvidersTest, AddsAllFourGuarded) {
   ProviderSettings settings;
-  settings.finnhub_api_key = "fh";
+  settings.network["finnhub"].api_key = "fh";
   settings.test_seed = 1;
   FakeHttpClient http;
   ProviderRegistry registry("test");
@@ -115,12 +120,12 @@ TEST(AddDefaultProvidersTest, GuardedProvidersReachTheirBaseUrlsAndHonourTheLimi
   server.Reply("/v8/finance/chart/AAPL", 200,
                R"({"chart":{"result":[{"meta":{"regularMarketPrice":189.5}}],"error":null}})");
   ProviderSettings settings;
-  settings.alpha_vantage_api_key = "av";
-  settings.finnhub_api_key = "fh";
-  settings.alpha_vantage_base_url = server.base_url();
-  settings.finnhub_base_url = server.base_url();
-  settings.yfinance_base_url = server.base_url();
-  settings.alpha_vantage_per_minute = 1;
+  settings.network["alpha_vantage"].api_key = "av";
+  settings.network["finnhub"].api_key = "fh";
+  settings.network["alpha_vantage"].base_url = server.base_url();
+  settings.network["finnhub"].base_url = server.base_url();
+  settings.network["yfinance"].base_url = server.base_url();
+  settings.network["alpha_vantage"].per_minute = 1;
   CurlHttpClient http;
   ProviderRegistry registry("test");
   AddDefaultProviders(settings, http, registry);
@@ -133,6 +138,48 @@ TEST(AddDefaultProvidersTest, GuardedProvidersReachTheirBaseUrlsAndHonourTheLimi
   EXPECT_EQ(limited.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(limited.status().message(), "outbound rate limit for alpha_vantage reached (1/min)");
   EXPECT_EQ(server.requests().size(), 3u);
+}
+
+TEST(ProviderSpecsTest, EveryNetworkProviderHasItsRowsAndARegistryEntry) {
+  const std::vector<SettingDoc> docs = ProviderSettingsTable().Docs();
+  auto listed = [&docs](const std::string& name) {
+    return std::any_of(docs.begin(), docs.end(),
+                       [&name](const SettingDoc& doc) { return doc.name == name; });
+  };
+  FakeHttpClient http;
+  ProviderRegistry registry("test");
+  AddDefaultProviders(ProviderSettings(), http, registry);
+  ASSERT_EQ(registry.providers().size(), ProviderSpecs().size());
+  for (size_t i = 0; i < ProviderSpecs().size(); ++i) {
+    const ProviderSpec& spec = ProviderSpecs()[i];
+    EXPECT_EQ(registry.providers()[i]->name(), spec.name);
+    if (!spec.network.has_value()) continue;
+    const std::string& prefix = spec.network->env_prefix;
+    EXPECT_EQ(listed(prefix + "_API_KEY"), spec.network->takes_api_key) << spec.name;
+    EXPECT_TRUE(listed(prefix + "_BASE_URL")) << spec.name;
+    EXPECT_TRUE(listed(prefix + "_RATE_LIMIT_PER_MINUTE")) << spec.name;
+  }
+}
+
+TEST(ProviderSpecsTest, DefaultProviderIsListedInHelpAndChecked) {
+  const std::vector<SettingDoc> docs = ProviderSettingsTable().Docs();
+  ASSERT_FALSE(docs.empty());
+  EXPECT_EQ(docs.front().name, "DEFAULT_PROVIDER");
+  EXPECT_EQ(docs.front().meaning,
+            "provider used when a request names none: test, alpha_vantage, finnhub or yfinance");
+
+  FakeHttpClient http;
+  ProviderSettings settings;
+  settings.default_provider = "yfinance";
+  auto registry = MakeProviderRegistry(settings, http);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  EXPECT_EQ((*registry)->default_provider(), "yfinance");
+  settings.default_provider = "bloomberg";
+  auto unknown = MakeProviderRegistry(settings, http);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(),
+            "DEFAULT_PROVIDER: unknown provider \"bloomberg\"; available: test, alpha_vantage, "
+            "finnhub, yfinance");
 }
 
 }  // namespace
