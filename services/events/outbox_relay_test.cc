@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "services/common/testing/fake_clock.h"
+#include "services/domain/test_prices.h"
+#include "services/events/fake_publisher.h"
 #include "spdlog/sinks/ringbuffer_sink.h"
 #include "spdlog/spdlog.h"
 
@@ -18,9 +21,7 @@ class FakeOutbox : public PriceOutbox {
     std::vector<StoredPrice> out;
     for (int64_t id : pending) {
       if (static_cast<int>(out.size()) == limit) break;
-      StoredPrice p;
-      p.price_point_id = id;
-      out.push_back(p);
+      out.push_back(TestPrice("AAPL", id, 100, absl::FromUnixSeconds(1700000000)));
     }
     return out;
   }
@@ -31,44 +32,16 @@ class FakeOutbox : public PriceOutbox {
   std::set<int64_t> pending;
 };
 
-class FakePublisher : public PriceEventPublisher {
- public:
-  void Publish(const StoredPrice& p) override {
-    published.push_back(p.price_point_id);
-    if (deliver) acked.push_back(p.price_point_id);
-  }
-  std::vector<int64_t> TakeAcknowledged() override {
-    std::vector<int64_t> out;
-    out.swap(acked);
-    return out;
-  }
-  bool deliver = true;
-  std::vector<int64_t> published, acked;
-};
-
 TEST(OutboxRelayTest, RepublishesDueEntriesAndForgetsAcknowledgedOnes) {
   FakeOutbox outbox;
   outbox.pending = {1, 2, 3};
   FakePublisher publisher;
   OutboxRelay relay(outbox, publisher, {});
   EXPECT_EQ(relay.RunOnce(), 3);
-  EXPECT_EQ(publisher.published, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(publisher.published_ids(), (std::vector<int64_t>{1, 2, 3}));
   relay.RunOnce();  // acknowledges what the first pass delivered
   EXPECT_TRUE(outbox.pending.empty());
 }
-
-// A clock that only moves when the test says so.
-class FakeClock {
- public:
-  absl::Time now() const { return now_; }
-  void Advance(absl::Duration d) { now_ += d; }
-  std::function<absl::Time()> fn() {
-    return [this] { return now_; };
-  }
-
- private:
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
 
 // Captures what the relay logs, to count lines.
 class CapturedLog {
@@ -99,7 +72,7 @@ std::vector<absl::Time> RunFor(OutboxRelay& relay, FakeClock& clock, absl::Durat
                                absl::Duration step = absl::Milliseconds(10)) {
   std::vector<absl::Time> attempts;
   for (absl::Duration t; t < duration; t += step) {
-    if (relay.RunOnce() > 0) attempts.push_back(clock.now());
+    if (relay.RunOnce() > 0) attempts.push_back(clock.Now());
     clock.Advance(step);
   }
   return attempts;
@@ -109,14 +82,14 @@ TEST(OutboxRelayTest, KeepsEntriesTheBrokerNeverAcknowledged) {
   FakeOutbox outbox;
   outbox.pending = {5};
   FakePublisher publisher;
-  publisher.deliver = false;
+  publisher.set_acknowledge(false);
   FakeClock clock;
-  OutboxRelay relay(outbox, publisher, {}, clock.fn());
+  OutboxRelay relay(outbox, publisher, {}, clock.AsFunction());
   relay.RunOnce();
   relay.RunOnce();
   EXPECT_EQ(outbox.pending, std::set<int64_t>{5});
   // The second pass waits for the broker to answer the first instead of publishing again.
-  EXPECT_EQ(publisher.published.size(), 1u);
+  EXPECT_EQ(publisher.published_count(), 1u);
   clock.Advance(absl::Seconds(5));
   relay.RunOnce();  // nothing acknowledged in time: the broker is taken as unreachable
   EXPECT_TRUE(relay.broker_unreachable());
@@ -129,16 +102,16 @@ TEST(OutboxRelayTest, BacksOffExponentiallyWhileTheBrokerIsUnreachable) {
   FakeOutbox outbox;
   for (int64_t i = 0; i < 5000; ++i) outbox.pending.insert(i);
   FakePublisher publisher;
-  publisher.deliver = false;
+  publisher.set_acknowledge(false);
   FakeClock clock;
-  const absl::Time start = clock.now();
-  OutboxRelay relay(outbox, publisher, {}, clock.fn());
+  const absl::Time start = clock.Now();
+  OutboxRelay relay(outbox, publisher, {}, clock.AsFunction());
   std::vector<absl::Time> attempts = RunFor(relay, clock, absl::Minutes(2));
 
   // One full batch, then nothing until the broker has had `ack_timeout` to answer.
   ASSERT_GE(attempts.size(), 2u);
   EXPECT_EQ(attempts[0], start);
-  EXPECT_EQ(publisher.published.size() - attempts.size() + 1, 1000u)
+  EXPECT_EQ(publisher.published_count() - attempts.size() + 1, 1000u)
       << "after the first batch, every retry republishes a single entry";
   // Then retries 100 ms after giving up, and each wait twice the one before, up to 10 s.
   EXPECT_EQ(attempts[1] - attempts[0], absl::Seconds(5) + absl::Milliseconds(100));
@@ -160,32 +133,32 @@ TEST(OutboxRelayTest, BrokerBackResetsTheBackoffAndRelaysInFullBatchesAgain) {
   FakeOutbox outbox;
   for (int64_t i = 0; i < 5000; ++i) outbox.pending.insert(i);
   FakePublisher publisher;
-  publisher.deliver = false;
+  publisher.set_acknowledge(false);
   FakeClock clock;
   OutboxRelayOptions options;
   options.batch_size = 100;
-  OutboxRelay relay(outbox, publisher, options, clock.fn());
+  OutboxRelay relay(outbox, publisher, options, clock.AsFunction());
   RunFor(relay, clock, absl::Minutes(1));
   ASSERT_TRUE(relay.broker_unreachable());
   ASSERT_EQ(relay.backoff(), absl::Seconds(10));
 
   // The broker comes back: the next retry is acknowledged, and the pass that sees it resumes.
-  publisher.deliver = true;
-  const size_t published = publisher.published.size();
+  publisher.set_acknowledge(true);
+  const size_t published = publisher.published_count();
   for (int pass = 0; pass < 2000 && relay.broker_unreachable(); ++pass) {
     relay.RunOnce();
     clock.Advance(absl::Milliseconds(10));
   }
   EXPECT_FALSE(relay.broker_unreachable());
   EXPECT_EQ(relay.backoff(), absl::ZeroDuration());
-  EXPECT_EQ(publisher.published.size() - published, 1u + 100u);
+  EXPECT_EQ(publisher.published_count() - published, 1u + 100u);
   // Full batches again, one per pass, as fast as the broker acknowledges them.
   std::vector<absl::Time> attempts = RunFor(relay, clock, absl::Milliseconds(50));
   EXPECT_EQ(attempts.size(), 5u);
-  EXPECT_EQ(publisher.published.size() - published, 1u + 100u + 500u);
+  EXPECT_EQ(publisher.published_count() - published, 1u + 100u + 500u);
 
   // When it goes away again, the backoff starts over from its initial value.
-  publisher.deliver = false;
+  publisher.set_acknowledge(false);
   RunFor(relay, clock, absl::Seconds(5) + absl::Milliseconds(20));
   EXPECT_TRUE(relay.broker_unreachable());
   EXPECT_EQ(relay.backoff(), absl::Milliseconds(100));
@@ -196,16 +169,16 @@ TEST(OutboxRelayTest, LogsOneLinePerChangeOfStateNotPerMessageOrAttempt) {
   FakeOutbox outbox;
   for (int64_t i = 0; i < 5000; ++i) outbox.pending.insert(i);
   FakePublisher publisher;
-  publisher.deliver = false;
+  publisher.set_acknowledge(false);
   FakeClock clock;
-  OutboxRelay relay(outbox, publisher, {}, clock.fn());
+  OutboxRelay relay(outbox, publisher, {}, clock.AsFunction());
   RunFor(relay, clock, absl::Minutes(2));
   EXPECT_EQ(log.Count("broker unreachable, 1000 entries waiting; retrying with backoff"), 1);
   // The first batch was logged when it was republished; none of the retries is.
   EXPECT_EQ(log.Count("republished"), 1);
   EXPECT_EQ(log.Lines(), 2);
 
-  publisher.deliver = true;
+  publisher.set_acknowledge(true);
   RunFor(relay, clock, absl::Seconds(11));
   EXPECT_EQ(log.Count("broker back, relayed 1"), 1);
   EXPECT_EQ(log.Count("broker unreachable"), 1);
@@ -215,14 +188,14 @@ TEST(OutboxRelayTest, AnyAcknowledgementShowsTheBrokerIsReachable) {
   FakeOutbox outbox;
   for (int64_t i = 0; i < 50; ++i) outbox.pending.insert(i);
   FakePublisher publisher;
-  publisher.deliver = false;
+  publisher.set_acknowledge(false);
   FakeClock clock;
   OutboxRelayOptions options;
   options.batch_size = 10;
-  OutboxRelay relay(outbox, publisher, options, clock.fn());
+  OutboxRelay relay(outbox, publisher, options, clock.AsFunction());
   EXPECT_EQ(relay.RunOnce(), 10);
   // The republished batch is slow, but a fresh event (published by a request) got through.
-  publisher.acked.push_back(1000);
+  publisher.AddAcknowledged(1000);
   clock.Advance(absl::Milliseconds(200));
   EXPECT_EQ(relay.RunOnce(), 10);
   // Nothing heard since the second batch: the relay waits for it.
