@@ -17,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/marketdata/v1/moving_average.grpc.pb.h"
+#include "services/common/testing/wait_for.h"
 
 namespace marketdata {
 namespace {
@@ -105,17 +106,9 @@ void Publish(StreamHub<MovingAverage>& hub, const MovingAverage& average) {
 }
 
 // The hub has no change notification, so poll; the deadline turns a hang into a failure.
-bool WaitFor(const std::function<bool()>& condition) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
-
 bool WaitForSubscribers(const StreamHub<MovingAverage>& hub, size_t count) {
-  return WaitFor([&] { return hub.subscriber_count() == count; });
+  return WaitFor([&] { return hub.subscriber_count() == count; }, absl::Seconds(10),
+                 absl::Milliseconds(1));
 }
 
 TEST(StreamHubTest, DeliversOnlyTheSymbolsAsked) {
@@ -210,7 +203,8 @@ TEST(StreamHubTest, SlowReaderGetsTheNewestValueOfAKey) {
   EXPECT_LT(reads, kUpdates);
   EXPECT_GT(hub.conflated_count(), 0u);
   // Every update was either written or replaced by a newer one; none dropped.
-  EXPECT_TRUE(WaitFor([&] { return hub.delivered_count() + hub.conflated_count() == kUpdates; }))
+  EXPECT_TRUE(WaitFor([&] { return hub.delivered_count() + hub.conflated_count() == kUpdates; },
+                      absl::Seconds(10), absl::Milliseconds(1)))
       << hub.delivered_count() << " delivered, " << hub.conflated_count() << " conflated";
   EXPECT_EQ(hub.dropped_count(), 0u);
 }
