@@ -25,18 +25,21 @@ TEST(ApiConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->database.url, "postgresql://h/db");
   EXPECT_EQ(config->database.options.pool_size, 16u);
   EXPECT_EQ(config->database.options.statement_timeout, absl::Seconds(30));
-  EXPECT_EQ(config->kafka_bootstrap_servers, "h:9092");
-  EXPECT_EQ(config->price_events_topic, "price-events");
+  EXPECT_EQ(config->kafka.bootstrap_servers, "h:9092");
+  EXPECT_EQ(config->kafka.topic, "price-events");
   EXPECT_EQ(config->providers.default_provider, "test");
-  EXPECT_EQ(config->provider_fetch_threads, 32);
+  EXPECT_EQ(config->fetch_lanes.threads, 32);
+  EXPECT_EQ(config->fetch_lanes.max_queued, 32u * 32u);
+  EXPECT_EQ(config->fetch_lanes.budget, absl::Seconds(15));
+  EXPECT_EQ(config->writes.linger, absl::ZeroDuration());
   EXPECT_EQ(config->max_open_streams, 10000);
   EXPECT_EQ(config->log.level, spdlog::level::info);
   EXPECT_EQ(config->log.format, LogFormat::kJson);
-  EXPECT_EQ(config->polling_max_symbols, 50);
-  EXPECT_EQ(config->polling_min_interval, 1);
-  EXPECT_EQ(config->polling_max_interval, 86400);
-  EXPECT_EQ(config->polling_runners, 16);
-  EXPECT_EQ(config->polling_lease_seconds, 30);
+  EXPECT_EQ(config->polling_limits.max_symbols, 50);
+  EXPECT_EQ(config->polling_limits.min_interval_seconds, 1);
+  EXPECT_EQ(config->polling_limits.max_interval_seconds, 86400);
+  EXPECT_EQ(config->scheduling.runners, 16);
+  EXPECT_EQ(config->scheduling.lease, absl::Seconds(30));
   EXPECT_FALSE(config->providers.test_seed.has_value());
   EXPECT_EQ(config->providers.network.at("finnhub").base_url, "https://finnhub.io");
   EXPECT_EQ(config->providers.timeout, absl::Seconds(5));
@@ -48,10 +51,10 @@ TEST(ApiConfigTest, InstanceIdDefaultsToHostAndListenPort) {
   gethostname(host, sizeof(host) - 1);
   auto config = LoadApiConfig(Required({{"MDS_API_LISTEN", "127.0.0.1:6000"}}));
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->polling_instance_id, std::string(host) + ":6000");
+  EXPECT_EQ(config->scheduling.instance_id, std::string(host) + ":6000");
   auto named = LoadApiConfig(Required({{"POLLING_INSTANCE_ID", "replica-1"}}));
   ASSERT_TRUE(named.ok()) << named.status();
-  EXPECT_EQ(named->polling_instance_id, "replica-1");
+  EXPECT_EQ(named->scheduling.instance_id, "replica-1");
 }
 
 TEST(ApiConfigTest, ProviderSettingsAreRead) {
@@ -64,6 +67,30 @@ TEST(ApiConfigTest, ProviderSettingsAreRead) {
   EXPECT_EQ(config->providers.timeout, absl::Milliseconds(250));
   EXPECT_EQ(config->providers.network.at("finnhub").per_minute, 7);
   EXPECT_EQ(config->providers.network.at("yfinance").base_url, "http://127.0.0.1:3");
+}
+
+TEST(ApiConfigTest, OptionsFollowTheirSettings) {
+  auto config = LoadApiConfig(Required({{"PROVIDER_FETCH_THREADS", "4"},
+                                        {"PROVIDER_TIMEOUT_MS", "1000"},
+                                        {"PROVIDER_MAX_RETRIES", "1"},
+                                        {"PRICE_WRITE_LINGER_US", "250"},
+                                        {"POLLING_LEASE_SECONDS", "7"},
+                                        {"KAFKA_CONFIG", "linger.ms=1"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->fetch_lanes.threads, 4);
+  EXPECT_EQ(config->fetch_lanes.max_queued, 128u);
+  EXPECT_EQ(config->fetch_lanes.budget, absl::Seconds(2));
+  EXPECT_EQ(config->writes.linger, absl::Microseconds(250));
+  EXPECT_EQ(config->scheduling.lease, absl::Seconds(7));
+  EXPECT_EQ(config->kafka.extra, (std::map<std::string, std::string>{{"linger.ms", "1"}}));
+  auto threads = LoadApiConfig(Required({{"PROVIDER_FETCH_THREADS", "0"}}));
+  ASSERT_FALSE(threads.ok());
+  EXPECT_EQ(threads.status().message(),
+            "PROVIDER_FETCH_THREADS=\"0\" is not an integer between 1 and 1024");
+  auto lease = LoadApiConfig(Required({{"POLLING_LEASE_SECONDS", "3601"}}));
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.status().message(),
+            "POLLING_LEASE_SECONDS=\"3601\" is not an integer between 1 and 3600");
 }
 
 TEST(ApiConfigTest, MissingDatabaseUrlIsNamed) {

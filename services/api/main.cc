@@ -2,6 +2,8 @@
 // configuration, builds every part once and hands them to each other.
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "services/api/api_config.h"
 #include "services/api/api_key_service.h"
@@ -10,13 +12,8 @@
 #include "services/api/api_metrics.h"
 #include "services/api/polling_service.h"
 #include "services/api/price_service.h"
-#include "services/common/build_info.h"
-#include "services/common/dependency_health.h"
-#include "services/common/grpc_server.h"
-#include "services/common/logging.h"
 #include "services/common/metrics.h"
 #include "services/common/periodic_loop.h"
-#include "services/common/process_metrics.h"
 #include "services/pricing/fetch_lanes.h"
 #include "services/events/kafka_publisher.h"
 #include "services/events/outbox_relay.h"
@@ -25,6 +22,7 @@
 #include "services/lifecycle/partition_metrics.h"
 #include "services/polling/scheduler.h"
 #include "services/pricing/price_recorder.h"
+#include "services/process/process.h"
 #include "services/providers/registry.h"
 #include "services/providers/http_client.h"
 #include "services/providers/provider_factory.h"
@@ -51,6 +49,20 @@ constexpr char kProgram[] = "mds-api";
 template <typename T>
 T OrExit(absl::StatusOr<T> value) {
   return ValueOrExit(kProgram, std::move(value));
+}
+
+// Connected, and migrated to this binary's schema.
+std::unique_ptr<Database> OpenDatabase(const DatabaseConfig& database) {
+  std::unique_ptr<Database> db = OrExit(Database::Connect(database.url, database.options));
+  const int applied = OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
+  spdlog::info("database ready ({} migrations applied now)", applied);
+  return db;
+}
+
+void LogLag(const LagSummary& lag) {
+  spdlog::info("polling lag over the last {} runs: p50 {} p99 {} max {}", lag.runs,
+               absl::FormatDuration(lag.p50), absl::FormatDuration(lag.p99),
+               absl::FormatDuration(lag.max));
 }
 
 // `mds-api keys ...`: API key administration against DATABASE_URL, then exit.
@@ -105,32 +117,21 @@ int Run(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "keys") return RunKeys(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "raw") return RunRaw(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "migrate") return RunMigrate(argc, argv);
-  Settings settings = Settings::FromProcess(argc, argv);
-  if (settings.HelpRequested()) {
-    std::cout << ApiSettings().Help(kProgram);
-    return 0;
-  }
-  BlockTerminationSignals();
-  const ApiConfig config = OrExit(LoadApiConfig(settings));
-  if (absl::Status s = InitLogging(kProgram, config.log); !s.ok()) {
-    ExitWithError(kProgram, s);
-  }
+  Process process(kProgram);
+  const std::optional<ApiConfig> loaded =
+      process.Configure(argc, argv, ApiSettings(), LoadApiConfig);
+  if (!loaded.has_value()) return 0;  // --help
+  const ApiConfig& config = *loaded;
 
   CurlHttpClient http;
-  std::unique_ptr<ProviderRegistry> registry = OrExit(MakeProviderRegistry(config.providers, http));
-  ProviderRegistry& providers = *registry;
-
-  std::unique_ptr<Database> db = OrExit(
-      Database::Connect(config.database.url, config.database.options));
-  const int applied = OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
-  spdlog::info("database ready ({} migrations applied now)", applied);
+  std::unique_ptr<ProviderRegistry> providers =
+      OrExit(MakeProviderRegistry(config.providers, http));
+  std::unique_ptr<Database> db = OpenDatabase(config.database);
   // Time partitions: made ahead before the first price is written, then kept so by a loop that
   // one replica at a time runs (the others only watch).
   PostgresPartitionStore partitions(*db);
   PartitionMaintainer maintainer(partitions, MaintainedTables(config.lifecycle));
-  if (absl::Status s = maintainer.EnsureReady(absl::Seconds(60)); !s.ok()) {
-    ExitWithError(kProgram, s);
-  }
+  process.OrExit(maintainer.EnsureReady(absl::Seconds(60)));
   PeriodicLoop maintenance(MaintenancePeriod(config.lifecycle),
                            [&maintainer] { maintainer.RunOnce().IgnoreError(); });
   maintenance.Start();
@@ -141,104 +142,63 @@ int Run(int argc, char** argv) {
   KeyAdmin key_admin(keys);
   ApiKeyServiceImpl key_service(key_admin, auth);
 
-  KafkaPublisherOptions kafka;
-  kafka.bootstrap_servers = config.kafka_bootstrap_servers;
-  kafka.extra = config.kafka_config;
-  kafka.topic = config.price_events_topic;
   std::unique_ptr<KafkaPriceEventPublisher> publisher =
-      OrExit(KafkaPriceEventPublisher::Create(kafka));
+      OrExit(KafkaPriceEventPublisher::Create(config.kafka));
   OutboxRelay relay(store, *publisher, OutboxRelayOptions{});
   relay.Start();
-
-  PriceWriterOptions writes;  // group commit for concurrent requests
-  writes.linger = absl::Microseconds(config.price_write_linger_us);
-  PriceWriter writer(*db, writes);
+  PriceWriter writer(*db, config.writes);  // group commit for concurrent requests
   // Fetches from network providers wait here, not on gRPC's threads: a lane of threads per
-  // provider, so one that hangs cannot hold up the others. At most 32 fetches per thread wait in
-  // a lane; beyond that a request is answered "busy" (503) at once, and a fetch that waited past
-  // its budget is answered 503 without calling the provider.
-  FetchLaneOptions lanes;
-  lanes.threads = config.provider_fetch_threads;
-  lanes.max_queued = 32 * static_cast<size_t>(config.provider_fetch_threads);
-  lanes.budget = config.providers.call_budget();
-  FetchLanes blocking_fetches(lanes);
+  // provider, so one that hangs cannot hold up the others.
+  FetchLanes blocking_fetches(config.fetch_lanes);
   ProviderShares shares(config.provider_share_per_key);
-  PriceRecorder recorder(providers, writer, *publisher, &blocking_fetches, &shares,
+  PriceRecorder recorder(*providers, writer, *publisher, &blocking_fetches, &shares,
                          PriceAcceptanceWindow(config.lifecycle));
   PriceHub price_hub(config.max_open_streams);
   PostgresSnapshotStore snapshots(*db);
-  PriceServiceImpl price_service(recorder, providers, store, snapshots, price_hub, auth);
-  std::unique_ptr<PriceEventFeed> feed =
-      OrExit(PriceEventFeed::Create(config.kafka_bootstrap_servers, config.kafka_config,
-                                    config.price_events_topic,
-                                    [&price_hub](const auto& price) {
-                                      PublishPrice(price_hub, price);
-                                    }));
-
+  PriceServiceImpl price_service(recorder, *providers, store, snapshots, price_hub, auth);
+  std::unique_ptr<PriceEventFeed> feed = OrExit(PriceEventFeed::Create(
+      config.kafka.bootstrap_servers, config.kafka.extra, config.kafka.topic,
+      [&price_hub](const auto& price) { PublishPrice(price_hub, price); }));
   PostgresPollingJobStore jobs(*db);
-  PollingServiceImpl polling_service(
-      jobs, providers,
-      PollingLimits{config.polling_max_symbols, config.polling_min_interval,
-                    config.polling_max_interval},
-      auth);
-  SchedulerOptions scheduling;
-  scheduling.instance_id = config.polling_instance_id;
-  scheduling.runners = config.polling_runners;
-  scheduling.lease = absl::Seconds(config.polling_lease_seconds);
-  PollingScheduler scheduler(jobs, recorder, providers, scheduling);
+  PollingServiceImpl polling_service(jobs, *providers, config.polling_limits, auth);
+  PollingScheduler scheduler(jobs, recorder, *providers, config.scheduling);
 
-  std::unique_ptr<GrpcServer> server =
-      OrExit(GrpcServer::Start(config.listen_address, {&price_service, &polling_service, &key_service}, config.tls));
-  spdlog::info("serving gRPC on {} (port {})", config.listen_address, server->port());
-  // NOT_SERVING while PostgreSQL cannot be reached or the Kafka producer has failed for good:
-  // /ready then says so. A broker that is only down is not a failure: prices are kept in the
-  // outbox and published when it is back.
-  DependencyHealth health([&server](bool serving) { server->SetServing(serving); });
-  health.Add("database", [&db] { return db->Ping(); });
-  health.Add("kafka producer", [&publisher] { return publisher->Health(); });
-  PeriodicLoop health_checks(absl::Seconds(1), [&health] { health.Check(); });
-  health_checks.Start();
+  GrpcServer& server = process.Serve(
+      config.listen_address, {&price_service, &polling_service, &key_service}, config.tls);
+  // NOT_SERVING while PostgreSQL cannot be reached or the Kafka producer has failed for good. A
+  // broker that is only down is not a failure: prices wait in the outbox until it is back.
+  process.WatchHealth({{"database", [&db] { return db->Ping(); }},
+                       {"kafka producer", [&publisher] { return publisher->Health(); }}});
   scheduler.Start();
   feed->Start();
-  spdlog::info("polling as {} with {} runners", scheduling.instance_id, scheduling.runners);
-
-  // Read only for the metrics; declared before the exporter, which reads it, so it outlives it.
-  OutboxBacklogMonitor outbox_backlog(*db);
-  std::unique_ptr<MetricsExporter> metrics;
-  if (config.metrics_listen != "off") {
-    metrics = OrExit(MetricsExporter::Start(config.metrics_listen));
+  spdlog::info("polling as {} with {} runners", config.scheduling.instance_id,
+               config.scheduling.runners);
+  OutboxBacklogMonitor outbox_backlog(*db);  // read only for the metrics
+  process.ExportMetrics(config.metrics_listen, [&](MetricsExporter& metrics) {
     outbox_backlog.Start();
-    ExportApiMetrics(*metrics, recorder, writer, *publisher, scheduler, price_hub, providers,
+    ExportApiMetrics(metrics, recorder, writer, *publisher, scheduler, price_hub, *providers,
                      outbox_backlog);
-    ExportDatabasePoolMetrics(*metrics, *db);
-    ExportPartitionMetrics(*metrics, maintainer);
-    ExportGrpcServerMetrics(*metrics, server->metrics());
-    ExportProcessMetrics(*metrics);
-    ExportBuildInfo(*metrics, kProgram);
-    spdlog::info("metrics on http://{}/metrics", config.metrics_listen);
-  }
+    ExportDatabasePoolMetrics(metrics, *db);
+    ExportPartitionMetrics(metrics, maintainer);
+  });
 
-  const int signal = WaitForTerminationSignal();
-  spdlog::info("signal {} received, shutting down", signal);
-  health_checks.Stop();
-  maintenance.Stop();
-  key_reloads->Stop();
-  price_hub.Shutdown();
-  server->Shutdown(absl::Seconds(10));
-  feed->Stop();
-  scheduler.Stop();
-  // Calls still waiting for a provider or a commit are answered while their server exists.
-  blocking_fetches.Stop();
-  writer.Stop();
-  const LagSummary lag = scheduler.lag();
-  spdlog::info("polling lag over the last {} runs: p50 {} p99 {} max {}", lag.runs,
-               absl::FormatDuration(lag.p50), absl::FormatDuration(lag.p99),
-               absl::FormatDuration(lag.max));
-  relay.Stop();
-  publisher->Flush(absl::Seconds(5));
-  relay.RunOnce();  // record the last acknowledgements
-  spdlog::info("stopped");
-  return 0;
+  process.OnShutdown([&] {
+    maintenance.Stop();
+    key_reloads->Stop();
+    price_hub.Shutdown();
+    server.Shutdown(absl::Seconds(10));
+    feed->Stop();
+    scheduler.Stop();
+    // Calls still waiting for a provider or a commit are answered while their server exists.
+    blocking_fetches.Stop();
+    writer.Stop();
+    LogLag(scheduler.lag());
+    relay.Stop();
+    publisher->Flush(absl::Seconds(5));
+    relay.RunOnce();  // record the last acknowledgements
+    spdlog::info("stopped");
+  });
+  return process.WaitAndShutdown();
 }
 
 }  // namespace
