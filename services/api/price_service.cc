@@ -4,7 +4,7 @@
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
 #include "services/common/request_checks.h"
-#include "services/common/to_proto.h"
+#include "services/mapping/to_proto.h"
 #include "services/domain/symbol.h"
 #include "services/streaming/rejected_stream.h"
 

@@ -28,7 +28,7 @@
 #include "grpcpp/server_context.h"
 #include "services/common/periodic_loop.h"
 #include "services/domain/api_key.h"
-#include "services/providers/token_bucket.h"
+#include "services/common/token_bucket.h"
 #include "services/storage/api_key_store.h"
 
 namespace marketdata {

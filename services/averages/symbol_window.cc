@@ -98,4 +98,13 @@ void SymbolWindow::AveragesAround(const std::string& symbol, const std::vector<i
   for (size_t i = index; i < last; ++i) AveragesAt(symbol, windows, points, i, out);
 }
 
+std::optional<AverageRow> AverageOfNewest(const std::string& symbol, int window,
+                                          const std::vector<PricePoint>& newest_first) {
+  if (window < 1 || newest_first.size() < static_cast<size_t>(window)) return std::nullopt;
+  const std::vector<PricePoint> oldest_first(newest_first.rend() - window, newest_first.rend());
+  std::vector<AverageRow> out;
+  AveragesAt(symbol, {window}, oldest_first, oldest_first.size() - 1, &out);
+  return out.front();
+}
+
 }  // namespace marketdata

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,12 @@ class SymbolWindow {
   std::deque<PricePoint> points_;  // oldest first
   std::deque<bool> seen_;          // per point: its event was added (not only seeded)
 };
+
+// The average of `window` at the newest of `newest_first` (a symbol's newest stored prices, newest
+// first), by the rule above; nullopt when fewer than `window` prices are given. For windows the
+// consumer does not keep, computed when asked.
+std::optional<AverageRow> AverageOfNewest(const std::string& symbol, int window,
+                                          const std::vector<PricePoint>& newest_first);
 
 }  // namespace marketdata
 

@@ -127,3 +127,41 @@ TEST(SymbolWindowTest, PointOlderThanAFullWindowIsRejected) {
 
 }  // namespace
 }  // namespace marketdata
+
+namespace marketdata {
+namespace {
+
+TEST(AverageOfNewestTest, TheMeanOfTheNewestPricesAtTheNewestOne) {
+  const absl::Time t = absl::FromUnixSeconds(1700000000);
+  // Newest first, as the store reads them.
+  const std::vector<PricePoint> newest_first = {
+      {3, t + absl::Seconds(3), 30}, {2, t + absl::Seconds(2), 20}, {1, t + absl::Seconds(1), 10}};
+  std::optional<AverageRow> two = AverageOfNewest("AAPL", 2, newest_first);
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->symbol, "AAPL");
+  EXPECT_EQ(two->window, 2);
+  EXPECT_EQ(two->value, 25);
+  EXPECT_EQ(two->timestamp, t + absl::Seconds(3));
+  EXPECT_EQ(two->price_point_id, 3);
+  EXPECT_EQ(AverageOfNewest("AAPL", 3, newest_first)->value, 20);
+  EXPECT_FALSE(AverageOfNewest("AAPL", 4, newest_first).has_value());
+  EXPECT_FALSE(AverageOfNewest("AAPL", 0, newest_first).has_value());
+}
+
+// The same value, bit for bit, as the consumer's window gives the same point.
+TEST(AverageOfNewestTest, AgreesWithTheWindowBitForBit) {
+  const absl::Time t = absl::FromUnixSeconds(1700000000);
+  std::vector<PricePoint> oldest_first;
+  for (int i = 1; i <= 7; ++i) oldest_first.push_back({i, t + absl::Seconds(i), 0.1 * i + 1e-9 * i * i});
+  SymbolWindow window("AAPL", {5});
+  std::vector<AverageRow> out;
+  for (const PricePoint& p : oldest_first) ASSERT_TRUE(window.Add(p, &out));
+  const std::vector<PricePoint> newest_first(oldest_first.rbegin(), oldest_first.rend());
+  std::optional<AverageRow> asked = AverageOfNewest("AAPL", 5, newest_first);
+  ASSERT_TRUE(asked.has_value());
+  EXPECT_EQ(asked->value, out.back().value);
+  EXPECT_EQ(asked->price_point_id, out.back().price_point_id);
+}
+
+}  // namespace
+}  // namespace marketdata

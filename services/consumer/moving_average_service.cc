@@ -7,7 +7,8 @@
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
 #include "services/common/request_checks.h"
-#include "services/common/to_proto.h"
+#include "services/averages/symbol_window.h"
+#include "services/mapping/to_proto.h"
 #include "services/domain/symbol.h"
 #include "services/streaming/rejected_stream.h"
 
@@ -64,7 +65,8 @@ grpc::Status MovingAverageServiceImpl::GetLatestMovingAverage(
   // with the same rule: the mean of the newest N prices, summed oldest first.
   absl::StatusOr<std::vector<PricePoint>> recent = store_.RecentPrices(*symbol, *window);
   if (!recent.ok()) return ToGrpcStatus(recent.status(), context);
-  if (static_cast<int>(recent->size()) < *window) {
+  std::optional<AverageRow> average = AverageOfNewest(*symbol, *window, *recent);
+  if (!average.has_value()) {
     return ToGrpcStatus(
         absl::NotFoundError(absl::StrCat("not enough data: ", recent->size(), " price",
                                          recent->size() == 1 ? "" : "s", " stored for ", *symbol,
@@ -72,11 +74,7 @@ grpc::Status MovingAverageServiceImpl::GetLatestMovingAverage(
                                          *window)),
         context);
   }
-  double sum = 0;
-  for (auto it = recent->rbegin(); it != recent->rend(); ++it) sum += it->price;
-  ToProto(AverageRow{*symbol, *window, sum / *window, recent->front().timestamp,
-                     recent->front().id},
-          response);
+  ToProto(*average, response);
   return grpc::Status::OK;
 }
 

@@ -1,4 +1,4 @@
-#include "services/providers/token_bucket.h"
+#include "services/common/token_bucket.h"
 
 #include <algorithm>
 #include <cmath>

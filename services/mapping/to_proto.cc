@@ -1,4 +1,4 @@
-#include "services/common/to_proto.h"
+#include "services/mapping/to_proto.h"
 
 #include "services/bars/bars.h"
 #include "services/common/proto_time.h"

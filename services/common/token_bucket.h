@@ -1,7 +1,7 @@
 // TokenBucket: an outbound rate limit. Holds up to `burst` tokens and gains `per_minute` tokens a
 // minute; each call takes one. Thread-safe.
-#ifndef MARKETDATA_SERVICES_PROVIDERS_TOKEN_BUCKET_H_
-#define MARKETDATA_SERVICES_PROVIDERS_TOKEN_BUCKET_H_
+#ifndef MARKETDATA_SERVICES_COMMON_TOKEN_BUCKET_H_
+#define MARKETDATA_SERVICES_COMMON_TOKEN_BUCKET_H_
 
 #include <functional>
 
@@ -40,4 +40,4 @@ class TokenBucket {
 
 }  // namespace marketdata
 
-#endif  // MARKETDATA_SERVICES_PROVIDERS_TOKEN_BUCKET_H_
+#endif  // MARKETDATA_SERVICES_COMMON_TOKEN_BUCKET_H_

@@ -1,6 +1,6 @@
 // The one mapping of stored values onto API messages, shared by every service that serves them.
-#ifndef MARKETDATA_SERVICES_COMMON_TO_PROTO_H_
-#define MARKETDATA_SERVICES_COMMON_TO_PROTO_H_
+#ifndef MARKETDATA_SERVICES_MAPPING_TO_PROTO_H_
+#define MARKETDATA_SERVICES_MAPPING_TO_PROTO_H_
 
 #include "proto/marketdata/v1/bars.pb.h"
 #include "proto/marketdata/v1/moving_average.pb.h"
@@ -17,4 +17,4 @@ void ToProto(const Bar& bar, v1::Bar* out);
 
 }  // namespace marketdata
 
-#endif  // MARKETDATA_SERVICES_COMMON_TO_PROTO_H_
+#endif  // MARKETDATA_SERVICES_MAPPING_TO_PROTO_H_
