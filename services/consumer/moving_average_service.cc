@@ -29,6 +29,20 @@ absl::StatusOr<int> CheckWindow(int window) {
   return window;
 }
 
+struct AverageKey {
+  std::string symbol;
+  int window = 0;
+};
+
+// The symbol and window of a request that names one average series.
+absl::StatusOr<AverageKey> CheckAverageKey(const std::string& symbol, int window) {
+  absl::StatusOr<std::string> normalized = NormalizeSymbol(symbol);
+  if (!normalized.ok()) return normalized.status();
+  absl::StatusOr<int> checked = CheckWindow(window);
+  if (!checked.ok()) return checked.status();
+  return AverageKey{*std::move(normalized), *checked};
+}
+
 }  // namespace
 
 void PublishAverages(MovingAverageHub& hub, const std::vector<AverageRow>& rows) {
@@ -49,12 +63,12 @@ grpc::Status MovingAverageServiceImpl::GetLatestMovingAverage(
   if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
     return ToGrpcStatus(s, context);
   }
-  absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
-  if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
-  absl::StatusOr<int> window = CheckWindow(request->window());
-  if (!window.ok()) return ToGrpcStatus(window.status(), context);
-  if (IsConfigured(*window)) {
-    absl::StatusOr<std::optional<AverageRow>> stored = store_.Latest(*symbol, *window);
+  absl::StatusOr<AverageKey> key = CheckAverageKey(request->symbol(), request->window());
+  if (!key.ok()) return ToGrpcStatus(key.status(), context);
+  const std::string& symbol = key->symbol;
+  const int window = key->window;
+  if (IsConfigured(window)) {
+    absl::StatusOr<std::optional<AverageRow>> stored = store_.Latest(symbol, window);
     if (!stored.ok()) return ToGrpcStatus(stored.status(), context);
     if (stored->has_value()) {
       ToProto(**stored, response);
@@ -63,15 +77,14 @@ grpc::Status MovingAverageServiceImpl::GetLatestMovingAverage(
   }
   // Any other window (or one the consumer has not reached yet) is computed from price history
   // with the same rule: the mean of the newest N prices, summed oldest first.
-  absl::StatusOr<std::vector<PricePoint>> recent = store_.RecentPrices(*symbol, *window);
+  absl::StatusOr<std::vector<PricePoint>> recent = store_.RecentPrices(symbol, window);
   if (!recent.ok()) return ToGrpcStatus(recent.status(), context);
-  std::optional<AverageRow> average = AverageOfNewest(*symbol, *window, *recent);
+  std::optional<AverageRow> average = AverageOfNewest(symbol, window, *recent);
   if (!average.has_value()) {
     return ToGrpcStatus(
         absl::NotFoundError(absl::StrCat("not enough data: ", recent->size(), " price",
-                                         recent->size() == 1 ? "" : "s", " stored for ", *symbol,
-                                         ", a moving average over ", *window, " needs ",
-                                         *window)),
+                                         recent->size() == 1 ? "" : "s", " stored for ", symbol,
+                                         ", a moving average over ", window, " needs ", window)),
         context);
   }
   ToProto(*average, response);
@@ -84,20 +97,18 @@ grpc::Status MovingAverageServiceImpl::ListMovingAverages(
   if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
     return ToGrpcStatus(s, context);
   }
-  absl::StatusOr<std::string> symbol = NormalizeSymbol(request->symbol());
-  if (!symbol.ok()) return ToGrpcStatus(symbol.status(), context);
-  absl::StatusOr<int> window = CheckWindow(request->window());
-  if (!window.ok()) return ToGrpcStatus(window.status(), context);
-  if (!IsConfigured(*window)) {
+  absl::StatusOr<AverageKey> key = CheckAverageKey(request->symbol(), request->window());
+  if (!key.ok()) return ToGrpcStatus(key.status(), context);
+  if (!IsConfigured(key->window)) {
     return ToGrpcStatus(
         absl::InvalidArgumentError(absl::StrCat(
-            "window ", *window, " is not stored; stored windows: ", absl::StrJoin(windows_, ", "),
-            " (GET the latest average for any window instead)")),
+            "window ", key->window, " is not stored; stored windows: ",
+            absl::StrJoin(windows_, ", "), " (GET the latest average for any window instead)")),
         context);
   }
   AverageQuery query;
-  query.symbol = *symbol;
-  query.window = *window;
+  query.symbol = key->symbol;
+  query.window = key->window;
   absl::StatusOr<TimePage> paging = CheckTimePage(*request, kDefaultLimit, kMaxLimit);
   if (!paging.ok()) return ToGrpcStatus(paging.status(), context);
   paging->ApplyTo(&query);
