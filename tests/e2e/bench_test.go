@@ -55,20 +55,6 @@ func envInt(name string, fallback int) int {
 	return fallback
 }
 
-func runOut(name string, args ...string) string {
-	out, _ := exec.Command(name, args...).CombinedOutput()
-	return string(out)
-}
-
-func numCPU() int {
-	n, _ := strconv.Atoi(strings.TrimSpace(runOut("nproc")))
-	return n
-}
-
-func memTotal() string {
-	return strings.TrimSpace(runOut("sh", "-c", "free -g | awk '/Mem:/{print $2\" GiB\"}'"))
-}
-
 // scrape reads one counter or gauge from a Prometheus endpoint.
 func scrape(addr, metric string) float64 {
 	resp, err := http.Get("http://" + addr + "/metrics")
@@ -927,32 +913,23 @@ func benchReport(path string) string {
 	if len(report.rows) == 0 {
 		return ""
 	}
-	host, _ := os.Hostname()
-	cpu := strings.TrimSpace(runOut("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"))
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\nMeasured %s on %s (%d cores, %s, %s).\n"+
-		"Command: `./deploy/dev bench` (every figure beside its baseline from the same run).\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, numCPU(), cpu, memTotal())
-	settings := strings.Split(strings.TrimSpace(runOut("psql", shared.databaseURL, "-tAc",
-		"SELECT current_setting('server_version_num')::int / 10000 || '|' || current_setting('fsync') || '|' || current_setting('synchronous_commit')")), "|")
-	if len(settings) == 3 {
-		fmt.Fprintf(&b, "PostgreSQL %s with fsync %s and synchronous_commit %s; one Kafka broker.\n\n",
-			settings[0], settings[1], settings[2])
+	fmt.Fprintf(&b, "# Benchmarks\n\n%s.\n"+
+		"Command: `./deploy/dev bench` (every figure beside its baseline from the same run).\n\n", measuredOn())
+	if pg := postgresSetup(shared.databaseURL); pg != "" {
+		fmt.Fprintf(&b, "%s; one Kafka broker.\n\n", pg)
 	}
 	// A run of some benchmarks keeps the other rows of the previous report, each with the time of
 	// the run that measured it (its last cell), so a kept figure is never read as a new one.
-	stamp := time.Now().UTC().Format("2006-01-02 15:04 MST")
+	stamp := time.Now().UTC().Format(reportTime)
 	now := map[string]bool{}
 	for _, r := range report.rows {
 		now[firstCell(r)] = true
 	}
 	var kept []string
-	keptFrom := ""
 	if old, err := os.ReadFile(path); err == nil {
+		keptFrom := measuredWhen(string(old))
 		for _, line := range strings.Split(string(old), "\n") {
-			if rest, ok := strings.CutPrefix(line, "Measured "); ok && keptFrom == "" {
-				keptFrom, _, _ = strings.Cut(rest, " on ")
-			}
 			if cell := firstCell(line); strings.HasPrefix(line, "| ") && cell != "Benchmark" && cell != "---" && !now[cell] {
 				if strings.Count(line, "|") == 6 { // a row of a report without the run column
 					line += " on or before " + keptFrom + " |"

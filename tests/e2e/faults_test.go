@@ -715,17 +715,11 @@ func reliabilityText(path string) string {
 		return ""
 	}
 	var b strings.Builder
-	host, _ := os.Hostname()
-	cpu := strings.TrimSpace(shellOut("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"))
-	mem := strings.TrimSpace(shellOut("free -g | awk '/Mem:/{print $2\" GiB\"}'"))
-	cores := strings.TrimSpace(shellOut("nproc"))
-	fmt.Fprintf(&b, "# Reliability\n\nMeasured %s on %s (%s cores, %s, %s); the suite ran %s.\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, cores, cpu, mem, time.Since(faultsBegan).Round(time.Second))
+	fmt.Fprintf(&b, "# Reliability\n\n%s; the suite ran %s.\n", measuredOn(), time.Since(faultsBegan).Round(time.Second))
 	fmt.Fprintf(&b, "Command: `./deploy/dev faults` (scenarios run: %s).\n\n", strings.Join(reliability.scenarios, ", "))
-	if settings := strings.Split(strings.TrimSpace(shellOut(`psql "$MDS_TEST_DATABASE_URL" -tAc "SELECT current_setting('server_version_num')::int / 10000 || '|' || current_setting('fsync') || '|' || current_setting('synchronous_commit')"`)), "|"); len(settings) == 3 {
-		fmt.Fprintf(&b, "PostgreSQL %s with fsync %s and synchronous_commit %s; one Kafka broker (KRaft). "+
-			"\"SIGKILL\" is `kill -KILL` of the process: the postmaster, the broker's JVM, mds-api or mds-consumer.\n\n",
-			settings[0], settings[1], settings[2])
+	if pg := postgresSetup(os.Getenv("MDS_TEST_DATABASE_URL")); pg != "" {
+		fmt.Fprintf(&b, "%s; one Kafka broker (KRaft). "+
+			"\"SIGKILL\" is `kill -KILL` of the process: the postmaster, the broker's JVM, mds-api or mds-consumer.\n\n", pg)
 	}
 	passed := map[string]bool{}
 	for _, name := range reliability.scenarios {
@@ -810,11 +804,7 @@ func previousRows(path string) ([]keptRow, string) {
 		return nil, ""
 	}
 	var rows []keptRow
-	from := ""
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "Measured "); ok && from == "" {
-			from, _, _ = strings.Cut(rest, " on ")
-		}
 		if !strings.HasPrefix(line, "| ") {
 			continue
 		}
@@ -825,12 +815,7 @@ func previousRows(path string) ([]keptRow, string) {
 		}
 		rows = append(rows, keptRow{scenario, line})
 	}
-	return rows, from
-}
-
-func shellOut(command string) string {
-	out, _ := exec.Command("sh", "-c", command).CombinedOutput()
-	return string(out)
+	return rows, measuredWhen(string(data))
 }
 
 const scenarioNotes = `

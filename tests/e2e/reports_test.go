@@ -3,6 +3,10 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // testReport is a report that the tests of a build tag collect (the benchmarks', the fault
@@ -40,4 +44,51 @@ func writeReports() error {
 		}
 	}
 	return failed
+}
+
+// reportTime is how a report gives the time of a run.
+const reportTime = "2006-01-02 15:04 MST"
+
+// measuredOn says when and where a report is measured: "Measured <time> on <host> (<cores>
+// cores, <cpu>, <memory>)".
+func measuredOn() string {
+	host, _ := os.Hostname()
+	cpu := strings.TrimSpace(runOut("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"))
+	return fmt.Sprintf("Measured %s on %s (%d cores, %s, %s)", time.Now().UTC().Format(reportTime), host, numCPU(), cpu, memTotal())
+}
+
+// measuredWhen is the time of the "Measured <time> on" line of an earlier report, or "".
+func measuredWhen(report string) string {
+	for _, line := range strings.Split(report, "\n") {
+		if rest, ok := strings.CutPrefix(line, "Measured "); ok {
+			when, _, _ := strings.Cut(rest, " on ")
+			return when
+		}
+	}
+	return ""
+}
+
+// postgresSetup is "PostgreSQL <major> with fsync <on|off> and synchronous_commit <setting>" of
+// the server at databaseURL, or "" when psql cannot tell.
+func postgresSetup(databaseURL string) string {
+	settings := strings.Split(strings.TrimSpace(runOut("psql", databaseURL, "-tAc",
+		"SELECT current_setting('server_version_num')::int / 10000 || '|' || current_setting('fsync') || '|' || current_setting('synchronous_commit')")), "|")
+	if len(settings) != 3 {
+		return ""
+	}
+	return fmt.Sprintf("PostgreSQL %s with fsync %s and synchronous_commit %s", settings[0], settings[1], settings[2])
+}
+
+func runOut(name string, args ...string) string {
+	out, _ := exec.Command(name, args...).CombinedOutput()
+	return string(out)
+}
+
+func numCPU() int {
+	n, _ := strconv.Atoi(strings.TrimSpace(runOut("nproc")))
+	return n
+}
+
+func memTotal() string {
+	return strings.TrimSpace(runOut("sh", "-c", "free -g | awk '/Mem:/{print $2\" GiB\"}'"))
 }
