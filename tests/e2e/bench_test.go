@@ -706,17 +706,6 @@ func createPollingScaleJobs(t *testing.T, base, prefix string) {
 	createJobs(t, base, prefix, 20, 50, 1)
 }
 
-func rssKiB(pid int) float64 {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return f
-		}
-	}
-	return math.NaN()
-}
-
 func TestBenchStreamFanOut(t *testing.T) {
 	s, cleanup, err := startStack("bench_fan", "MOVING_AVERAGE_WINDOWS=5")
 	if err != nil {
@@ -725,7 +714,7 @@ func TestBenchStreamFanOut(t *testing.T) {
 	defer cleanup()
 	const subscribers, symbols = 1000, 1000
 	consumerPid := s.processes[1].cmd.Process.Pid
-	before := rssKiB(consumerPid)
+	before := vmRSSKiB(consumerPid)
 	conn, err := grpc.NewClient(s.consumerAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -759,7 +748,7 @@ func TestBenchStreamFanOut(t *testing.T) {
 		}()
 	}
 	ready.Wait()
-	after := rssKiB(consumerPid)
+	after := vmRSSKiB(consumerPid)
 	// A steady stream: 20,000 events/s for 10 s, each stamped with its production time.
 	producer := kafkaClient(t, kgo.ProducerLinger(time.Millisecond))
 	const rate, seconds = 20000, 10
