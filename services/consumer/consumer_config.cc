@@ -9,6 +9,23 @@
 #include "services/lifecycle/lifecycle_settings.h"
 
 namespace marketdata {
+namespace {
+
+// (`Options` is taken from `member` alone, so that the rows may be listed in braces.)
+template <typename T>
+struct Identity {
+  using type = T;
+};
+
+// Rows that fill the options struct `member` of ConsumerConfig, at this place of the table.
+template <typename Options>
+SettingRows<ConsumerConfig> Into(
+    Options ConsumerConfig::*member,
+    std::initializer_list<SettingRows<typename Identity<Options>::type>> rows) {
+  return EmbeddedSettings(member, SettingTable<Options>(rows));
+}
+
+}  // namespace
 
 const SettingTable<ConsumerConfig>& ConsumerSettings() {
   static const auto* const kTable = new SettingTable<ConsumerConfig>({
@@ -20,22 +37,27 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
       EmbeddedSettings(&ConsumerConfig::database, DatabaseSettingsTable(4)),
       EmbeddedSettings(&ConsumerConfig::auth, AuthSettingsTable()),
       EmbeddedSettings(&ConsumerConfig::tls, ServerTlsSettingsTable()),
-      RequiredStringSetting("KAFKA_BOOTSTRAP_SERVERS", &ConsumerConfig::kafka_bootstrap_servers,
-                            "Kafka brokers, comma-separated host:port"),
-      KeyValueSetting("KAFKA_CONFIG", &ConsumerConfig::kafka_config,
-                      "more librdkafka properties for every Kafka client, key=value pairs "
-                      "separated by ';', e.g. security.protocol=SASL_SSL;sasl.mechanism=PLAIN;"
-                      "sasl.username=u;sasl.password=p;ssl.ca.location=/etc/ca.pem"),
-      StringSetting("KAFKA_TOPIC_PRICE_EVENTS", "price-events",
-                    &ConsumerConfig::price_events_topic,
-                    "topic of the price events the moving averages are computed from"),
-      StringSetting("KAFKA_TOPIC_DEAD_LETTER", "price-events-dlq",
-                    &ConsumerConfig::dead_letter_topic,
-                    "topic the consumer parks messages it cannot decode or process in"),
-      StringSetting("KAFKA_CONSUMER_GROUP", "moving-average-consumer",
-                    &ConsumerConfig::consumer_group,
-                    "consumer group; every member shares the partitions of the price events topic"),
-      LatePriceWindowSetting(&ConsumerConfig::late_price_window),
+      Into(&ConsumerConfig::kafka,
+           {
+               RequiredStringSetting("KAFKA_BOOTSTRAP_SERVERS",
+                                     &ConsumerOptions::bootstrap_servers,
+                                     "Kafka brokers, comma-separated host:port"),
+               KeyValueSetting("KAFKA_CONFIG", &ConsumerOptions::extra,
+                               "more librdkafka properties for every Kafka client, key=value "
+                               "pairs separated by ';', e.g. security.protocol=SASL_SSL;"
+                               "sasl.mechanism=PLAIN;sasl.username=u;sasl.password=p;"
+                               "ssl.ca.location=/etc/ca.pem"),
+               StringSetting("KAFKA_TOPIC_PRICE_EVENTS", "price-events", &ConsumerOptions::topic,
+                             "topic of the price events the moving averages are computed from"),
+               StringSetting("KAFKA_TOPIC_DEAD_LETTER", "price-events-dlq",
+                             &ConsumerOptions::dead_letter_topic,
+                             "topic the consumer parks messages it cannot decode or process in"),
+               StringSetting("KAFKA_CONSUMER_GROUP", "moving-average-consumer",
+                             &ConsumerOptions::group,
+                             "consumer group; every member shares the partitions of the price "
+                             "events topic"),
+               LatePriceWindowSetting(&ConsumerOptions::late_window),
+           }),
       IntListSetting("MOVING_AVERAGE_WINDOWS", "5", 1, 10000, &ConsumerConfig::windows,
                      "moving-average windows computed, comma-separated sizes such as 5,20,50"),
       CustomSetting<ConsumerConfig>(
@@ -60,11 +82,24 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
           },
           "OHLCV bar intervals computed, comma-separated (s, m, h or d, at most 1d); the first is "
           "the default of the bar calls"),
-      IntSetting("KAFKA_CONSUMER_MAX_BATCH", 5000, 1, 1000000, &ConsumerConfig::max_batch,
-                 "most records averaged and committed in one transaction"),
-      IntSetting("KAFKA_CONSUMER_BATCH_WAIT_MS", 5, 0, 10000, &ConsumerConfig::batch_wait_ms,
-                 "milliseconds a batch is gathered before it is committed, latency traded for "
-                 "batch size"),
+      Into(&ConsumerConfig::kafka,
+           {
+               CustomSetting<ConsumerOptions>(
+                   "KAFKA_CONSUMER_MAX_BATCH", "5000",
+                   [](const std::string& name, const std::string& value,
+                      ConsumerOptions& options) {
+                     absl::StatusOr<int64_t> records = ParseIntSetting(name, value, 1, 1000000);
+                     if (!records.ok()) return records.status();
+                     options.max_batch = static_cast<size_t>(*records);
+                     return absl::OkStatus();
+                   },
+                   absl::StrCat("most records averaged and committed in one transaction (",
+                                RangeText(1, 1000000), ")")),
+               MillisecondsSetting("KAFKA_CONSUMER_BATCH_WAIT_MS", 5, 0, 10000,
+                                   &ConsumerOptions::batch_wait,
+                                   "milliseconds a batch is gathered before it is committed, "
+                                   "latency traded for batch size"),
+           }),
       IntSetting("MOVING_AVERAGE_WRITE_CONNECTIONS", 2, 1, 64,
                  &ConsumerConfig::write_connections,
                  "sessions a large batch of averages is written over at once, split by symbol, "

@@ -4,7 +4,6 @@
 #define MARKETDATA_SERVICES_CONSUMER_CONSUMER_CONFIG_H_
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -16,29 +15,26 @@
 #include "services/common/logging.h"
 #include "services/storage/database_settings.h"
 #include "services/common/settings_table.h"
+#include "services/consumer/price_event_consumer.h"
 
 namespace marketdata {
 
-// Defaults live in ConsumerSettings(), not here.
+// Defaults live in ConsumerSettings(), not here. The consumer's options are filled by the table
+// itself, so main() hands them over as they are.
 struct ConsumerConfig {
   std::string listen_address;
   std::string metrics_listen;  // "off" disables
   DatabaseConfig database;
   AuthOptions auth;
   ServerTls tls;
+  // KAFKA_BOOTSTRAP_SERVERS, KAFKA_CONFIG, the topics, the group, LATE_PRICE_WINDOW and the
+  // batch settings.
+  ConsumerOptions kafka;
   // Sessions a large batch of averages is written over at once (split by symbol).
   int write_connections = 0;
   int64_t max_symbol_windows = 0;
-  std::string kafka_bootstrap_servers;
-  std::map<std::string, std::string> kafka_config;  // more librdkafka properties
-  std::string price_events_topic;
-  std::string dead_letter_topic;
-  std::string consumer_group;
   std::vector<int> windows;
   std::vector<int> bar_intervals;  // seconds
-  absl::Duration late_price_window;
-  int max_batch = 0;
-  int batch_wait_ms = 0;
   int max_open_streams = 0;
   LogSettings log;
 };

@@ -24,14 +24,15 @@ TEST(ConsumerConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->database.url, "postgresql://h/db");
   EXPECT_EQ(config->database.options.pool_size, 4u);
   EXPECT_EQ(config->database.options.statement_timeout, absl::Seconds(30));
-  EXPECT_EQ(config->kafka_bootstrap_servers, "h:9092");
-  EXPECT_EQ(config->price_events_topic, "price-events");
-  EXPECT_EQ(config->dead_letter_topic, "price-events-dlq");
-  EXPECT_EQ(config->consumer_group, "moving-average-consumer");
+  EXPECT_EQ(config->kafka.bootstrap_servers, "h:9092");
+  EXPECT_EQ(config->kafka.topic, "price-events");
+  EXPECT_EQ(config->kafka.dead_letter_topic, "price-events-dlq");
+  EXPECT_EQ(config->kafka.group, "moving-average-consumer");
   EXPECT_EQ(config->windows, std::vector<int>{5});
-  EXPECT_EQ(config->max_batch, 5000);
+  EXPECT_EQ(config->kafka.max_batch, 5000u);
+  EXPECT_EQ(config->kafka.late_window, absl::Hours(24 * 7));
   EXPECT_EQ(config->max_open_streams, 10000);
-  EXPECT_EQ(config->batch_wait_ms, 5);
+  EXPECT_EQ(config->kafka.batch_wait, absl::Milliseconds(5));
   EXPECT_EQ(config->write_connections, 2);
   EXPECT_EQ(config->log.level, spdlog::level::info);
   EXPECT_EQ(config->log.format, LogFormat::kJson);
@@ -43,7 +44,7 @@ TEST(ConsumerConfigTest, ValuesAreRead) {
                                              {"MOVING_AVERAGE_WRITE_CONNECTIONS", "8"}}));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->windows, (std::vector<int>{20, 5}));
-  EXPECT_EQ(config->batch_wait_ms, 0);
+  EXPECT_EQ(config->kafka.batch_wait, absl::ZeroDuration());
   EXPECT_EQ(config->write_connections, 8);
 }
 
