@@ -4,6 +4,7 @@
 #include "services/auth/fake_api_key_store.h"
 #include "services/auth/key_material.h"
 #include "services/common/errors.h"
+#include "services/common/testing/fake_clock.h"
 
 namespace marketdata {
 namespace {
@@ -21,12 +22,12 @@ class AuthorizerTest : public ::testing::Test {
     options.required = true;
     options.max_jobs = 7;
     options.max_symbols = 70;
-    options.clock = [this] { return now_; };
+    options.clock = clock_.AsFunction();
     return options;
   }
 
   FakeApiKeyStore store_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
+  FakeClock clock_;
 };
 
 TEST_F(AuthorizerTest, WithoutKeysEveryoneMayDoEverything) {
@@ -141,7 +142,7 @@ TEST_F(AuthorizerTest, RequestsPerMinuteRefuseWithRetryAdvice) {
   EXPECT_TRUE(auth.Authorize("", other, Scope::kRead).ok());
   ASSERT_TRUE(auth.Refresh().ok());
   EXPECT_FALSE(auth.Authorize("", secret, Scope::kRead).ok());
-  now_ += absl::Seconds(1);
+  clock_.Advance(absl::Seconds(1));
   EXPECT_TRUE(auth.Authorize("", secret, Scope::kRead).ok());
 }
 

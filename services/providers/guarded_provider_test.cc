@@ -1,75 +1,16 @@
 #include "services/providers/guarded_provider.h"
 
-#include <deque>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/common/errors.h"
+#include "services/common/testing/fake_clock.h"
+#include "services/providers/fake_provider.h"
 
 namespace marketdata {
 namespace {
-
-class FakeClock {
- public:
-  absl::Time Now() const {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
-
-// Answers from a script; when the script runs out, repeats its last entry.
-class ScriptedProvider final : public PriceProvider {
- public:
-  ScriptedProvider(FakeClock* clock, std::vector<absl::StatusOr<Quote>> script)
-      : clock_(clock), script_(script.begin(), script.end()) {}
-
-  std::string name() const override { return "scripted"; }
-  bool configured() const override { return configured_; }
-  absl::StatusOr<Quote> FetchQuote(absl::string_view) override {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    clock_->Advance(call_takes_);
-    absl::StatusOr<Quote> next = script_.front();
-    if (script_.size() > 1) script_.pop_front();
-    return next;
-  }
-
-  absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override {
-    {
-      absl::MutexLock lock(&mu_);
-      deadlines_.push_back(deadline);
-    }
-    return FetchQuote(symbol);
-  }
-
-  int calls() const {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
-  std::vector<absl::Time> deadlines() const {
-    absl::MutexLock lock(&mu_);
-    return deadlines_;
-  }
-  bool configured_ = true;
-  absl::Duration call_takes_ = absl::ZeroDuration();
-
- private:
-  FakeClock* clock_;
-  mutable absl::Mutex mu_;
-  std::deque<absl::StatusOr<Quote>> script_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
-};
 
 Quote AQuote() {
   Quote quote;
@@ -87,9 +28,10 @@ class GuardedProviderTest : public ::testing::Test {
   // Builds the provider under test; `inner_` stays reachable for assertions.
   std::unique_ptr<GuardedProvider> Guard(std::vector<absl::StatusOr<Quote>> script,
                                          GuardOptions options = {}) {
-    auto inner = std::make_unique<ScriptedProvider>(&clock_, std::move(script));
+    auto inner = std::make_unique<FakeProvider>("scripted");
+    inner->Script(std::move(script));
     inner_ = inner.get();
-    options.clock = [this] { return clock_.Now(); };
+    options.clock = clock_.AsFunction();
     options.sleep = [this](absl::Duration d) {
       sleeps_.push_back(d);
       clock_.Advance(d);
@@ -99,7 +41,7 @@ class GuardedProviderTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  ScriptedProvider* inner_ = nullptr;
+  FakeProvider* inner_ = nullptr;
   std::vector<absl::Duration> sleeps_;
 };
 
@@ -107,9 +49,9 @@ TEST_F(GuardedProviderTest, PassesThroughNameConfiguredAndSuccess) {
   auto guarded = Guard({AQuote()});
   EXPECT_EQ(guarded->name(), "scripted");
   EXPECT_TRUE(guarded->configured());
-  inner_->configured_ = false;
+  inner_->set_configured(false);
   EXPECT_FALSE(guarded->configured());
-  inner_->configured_ = true;
+  inner_->set_configured(true);
   auto quote = guarded->FetchQuote("AAPL");
   ASSERT_TRUE(quote.ok());
   EXPECT_EQ(quote->price, 180);
@@ -225,7 +167,7 @@ TEST_F(GuardedProviderTest, NoRetryForNotFoundRateLimitOrNotConfigured) {
   GuardOptions options;
   options.per_minute = 1;
   auto guarded = Guard({not_configured}, options);
-  inner_->configured_ = false;
+  inner_->set_configured(false);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(guarded->FetchQuote("AAPL").status(), not_configured);
   EXPECT_EQ(inner_->calls(), 3);  // no retries, and no tokens spent on it
   EXPECT_TRUE(sleeps_.empty());
@@ -251,14 +193,14 @@ TEST_F(GuardedProviderTest, StopsRetryingAtTheDeadline) {
   // The default deadline is timeout × (retries + 1) = 3 s. Attempts that each take 1.6 s leave
   // room for one retry, not the two allowed.
   auto guarded = Guard({kDown}, options);
-  inner_->call_takes_ = absl::Milliseconds(1600);
+  inner_->set_call_takes(absl::Milliseconds(1600), &clock_);
   EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);
   EXPECT_EQ(inner_->calls(), 2);
 
   options.deadline = absl::Milliseconds(2500);
   options.max_retries = 10;
   auto bounded = Guard({kDown}, options);
-  inner_->call_takes_ = absl::Seconds(1);
+  inner_->set_call_takes(absl::Seconds(1), &clock_);
   EXPECT_EQ(bounded->FetchQuote("AAPL").status(), kDown);
   EXPECT_EQ(inner_->calls(), 3);  // starts at 0 s, ~1 s and ~2 s; none at ~3 s
 }
@@ -279,7 +221,7 @@ TEST_F(GuardedProviderTest, AnEarlierCallerDeadlineWinsAndEndsTheRetries) {
   options.max_retries = 2;
   options.initial_backoff = absl::Milliseconds(10);
   auto guarded = Guard({kDown}, options);
-  inner_->call_takes_ = absl::Milliseconds(60);
+  inner_->set_call_takes(absl::Milliseconds(60), &clock_);
   const absl::Time by = clock_.Now() + absl::Milliseconds(50);
   EXPECT_EQ(guarded->FetchQuoteBy("AAPL", by).status(), kDown);
   // The first call already ran past the caller's deadline: no retry.
