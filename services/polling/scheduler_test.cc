@@ -3,88 +3,29 @@
 // not on exact timing.
 #include "services/polling/scheduler.h"
 
-#include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "services/common/testing/wait_for.h"
+#include "services/events/fake_publisher.h"
 #include "services/polling/fake_polling_job_store.h"
+#include "services/providers/fake_provider.h"
+#include "services/storage/fake_price_store.h"
 
 namespace marketdata {
 namespace {
 
-// A provider whose every quote takes `delay`, like a network provider having a bad day.
-class SlowProvider final : public PriceProvider {
- public:
-  explicit SlowProvider(absl::Duration delay) : delay_(delay) {}
-  std::string name() const override { return "slow"; }
-  bool configured() const override { return true; }
-  absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override {
-    {
-      absl::MutexLock lock(&mu_);
-      fetch_started_.push_back(absl::Now());
-    }
-    absl::SleepFor(delay_);
-    Quote quote;
-    quote.symbol = std::string(symbol);
-    quote.price = 100;
-    quote.timestamp = absl::Now();
-    quote.provider = name();
-    quote.raw_response = "{}";
-    return quote;
-  }
-  int fetches() const {
-    absl::MutexLock lock(&mu_);
-    return static_cast<int>(fetch_started_.size());
-  }
-  absl::Time last_fetch_started() const {
-    absl::MutexLock lock(&mu_);
-    return fetch_started_.empty() ? absl::InfinitePast() : fetch_started_.back();
-  }
-
- private:
-  const absl::Duration delay_;
-  mutable absl::Mutex mu_;
-  std::vector<absl::Time> fetch_started_ ABSL_GUARDED_BY(mu_);
-};
-
-class MemoryPriceStore final : public PriceStore {
- public:
-  absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override {
-    StoredPrice stored;
-    stored.quote = quote;
-    stored.price_point_id = ++next_id_;
-    return stored;
-  }
-
- private:
-  std::atomic<int64_t> next_id_{0};
-};
-
-class NoPublisher final : public PriceEventPublisher {
- public:
-  void Publish(const StoredPrice&) override {}
-  std::vector<int64_t> TakeAcknowledged() override { return {}; }
-};
-
-template <typename Fn>
-bool WaitFor(Fn done, absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
-}
+constexpr absl::Duration kWait = absl::Seconds(20);
 
 class SchedulerTest : public ::testing::Test {
  protected:
   explicit SchedulerTest(absl::Duration fetch_delay = absl::Milliseconds(100)) {
-    auto provider = std::make_unique<SlowProvider>(fetch_delay);
+    // Every quote takes `fetch_delay`, like a network provider having a bad day.
+    auto provider = std::make_unique<FakeProvider>("slow");
+    provider->set_call_takes(fetch_delay);
     provider_ = provider.get();
     providers_.Add(std::move(provider));
   }
@@ -113,9 +54,9 @@ class SchedulerTest : public ::testing::Test {
 
   FakePollingJobStore store_;
   ProviderRegistry providers_{"slow"};
-  SlowProvider* provider_;
-  MemoryPriceStore prices_;
-  NoPublisher publisher_;
+  FakeProvider* provider_;
+  FakePriceStore prices_;
+  FakePublisher publisher_;
   PriceRecorder recorder_{providers_, prices_, publisher_};
 };
 
@@ -126,14 +67,14 @@ TEST_F(SchedulerTest, RunLongerThanItsLeaseKeepsItAndIsRecordedOnce) {
   auto b = Replica("replica-b", absl::Milliseconds(1500));
   a->Start();
   b->Start();
-  ASSERT_TRUE(WaitFor([&] { return store_.row("poll_00000001")->job.run_count >= 1; }));
+  ASSERT_TRUE(WaitFor([&] { return store_.row("poll_00000001")->job.run_count >= 1; }, kWait));
   a->Stop();
   b->Stop();
   const auto row = store_.row("poll_00000001");
   EXPECT_EQ(row->job.run_count, 1);
   EXPECT_EQ(row->job.error_count, 0);
   // Exactly one replica fetched every symbol once: the other never got the job.
-  EXPECT_EQ(provider_->fetches(), 30);
+  EXPECT_EQ(provider_->calls(), 30);
   EXPECT_EQ(store_.completions_after_expiry(), 0);
   EXPECT_GE(store_.renewals(), 3);  // at the start, then every 500 ms
 }
@@ -142,7 +83,7 @@ TEST_F(SchedulerTest, EveryRunsLagGoesIntoTheHistogram) {
   AddJob("poll_00000002", 1, absl::Now() + absl::Milliseconds(200));
   auto a = Replica("replica-a", absl::Seconds(10));
   a->Start();
-  ASSERT_TRUE(WaitFor([&] { return store_.row("poll_00000002")->job.run_count >= 1; }));
+  ASSERT_TRUE(WaitFor([&] { return store_.row("poll_00000002")->job.run_count >= 1; }, kWait));
   a->Stop();
   const HistogramSnapshot lag = a->lag_histogram().Snapshot();
   EXPECT_EQ(lag.count, 1u);
@@ -156,12 +97,13 @@ TEST_F(SchedulerTest, JobStoppedBetweenClaimAndTickNeverRuns) {
   auto a = Replica("replica-a", absl::Seconds(30));
   a->Start();
   // Claimed ahead of its tick; stopped (by any replica) before the tick comes.
-  ASSERT_TRUE(WaitFor([&] { return store_.row("poll_00000002")->lease_owner == "replica-a"; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return store_.row("poll_00000002")->lease_owner == "replica-a"; }, kWait));
   ASSERT_TRUE(store_.Stop("poll_00000002").ok());
   // At the tick the run asks the store first, and learns the job is stopped.
-  ASSERT_TRUE(WaitFor([&] { return store_.renewals() >= 1; }));
+  ASSERT_TRUE(WaitFor([&] { return store_.renewals() >= 1; }, kWait));
   a->Stop();
-  EXPECT_EQ(provider_->fetches(), 0);
+  EXPECT_EQ(provider_->calls(), 0);
   const auto row = store_.row("poll_00000002");
   EXPECT_EQ(row->job.status, JobStatus::kStopped);
   EXPECT_EQ(row->job.run_count, 0);
@@ -171,11 +113,11 @@ TEST_F(SchedulerTest, JobStoppedDuringItsRunStopsFetchingAndIsNotRecorded) {
   AddJob("poll_00000003", 30, absl::Now());
   auto a = Replica("replica-a", absl::Milliseconds(1500));
   a->Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_->fetches() >= 2; }));
+  ASSERT_TRUE(WaitFor([&] { return provider_->calls() >= 2; }, kWait));
   ASSERT_TRUE(store_.Stop("poll_00000003").ok());
   a->Stop();  // waits for the run to end
   // Noticed at the next renewal (within about 500 ms, five fetches), long before the 30th.
-  EXPECT_LT(provider_->fetches(), 20);
+  EXPECT_LT(provider_->calls(), 20);
   const auto row = store_.row("poll_00000003");
   EXPECT_EQ(row->job.status, JobStatus::kStopped);
   EXPECT_EQ(row->job.run_count, 0);
@@ -188,12 +130,12 @@ TEST_F(SchedulerTest, RunThatCannotRenewStopsBeforeItsLeaseRunsOut) {
   AddJob("poll_00000004", 30, absl::Now());
   auto a = Replica("replica-a", absl::Milliseconds(1500));
   a->Start();
-  ASSERT_TRUE(WaitFor([&] { return provider_->fetches() >= 2; }));
+  ASSERT_TRUE(WaitFor([&] { return provider_->calls() >= 2; }, kWait));
   // The database goes away for renewals; from now on the lease in the store only runs out.
   store_.FailRenewals(absl::UnavailableError("database away"));
   const absl::Time lease_ends = *store_.row("poll_00000004")->lease_expires_at;
   a->Stop();
-  EXPECT_LT(provider_->fetches(), 30);
+  EXPECT_LT(provider_->calls(), 30);
   EXPECT_EQ(store_.row("poll_00000004")->job.run_count, 0);
   // No fetch started once another replica could have claimed the job.
   EXPECT_LT(provider_->last_fetch_started(), lease_ends);

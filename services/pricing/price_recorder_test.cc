@@ -8,6 +8,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/events/fake_publisher.h"
+#include "services/providers/fake_provider.h"
+#include "services/storage/fake_price_store.h"
 
 namespace marketdata {
 namespace {
@@ -20,71 +23,14 @@ FetchLaneOptions Lanes(int threads, size_t max_queued, absl::Duration budget) {
   return options;
 }
 
-// Saves on a thread of its own, as the group-commit writer does.
-class ThreadedStore : public PriceStore {
- public:
-  ~ThreadedStore() override {
-    for (std::thread& t : threads_) t.join();
-  }
-  absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override {
-    if (!fail.ok()) return fail;
-    return StoredPrice{quote, 7, ++saved};
-  }
-  void SavePriceAsync(Quote quote, SaveDone done) override {
-    threads_.emplace_back([this, quote = std::move(quote), done = std::move(done)] {
-      done(SavePrice(quote));
-    });
-  }
-  absl::Status fail = absl::OkStatus();
-  int saved = 0;
-
- private:
-  std::vector<std::thread> threads_;
-};
-
-class FakePublisher : public PriceEventPublisher {
- public:
-  void Publish(const StoredPrice& price) override {
-    published.push_back(price);
-    published_for.push_back(CurrentRequestContext().request_id);
-  }
-  std::vector<int64_t> TakeAcknowledged() override { return {}; }
-  std::vector<StoredPrice> published;
-  std::vector<std::string> published_for;  // the request id of the publishing thread
-};
-
-class FakeProvider : public PriceProvider {
- public:
-  FakeProvider(std::string name, bool blocking) : name_(std::move(name)), blocking_(blocking) {}
-  std::string name() const override { return name_; }
-  bool configured() const override { return true; }
-  bool may_block() const override { return blocking_; }
-  absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override {
-    fetched_by = deadline;
-    return FetchQuote(symbol);
-  }
-  absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override {
-    fetched_on = std::this_thread::get_id();
-    fetched_for = CurrentRequestContext().request_id;
-    if (!fail.ok()) return fail;
-    return Quote{std::string(symbol), 12.5, absl::Now() + quote_age_offset, name_, "{}"};
-  }
-  absl::Status fail = absl::OkStatus();
-  absl::Duration quote_age_offset;  // added to now for the quote's time
-  std::thread::id fetched_on;
-  std::string fetched_for;  // the request id of the fetching thread
-  absl::Time fetched_by = absl::InfinitePast();  // the deadline FetchQuoteBy was given
-
- private:
-  std::string name_;
-  bool blocking_;
-};
-
 class PriceRecorderTest : public ::testing::Test {
  protected:
   PriceRecorderTest() : registry_("inline") {
-    auto inline_provider = std::make_unique<FakeProvider>("inline", false);
-    auto network = std::make_unique<FakeProvider>("network", true);
+    auto inline_provider = std::make_unique<FakeProvider>("inline");
+    inline_provider->set_may_block(false);
+    inline_provider->set_price(12.5);
+    auto network = std::make_unique<FakeProvider>("network");
+    network->set_price(12.5);
     inline_ = inline_provider.get();
     network_ = network.get();
     registry_.Add(std::move(inline_provider));
@@ -110,7 +56,8 @@ class PriceRecorderTest : public ::testing::Test {
   ProviderRegistry registry_;
   FakeProvider* inline_;
   FakeProvider* network_;
-  ThreadedStore store_;
+  // Saves on a thread of its own, as the group-commit writer does.
+  FakePriceStore store_{FakePriceStore::Async::kOnOwnThread};
   FakePublisher publisher_;
   FetchLanes pool_{Lanes(2, 8, absl::Seconds(30))};
 };
@@ -122,8 +69,8 @@ TEST_F(PriceRecorderTest, AsyncStoresThenPublishesTheNormalisedSymbol) {
   EXPECT_EQ(stored->quote.symbol, "AAPL");
   EXPECT_EQ(stored->quote.provider, "inline");
   EXPECT_EQ(stored->price_point_id, 1);
-  ASSERT_EQ(publisher_.published.size(), 1u);
-  EXPECT_EQ(publisher_.published[0].price_point_id, 1);
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].price_point_id, 1);
   EXPECT_EQ(recorder.recorded(), 1);
   EXPECT_EQ(recorder.failed(), 0);
 }
@@ -133,26 +80,26 @@ TEST_F(PriceRecorderTest, AsyncStoresThenPublishesTheNormalisedSymbol) {
 TEST_F(PriceRecorderTest, QuotesOutsideTheWindowAreAnsweredNotStored) {
   PriceRecorder recorder(registry_, store_, publisher_, &pool_, nullptr,
                          AcceptanceWindow{absl::Hours(1), absl::Minutes(3)});
-  inline_->quote_age_offset = -absl::Hours(2);
+  inline_->set_quote_age(-absl::Hours(2));
   absl::StatusOr<StoredPrice> old = RecordAsync("AAPL", "inline", recorder);
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_EQ(old->quote.price, 12.5);
   EXPECT_EQ(old->price_point_id, 0);
-  inline_->quote_age_offset = absl::Minutes(10);
+  inline_->set_quote_age(absl::Minutes(10));
   absl::StatusOr<StoredPrice> ahead = RecordAsync("AAPL", "inline", recorder);
   ASSERT_TRUE(ahead.ok()) << ahead.status();
   EXPECT_EQ(ahead->price_point_id, 0);
-  EXPECT_TRUE(publisher_.published.empty());
+  EXPECT_TRUE(publisher_.published().empty());
   EXPECT_EQ(recorder.not_stored(AcceptanceWindow::Verdict::kTooOld), 1);
   EXPECT_EQ(recorder.not_stored(AcceptanceWindow::Verdict::kTooNew), 1);
   EXPECT_EQ(recorder.recorded(), 0);
   EXPECT_EQ(recorder.failed(), 0);
   // Inside it: stored.
-  inline_->quote_age_offset = -absl::Minutes(59);
+  inline_->set_quote_age(-absl::Minutes(59));
   absl::StatusOr<StoredPrice> late = RecordAsync("AAPL", "inline", recorder);
   ASSERT_TRUE(late.ok()) << late.status();
   EXPECT_GT(late->price_point_id, 0);
-  EXPECT_EQ(publisher_.published.size(), 1u);
+  EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
 // The request's ids follow the price over the pool and the storage thread: into the lines
@@ -170,34 +117,34 @@ TEST_F(PriceRecorderTest, TheRequestsIdsTravelWithThePrice) {
     ASSERT_TRUE(stored.ok()) << stored.status();
     EXPECT_EQ(stored->quote.origin.request_id, "req-42") << provider;
     EXPECT_EQ(stored->quote.origin.traceparent, request.traceparent) << provider;
-    EXPECT_EQ(publisher_.published.back().quote.origin.request_id, "req-42") << provider;
-    EXPECT_EQ(publisher_.published_for.back(), "req-42") << provider;
+    EXPECT_EQ(publisher_.published().back().quote.origin.request_id, "req-42") << provider;
+    EXPECT_EQ(publisher_.published_for().back(), "req-42") << provider;
   }
-  EXPECT_EQ(network_->fetched_for, "req-42");
-  EXPECT_EQ(inline_->fetched_for, "req-42");
+  EXPECT_EQ(network_->fetched_for(), "req-42");
+  EXPECT_EQ(inline_->fetched_for(), "req-42");
   // Without a request (a polling run), nothing is attached.
   ASSERT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
-  EXPECT_TRUE(publisher_.published.back().quote.origin.empty());
-  EXPECT_EQ(network_->fetched_for, "");
+  EXPECT_TRUE(publisher_.published().back().quote.origin.empty());
+  EXPECT_EQ(network_->fetched_for(), "");
 }
 
 TEST_F(PriceRecorderTest, InlineProvidersAreFetchedOnTheCallersThread) {
   PriceRecorder recorder(registry_, store_, publisher_, &pool_);
   ASSERT_TRUE(RecordAsync("MSFT", "inline", recorder).ok());
-  EXPECT_EQ(inline_->fetched_on, std::this_thread::get_id());
+  EXPECT_EQ(inline_->fetched_on(), std::this_thread::get_id());
 }
 
 TEST_F(PriceRecorderTest, BlockingProvidersAreFetchedOnThePool) {
   PriceRecorder recorder(registry_, store_, publisher_, &pool_);
   ASSERT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
-  EXPECT_NE(network_->fetched_on, std::thread::id());
-  EXPECT_NE(network_->fetched_on, std::this_thread::get_id());
+  EXPECT_NE(network_->fetched_on(), std::thread::id());
+  EXPECT_NE(network_->fetched_on(), std::this_thread::get_id());
 }
 
 TEST_F(PriceRecorderTest, WithoutAPoolBlockingProvidersRunOnTheCallersThread) {
   PriceRecorder recorder(registry_, store_, publisher_);
   ASSERT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
-  EXPECT_EQ(network_->fetched_on, std::this_thread::get_id());
+  EXPECT_EQ(network_->fetched_on(), std::this_thread::get_id());
 }
 
 TEST_F(PriceRecorderTest, ValidationErrorsAnswerAtOnceAndStoreNothing) {
@@ -206,19 +153,19 @@ TEST_F(PriceRecorderTest, ValidationErrorsAnswerAtOnceAndStoreNothing) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RecordAsync("AAPL", "nope", recorder).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_.saved, 0);
+  EXPECT_EQ(store_.saved_count(), 0);
   EXPECT_EQ(recorder.failed(), 2);
 }
 
 TEST_F(PriceRecorderTest, ProviderAndStoreFailuresComeBackUnpublished) {
   PriceRecorder recorder(registry_, store_, publisher_, &pool_);
-  network_->fail = absl::ResourceExhaustedError("rate limited");
+  network_->Fail(absl::ResourceExhaustedError("rate limited"));
   EXPECT_EQ(RecordAsync("AAPL", "network", recorder).status().code(),
             absl::StatusCode::kResourceExhausted);
-  store_.fail = absl::UnavailableError("database down");
+  store_.Fail(absl::UnavailableError("database down"));
   EXPECT_EQ(RecordAsync("AAPL", "inline", recorder).status().code(),
             absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(publisher_.published.empty());
+  EXPECT_TRUE(publisher_.published().empty());
   EXPECT_EQ(recorder.failed(), 2);
 }
 
@@ -227,8 +174,8 @@ TEST_F(PriceRecorderTest, SyncRecordTakesTheSamePath) {
   absl::StatusOr<StoredPrice> stored = recorder.Record("ibm", "network");
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->quote.symbol, "IBM");
-  EXPECT_EQ(network_->fetched_on, std::this_thread::get_id());
-  EXPECT_EQ(publisher_.published.size(), 1u);
+  EXPECT_EQ(network_->fetched_on(), std::this_thread::get_id());
+  EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
 TEST_F(PriceRecorderTest, ACallItsClientGaveUpOnCallsNoProvider) {
@@ -236,16 +183,16 @@ TEST_F(PriceRecorderTest, ACallItsClientGaveUpOnCallsNoProvider) {
   absl::StatusOr<StoredPrice> stored =
       RecordAsync("AAPL", "network", recorder, [] { return true; });
   EXPECT_EQ(stored.status().code(), absl::StatusCode::kCancelled);
-  EXPECT_EQ(network_->fetched_on, std::thread::id());  // never fetched
-  EXPECT_EQ(store_.saved, 0);
+  EXPECT_EQ(network_->fetched_on(), std::thread::id());  // never fetched
+  EXPECT_EQ(store_.saved_count(), 0);
 }
 
 TEST_F(PriceRecorderTest, BlockingFetchesGetTheirLanesDeadline) {
   PriceRecorder recorder(registry_, store_, publisher_, &pool_);
   const absl::Time before = absl::Now();
   ASSERT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
-  EXPECT_GE(network_->fetched_by, before + absl::Seconds(30));
-  EXPECT_LE(network_->fetched_by, absl::Now() + absl::Seconds(30));
+  EXPECT_GE(network_->last_deadline(), before + absl::Seconds(30));
+  EXPECT_LE(network_->last_deadline(), absl::Now() + absl::Seconds(30));
 }
 
 TEST_F(PriceRecorderTest, AFullFetchQueueAnswersBusyAtOnce) {
@@ -263,7 +210,7 @@ TEST_F(PriceRecorderTest, AFullFetchQueueAnswersBusyAtOnce) {
   absl::StatusOr<StoredPrice> busy = RecordAsync("AAPL", "network", recorder);
   EXPECT_EQ(busy.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(busy.status().message().find("waiting for provider network"), std::string::npos);
-  EXPECT_EQ(store_.saved, 0);
+  EXPECT_EQ(store_.saved_count(), 0);
   release.Notify();
 }
 
@@ -274,8 +221,8 @@ TEST_F(PriceRecorderTest, AFetchWhoseBudgetRanOutWhileQueuedCallsNoProvider) {
   absl::StatusOr<StoredPrice> late = RecordAsync("AAPL", "network", recorder);
   EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(late.status().message().find("network is busy"), std::string::npos);
-  EXPECT_EQ(network_->fetched_on, std::thread::id());  // never fetched
-  EXPECT_EQ(store_.saved, 0);
+  EXPECT_EQ(network_->fetched_on(), std::thread::id());  // never fetched
+  EXPECT_EQ(store_.saved_count(), 0);
   EXPECT_EQ(recorder.failed(), 1);
 }
 
