@@ -158,7 +158,7 @@ int Run(int argc, char** argv) {
   PriceServiceImpl price_service(recorder, *providers, store, snapshots, price_hub, auth);
   std::unique_ptr<PriceEventFeed> feed = OrExit(PriceEventFeed::Create(
       config.kafka.bootstrap_servers, config.kafka.extra, config.kafka.topic,
-      [&price_hub](const auto& price) { PublishPrice(price_hub, price); }));
+      [&price_hub](const StoredPrice& price) { PublishPrice(price_hub, price); }));
   PostgresPollingJobStore jobs(*db);
   PollingServiceImpl polling_service(jobs, *providers, config.polling_limits, auth);
   PollingScheduler scheduler(jobs, recorder, *providers, config.scheduling);
