@@ -1,17 +1,21 @@
 // PostgresBarStore against a real PostgreSQL: bars recomputed from price_points (exact OHLCV,
 // open and close by timestamp then id, prices counted up to a given id), bars rolled up from the
 // smallest interval of a batch equal to the same bars computed from prices, writing a bar again
-// changes nothing, and listing is newest first within [start, end), paged without gaps or
-// repeats.
+// changes nothing, a second writer of the same bars waits for the first, and listing is newest
+// first within [start, end), paged without gaps or repeats.
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "services/storage/bar_store.h"
@@ -338,6 +342,131 @@ TEST(BarStoreTest, RolledUpBarsEqualTheBarsComputedFromPrices) {
   EXPECT_EQ(Describe(*stored), Describe(MakeBar("AAPL", 3600, At(0), 10, 99, 1, 1, 10,
                                                 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8, At(5), id[1],
                                                 At(3599), id[9], id[9])));
+}
+
+// Adds one to the price count of each stored bar of `keys` (a bar of one, when none is stored),
+// calling `planning` first: what a writer that adds a price to the bars it read does.
+BarStore::Planner AddOne(const std::vector<BarKey>& keys, std::function<void()> planning) {
+  return [keys, planning](const absl::flat_hash_map<BarKey, Bar>& current) {
+    if (planning) planning();
+    BarPlan plan;
+    for (const BarKey& key : keys) {
+      auto it = current.find(key);
+      Bar b = it != current.end()
+                  ? it->second
+                  : MakeBar(key.symbol, key.interval_seconds, key.start, 1, 1, 1, 1, 0,
+                            std::nullopt, key.start, 1, key.start, 1, 1);
+      ++b.price_count;
+      plan.updated.push_back(b);
+    }
+    return plan;
+  };
+}
+
+// Sessions of the scratch database waiting for a lock (a writer blocked behind another's
+// transaction).
+int LockWaiters(Database& db) {
+  auto lease = MustAcquire(db);
+  int waiting = 0;
+  *lease << "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'",
+      soci::into(waiting);
+  return waiting;
+}
+
+// Polls until `done` holds or a minute has passed; returns whether it held.
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Minutes(1);
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+// Two writers of the same stored bar: the second reads the bar only once the first committed,
+// so neither's addition is lost.
+TEST(BarStoreTest, ASecondWriterOfAStoredBarWaitsForTheFirst) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(3);
+  PostgresBarStore store(*db);
+  const std::vector<BarKey> keys = {{"AAPL", 60, At(0)}, {"AAPL", 300, At(0)}};
+  ASSERT_TRUE(store.Update(keys, AddOne(keys, nullptr)).ok());  // count 1 each
+
+  absl::Notification first_planning, release_first;
+  absl::Status first_status, second_status;
+  std::thread first([&] {
+    first_status = store
+                       .Update(keys, AddOne(keys,
+                                            [&] {
+                                              first_planning.Notify();
+                                              release_first.WaitForNotification();
+                                            }))
+                       .status();
+  });
+  first_planning.WaitForNotification();  // the first holds the rows
+  std::thread second([&] { second_status = store.Update(keys, AddOne(keys, nullptr)).status(); });
+  const bool second_waited = Eventually([&] { return LockWaiters(*db) >= 1; });
+  release_first.Notify();
+  first.join();
+  second.join();
+  ASSERT_TRUE(first_status.ok()) << first_status;
+  ASSERT_TRUE(second_status.ok()) << second_status;
+  EXPECT_TRUE(second_waited) << "the second writer never waited for the first's rows";
+  for (const BarKey& key : keys) {
+    std::optional<Bar> stored = Stored(store, key);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->price_count, 3) << key.interval_seconds << "s: an addition was lost";
+  }
+}
+
+// The same for a bar not stored yet: both writers make it, and the second must count the first's
+// addition.
+//
+// KNOWN BUG, disabled until PostgresBarStore::Update is fixed: the lock statement (SELECT ... FOR
+// UPDATE) locks only rows that exist, so for a bar not stored yet nothing is held. The second
+// writer reads no bar while the first's transaction is open, plans the bar from its own events
+// alone, and the later upsert (ON CONFLICT DO UPDATE) overwrites the other's: here both writers
+// add one to a new 1m and 5m bar, and each ends with price_count 1, not 2. Run it with
+// --gtest_also_run_disabled_tests.
+TEST(BarStoreTest, DISABLED_ASecondWriterOfANewBarWaitsForTheFirst) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(3);
+  PostgresBarStore store(*db);
+  const std::vector<BarKey> keys = {{"AAPL", 60, At(0)}, {"AAPL", 300, At(0)}};
+  absl::Notification first_planning, release_first, second_planning;
+  absl::Status first_status, second_status;
+  std::thread first([&] {
+    first_status = store
+                       .Update(keys, AddOne(keys,
+                                            [&] {
+                                              first_planning.Notify();
+                                              release_first.WaitForNotification();
+                                            }))
+                       .status();
+  });
+  first_planning.WaitForNotification();
+  std::thread second([&] {
+    second_status =
+        store.Update(keys, AddOne(keys, [&] { second_planning.Notify(); })).status();
+  });
+  // Either the second waits for a lock, or it plans while the first's transaction is open.
+  bool second_waited = false;
+  Eventually([&] {
+    second_waited = LockWaiters(*db) >= 1;
+    return second_waited || second_planning.HasBeenNotified();
+  });
+  release_first.Notify();
+  first.join();
+  second.join();
+  ASSERT_TRUE(first_status.ok()) << first_status;
+  ASSERT_TRUE(second_status.ok()) << second_status;
+  EXPECT_TRUE(second_waited) << "the second writer planned the new bars while the first held them";
+  for (const BarKey& key : keys) {
+    std::optional<Bar> stored = Stored(store, key);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->price_count, 2) << key.interval_seconds << "s: an addition was lost";
+  }
 }
 
 class BarListTest : public ::testing::Test {
