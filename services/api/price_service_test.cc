@@ -7,8 +7,12 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/common/errors.h"
+#include "services/common/testing/in_process_server.h"
 #include "services/domain/test_prices.h"
+#include "services/events/fake_publisher.h"
+#include "services/providers/fake_provider.h"
 #include "services/providers/test_provider.h"
+#include "services/storage/fake_price_store.h"
 
 namespace marketdata {
 namespace {
@@ -21,64 +25,28 @@ class NoSnapshots final : public SnapshotStore {
   }
 };
 
-class FakeStore : public PriceStore {
- public:
-  absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override {
-    if (!fail.ok()) return fail;
-    saved.push_back(quote);
-    return StoredPrice{quote, static_cast<int64_t>(saved.size()) + 100,
-                       static_cast<int64_t>(saved.size())};
-  }
-  absl::Status fail = absl::OkStatus();
-  std::vector<Quote> saved;
-};
-
 class FakeHistory : public PriceHistory {
  public:
   absl::StatusOr<PricePage> ListPrices(const PriceQuery& query) override {
     last = query;
     PricePage page;
-    page.prices.push_back(StoredPrice{Quote{query.symbol, 1.5, absl::FromUnixSeconds(1700000000),
-                                            "test", "{}"},
-                                      1, 2});
+    page.prices.push_back(TestPrice(query.symbol, 2, 1.5, absl::FromUnixSeconds(1700000000)));
     page.next_page_token = "next";
     return page;
   }
   PriceQuery last;
 };
 
-class FakePublisher : public PriceEventPublisher {
- public:
-  void Publish(const StoredPrice& price) override { published.push_back(price); }
-  std::vector<int64_t> TakeAcknowledged() override { return {}; }
-  std::vector<StoredPrice> published;
-};
-
-class FailingProvider : public PriceProvider {
- public:
-  explicit FailingProvider(absl::Status status) : status_(std::move(status)) {}
-  std::string name() const override { return "failing"; }
-  bool configured() const override { return true; }
-  absl::StatusOr<Quote> FetchQuote(absl::string_view) override { return status_; }
-
- private:
-  absl::Status status_;
-};
-
 class PriceServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     registry_.Add(std::make_unique<TestProvider>(1));
-    registry_.Add(std::make_unique<FailingProvider>(absl::ResourceExhaustedError("slow down")));
-    grpc::ServerBuilder builder;
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    stub_ = v1::PriceService::NewStub(server_->InProcessChannel({}));
+    auto failing = std::make_unique<FakeProvider>("failing");
+    failing->Fail(absl::ResourceExhaustedError("slow down"));
+    registry_.Add(std::move(failing));
   }
-  void TearDown() override {
-    hub_.Shutdown();
-    server_->Shutdown();
-  }
+  // Open streams end before the server shuts down.
+  void TearDown() override { hub_.Shutdown(); }
 
   grpc::Status Call(const std::string& symbol, const std::string& provider, v1::Price* out,
                     grpc::ClientContext* context = nullptr) {
@@ -90,7 +58,7 @@ class PriceServiceTest : public ::testing::Test {
   }
 
   ProviderRegistry registry_{"test"};
-  FakeStore store_;
+  FakePriceStore store_;
   FakePublisher publisher_;
   PriceRecorder recorder_{registry_, store_, publisher_};
   FakeHistory history_;
@@ -98,8 +66,8 @@ class PriceServiceTest : public ::testing::Test {
   Authorizer auth_{nullptr, AuthOptions{}};  // keys not required
   NoSnapshots snapshots_;
   PriceServiceImpl service_{recorder_, registry_, history_, snapshots_, hub_, auth_};
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::PriceService::Stub> stub_;
+  InProcessServer server_{{&service_}};
+  std::unique_ptr<v1::PriceService::Stub> stub_ = server_.NewStub<v1::PriceService>();
 };
 
 TEST_F(PriceServiceTest, ReturnsStoresAndPublishesThePrice) {
@@ -109,11 +77,11 @@ TEST_F(PriceServiceTest, ReturnsStoresAndPublishesThePrice) {
   EXPECT_EQ(price.provider(), "test");
   EXPECT_NEAR(price.price(), 180, 180 * 0.02 + 0.01);
   EXPECT_GT(price.timestamp().seconds(), 1600000000);
-  ASSERT_EQ(store_.saved.size(), 1u);
-  EXPECT_EQ(store_.saved[0].symbol, "AAPL");
-  ASSERT_EQ(publisher_.published.size(), 1u);
-  EXPECT_EQ(publisher_.published[0].price_point_id, 1);
-  EXPECT_EQ(publisher_.published[0].quote.price, price.price());
+  ASSERT_EQ(store_.saved().size(), 1u);
+  EXPECT_EQ(store_.saved()[0].symbol, "AAPL");
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].price_point_id, 1);
+  EXPECT_EQ(publisher_.published()[0].quote.price, price.price());
 }
 
 TEST_F(PriceServiceTest, MissingSymbolIsInvalidWithMissingFieldReason) {
@@ -126,7 +94,7 @@ TEST_F(PriceServiceTest, MissingSymbolIsInvalidWithMissingFieldReason) {
   auto it = trailers.find(kErrorReasonKey);
   ASSERT_NE(it, trailers.end());
   EXPECT_EQ(std::string(it->second.data(), it->second.size()), kReasonMissingField);
-  EXPECT_TRUE(store_.saved.empty());
+  EXPECT_TRUE(store_.saved().empty());
 }
 
 TEST_F(PriceServiceTest, InvalidSymbolAndUnknownProviderAreInvalidArgument) {
@@ -138,22 +106,22 @@ TEST_F(PriceServiceTest, InvalidSymbolAndUnknownProviderAreInvalidArgument) {
   status = Call("AAPL", "nope", &price);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("unknown provider"), std::string::npos);
-  EXPECT_TRUE(store_.saved.empty());
-  EXPECT_TRUE(publisher_.published.empty());
+  EXPECT_TRUE(store_.saved().empty());
+  EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(PriceServiceTest, ProviderErrorsPassThroughWithTheirCode) {
   v1::Price price;
   grpc::Status status = Call("AAPL", "failing", &price);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_TRUE(store_.saved.empty());
+  EXPECT_TRUE(store_.saved().empty());
 }
 
 TEST_F(PriceServiceTest, StoreFailureIsNotPublished) {
-  store_.fail = absl::UnavailableError("database unavailable");
+  store_.Fail(absl::UnavailableError("database unavailable"));
   v1::Price price;
   EXPECT_EQ(Call("AAPL", "test", &price).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_TRUE(publisher_.published.empty());
+  EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(PriceServiceTest, ListsProvidersWithTheDefault) {
