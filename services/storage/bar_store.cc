@@ -20,6 +20,16 @@ namespace {
 
 // Every statement is prepared once per connection: the consumer runs the lock and the upsert for
 // every batch, and parsing and planning them each time cost PostgreSQL more than running them.
+// A bar's key is locked before its row is read: FOR UPDATE below holds only rows that exist, so
+// two writers of a bar not stored yet would both plan it from nothing and one upsert would
+// overwrite the other's prices. Transaction-scoped advisory locks, in key order (no deadlock
+// between two batches), in their own key space (two int4 keys; the migrations' lock is one
+// bigint). A hash collision only makes two keys wait for each other.
+constexpr PreparedSql kLockKeys = {"lock_bar_keys",
+    "SELECT count(pg_advisory_xact_lock(7243592, hashtext("
+    "  k.symbol || '/' || k.secs || '/' || extract(epoch FROM k.start)))) "
+    "FROM (SELECT * FROM " KEYS " ORDER BY 1, 2, 3) AS k"};
+
 constexpr PreparedSql kLock = {"lock_bars",
     "SELECT " BAR_COLUMNS " FROM bars WHERE (symbol, interval_seconds, bucket_start) IN ("
     "  SELECT k.symbol, k.secs, k.start FROM " KEYS ") "
@@ -162,6 +172,10 @@ absl::StatusOr<std::vector<Bar>> PostgresBarStore::Update(const std::vector<BarK
   absl::Status status = InTransaction(*lease, "writing bars", [&]() -> absl::Status {
     absl::flat_hash_map<BarKey, Bar> current;
     {
+      if (absl::Status s = lease->Run(kLockKeys, KeyParams(keys), "locking bars").status();
+          !s.ok()) {
+        return s;
+      }
       std::vector<Bar> stored;
       if (absl::Status s = ReadBars(*lease, kLock, KeyParams(keys), stored); !s.ok()) return s;
       for (Bar& bar : stored) current.emplace(bar.key, std::move(bar));

@@ -421,15 +421,10 @@ TEST(BarStoreTest, ASecondWriterOfAStoredBarWaitsForTheFirst) {
 }
 
 // The same for a bar not stored yet: both writers make it, and the second must count the first's
-// addition.
-//
-// KNOWN BUG, disabled until PostgresBarStore::Update is fixed: the lock statement (SELECT ... FOR
-// UPDATE) locks only rows that exist, so for a bar not stored yet nothing is held. The second
-// writer reads no bar while the first's transaction is open, plans the bar from its own events
-// alone, and the later upsert (ON CONFLICT DO UPDATE) overwrites the other's: here both writers
-// add one to a new 1m and 5m bar, and each ends with price_count 1, not 2. Run it with
-// --gtest_also_run_disabled_tests.
-TEST(BarStoreTest, DISABLED_ASecondWriterOfANewBarWaitsForTheFirst) {
+// addition. SELECT ... FOR UPDATE holds only rows that exist; the store locks the keys first, so
+// the second writer waits instead of planning the bar from its own events alone (whose upsert
+// would then overwrite the first's: both bars would end with price_count 1, not 2).
+TEST(BarStoreTest, ASecondWriterOfANewBarWaitsForTheFirst) {
   ScratchDatabase scratch;
   auto db = scratch.ConnectMigrated(3);
   PostgresBarStore store(*db);
