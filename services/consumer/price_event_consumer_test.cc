@@ -10,6 +10,8 @@
 #include "gtest/gtest.h"
 #include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafka_mock.h"
+#include "services/common/testing/wait_for.h"
+#include "services/domain/test_prices.h"
 #include "services/events/price_event.h"
 #include "services/events/price_headers.h"
 
@@ -45,10 +47,7 @@ void Produce(const std::string& bootstraps, int n) {
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
   ASSERT_NE(producer, nullptr) << error;
   for (int i = 1; i <= n; ++i) {
-    StoredPrice price;
-    price.quote = Quote{"AAPL", 100.0 + i, absl::Now(), "test", "{}"};
-    price.price_point_id = i;
-    const std::string value = EncodePriceEvent(price);
+    const std::string value = EncodePriceEvent(TestPrice("AAPL", i, 100.0 + i, absl::Now()));
     RdKafka::Headers* headers = RdKafka::Headers::create();
     WritePriceHeaders({kPriceEventContentType, {}}, headers);
     ASSERT_EQ(producer->produce(kTopic, 0, RdKafka::Producer::RK_MSG_COPY,
@@ -76,15 +75,9 @@ class GatedHandler final : public EventHandler {
   absl::Notification release_;
 };
 
-template <typename Fn>
-bool WaitFor(Fn done, absl::Duration timeout = absl::Seconds(30)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
+// Lag comes from the broker: asked every 20 ms, for up to 30 s.
+constexpr absl::Duration kWait = absl::Seconds(30);
+constexpr absl::Duration kPoll = absl::Milliseconds(20);
 
 int64_t LagOf(const PriceEventConsumer& consumer) {
   std::vector<PartitionLag> lag = consumer.Lag();
@@ -106,10 +99,12 @@ TEST(PriceEventConsumerLagTest, HighWatermarkMinusPositionOfAssignedPartitionsOn
   EXPECT_TRUE((*consumer)->Lag().empty());  // nothing assigned yet
   (*consumer)->Start();
   // The second record is held in its handler: two of ten read.
-  ASSERT_TRUE(WaitFor([&] { return handler.handled() >= 2 && LagOf(**consumer) == 8; }))
+  ASSERT_TRUE(
+      WaitFor([&] { return handler.handled() >= 2 && LagOf(**consumer) == 8; }, kWait, kPoll))
       << "lag " << LagOf(**consumer);
   handler.Release();
-  ASSERT_TRUE(WaitFor([&] { return LagOf(**consumer) == 0; })) << "lag " << LagOf(**consumer);
+  ASSERT_TRUE(WaitFor([&] { return LagOf(**consumer) == 0; }, kWait, kPoll))
+      << "lag " << LagOf(**consumer);
   EXPECT_EQ(handler.handled(), 10);
   // Leaving the group revokes the partition: no series for what this member no longer owns.
   (*consumer)->Stop();
