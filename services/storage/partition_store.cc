@@ -42,7 +42,7 @@ constexpr PreparedSql kNow = {"database_now_us",
 
 // A timestamp literal PostgreSQL reads the same whatever the session's settings.
 std::string Literal(absl::Time t) {
-  return absl::StrCat("'", absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone()),
+  return absl::StrCat("'", absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone()),
                       "'");
 }
 

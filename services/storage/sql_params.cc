@@ -34,7 +34,8 @@ std::string ArrayLiteral(const std::vector<T>& values, Element element) {
 }  // namespace
 
 std::string SqlTimeText(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+  // Four digits of year, always: PostgreSQL reads "56-09-22" as 2056 or refuses it, not 0056.
+  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
 }
 
 absl::StatusOr<absl::Time> ParseSqlTime(absl::string_view text) {

@@ -41,6 +41,13 @@ TEST(SqlParamsTest, TimesReadBackAsPrinted) {
   EXPECT_EQ(*ParseSqlTime("2026-01-01 00:00:00+00"), absl::FromUnixSeconds(1767225600));
   EXPECT_EQ(*ParseSqlTime(SqlTimeText(absl::FromUnixMicros(-1))), absl::FromUnixMicros(-1));
   EXPECT_FALSE(ParseSqlTime("2026-01-01 00:00:00+01").ok());
+  // Years before 1000 keep four digits, which is what PostgreSQL reads (and writes) as that year.
+  const absl::Time year_56 = absl::FromCivil(absl::CivilSecond(56, 9, 22, 12, 19, 30),
+                                             absl::UTCTimeZone());
+  EXPECT_EQ(SqlTimeText(year_56), "0056-09-22 12:19:30.000000+00");
+  EXPECT_EQ(*ParseSqlTime(SqlTimeText(year_56)), year_56);
+  const absl::Time year_1 = absl::FromUnixSeconds(-62135596800);
+  EXPECT_EQ(SqlTimeText(year_1), "0001-01-01 00:00:00.000000+00");
   EXPECT_FALSE(ParseSqlTime("yesterday").ok());
 }
 

@@ -136,6 +136,27 @@ TEST(PriceStoreTest, SaveWritesRawReplyPricePointAndOutboxTogether) {
   EXPECT_EQ(LoadRawReplies(*db, raw_id + 1000).status().code(), absl::StatusCode::kNotFound);
 }
 
+// A range may reach back to year 1: the bounds go to PostgreSQL with four digits of year.
+TEST(PriceStoreTest, RangesBeforeTheYear1000AreRangesNotErrors) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated();
+  PostgresPriceStore store(*db);
+  ASSERT_TRUE(store.SavePrice(MakeQuote("AAPL", 181.25)).ok());
+  const absl::Time year_56 = absl::FromCivil(absl::CivilSecond(56, 9, 22, 12, 19, 30),
+                                             absl::UTCTimeZone());
+  PriceQuery query;
+  query.symbol = "AAPL";
+  query.end = year_56;
+  absl::StatusOr<PricePage> before = store.ListPrices(query);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_TRUE(before->prices.empty());
+  query.start = absl::FromUnixSeconds(-62135596800);  // 0001-01-01
+  query.end.reset();
+  absl::StatusOr<PricePage> since = store.ListPrices(query);
+  ASSERT_TRUE(since.ok()) << since.status();
+  EXPECT_EQ(since->prices.size(), 1u);
+}
+
 // A quote the database refuses (here: a time no partition holds) leaves nothing behind.
 TEST(PriceStoreTest, ARefusedQuoteFailsWithoutPartialRows) {
   ScratchDatabase scratch;
