@@ -2,19 +2,13 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/domain/test_prices.h"
 
 namespace marketdata {
 namespace {
 
 StoredPrice MakePrice(int64_t id, const std::string& symbol) {
-  StoredPrice p;
-  p.quote.symbol = symbol;
-  p.quote.price = 101.5;
-  p.quote.timestamp = absl::Now();
-  p.quote.provider = "test";
-  p.price_point_id = id;
-  p.raw_response_id = id + 1000;
-  return p;
+  return TestPrice(symbol, id, 101.5, absl::Now());
 }
 
 std::vector<int64_t> WaitForAcknowledged(KafkaPriceEventPublisher& publisher, size_t want) {

@@ -7,16 +7,16 @@
 
 #include "gtest/gtest.h"
 #include "services/common/proto_time.h"
+#include "services/domain/test_prices.h"
 
 namespace marketdata {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1700000000);
 
+// A price whose raw reply id differs from its price point id, so the two cannot be mixed up.
 StoredPrice Price(const std::string& symbol, int64_t id, double price) {
-  StoredPrice p;
-  p.quote = Quote{symbol, price, kNow - absl::Minutes(1), "test", "{}"};
-  p.price_point_id = id;
+  StoredPrice p = TestPrice(symbol, id, price, kNow - absl::Minutes(1));
   p.raw_response_id = id + 1000;
   return p;
 }
