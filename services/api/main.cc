@@ -134,7 +134,7 @@ int Run(int argc, char** argv) {
   process.OrExit(maintainer.EnsureReady(absl::Seconds(60)));
   PeriodicLoop maintenance(MaintenancePeriod(config.lifecycle),
                            [&maintainer] { maintainer.RunOnce().IgnoreError(); });
-  maintenance.Start();
+  maintenance.StartAfterAPeriod();  // EnsureReady just ran it
   PostgresPriceStore store(*db);
   PostgresApiKeyStore keys(*db);
   Authorizer auth(&keys, config.auth);

@@ -2,8 +2,13 @@
 
 namespace marketdata {
 
-void PeriodicLoop::Start() {
-  thread_ = std::thread([this] {
+void PeriodicLoop::Start() { Run(/*at_once=*/true); }
+
+void PeriodicLoop::StartAfterAPeriod() { Run(/*at_once=*/false); }
+
+void PeriodicLoop::Run(bool at_once) {
+  thread_ = std::thread([this, at_once] {
+    if (!at_once && stop_.WaitForNotificationWithTimeout(period_)) return;
     do {
       tick_();
     } while (!stop_.WaitForNotificationWithTimeout(period_));

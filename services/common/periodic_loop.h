@@ -1,5 +1,6 @@
 // PeriodicLoop: the one way a background task runs every so often and stops. `tick` runs on the
-// loop's own thread, first at once and then `period` after the end of the previous run; Stop()
+// loop's own thread, first at once (or, with StartAfterAPeriod, a period from now: for a task whose
+// first run the caller already made) and then `period` after the end of the previous run; Stop()
 // wakes a waiting loop at once, waits for a running tick to end, and is idempotent.
 #ifndef MARKETDATA_SERVICES_COMMON_PERIODIC_LOOP_H_
 #define MARKETDATA_SERVICES_COMMON_PERIODIC_LOOP_H_
@@ -21,6 +22,7 @@ class PeriodicLoop {
   PeriodicLoop& operator=(const PeriodicLoop&) = delete;
 
   void Start();
+  void StartAfterAPeriod();
   void Stop();
 
  private:
@@ -28,6 +30,8 @@ class PeriodicLoop {
   const std::function<void()> tick_;
   absl::Notification stop_;
   std::thread thread_;
+
+  void Run(bool at_once);
 };
 
 }  // namespace marketdata

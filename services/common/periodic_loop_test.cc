@@ -35,6 +35,22 @@ TEST(PeriodicLoopTest, StopDoesNotWaitForThePeriod) {
   EXPECT_LT(absl::Now() - before, absl::Seconds(10));  // not an hour
 }
 
+TEST(PeriodicLoopTest, StartedAfterAPeriodItFirstTicksAPeriodLater) {
+  std::atomic<int> ticks{0};
+  absl::Notification ticked;
+  PeriodicLoop late(absl::Hours(1), [&] { ticks.fetch_add(1); });
+  late.StartAfterAPeriod();
+  late.Stop();  // wakes it during its first wait: it never ticked
+  EXPECT_EQ(ticks.load(), 0);
+  PeriodicLoop soon(absl::Milliseconds(1), [&] {
+    if (ticks.fetch_add(1) == 0) ticked.Notify();
+  });
+  soon.StartAfterAPeriod();
+  ticked.WaitForNotification();
+  soon.Stop();
+  EXPECT_GE(ticks.load(), 1);
+}
+
 TEST(PeriodicLoopTest, StopWithoutStartIsHarmless) {
   PeriodicLoop loop(absl::Seconds(1), [] {});
   loop.Stop();
