@@ -6,7 +6,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/common/testing/wait_for.h"
+#include "services/events/fake_publisher.h"
 #include "services/polling/scheduler.h"
+#include "services/providers/fake_provider.h"
 #include "services/providers/test_provider.h"
 #include "services/storage/polling_job_store.h"
 #include "services/storage/price_store.h"
@@ -19,37 +22,17 @@ namespace {
 using ::marketdata::testing::MustAcquire;
 using ::marketdata::testing::ScratchDatabase;
 
-class NoPublisher : public PriceEventPublisher {
- public:
-  void Publish(const StoredPrice&) override {}
-  std::vector<int64_t> TakeAcknowledged() override { return {}; }
-};
-
 JobConfig Config(std::vector<std::string> symbols, int interval = 1) {
   return JobConfig{std::move(symbols), interval, "test"};
 }
 
 // A provider whose every quote takes `delay`, like a network provider retrying and timing out:
 // with enough symbols a run lasts longer than its lease.
-class SlowProvider final : public PriceProvider {
- public:
-  explicit SlowProvider(absl::Duration delay) : delay_(delay) {}
-  std::string name() const override { return "slow"; }
-  bool configured() const override { return true; }
-  absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override {
-    absl::SleepFor(delay_);
-    Quote quote;
-    quote.symbol = std::string(symbol);
-    quote.price = 100;
-    quote.timestamp = absl::Now();
-    quote.provider = name();
-    quote.raw_response = "{}";
-    return quote;
-  }
-
- private:
-  const absl::Duration delay_;
-};
+std::unique_ptr<FakeProvider> SlowProvider(absl::Duration delay) {
+  auto provider = std::make_unique<FakeProvider>("slow");
+  provider->set_call_takes(delay);
+  return provider;
+}
 
 // `n` symbols S00, S01, ... for the slow provider, run once a minute.
 JobConfig SlowConfig(int n) {
@@ -58,16 +41,8 @@ JobConfig SlowConfig(int n) {
   return config;
 }
 
-// Waits until `done()` holds, up to `timeout`.
-template <typename Fn>
-bool WaitFor(Fn done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
+// How often a wait asks the database again.
+constexpr absl::Duration kPoll = absl::Milliseconds(20);
 
 class PollingStoreTest : public ::testing::Test {
  protected:
@@ -239,7 +214,7 @@ class SchedulerTest : public ::testing::Test {
  protected:
   SchedulerTest() {
     providers_.Add(std::make_unique<TestProvider>(7));
-    providers_.Add(std::make_unique<SlowProvider>(absl::Milliseconds(250)));
+    providers_.Add(SlowProvider(absl::Milliseconds(250)));
   }
 
   std::unique_ptr<PollingScheduler> Replica(const std::string& id,
@@ -280,7 +255,7 @@ class SchedulerTest : public ::testing::Test {
   std::unique_ptr<Database> db_ = scratch_.ConnectMigrated(12);
   PostgresPollingJobStore jobs_{*db_};
   PostgresPriceStore prices_{*db_};
-  NoPublisher publisher_;
+  FakePublisher publisher_;
   ProviderRegistry providers_{"test"};
   PriceRecorder recorder_{providers_, prices_, publisher_};
 };
@@ -293,7 +268,7 @@ TEST_F(SchedulerTest, TwoReplicasRunEachTickExactlyOnceOnTheGrid) {
   a->Start();
   b->Start();
   ASSERT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000d1")->run_count >= 4; },
-                      absl::Seconds(20)));
+                      absl::Seconds(20), kPoll));
   ASSERT_TRUE(jobs_.Stop("poll_000000d1").ok());
   a->Stop();
   b->Stop();
@@ -326,7 +301,7 @@ TEST_F(SchedulerTest, RestartedReplicaResumesItsJobsAtOnce) {
   auto restarted = Replica("host:50051");
   restarted->Start();
   EXPECT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000e1")->run_count >= 2; },
-                      absl::Seconds(10)));
+                      absl::Seconds(10), kPoll));
   restarted->Stop();
 }
 
@@ -335,7 +310,7 @@ TEST_F(SchedulerTest, StoppedJobIsNeverClaimedAgain) {
   auto replica = Replica("replica-s");
   replica->Start();
   ASSERT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000f1")->run_count >= 1; },
-                      absl::Seconds(10)));
+                      absl::Seconds(10), kPoll));
   ASSERT_TRUE(jobs_.Stop("poll_000000f1").ok());
   replica->Stop();
   const int runs = jobs_.Get("poll_000000f1")->run_count;
@@ -360,7 +335,7 @@ TEST_F(SchedulerTest, RenewalKeepsTheLeaseAcrossARunLongerThanTheLease) {
         lapsed |= LeaseLapsed("poll_000000g1");
         return jobs_.Get("poll_000000g1")->run_count >= 1;
       },
-      absl::Seconds(20)));
+      absl::Seconds(20), kPoll));
   a->Stop();
   b->Stop();
   EXPECT_FALSE(lapsed) << "the lease ran out while the run was in progress";
@@ -377,7 +352,7 @@ TEST_F(SchedulerTest, JobStoppedDuringARunStopsFetchingAndIsNotRecorded) {
   ASSERT_TRUE(jobs_.Create("poll_000000g2", SlowConfig(20)).ok());
   auto replica = Replica("replica-g", absl::Milliseconds(1500));
   replica->Start();
-  ASSERT_TRUE(WaitFor([&] { return SlowPricePoints() >= 1; }, absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return SlowPricePoints() >= 1; }, absl::Seconds(10), kPoll));
   ASSERT_TRUE(jobs_.Stop("poll_000000g2").ok());
   replica->Stop();  // waits for the run in progress
   // The run noticed at its next renewal (every 500 ms, two quotes) and fetched no more.
@@ -394,7 +369,7 @@ TEST_F(SchedulerTest, JobWithAProviderThisProcessLacksFails) {
   auto replica = Replica("replica-f");
   replica->Start();
   EXPECT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000f2")->status == JobStatus::kFailed; },
-                      absl::Seconds(10)));
+                      absl::Seconds(10), kPoll));
   replica->Stop();
   EXPECT_NE(jobs_.Get("poll_000000f2")->last_error.find("unknown provider"), std::string::npos);
 }
