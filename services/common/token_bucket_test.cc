@@ -1,27 +1,16 @@
-#include "services/providers/token_bucket.h"
+#include "services/common/token_bucket.h"
 
 #include <limits>
 
 #include "gtest/gtest.h"
+#include "services/common/testing/fake_clock.h"
 
 namespace marketdata {
 namespace {
 
-class FakeClock {
- public:
-  absl::Time Now() const { return now_; }
-  void Advance(absl::Duration d) { now_ += d; }
-  TokenBucket::Clock AsClock() {
-    return [this] { return now_; };
-  }
-
- private:
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
-
 TEST(TokenBucketTest, StartsFullAndEmptiesAfterTheBurst) {
   FakeClock clock;
-  TokenBucket bucket(60, 3, clock.AsClock());
+  TokenBucket bucket(60, 3, clock.AsFunction());
   EXPECT_DOUBLE_EQ(bucket.available(), 3);
   EXPECT_TRUE(bucket.TryAcquire());
   EXPECT_TRUE(bucket.TryAcquire());
@@ -32,7 +21,7 @@ TEST(TokenBucketTest, StartsFullAndEmptiesAfterTheBurst) {
 
 TEST(TokenBucketTest, RefillsAtTheConfiguredRate) {
   FakeClock clock;
-  TokenBucket bucket(5, 1, clock.AsClock());  // one token every 12 s
+  TokenBucket bucket(5, 1, clock.AsFunction());  // one token every 12 s
   EXPECT_TRUE(bucket.TryAcquire());
   EXPECT_FALSE(bucket.TryAcquire());
   clock.Advance(absl::Seconds(6));
@@ -45,7 +34,7 @@ TEST(TokenBucketTest, RefillsAtTheConfiguredRate) {
 
 TEST(TokenBucketTest, NeverHoldsMoreThanTheBurst) {
   FakeClock clock;
-  TokenBucket bucket(60, 2, clock.AsClock());
+  TokenBucket bucket(60, 2, clock.AsFunction());
   clock.Advance(absl::Hours(1));
   EXPECT_DOUBLE_EQ(bucket.available(), 2);
   EXPECT_TRUE(bucket.TryAcquire());
@@ -55,7 +44,7 @@ TEST(TokenBucketTest, NeverHoldsMoreThanTheBurst) {
 
 TEST(TokenBucketTest, SustainedRateMatchesPerMinute) {
   FakeClock clock;
-  TokenBucket bucket(60, 1, clock.AsClock());
+  TokenBucket bucket(60, 1, clock.AsFunction());
   int granted = 0;
   for (int i = 0; i < 600; ++i) {  // ten minutes in 1 s steps, trying every step
     if (bucket.TryAcquire()) ++granted;
@@ -71,7 +60,7 @@ TEST(TokenBucketTest, SustainedRateMatchesPerMinute) {
 
 TEST(TokenBucketTest, ClockSteppingBackTakesNothingAway) {
   FakeClock clock;
-  TokenBucket bucket(60, 1, clock.AsClock());
+  TokenBucket bucket(60, 1, clock.AsFunction());
   EXPECT_TRUE(bucket.TryAcquire());
   clock.Advance(absl::Seconds(-30));
   EXPECT_DOUBLE_EQ(bucket.available(), 0);
