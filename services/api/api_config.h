@@ -7,13 +7,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "services/common/settings.h"
+#include "services/common/config/settings.h"
 #include "services/auth/auth_settings.h"
-#include "services/common/grpc_server.h"
-#include "services/common/logging.h"
+#include "services/common/grpc/grpc_server.h"
+#include "services/common/logging/logging.h"
 #include "services/lifecycle/lifecycle_settings.h"
 #include "services/storage/database_settings.h"
-#include "services/common/settings_table.h"
+#include "services/common/config/settings_table.h"
 #include "services/events/kafka_publisher.h"
 #include "services/polling/job_rules.h"
 #include "services/polling/scheduler.h"

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "services/common/errors.h"
-#include "services/common/proto_time.h"
+#include "services/common/grpc/errors.h"
+#include "services/common/grpc/proto_time.h"
 
 namespace marketdata {
 namespace {

@@ -3,7 +3,7 @@
 #define MARKETDATA_SERVICES_API_API_METRICS_H_
 
 #include "services/api/price_service.h"
-#include "services/common/metrics.h"
+#include "services/common/metrics/metrics.h"
 #include "services/events/kafka_publisher.h"
 #include "services/polling/scheduler.h"
 #include "services/pricing/price_recorder.h"

@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "services/auth/keyed_authorizer.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "services/common/testing/in_process_server.h"
 #include "services/polling/fake_polling_job_store.h"
 #include "services/providers/test_provider.h"

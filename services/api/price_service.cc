@@ -1,9 +1,9 @@
 #include "services/api/price_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "services/common/errors.h"
-#include "services/common/proto_time.h"
-#include "services/common/request_checks.h"
+#include "services/common/grpc/errors.h"
+#include "services/common/grpc/proto_time.h"
+#include "services/common/grpc/request_checks.h"
 #include "services/mapping/to_proto.h"
 #include "services/domain/symbol.h"
 #include "services/streaming/rejected_stream.h"

@@ -6,7 +6,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "services/common/testing/in_process_server.h"
 #include "services/domain/test_prices.h"
 #include "services/events/fake_publisher.h"

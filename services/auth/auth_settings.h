@@ -3,7 +3,7 @@
 #define MARKETDATA_SERVICES_AUTH_AUTH_SETTINGS_H_
 
 #include "services/auth/authorizer.h"
-#include "services/common/settings_table.h"
+#include "services/common/config/settings_table.h"
 
 namespace marketdata {
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/auth/key_material.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "spdlog/spdlog.h"
 
 namespace marketdata {

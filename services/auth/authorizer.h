@@ -26,9 +26,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server_context.h"
-#include "services/common/periodic_loop.h"
+#include "services/common/runtime/periodic_loop.h"
 #include "services/domain/api_key.h"
-#include "services/common/token_bucket.h"
+#include "services/common/runtime/token_bucket.h"
 #include "services/storage/api_key_store.h"
 
 namespace marketdata {

@@ -3,7 +3,7 @@
 #include "gtest/gtest.h"
 #include "services/auth/fake_api_key_store.h"
 #include "services/auth/key_material.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "services/common/testing/fake_clock.h"
 
 namespace marketdata {

@@ -9,12 +9,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "services/common/settings.h"
+#include "services/common/config/settings.h"
 #include "services/auth/auth_settings.h"
-#include "services/common/grpc_server.h"
-#include "services/common/logging.h"
+#include "services/common/grpc/grpc_server.h"
+#include "services/common/logging/logging.h"
 #include "services/storage/database_settings.h"
-#include "services/common/settings_table.h"
+#include "services/common/config/settings_table.h"
 #include "services/consumer/price_event_consumer.h"
 
 namespace marketdata {

@@ -2,7 +2,7 @@
 #ifndef MARKETDATA_SERVICES_CONSUMER_CONSUMER_METRICS_H_
 #define MARKETDATA_SERVICES_CONSUMER_CONSUMER_METRICS_H_
 
-#include "services/common/metrics.h"
+#include "services/common/metrics/metrics.h"
 #include "services/consumer/bar_handler.h"
 #include "services/consumer/moving_average_handler.h"
 #include "services/consumer/moving_average_service.h"

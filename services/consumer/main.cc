@@ -3,8 +3,8 @@
 #include <optional>
 #include <vector>
 
-#include "services/common/metrics.h"
-#include "services/common/periodic_loop.h"
+#include "services/common/metrics/metrics.h"
+#include "services/common/runtime/periodic_loop.h"
 #include "services/consumer/consumer_config.h"
 #include "services/consumer/consumer_metrics.h"
 #include "services/consumer/bar_handler.h"

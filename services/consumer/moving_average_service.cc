@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "services/common/errors.h"
-#include "services/common/proto_time.h"
-#include "services/common/request_checks.h"
+#include "services/common/grpc/errors.h"
+#include "services/common/grpc/proto_time.h"
+#include "services/common/grpc/request_checks.h"
 #include "services/averages/symbol_window.h"
 #include "services/mapping/to_proto.h"
 #include "services/domain/symbol.h"

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "services/common/request_context.h"
+#include "services/common/logging/request_context.h"
 
 namespace marketdata {
 

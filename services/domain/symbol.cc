@@ -7,7 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 
 namespace marketdata {
 namespace {

@@ -1,7 +1,7 @@
 #include "services/domain/symbol.h"
 
 #include "gtest/gtest.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 
 namespace marketdata {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "services/common/request_context.h"
+#include "services/common/logging/request_context.h"
 #include "services/events/publisher.h"
 
 namespace marketdata {

@@ -5,7 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "services/common/proto_time.h"
+#include "services/common/grpc/proto_time.h"
 #include "services/domain/symbol.h"
 
 namespace marketdata {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "services/common/proto_time.h"
+#include "services/common/grpc/proto_time.h"
 #include "services/domain/test_prices.h"
 
 namespace marketdata {

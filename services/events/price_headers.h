@@ -8,7 +8,7 @@
 #include <string>
 
 #include "librdkafka/rdkafkacpp.h"
-#include "services/common/request_context.h"
+#include "services/common/logging/request_context.h"
 
 namespace marketdata {
 

@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "services/common/settings_table.h"
+#include "services/common/config/settings_table.h"
 #include "services/domain/acceptance_window.h"
 #include "services/lifecycle/partition_maintainer.h"
 

@@ -3,7 +3,7 @@
 #ifndef MARKETDATA_SERVICES_LIFECYCLE_PARTITION_METRICS_H_
 #define MARKETDATA_SERVICES_LIFECYCLE_PARTITION_METRICS_H_
 
-#include "services/common/metrics.h"
+#include "services/common/metrics/metrics.h"
 #include "services/lifecycle/partition_maintainer.h"
 
 namespace marketdata {

@@ -1,7 +1,7 @@
 #include "services/mapping/to_proto.h"
 
 #include "services/bars/bars.h"
-#include "services/common/proto_time.h"
+#include "services/common/grpc/proto_time.h"
 
 namespace marketdata {
 

@@ -5,7 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "services/domain/symbol.h"
 
 namespace marketdata {

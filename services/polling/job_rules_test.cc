@@ -1,7 +1,7 @@
 #include "services/polling/job_rules.h"
 
 #include "gtest/gtest.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "services/providers/test_provider.h"
 
 namespace marketdata {

@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "services/common/histogram.h"
+#include "services/common/metrics/histogram.h"
 #include "services/polling/lease_keeper.h"
 #include "services/pricing/price_recorder.h"
 #include "services/providers/registry.h"

@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "services/common/thread_pool.h"
+#include "services/common/runtime/thread_pool.h"
 
 namespace marketdata {
 

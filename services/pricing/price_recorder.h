@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "services/common/request_context.h"
+#include "services/common/logging/request_context.h"
 #include "services/domain/acceptance_window.h"
 #include "services/domain/quote.h"
 #include "services/events/publisher.h"

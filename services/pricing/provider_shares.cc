@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 
 namespace marketdata {
 

@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/providers/provider.h"
-#include "services/common/token_bucket.h"
+#include "services/common/runtime/token_bucket.h"
 
 namespace marketdata {
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "services/common/testing/fake_clock.h"
 #include "services/providers/fake_provider.h"
 

@@ -1,9 +1,9 @@
 #include "services/process/process.h"
 
 #include "absl/time/time.h"
-#include "services/common/build_info.h"
-#include "services/common/grpc_metrics.h"
-#include "services/common/process_metrics.h"
+#include "services/common/metrics/build_info.h"
+#include "services/common/grpc/grpc_metrics.h"
+#include "services/common/metrics/process_metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace marketdata {

@@ -28,13 +28,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "services/common/dependency_health.h"
-#include "services/common/grpc_server.h"
-#include "services/common/logging.h"
-#include "services/common/metrics.h"
-#include "services/common/periodic_loop.h"
-#include "services/common/settings.h"
-#include "services/common/settings_table.h"
+#include "services/common/runtime/dependency_health.h"
+#include "services/common/grpc/grpc_server.h"
+#include "services/common/logging/logging.h"
+#include "services/common/metrics/metrics.h"
+#include "services/common/runtime/periodic_loop.h"
+#include "services/common/config/settings.h"
+#include "services/common/config/settings_table.h"
 
 namespace marketdata {
 

@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "services/providers/provider_outcome.h"
 #include "services/providers/provider_reply.h"
 

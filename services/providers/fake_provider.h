@@ -23,7 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "services/common/request_context.h"
+#include "services/common/logging/request_context.h"
 #include "services/common/testing/fake_clock.h"
 #include "services/providers/provider.h"
 

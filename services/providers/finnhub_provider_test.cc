@@ -2,7 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "nlohmann/json.hpp"
 #include "services/providers/fake_http_client.h"
 #include "services/providers/fake_http_server.h"

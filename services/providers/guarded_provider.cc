@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 
 namespace marketdata {
 namespace {

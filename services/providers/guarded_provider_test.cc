@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 #include "services/common/testing/fake_clock.h"
 #include "services/providers/fake_provider.h"
 

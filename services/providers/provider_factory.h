@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "services/common/settings_table.h"
+#include "services/common/config/settings_table.h"
 #include "services/providers/http_client.h"
 #include "services/providers/provider.h"
 #include "services/providers/registry.h"

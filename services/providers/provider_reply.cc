@@ -1,6 +1,6 @@
 #include "services/providers/provider_reply.h"
 
-#include "services/common/errors.h"
+#include "services/common/grpc/errors.h"
 
 #include <algorithm>
 

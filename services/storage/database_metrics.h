@@ -3,7 +3,7 @@
 #ifndef MARKETDATA_SERVICES_STORAGE_DATABASE_METRICS_H_
 #define MARKETDATA_SERVICES_STORAGE_DATABASE_METRICS_H_
 
-#include "services/common/metrics.h"
+#include "services/common/metrics/metrics.h"
 #include "services/storage/database.h"
 
 namespace marketdata {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "services/common/settings_table.h"
+#include "services/common/config/settings_table.h"
 #include "services/storage/database.h"
 
 namespace marketdata {

@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "services/averages/stored_prices.h"
 #include "services/domain/price_point.h"
-#include "services/common/thread_pool.h"
+#include "services/common/runtime/thread_pool.h"
 #include "services/storage/database.h"
 
 namespace marketdata {

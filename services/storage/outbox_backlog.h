@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "services/common/periodic_loop.h"
+#include "services/common/runtime/periodic_loop.h"
 #include "services/storage/database.h"
 
 namespace marketdata {

@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Version of the service set; mds-api and mds-consumer carry the same (services/common/build_info.h).
+// Version of the service set; mds-api and mds-consumer carry the same (services/common/metrics/build_info.h).
 const Version = "1.0.0"
 
 // revision may be set at link time: go build -ldflags "-X marketdata/gateway/internal/gateway.revision=<sha>".
