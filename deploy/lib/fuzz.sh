@@ -18,9 +18,10 @@ FUZZ_GEN="$FUZZ_DIR/build/gen"
 # The project sources each target needs besides its own file (paths from the repository root;
 # @gen/ is the generated protobuf code).
 fuzz_sources() {
-  local events=(services/events/price_event.cc services/consumer/event_checks.cc
-    services/domain/symbol.cc services/common/grpc/errors.cc @gen/proto/marketdata/v1/events.pb.cc)
+  local events=(services/events/price_event.cc services/domain/symbol.cc
+    services/common/grpc/errors.cc @gen/proto/marketdata/v1/events.pb.cc)
   local provider_common=(services/fuzz/provider_fuzz.cc services/providers/provider_reply.cc
+    services/providers/provider_outcome.cc
     services/providers/http_client.cc services/providers/fake_http_client.cc "${events[@]}")
   case "$1" in
     alpha_vantage_reply_fuzzer)
