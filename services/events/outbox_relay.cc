@@ -30,7 +30,7 @@ void OutboxRelay::Stop() {
 
 absl::Duration OutboxRelay::NextWait() const {
   absl::MutexLock lock(&mu_);
-  if (!unreachable_) return options_.interval;
+  if (!unreachable_) return backlog_ ? options_.catch_up_interval : options_.interval;
   // Attempts shorter apart than a pass stay on time; acknowledgements are still taken each pass.
   return std::clamp(next_attempt_at_ - clock_(), absl::Milliseconds(1), options_.interval);
 }
@@ -59,6 +59,7 @@ int OutboxRelay::RunOnce() {
     // that may be gone.
     if (now - attempted_at_ < options_.ack_timeout) return 0;
     unreachable_ = true;
+    backlog_ = false;
     backoff_ = options_.initial_backoff;
     next_attempt_at_ = now + backoff_;
     spdlog::warn("outbox: broker unreachable, {} entries waiting; retrying with backoff",
@@ -75,6 +76,7 @@ int OutboxRelay::RunOnce() {
     spdlog::warn("outbox: claim failed: {}", due.status().ToString());
     return 0;
   }
+  backlog_ = !unreachable_ && static_cast<int>(due->size()) == options_.batch_size;
   if (due->empty()) return 0;  // nothing learned about the broker: the next pass tries again
   awaiting_.clear();
   for (const StoredPrice& price : *due) {

@@ -29,6 +29,10 @@ namespace marketdata {
 struct OutboxRelayOptions {
   absl::Duration interval = absl::Milliseconds(200);
   int batch_size = 1000;
+  // After a pass that claimed a full batch (a backlog: the broker was away), the next pass comes
+  // after this instead of `interval`, so the backlog drains as fast as the broker acknowledges
+  // (each claim still waits for an acknowledgement of the one before).
+  absl::Duration catch_up_interval = absl::Milliseconds(2);
   // How long a claimed entry is hidden from other relays before it is tried again.
   absl::Duration lease = absl::Seconds(30);
   // A reachable broker acknowledges within milliseconds; a republished batch of which nothing
@@ -58,11 +62,10 @@ class OutboxRelay {
   // Whether the relay currently takes the broker as unreachable, and its current backoff.
   bool broker_unreachable() const;
   absl::Duration backoff() const;
-
- private:
   // How long the loop waits before its next pass.
   absl::Duration NextWait() const;
 
+ private:
   PriceOutbox& outbox_;
   PriceEventPublisher& publisher_;
   const OutboxRelayOptions options_;
@@ -78,6 +81,8 @@ class OutboxRelay {
   // Whether anything was acknowledged since the last attempt.
   bool heard_since_attempt_ ABSL_GUARDED_BY(mu_) = false;
   bool unreachable_ ABSL_GUARDED_BY(mu_) = false;
+  // The last claim was a full batch: more are probably due.
+  bool backlog_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
   absl::Time next_attempt_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };

@@ -204,6 +204,27 @@ TEST(OutboxRelayTest, AnyAcknowledgementShowsTheBrokerIsReachable) {
   EXPECT_FALSE(relay.broker_unreachable());
 }
 
+// A backlog drains at the broker's pace, not one batch per interval: after a full batch the next
+// pass comes at once, and claims again as soon as anything of the last batch is acknowledged.
+TEST(OutboxRelayTest, ABacklogDrainsAtTheBrokersPace) {
+  FakeOutbox outbox;
+  for (int64_t i = 1; i <= 25; ++i) outbox.pending.insert(i);
+  FakePublisher publisher;
+  FakeClock clock;
+  OutboxRelayOptions options;
+  options.batch_size = 10;
+  OutboxRelay relay(outbox, publisher, options, clock.AsFunction());
+  EXPECT_EQ(relay.NextWait(), options.interval);  // nothing claimed yet
+  EXPECT_EQ(relay.RunOnce(), 10);
+  EXPECT_EQ(relay.NextWait(), options.catch_up_interval);
+  EXPECT_EQ(relay.RunOnce(), 10);  // the first batch was acknowledged: the next is claimed
+  EXPECT_EQ(relay.NextWait(), options.catch_up_interval);
+  EXPECT_EQ(relay.RunOnce(), 5);   // the rest: a part batch ends the catch-up
+  EXPECT_EQ(relay.NextWait(), options.interval);
+  relay.RunOnce();
+  EXPECT_TRUE(outbox.pending.empty());
+}
+
 TEST(OutboxRelayTest, ClaimsInBatches) {
   FakeOutbox outbox;
   for (int64_t i = 0; i < 25; ++i) outbox.pending.insert(i);
