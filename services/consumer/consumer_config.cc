@@ -1,5 +1,7 @@
 #include "services/consumer/consumer_config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -56,6 +58,11 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
                              &ConsumerOptions::group,
                              "consumer group; every member shares the partitions of the price "
                              "events topic"),
+               StringSetting("KAFKA_CONSUMER_INSTANCE_ID", "", &ConsumerOptions::instance_id,
+                             "this member's static name in the group (group.instance.id): a "
+                             "restarted member gets its partitions back at once; empty: "
+                             "<hostname>:<gRPC port> (a port chosen at start, 0, or 'none': a "
+                             "dynamic member)"),
                LatePriceWindowSetting(&ConsumerOptions::late_window),
            }),
       IntListSetting("MOVING_AVERAGE_WINDOWS", "5", 1, 10000, &ConsumerConfig::windows,
@@ -116,7 +123,23 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
 }
 
 absl::StatusOr<ConsumerConfig> LoadConsumerConfig(const Settings& settings) {
-  return ConsumerSettings().Load(settings);
+  absl::StatusOr<ConsumerConfig> config = ConsumerSettings().Load(settings);
+  if (!config.ok()) return config;
+  std::string& id = config->kafka.instance_id;
+  if (id == "none") {
+    id.clear();
+  } else if (id.empty()) {
+    // Stable across restarts of the same replica, and unique among the live ones; a port picked
+    // at start is neither, so such a member stays dynamic.
+    const std::string& listen = config->listen_address;
+    const std::string port = listen.substr(listen.rfind(':') + 1);
+    if (port != "0") {
+      char host[256] = {};
+      gethostname(host, sizeof(host) - 1);
+      id = absl::StrCat(host, ":", port);
+    }
+  }
+  return config;
 }
 
 }  // namespace marketdata

@@ -1,5 +1,7 @@
 #include "services/consumer/consumer_config.h"
 
+#include <unistd.h>
+
 #include <map>
 #include <set>
 #include <string>
@@ -46,6 +48,25 @@ TEST(ConsumerConfigTest, ValuesAreRead) {
   EXPECT_EQ(config->windows, (std::vector<int>{20, 5}));
   EXPECT_EQ(config->kafka.batch_wait, absl::ZeroDuration());
   EXPECT_EQ(config->write_connections, 8);
+}
+
+// A static member by default, named after the host and the gRPC port, which a restart keeps.
+TEST(ConsumerConfigTest, TheGroupInstanceIdIsTheHostAndPortUnlessSet) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  auto derived = LoadConsumerConfig(Required({{"MDS_CONSUMER_LISTEN", "0.0.0.0:15052"}}));
+  ASSERT_TRUE(derived.ok()) << derived.status();
+  EXPECT_EQ(derived->kafka.instance_id, std::string(host) + ":15052");
+  auto named = LoadConsumerConfig(Required({{"KAFKA_CONSUMER_INSTANCE_ID", "consumer-0"}}));
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(named->kafka.instance_id, "consumer-0");
+  // A port picked at start is not stable, and "none" asks for a dynamic member.
+  auto picked = LoadConsumerConfig(Required({{"MDS_CONSUMER_LISTEN", "127.0.0.1:0"}}));
+  ASSERT_TRUE(picked.ok());
+  EXPECT_EQ(picked->kafka.instance_id, "");
+  auto none = LoadConsumerConfig(Required({{"KAFKA_CONSUMER_INSTANCE_ID", "none"}}));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->kafka.instance_id, "");
 }
 
 TEST(ConsumerConfigTest, MissingKafkaIsNamed) {

@@ -98,6 +98,7 @@ absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
       {"allow.auto.create.topics", "true"},
       {"topic.metadata.refresh.interval.ms", "10000"},
   };
+  if (!o.instance_id.empty()) group.properties["group.instance.id"] = o.instance_id;
   group.extra = o.extra;
   group.rebalances = c->rebalancer_.get();
   KafkaClientSpec dead_letters;

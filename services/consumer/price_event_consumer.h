@@ -32,6 +32,9 @@ struct ConsumerOptions {
   std::string topic = "price-events";
   std::string dead_letter_topic = "price-events-dlq";
   std::string group = "moving-average-consumer";
+  // group.instance.id: a static member, whose partitions wait for it across a restart (up to the
+  // session timeout) instead of moving to the others and back. Empty: a dynamic member.
+  std::string instance_id;
   size_t max_batch = 5000;
   absl::Duration batch_wait = absl::Milliseconds(5);
   // Non-transient failures of a batch before its failing events are looked for: a few, because a
