@@ -537,6 +537,21 @@ func TestBenchLatestPrice(t *testing.T) {
 			map[string]time.Duration{"Go handler": selfCPU()}, []string{"Go handler"}, r.requests)
 		return r
 	})
+	// The ceilings of this architecture: a C++ callback gRPC server that answers a constant, loaded
+	// directly (gRPC) and through the gateway (REST).
+	ceiling := startCeilings(t)
+	defer ceiling.stop()
+	ceilingURL := ceiling.restURL + "/api/v1/prices/latest?symbol=AAPL&provider=test"
+	warmUpUntilSteady(t, ceilingURL)
+	restCeiling := medianRun(runs, func() loadResult {
+		return withCPU(ceiling.stack, []string{"gateway", "constant server", "client"},
+			func() loadResult { return wrk(t, ceilingURL, seconds) })
+	})
+	grpcCeiling := medianRun(runs, func() loadResult {
+		return withCPU(ceiling.stack, []string{"constant server", "client"},
+			func() loadResult { return h2loadGRPC(t, ceiling.grpcAddr, "", seconds) })
+	})
+	ceiling.stop()
 	// Start from a settled machine: earlier benchmarks leave gigabytes of dirty pages and WAL.
 	mustPsql(t, shared.databaseURL, "CHECKPOINT")
 	_ = exec.Command("sync").Run()
@@ -560,6 +575,14 @@ func TestBenchLatestPrice(t *testing.T) {
 		fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", grpcDirect.rps, grpcDirect.p50, grpcDirect.p99),
 		fmt.Sprintf("REST through the gateway: %.0f req/s", rest.rps),
 		fmt.Sprintf("%.2f of REST", grpcDirect.rps/rest.rps), "≥ 25,000 req/s")
+	addRow("Latest price over REST against its ceiling (the gateway in front of a gRPC server that answers a constant; "+median+")",
+		fmt.Sprintf("%.0f req/s, p99 %v", rest.rps, rest.p99),
+		fmt.Sprintf("ceiling: %.0f req/s, p99 %v; CPU %s", restCeiling.rps, restCeiling.p99, restCeiling.cpu),
+		fmt.Sprintf("%.2f of ceiling", rest.rps/restCeiling.rps), "≥ 0.6 of ceiling")
+	addRow("Latest price over gRPC against its ceiling (a C++ callback gRPC server that answers a constant; "+median+")",
+		fmt.Sprintf("%.0f calls/s, p99 %v", grpcDirect.rps, grpcDirect.p99),
+		fmt.Sprintf("ceiling: %.0f calls/s, p99 %v; CPU %s", grpcCeiling.rps, grpcCeiling.p99, grpcCeiling.cpu),
+		fmt.Sprintf("%.2f of ceiling", grpcDirect.rps/grpcCeiling.rps), "≥ 0.5 of ceiling")
 	addRow("CPU per latest price over REST, µs by process (same runs)", rest.cpu.String(),
 		fmt.Sprintf("%d cores", numCPU()), "all cores busy at "+rest.cpu.ceiling("req/s"), "where the time goes")
 	addRow("CPU per latest price over gRPC, µs by process (same runs)", grpcDirect.cpu.String(),
@@ -572,6 +595,10 @@ func TestBenchLatestPrice(t *testing.T) {
 		{"REST rate", rest.rps >= 10000, fmt.Sprintf("REST %.0f req/s (≥ 10,000)", rest.rps)},
 		{"REST p99", rest.p99 < 20*time.Millisecond, fmt.Sprintf("REST p99 %v (< 20 ms)", rest.p99)},
 		{"gRPC rate", grpcDirect.rps >= 25000, fmt.Sprintf("gRPC %.0f calls/s (≥ 25,000)", grpcDirect.rps)},
+		{"REST of ceiling", rest.rps >= 0.6*restCeiling.rps,
+			fmt.Sprintf("REST %.2f of its ceiling (≥ 0.6)", rest.rps/restCeiling.rps)},
+		{"gRPC of ceiling", grpcDirect.rps >= 0.5*grpcCeiling.rps,
+			fmt.Sprintf("gRPC %.2f of its ceiling (≥ 0.5)", grpcDirect.rps/grpcCeiling.rps)},
 		{"gateway CPU", rest.cpu.per["gateway"] <= 40*time.Microsecond,
 			fmt.Sprintf("gateway %s µs a request (≤ 40)", micros(rest.cpu.per["gateway"]))},
 		{"PostgreSQL CPU", rest.cpu.per["PostgreSQL"] <= 35*time.Microsecond,
@@ -594,6 +621,64 @@ func TestBenchLatestPrice(t *testing.T) {
 		fmt.Sprintf("bare Go handler %s µs a request; grpc-go client alone %s µs a call (%.0f calls/s)",
 			micros(base.cpu.per["Go handler"]), micros(goClient.cpu.per["Go client"]), goClient.rps),
 		verdict, "every goal met")
+}
+
+// ceilings: the constant price server and a gateway in front of it.
+type ceilings struct {
+	stack    *stack
+	grpcAddr string
+	restURL  string
+}
+
+func startCeilings(t *testing.T) *ceilings {
+	t.Helper()
+	bin := os.Getenv("MDS_CEILING_BIN")
+	if bin == "" {
+		t.Fatal("MDS_CEILING_BIN must name //tests/bench:constant-price-server (./deploy/dev bench builds it)")
+	}
+	in, err := lookupStackInputs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &ceilings{stack: &stack{}, grpcAddr: freeAddr()}
+	restAddr := freeAddr()
+	c.restURL = "http://" + restAddr
+	logDir := t.TempDir()
+	server, err := startProcess("constant server", bin, []string{"CONSTANT_PRICE_LISTEN=" + c.grpcAddr},
+		filepath.Join(logDir, "constant-server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.stack.processes = append(c.stack.processes, server)
+	if err := waitServingWith(c.grpcAddr, insecure.NewCredentials(), 30*time.Second); err != nil {
+		c.stop()
+		t.Fatalf("constant server not serving: %v", err)
+	}
+	gateway, err := startProcess("gateway", in.gatewayBin, []string{"GATEWAY_LISTEN=" + restAddr,
+		"MDS_API_ADDR=" + c.grpcAddr, "MDS_CONSUMER_ADDR=127.0.0.1:1", "LOG_LEVEL=warn"},
+		filepath.Join(logDir, "gateway.log"))
+	if err != nil {
+		c.stop()
+		t.Fatal(err)
+	}
+	c.stack.processes = append(c.stack.processes, gateway)
+	waitFor(t, 30*time.Second, "the ceiling's gateway to answer", func() bool {
+		resp, err := http.Get(c.restURL + "/api/v1/prices/latest?symbol=AAPL")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return c
+}
+
+// stop ends both processes; a second call does nothing.
+func (c *ceilings) stop() {
+	for i := len(c.stack.processes) - 1; i >= 0; i-- {
+		c.stack.processes[i].stop(10 * time.Second)
+	}
+	c.stack.processes = nil
 }
 
 // warmUpUntilSteady loads url in 3 s runs until two in a row agree within 5% (at most 90 s).
