@@ -28,7 +28,7 @@ namespace marketdata {
 
 struct OutboxRelayOptions {
   absl::Duration interval = absl::Milliseconds(200);
-  int batch_size = 1000;
+  int batch_size = 5000;
   // After a pass that claimed a full batch (a backlog: the broker was away), the next pass comes
   // after this instead of `interval`, so the backlog drains as fast as the broker acknowledges
   // (each claim still waits for an acknowledgement of the one before).
