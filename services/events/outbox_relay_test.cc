@@ -105,7 +105,9 @@ TEST(OutboxRelayTest, BacksOffExponentiallyWhileTheBrokerIsUnreachable) {
   publisher.set_acknowledge(false);
   FakeClock clock;
   const absl::Time start = clock.Now();
-  OutboxRelay relay(outbox, publisher, {}, clock.AsFunction());
+  OutboxRelayOptions options;
+  options.batch_size = 1000;
+  OutboxRelay relay(outbox, publisher, options, clock.AsFunction());
   std::vector<absl::Time> attempts = RunFor(relay, clock, absl::Minutes(2));
 
   // One full batch, then nothing until the broker has had `ack_timeout` to answer.
@@ -171,7 +173,9 @@ TEST(OutboxRelayTest, LogsOneLinePerChangeOfStateNotPerMessageOrAttempt) {
   FakePublisher publisher;
   publisher.set_acknowledge(false);
   FakeClock clock;
-  OutboxRelay relay(outbox, publisher, {}, clock.AsFunction());
+  OutboxRelayOptions options;
+  options.batch_size = 1000;
+  OutboxRelay relay(outbox, publisher, options, clock.AsFunction());
   RunFor(relay, clock, absl::Minutes(2));
   EXPECT_EQ(log.Count("broker unreachable, 1000 entries waiting; retrying with backoff"), 1);
   // The first batch was logged when it was republished; none of the retries is.
