@@ -317,8 +317,15 @@ var (
 // wrk runs 64 connections for `seconds` against url.
 func wrk(t *testing.T, url string, seconds int) loadResult {
 	t.Helper()
+	return wrkWith(t, url, seconds, 2, 64)
+}
+
+// wrkWith is wrk with `threads` threads and `connections` connections.
+func wrkWith(t *testing.T, url string, seconds, threads, connections int) loadResult {
+	t.Helper()
 	var r loadResult
-	out := runLoad(t, &r, "wrk", "-t2", "-c64", fmt.Sprintf("-d%ds", seconds), "--latency", url)
+	out := runLoad(t, &r, "wrk", fmt.Sprintf("-t%d", threads), fmt.Sprintf("-c%d", connections),
+		fmt.Sprintf("-d%ds", seconds), "--latency", url)
 	if m := wrkRPS.FindSubmatch(out); m != nil {
 		r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
 	}
