@@ -1,8 +1,7 @@
 #include "services/api/api_config.h"
 
-#include <unistd.h>
-
 #include "absl/strings/str_cat.h"
+#include "services/common/config/instance_name.h"
 
 namespace marketdata {
 namespace {
@@ -136,10 +135,7 @@ absl::StatusOr<ApiConfig> LoadApiConfig(const Settings& settings) {
   }
   if (c.scheduling.instance_id.empty()) {
     // Stable across restarts of the same replica, so it resumes the jobs it held at once.
-    char host[256] = {};
-    gethostname(host, sizeof(host) - 1);
-    const std::string port = c.listen_address.substr(c.listen_address.rfind(':') + 1);
-    c.scheduling.instance_id = absl::StrCat(host, ":", port);
+    c.scheduling.instance_id = HostAndPort(c.listen_address);
   }
   // A fetch that waited in its lane past this is answered 503 without calling the provider.
   c.fetch_lanes.budget = c.providers.call_budget();

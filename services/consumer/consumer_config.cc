@@ -1,13 +1,12 @@
 #include "services/consumer/consumer_config.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/bars/bars.h"
+#include "services/common/config/instance_name.h"
 #include "services/lifecycle/lifecycle_settings.h"
 
 namespace marketdata {
@@ -129,15 +128,8 @@ absl::StatusOr<ConsumerConfig> LoadConsumerConfig(const Settings& settings) {
   if (id == "none") {
     id.clear();
   } else if (id.empty()) {
-    // Stable across restarts of the same replica, and unique among the live ones; a port picked
-    // at start is neither, so such a member stays dynamic.
-    const std::string& listen = config->listen_address;
-    const std::string port = listen.substr(listen.rfind(':') + 1);
-    if (port != "0") {
-      char host[256] = {};
-      gethostname(host, sizeof(host) - 1);
-      id = absl::StrCat(host, ":", port);
-    }
+    // A port picked at start is not stable across restarts, so such a member stays dynamic.
+    if (ListenPort(config->listen_address) != "0") id = HostAndPort(config->listen_address);
   }
   return config;
 }
