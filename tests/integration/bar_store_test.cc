@@ -18,14 +18,17 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "services/common/testing/wait_for.h"
 #include "services/storage/bar_store.h"
 #include "services/storage/price_store.h"
 #include "soci/soci.h"
+#include "tests/support/test_bars.h"
 #include "tests/support/test_env.h"
 
 namespace marketdata {
 namespace {
 
+using ::marketdata::testing::MakeBar;
 using ::marketdata::testing::MustAcquire;
 using ::marketdata::testing::ScratchDatabase;
 
@@ -48,26 +51,6 @@ std::vector<std::string> Describe(const std::vector<Bar>& bars) {
   std::vector<std::string> out;
   for (const Bar& b : bars) out.push_back(Describe(b));
   return out;
-}
-
-Bar MakeBar(const std::string& symbol, int interval, absl::Time start, double open, double high,
-            double low, double close, int64_t count, std::optional<double> volume,
-            absl::Time open_ts, int64_t open_id, absl::Time close_ts, int64_t close_id,
-            int64_t max_id) {
-  Bar b;
-  b.key = BarKey{symbol, interval, start};
-  b.open = open;
-  b.high = high;
-  b.low = low;
-  b.close = close;
-  b.price_count = count;
-  b.volume = volume;
-  b.open_ts = open_ts;
-  b.open_id = open_id;
-  b.close_ts = close_ts;
-  b.close_id = close_id;
-  b.max_id = max_id;
-  return b;
 }
 
 // Saves the prices one statement each, in the order given, so their ids ascend in that order.
@@ -374,61 +357,10 @@ int LockWaiters(Database& db) {
   return waiting;
 }
 
-// Polls until `done` holds or a minute has passed; returns whether it held.
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + absl::Minutes(1);
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
-}
-
-// Two writers of the same stored bar: the second reads the bar only once the first committed,
-// so neither's addition is lost.
-TEST(BarStoreTest, ASecondWriterOfAStoredBarWaitsForTheFirst) {
-  ScratchDatabase scratch;
-  auto db = scratch.ConnectMigrated(3);
-  PostgresBarStore store(*db);
-  const std::vector<BarKey> keys = {{"AAPL", 60, At(0)}, {"AAPL", 300, At(0)}};
-  ASSERT_TRUE(store.Update(keys, AddOne(keys, nullptr)).ok());  // count 1 each
-
-  absl::Notification first_planning, release_first;
-  absl::Status first_status, second_status;
-  std::thread first([&] {
-    first_status = store
-                       .Update(keys, AddOne(keys,
-                                            [&] {
-                                              first_planning.Notify();
-                                              release_first.WaitForNotification();
-                                            }))
-                       .status();
-  });
-  first_planning.WaitForNotification();  // the first holds the rows
-  std::thread second([&] { second_status = store.Update(keys, AddOne(keys, nullptr)).status(); });
-  const bool second_waited = Eventually([&] { return LockWaiters(*db) >= 1; });
-  release_first.Notify();
-  first.join();
-  second.join();
-  ASSERT_TRUE(first_status.ok()) << first_status;
-  ASSERT_TRUE(second_status.ok()) << second_status;
-  EXPECT_TRUE(second_waited) << "the second writer never waited for the first's rows";
-  for (const BarKey& key : keys) {
-    std::optional<Bar> stored = Stored(store, key);
-    ASSERT_TRUE(stored.has_value());
-    EXPECT_EQ(stored->price_count, 3) << key.interval_seconds << "s: an addition was lost";
-  }
-}
-
-// The same for a bar not stored yet: both writers make it, and the second must count the first's
-// addition. SELECT ... FOR UPDATE holds only rows that exist; the store locks the keys first, so
-// the second writer waits instead of planning the bar from its own events alone (whose upsert
-// would then overwrite the first's: both bars would end with price_count 1, not 2).
-TEST(BarStoreTest, ASecondWriterOfANewBarWaitsForTheFirst) {
-  ScratchDatabase scratch;
-  auto db = scratch.ConnectMigrated(3);
-  PostgresBarStore store(*db);
-  const std::vector<BarKey> keys = {{"AAPL", 60, At(0)}, {"AAPL", 300, At(0)}};
+// Two writers add one to each bar of `keys` at once: the first pauses while it plans (its
+// transaction open), then the second starts. Returns whether the second waited for a lock before
+// the first went on, rather than planning from what the first had not committed.
+bool SecondWriterWaited(Database& db, PostgresBarStore& store, const std::vector<BarKey>& keys) {
   absl::Notification first_planning, release_first, second_planning;
   absl::Status first_status, second_status;
   std::thread first([&] {
@@ -445,18 +377,49 @@ TEST(BarStoreTest, ASecondWriterOfANewBarWaitsForTheFirst) {
     second_status =
         store.Update(keys, AddOne(keys, [&] { second_planning.Notify(); })).status();
   });
-  // Either the second waits for a lock, or it plans while the first's transaction is open.
   bool second_waited = false;
-  Eventually([&] {
-    second_waited = LockWaiters(*db) >= 1;
-    return second_waited || second_planning.HasBeenNotified();
-  });
+  WaitFor(
+      [&] {
+        second_waited = LockWaiters(db) >= 1;
+        return second_waited || second_planning.HasBeenNotified();
+      },
+      absl::Minutes(1));
   release_first.Notify();
   first.join();
   second.join();
-  ASSERT_TRUE(first_status.ok()) << first_status;
-  ASSERT_TRUE(second_status.ok()) << second_status;
-  EXPECT_TRUE(second_waited) << "the second writer planned the new bars while the first held them";
+  EXPECT_TRUE(first_status.ok()) << first_status;
+  EXPECT_TRUE(second_status.ok()) << second_status;
+  return second_waited;
+}
+
+// Two writers of the same stored bar: the second reads the bar only once the first committed,
+// so neither's addition is lost.
+TEST(BarStoreTest, ASecondWriterOfAStoredBarWaitsForTheFirst) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(3);
+  PostgresBarStore store(*db);
+  const std::vector<BarKey> keys = {{"AAPL", 60, At(0)}, {"AAPL", 300, At(0)}};
+  ASSERT_TRUE(store.Update(keys, AddOne(keys, nullptr)).ok());  // count 1 each
+  EXPECT_TRUE(SecondWriterWaited(*db, store, keys))
+      << "the second writer never waited for the first's rows";
+  for (const BarKey& key : keys) {
+    std::optional<Bar> stored = Stored(store, key);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->price_count, 3) << key.interval_seconds << "s: an addition was lost";
+  }
+}
+
+// The same for a bar not stored yet: both writers make it, and the second must count the first's
+// addition. SELECT ... FOR UPDATE holds only rows that exist; the store locks the keys first, so
+// the second writer waits instead of planning the bar from its own events alone (whose upsert
+// would then overwrite the first's: both bars would end with price_count 1, not 2).
+TEST(BarStoreTest, ASecondWriterOfANewBarWaitsForTheFirst) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(3);
+  PostgresBarStore store(*db);
+  const std::vector<BarKey> keys = {{"AAPL", 60, At(0)}, {"AAPL", 300, At(0)}};
+  EXPECT_TRUE(SecondWriterWaited(*db, store, keys))
+      << "the second writer planned the new bars while the first held them";
   for (const BarKey& key : keys) {
     std::optional<Bar> stored = Stored(store, key);
     ASSERT_TRUE(stored.has_value());

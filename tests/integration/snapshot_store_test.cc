@@ -15,11 +15,13 @@
 #include "services/storage/moving_average_store.h"
 #include "services/storage/price_store.h"
 #include "services/storage/snapshot_store.h"
+#include "tests/support/test_bars.h"
 #include "tests/support/test_env.h"
 
 namespace marketdata {
 namespace {
 
+using ::marketdata::testing::MakeBar;
 using ::marketdata::testing::ScratchDatabase;
 
 // 2026-01-01T00:00:00Z: older than the late window, so in the test databases' partition of old
@@ -94,21 +96,6 @@ Quote Price(const std::string& symbol, absl::Time at, double price,
 AverageRow Average(const std::string& symbol, int window, double value, absl::Time at,
                    int64_t id) {
   return AverageRow{symbol, window, value, at, id};
-}
-
-Bar MakeBar(const std::string& symbol, int interval, absl::Time start, double open, double high,
-            double low, double close, int64_t count, std::optional<double> volume) {
-  Bar b;
-  b.key = BarKey{symbol, interval, start};
-  b.open = open;
-  b.high = high;
-  b.low = low;
-  b.close = close;
-  b.price_count = count;
-  b.volume = volume;
-  b.open_ts = b.close_ts = start;
-  b.open_id = b.close_id = b.max_id = count;
-  return b;
 }
 
 void SaveBars(Database& db, const std::vector<Bar>& bars) {
