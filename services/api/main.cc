@@ -51,14 +51,6 @@ T OrExit(absl::StatusOr<T> value) {
   return ValueOrExit(kProgram, std::move(value));
 }
 
-// Connected, and migrated to this binary's schema.
-std::unique_ptr<Database> OpenDatabase(const DatabaseConfig& database) {
-  std::unique_ptr<Database> db = OrExit(Database::Connect(database.url, database.options));
-  const int applied = OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
-  spdlog::info("database ready ({} migrations applied now)", applied);
-  return db;
-}
-
 void LogLag(const LagSummary& lag) {
   spdlog::info("polling lag over the last {} runs: p50 {} p99 {} max {}", lag.runs,
                absl::FormatDuration(lag.p50), absl::FormatDuration(lag.p99),
@@ -69,8 +61,7 @@ void LogLag(const LagSummary& lag) {
 int RunKeys(int argc, char** argv) {
   Settings settings = Settings::FromProcess(1, argv);  // the environment only
   const DatabaseConfig database = OrExit(DatabaseSettingsTable(1).Load(settings));
-  std::unique_ptr<Database> db = OrExit(Database::Connect(database.url, database.options));
-  OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
+  std::unique_ptr<Database> db = OrExit(ConnectMigrated(database.url, database.options));
   PostgresApiKeyStore store(*db);
   KeyAdmin admin(store);
   return RunKeysCommand(std::vector<std::string>(argv + 2, argv + argc), admin, std::cout,
@@ -126,7 +117,9 @@ int Run(int argc, char** argv) {
   CurlHttpClient http;
   std::unique_ptr<ProviderRegistry> providers =
       OrExit(MakeProviderRegistry(config.providers, http));
-  std::unique_ptr<Database> db = OpenDatabase(config.database);
+  std::unique_ptr<Database> db =
+      OrExit(ConnectMigrated(config.database.url, config.database.options));
+  spdlog::info("database ready");
   // Time partitions: made ahead before the first price is written, then kept so by a loop that
   // one replica at a time runs (the others only watch).
   PostgresPartitionStore partitions(*db);

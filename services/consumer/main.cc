@@ -39,8 +39,7 @@ int Run(int argc, char** argv) {
   if (!loaded.has_value()) return 0;  // --help
   const ConsumerConfig& config = *loaded;
   std::unique_ptr<Database> db =
-      OrExit(Database::Connect(config.database.url, config.database.options));
-  OrExit(ApplyMigrations(*db, EmbeddedMigrations()));
+      OrExit(ConnectMigrated(config.database.url, config.database.options));
 
   PostgresMovingAverageStore store(*db, config.write_connections);
   MovingAverageHub hub(config.max_open_streams);

@@ -354,4 +354,12 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Database& db,
   return report;
 }
 
+absl::StatusOr<std::unique_ptr<Database>> ConnectMigrated(absl::string_view database_url,
+                                                          const DatabaseOptions& options) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Connect(database_url, options);
+  if (!db.ok()) return db.status();
+  if (absl::Status s = ApplyMigrations(**db, EmbeddedMigrations()).status(); !s.ok()) return s;
+  return db;
+}
+
 }  // namespace marketdata

@@ -16,6 +16,7 @@
 #ifndef MARKETDATA_SERVICES_STORAGE_MIGRATIONS_H_
 #define MARKETDATA_SERVICES_STORAGE_MIGRATIONS_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,11 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Database& db,
                                                 const std::vector<Migration>& migrations,
                                                 const std::vector<OnlineStep>& steps,
                                                 const MigrationOptions& options);
+
+// A pool connected to `database_url` and migrated to this binary's schema (EmbeddedMigrations):
+// what every binary does before it uses the database. Each migration applied is logged.
+absl::StatusOr<std::unique_ptr<Database>> ConnectMigrated(absl::string_view database_url,
+                                                          const DatabaseOptions& options);
 
 }  // namespace marketdata
 
