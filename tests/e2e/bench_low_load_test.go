@@ -22,20 +22,17 @@ func TestBenchLatencyAtLowLoad(t *testing.T) {
 	warmUpUntilSteady(t, url)
 	floor := fmt.Sprintf("bare durable commit (one INSERT and COMMIT over one connection): p50 %v, p99 %v",
 		commit.p50, commit.p99)
-	for _, conns := range []int{1, 8} {
-		threads := 1
-		if conns > 1 {
-			threads = 2
-		}
-		r := wrkWith(t, url, seconds, threads, conns)
-		target := "p50 ≤ 1.5× the commit"
-		if conns > 1 {
-			target = "beside the commit"
-		}
-		addRow(fmt.Sprintf("Latest price over REST at low load (wrk, %d connection%s; each request stores and publishes)",
-			conns, map[bool]string{true: "s", false: ""}[conns > 1]),
+	for _, load := range []struct {
+		threads, connections int
+		what, target         string
+	}{
+		{1, 1, "1 connection", "p50 ≤ 1.5× the commit"},
+		{2, 8, "8 connections", "beside the commit"},
+	} {
+		r := wrkWith(t, url, seconds, load.threads, load.connections)
+		addRow("Latest price over REST at low load (wrk, "+load.what+"; each request stores and publishes)",
 			fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", r.rps, r.p50, r.p99), floor,
-			fmt.Sprintf("p50 %.1f× the commit", float64(r.p50)/float64(commit.p50)), target)
+			fmt.Sprintf("p50 %.1f× the commit", float64(r.p50)/float64(commit.p50)), load.target)
 	}
 }
 
