@@ -153,4 +153,48 @@ BarPlan PlanBars(const std::vector<StoredPrice>& events, const std::vector<int>&
   return plan;
 }
 
+BarDeltas PlanDeltas(const std::vector<StoredPrice>& events, const std::vector<int>& intervals) {
+  BarPlan plan = PlanBars(events, intervals, {});
+  // The smallest id of each bar's events.
+  absl::flat_hash_map<BarKey, int64_t> smallest;
+  for (const StoredPrice& e : events) {
+    for (int interval : intervals) {
+      auto [it, added] = smallest.try_emplace(
+          BarKey{e.quote.symbol, interval, BucketStart(e.quote.timestamp, interval)},
+          e.price_point_id);
+      if (!added) it->second = std::min(it->second, e.price_point_id);
+    }
+  }
+  BarDeltas deltas;
+  deltas.others = std::move(plan.recompute);  // an id twice in the batch
+  for (Bar& bar : plan.updated) {
+    if (bar.open_id == smallest[bar.key]) {
+      deltas.mergeable.push_back(std::move(bar));
+    } else {
+      deltas.others.push_back(std::move(bar.key));
+    }
+  }
+  return deltas;
+}
+
+Bar MergeBars(const Bar& stored, const Bar& delta) {
+  Bar bar = stored;
+  if (Before(delta.open_ts, delta.open_id, stored.open_ts, stored.open_id)) {
+    bar.open = delta.open;
+    bar.open_ts = delta.open_ts;
+    bar.open_id = delta.open_id;
+  }
+  if (Before(stored.close_ts, stored.close_id, delta.close_ts, delta.close_id)) {
+    bar.close = delta.close;
+    bar.close_ts = delta.close_ts;
+    bar.close_id = delta.close_id;
+  }
+  bar.high = std::max(stored.high, delta.high);
+  bar.low = std::min(stored.low, delta.low);
+  bar.price_count = stored.price_count + delta.price_count;
+  if (delta.volume.has_value()) bar.volume = stored.volume.value_or(0) + *delta.volume;
+  bar.max_id = std::max(stored.max_id, delta.max_id);
+  return bar;
+}
+
 }  // namespace marketdata

@@ -47,6 +47,22 @@ std::vector<BarKey> TouchedBars(const std::vector<StoredPrice>& events,
 BarPlan PlanBars(const std::vector<StoredPrice>& events, const std::vector<int>& intervals,
                  const absl::flat_hash_map<BarKey, Bar>& current);
 
+// The bars of a batch's events alone (deltas), for the store to merge into the stored bars
+// without reading them first. Merging a delta is exact when none of its prices is counted yet,
+// which the store checks as "the stored max_id is below the delta's smallest id". So a delta is
+// mergeable when its ids are distinct and its smallest id is also its open_id (its earliest price
+// by timestamp has the smallest id: prices of one symbol arriving in time order, the usual case),
+// and the check reads open_id. The keys of the others are listed apart, for PlanBars.
+struct BarDeltas {
+  std::vector<Bar> mergeable;
+  std::vector<BarKey> others;
+};
+BarDeltas PlanDeltas(const std::vector<StoredPrice>& events, const std::vector<int>& intervals);
+
+// `stored` with a mergeable `delta` of the same key added, as the store merges them (its SQL
+// follows this): the caller has checked stored.max_id < delta.open_id.
+Bar MergeBars(const Bar& stored, const Bar& delta);
+
 }  // namespace marketdata
 
 #endif  // MARKETDATA_SERVICES_BARS_BARS_H_

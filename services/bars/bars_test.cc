@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "absl/container/flat_hash_set.h"
 #include "gtest/gtest.h"
 #include "services/domain/test_prices.h"
 
@@ -200,6 +201,79 @@ TEST(BarsTest, AnyArrivalOrderGivesTheDefinedBars) {
     ++bars;
   }
   EXPECT_GT(bars, 20);
+}
+
+TEST(BarsTest, DeltasInTimeOrderAreMergeableTheOthersAreNot) {
+  // AAPL in time order; MSFT's id 5 is earlier than its id 4; GOOG's id 6 comes twice.
+  const std::vector<StoredPrice> batch = {
+      Event(1, absl::Seconds(1), 10), Event(2, absl::Seconds(2), 11),
+      Event(4, absl::Seconds(4), 20, {}, "MSFT"), Event(5, absl::Seconds(3), 21, {}, "MSFT"),
+      Event(6, absl::Seconds(1), 30, {}, "GOOG"), Event(6, absl::Seconds(1), 30, {}, "GOOG")};
+  BarDeltas deltas = PlanDeltas(batch, {60});
+  ASSERT_EQ(deltas.mergeable.size(), 1u);
+  EXPECT_EQ(deltas.mergeable[0].key.symbol, "AAPL");
+  EXPECT_EQ(deltas.mergeable[0].price_count, 2);
+  std::vector<std::string> others;
+  for (const BarKey& key : deltas.others) others.push_back(key.symbol);
+  std::sort(others.begin(), others.end());
+  EXPECT_EQ(others, (std::vector<std::string>{"GOOG", "MSFT"}));
+}
+
+// The path the consumer takes: each batch's deltas merged where the stored bar counts none of
+// their prices, every other bar planned against the stored one (added or recomputed).
+TEST(BarsTest, MergedDeltasGiveTheDefinedBarsInAnyArrivalOrder) {
+  std::mt19937 random(11);
+  std::vector<StoredPrice> all;
+  for (int i = 1; i <= 600; ++i) {
+    // Mostly in time order, with a few prices late by up to two minutes.
+    absl::Duration at = absl::Milliseconds(i * 1000);
+    if (random() % 10 == 0) at -= absl::Milliseconds(random() % 120000);
+    all.push_back(Event(i, at, 100 + static_cast<int>(random() % 1000) / 10.0,
+                        i % 3 == 0 ? std::optional<double>() : std::optional<double>(i),
+                        i % 2 == 0 ? "AAPL" : "MSFT"));
+  }
+  std::vector<StoredPrice> arrivals = all;
+  for (int i = 0; i < 40; ++i) arrivals.push_back(all[random() % all.size()]);  // repeats
+  // Blocks swapped pairwise: some batches arrive before the ones they follow.
+  for (size_t from = 0; from + 60 <= arrivals.size(); from += 60) {
+    std::rotate(arrivals.begin() + from, arrivals.begin() + from + 30, arrivals.begin() + from + 60);
+  }
+  const std::vector<int> intervals = {60, 300, 3600};
+  absl::flat_hash_map<BarKey, Bar> stored;
+  int merged = 0, planned = 0;
+  for (size_t from = 0; from < arrivals.size(); from += 25) {
+    std::vector<StoredPrice> batch(arrivals.begin() + from,
+                                   arrivals.begin() + std::min(arrivals.size(), from + 25));
+    BarDeltas deltas = PlanDeltas(batch, intervals);
+    absl::flat_hash_set<BarKey> rest(deltas.others.begin(), deltas.others.end());
+    for (const Bar& delta : deltas.mergeable) {
+      auto it = stored.find(delta.key);
+      if (it == stored.end()) {
+        stored[delta.key] = delta;
+      } else if (it->second.max_id < delta.open_id) {
+        it->second = MergeBars(it->second, delta);
+      } else {
+        rest.insert(delta.key);
+        continue;
+      }
+      ++merged;
+    }
+    BarPlan plan = PlanBars(batch, intervals, stored);
+    for (Bar& bar : plan.updated) {
+      if (rest.contains(bar.key)) {
+        stored[bar.key] = bar;
+        ++planned;
+      }
+    }
+    for (size_t i = 0; i < plan.recompute.size(); ++i) {
+      if (!rest.contains(plan.recompute[i])) continue;
+      stored[plan.recompute[i]] = Reference(UpTo(all, plan.recompute_through[i]), plan.recompute[i]);
+      ++planned;
+    }
+  }
+  for (const auto& [key, bar] : stored) ExpectSame(bar, Reference(all, key));
+  EXPECT_GT(merged, 40);
+  EXPECT_GT(planned, 10);
 }
 
 }  // namespace

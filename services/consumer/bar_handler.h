@@ -1,6 +1,7 @@
-// BarHandler: OHLCV bars as one EventHandler. PlanBars (services/bars) adds new prices to their
-// bars, BarStore recomputes the bars it cannot and writes them all, and each committed batch's
-// bars go to the live streams.
+// BarHandler: OHLCV bars as one EventHandler. A batch's bars are first merged into the stored
+// ones as deltas (PlanDeltas, BarStore::Merge: one statement, nothing read); the bars that cannot
+// be merged go through PlanBars against the stored bars, which BarStore reads, recomputes where
+// needed and writes. Each committed batch's bars go to the live streams.
 #ifndef MARKETDATA_SERVICES_CONSUMER_BAR_HANDLER_H_
 #define MARKETDATA_SERVICES_CONSUMER_BAR_HANDLER_H_
 

@@ -23,6 +23,9 @@ class FakeBars final : public BarStore {
   absl::StatusOr<std::vector<Bar>> Update(const std::vector<BarKey>&, const Planner&) override {
     return absl::UnimplementedError("the service does not write bars");
   }
+  absl::StatusOr<std::vector<Bar>> Merge(const std::vector<Bar>&) override {
+    return absl::UnimplementedError("the service does not write bars");
+  }
   absl::StatusOr<BarPage> List(const BarQuery& query) override {
     absl::MutexLock lock(&mu_);
     last_query_ = query;

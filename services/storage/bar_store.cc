@@ -63,20 +63,54 @@ constexpr PreparedSql kRollUp = {"roll_up_bars",
     "  AND b.bucket_start >= k.start AND b.bucket_start < k.start + k.secs * interval '1 second' "
     "GROUP BY k.symbol, k.secs, k.start"};
 
+// Bars as rows: the parameters BarRows() makes.
+#define BAR_ROWS                                                                           \
+  "INSERT INTO bars AS b (" BAR_COLUMNS ") "                                               \
+  "SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS INT[]), CAST($3 AS TIMESTAMPTZ[]), " \
+  "  CAST($4 AS DOUBLE PRECISION[]), CAST($5 AS DOUBLE PRECISION[]), "                      \
+  "  CAST($6 AS DOUBLE PRECISION[]), CAST($7 AS DOUBLE PRECISION[]), "                      \
+  "  CAST($8 AS BIGINT[]), CAST($9 AS DOUBLE PRECISION[]), "                                \
+  "  CAST($10 AS TIMESTAMPTZ[]), CAST($11 AS BIGINT[]), CAST($12 AS TIMESTAMPTZ[]), "       \
+  "  CAST($13 AS BIGINT[]), CAST($14 AS BIGINT[])) "
+
+// Bars whose rows the transaction holds (read FOR UPDATE above).
 constexpr PreparedSql kUpsert = {"upsert_bars",
-    "INSERT INTO bars (symbol, interval_seconds, bucket_start, open, high, low, close, "
-    "  price_count, volume, open_ts, open_id, close_ts, close_id, max_id) "
-    "SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS INT[]), CAST($3 AS TIMESTAMPTZ[]), "
-    "  CAST($4 AS DOUBLE PRECISION[]), CAST($5 AS DOUBLE PRECISION[]), "
-    "  CAST($6 AS DOUBLE PRECISION[]), CAST($7 AS DOUBLE PRECISION[]), "
-    "  CAST($8 AS BIGINT[]), CAST($9 AS DOUBLE PRECISION[]), "
-    "  CAST($10 AS TIMESTAMPTZ[]), CAST($11 AS BIGINT[]), CAST($12 AS TIMESTAMPTZ[]), "
-    "  CAST($13 AS BIGINT[]), CAST($14 AS BIGINT[])) "
+    BAR_ROWS
     "ON CONFLICT (symbol, interval_seconds, bucket_start) DO UPDATE SET "
     "  open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, "
     "  price_count = EXCLUDED.price_count, volume = EXCLUDED.volume, "
     "  open_ts = EXCLUDED.open_ts, open_id = EXCLUDED.open_id, close_ts = EXCLUDED.close_ts, "
     "  close_id = EXCLUDED.close_id, max_id = EXCLUDED.max_id"};
+
+// Bars planned from no row: a row another writer merged meanwhile is left alone, and the count
+// of rows inserted tells.
+constexpr PreparedSql kInsertNew = {"insert_new_bars",
+    BAR_ROWS "ON CONFLICT (symbol, interval_seconds, bucket_start) DO NOTHING RETURNING 1"};
+
+// Deltas (PlanDeltas) merged into the stored bars as MergeBars does, where the stored bar counts
+// none of the delta's prices. Every expression reads the row as it was (b).
+constexpr PreparedSql kMerge = {"merge_bars",
+    BAR_ROWS
+    "ON CONFLICT (symbol, interval_seconds, bucket_start) DO UPDATE SET "
+    "  open = CASE WHEN (EXCLUDED.open_ts, EXCLUDED.open_id) < (b.open_ts, b.open_id) "
+    "    THEN EXCLUDED.open ELSE b.open END, "
+    "  open_ts = CASE WHEN (EXCLUDED.open_ts, EXCLUDED.open_id) < (b.open_ts, b.open_id) "
+    "    THEN EXCLUDED.open_ts ELSE b.open_ts END, "
+    "  open_id = CASE WHEN (EXCLUDED.open_ts, EXCLUDED.open_id) < (b.open_ts, b.open_id) "
+    "    THEN EXCLUDED.open_id ELSE b.open_id END, "
+    "  close = CASE WHEN (b.close_ts, b.close_id) < (EXCLUDED.close_ts, EXCLUDED.close_id) "
+    "    THEN EXCLUDED.close ELSE b.close END, "
+    "  close_ts = CASE WHEN (b.close_ts, b.close_id) < (EXCLUDED.close_ts, EXCLUDED.close_id) "
+    "    THEN EXCLUDED.close_ts ELSE b.close_ts END, "
+    "  close_id = CASE WHEN (b.close_ts, b.close_id) < (EXCLUDED.close_ts, EXCLUDED.close_id) "
+    "    THEN EXCLUDED.close_id ELSE b.close_id END, "
+    "  high = greatest(b.high, EXCLUDED.high), low = least(b.low, EXCLUDED.low), "
+    "  price_count = b.price_count + EXCLUDED.price_count, "
+    "  volume = CASE WHEN EXCLUDED.volume IS NULL THEN b.volume "
+    "    ELSE coalesce(b.volume, 0) + EXCLUDED.volume END, "
+    "  max_id = greatest(b.max_id, EXCLUDED.max_id) "
+    "WHERE b.max_id < EXCLUDED.open_id "
+    "RETURNING " BAR_COLUMNS};
 
 // $1 symbol, $2 interval, $3 start, $4 end, $5 the cursor (NULL: absent), $6 rows to fetch.
 constexpr PreparedSql kList = {"list_bars",
@@ -88,6 +122,7 @@ constexpr PreparedSql kList = {"list_bars",
     "ORDER BY bucket_start DESC LIMIT CAST($6 AS INT)"};
 
 #undef BAR_COLUMNS
+#undef BAR_ROWS
 #undef KEYS
 
 Bar ReadBar(const PgResult& r, int row) {
@@ -133,9 +168,8 @@ SqlParams KeyParams(const std::vector<BarKey>& keys) {
   return params;
 }
 
-// Upserts `bars` (nothing for none).
-absl::Status Write(Database::Lease& lease, const std::vector<Bar>& bars) {
-  if (bars.empty()) return absl::OkStatus();
+// `bars` as the parameters of BAR_ROWS.
+SqlParams BarRows(const std::vector<Bar>& bars) {
   std::vector<BarKey> keys;
   std::vector<double> open, high, low, close;
   std::vector<int64_t> count, open_id, close_id, max_id;
@@ -159,7 +193,26 @@ absl::Status Write(Database::Lease& lease, const std::vector<Bar>& bars) {
   params.FloatArray(open).FloatArray(high).FloatArray(low).FloatArray(close).IntArray(count)
       .OptionalFloatArray(volume).TimeArray(open_ts).IntArray(open_id).TimeArray(close_ts)
       .IntArray(close_id).IntArray(max_id);
-  return lease.Run(kUpsert, params, "writing bars").status();
+  return params;
+}
+
+// Writes `bars` (nothing for none): over the rows `current` holds, or as new rows.
+absl::Status Write(Database::Lease& lease, const std::vector<Bar>& bars,
+                   const absl::flat_hash_map<BarKey, Bar>& current) {
+  std::vector<Bar> stored, fresh;
+  for (const Bar& bar : bars) (current.contains(bar.key) ? stored : fresh).push_back(bar);
+  if (!stored.empty()) {
+    if (absl::Status s = lease.Run(kUpsert, BarRows(stored), "writing bars").status(); !s.ok()) {
+      return s;
+    }
+  }
+  if (fresh.empty()) return absl::OkStatus();
+  absl::StatusOr<PgResult> inserted = lease.Run(kInsertNew, BarRows(fresh), "writing bars");
+  if (!inserted.ok()) return inserted.status();
+  if (inserted->rows() != static_cast<int>(fresh.size())) {
+    return absl::AbortedError("bars were written by another writer meanwhile");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -191,13 +244,13 @@ absl::StatusOr<std::vector<Bar>> PostgresBarStore::Update(const std::vector<BarK
             .push_back(std::move(bar));
       }
     }
-    if (absl::Status s = Write(*lease, steps.first); !s.ok()) return s;
+    if (absl::Status s = Write(*lease, steps.first, current); !s.ok()) return s;
     if (!steps.rolled_up.empty()) {
       SqlParams params = KeyParams(steps.rolled_up);
       params.Int(steps.base);
       if (absl::Status s = ReadBars(*lease, kRollUp, params, steps.later); !s.ok()) return s;
     }
-    if (absl::Status s = Write(*lease, steps.later); !s.ok()) return s;
+    if (absl::Status s = Write(*lease, steps.later, current); !s.ok()) return s;
     written = std::move(steps.first);
     written.insert(written.end(), std::make_move_iterator(steps.later.begin()),
                    std::make_move_iterator(steps.later.end()));
@@ -205,6 +258,15 @@ absl::StatusOr<std::vector<Bar>> PostgresBarStore::Update(const std::vector<BarK
   });
   if (!status.ok()) return status;
   return written;
+}
+
+absl::StatusOr<std::vector<Bar>> PostgresBarStore::Merge(const std::vector<Bar>& deltas) {
+  std::vector<Bar> merged;
+  if (deltas.empty()) return merged;
+  absl::StatusOr<Database::Lease> lease = db_.Acquire();
+  if (!lease.ok()) return lease.status();
+  if (absl::Status s = ReadBars(*lease, kMerge, BarRows(deltas), merged); !s.ok()) return s;
+  return merged;
 }
 
 absl::StatusOr<BarPage> PostgresBarStore::List(const BarQuery& query) {

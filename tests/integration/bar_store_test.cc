@@ -1,8 +1,11 @@
 // PostgresBarStore against a real PostgreSQL: bars recomputed from price_points (exact OHLCV,
 // open and close by timestamp then id, prices counted up to a given id), bars rolled up from the
 // smallest interval of a batch equal to the same bars computed from prices, writing a bar again
-// changes nothing, a second writer of the same bars waits for the first, and listing is newest
+// changes nothing, deltas merged into stored bars equal MergeBars and are refused where the
+// stored bar may count their prices, a bar planned from no row never overwrites one merged
+// meanwhile, a second writer of the same bars waits for the first, and listing is newest
 // first within [start, end), paged without gaps or repeats.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -19,6 +22,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "services/common/testing/wait_for.h"
+#include "services/bars/bars.h"
 #include "services/storage/bar_store.h"
 #include "services/storage/price_store.h"
 #include "soci/soci.h"
@@ -325,6 +329,80 @@ TEST(BarStoreTest, RolledUpBarsEqualTheBarsComputedFromPrices) {
   EXPECT_EQ(Describe(*stored), Describe(MakeBar("AAPL", 3600, At(0), 10, 99, 1, 1, 10,
                                                 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8, At(5), id[1],
                                                 At(3599), id[9], id[9])));
+}
+
+// Deltas merged in SQL equal MergeBars: the open and close by (timestamp, id) either side, ties
+// broken by id, volumes added to none or to some; a delta whose open_id is not beyond the stored
+// max_id is refused and the row left as it was; a delta without a row is stored as it is.
+TEST(BarStoreTest, MergedDeltasEqualMergeBarsAndOnlyNewPricesAreMerged) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(2);
+  PostgresBarStore store(*db);
+  const std::vector<Bar> stored = {
+      // open (10 s, 5), close (40 s, 8), max_id 9, no volume.
+      MakeBar("AAPL", 60, At(0), 10, 12, 9, 11, 4, std::nullopt, At(10), 5, At(40), 8, 9),
+      MakeBar("MSFT", 60, At(0), 20, 22, 19, 21, 2, 300, At(30), 3, At(30), 4, 4),
+      MakeBar("GOOG", 60, At(0), 30, 30, 30, 30, 1, 1, At(20), 7, At(20), 7, 7),
+  };
+  ASSERT_TRUE(store.Update(KeysOf(stored), Replace(stored)).ok());
+  const std::vector<Bar> deltas = {
+      // Earlier open by timestamp, later close, a new high; volume to a bar without.
+      MakeBar("AAPL", 60, At(0), 7, 13, 8, 6, 3, 50, At(5), 10, At(55), 12, 12),
+      // Same timestamps as the stored open and close: the larger id closes, the smaller opens.
+      MakeBar("MSFT", 60, At(0), 25, 25, 18, 24, 2, std::nullopt, At(30), 5, At(30), 6, 6),
+      // open_id 7 is not beyond GOOG's max_id 7: its prices may be counted already.
+      MakeBar("GOOG", 60, At(0), 1, 1, 1, 1, 1, 1, At(25), 7, At(25), 7, 7),
+      // No row yet.
+      MakeBar("TSLA", 60, At(0), 250, 251, 249, 250, 3, 9, At(1), 20, At(50), 22, 22),
+  };
+  absl::StatusOr<std::vector<Bar>> merged = store.Merge(deltas);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  std::vector<std::string> got = Describe(*merged);
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> want = {Describe(MergeBars(stored[0], deltas[0])),
+                                   Describe(MergeBars(stored[1], deltas[1])),
+                                   Describe(deltas[3])};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  // The returned bars are what is stored; GOOG is untouched.
+  for (const Bar& bar : *merged) {
+    std::optional<Bar> row = Stored(store, bar.key);
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(Describe(*row), Describe(bar));
+  }
+  std::optional<Bar> goog = Stored(store, stored[2].key);
+  ASSERT_TRUE(goog.has_value());
+  EXPECT_EQ(Describe(*goog), Describe(stored[2]));
+  // Merging the same deltas again changes nothing: each is now counted.
+  const std::string before = TableDump(*db);
+  merged = store.Merge(deltas);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_TRUE(merged->empty()) << ::testing::PrintToString(Describe(*merged));
+  EXPECT_EQ(TableDump(*db), before);
+}
+
+// A writer plans a bar from no row while another merges a delta into the same key: the planned
+// bar is not written over the merged one; the transaction fails with ABORTED (to be tried again)
+// and the merged row stays.
+TEST(BarStoreTest, ABarPlannedFromNoRowNeverOverwritesOneMergedMeanwhile) {
+  ScratchDatabase scratch;
+  auto db = scratch.ConnectMigrated(2);
+  PostgresBarStore store(*db);
+  const Bar merged_bar = MakeBar("AAPL", 60, At(0), 1, 1, 1, 1, 1, 1, At(1), 5, At(1), 5, 5);
+  const Bar planned = MakeBar("AAPL", 60, At(0), 2, 2, 2, 2, 1, 1, At(2), 6, At(2), 6, 6);
+  absl::StatusOr<std::vector<Bar>> written =
+      store.Update({planned.key}, [&](const absl::flat_hash_map<BarKey, Bar>& current) {
+        EXPECT_TRUE(current.empty());
+        absl::StatusOr<std::vector<Bar>> merged = store.Merge({merged_bar});  // another session
+        EXPECT_TRUE(merged.ok() && merged->size() == 1u) << merged.status();
+        BarPlan plan;
+        plan.updated = {planned};
+        return plan;
+      });
+  EXPECT_TRUE(absl::IsAborted(written.status())) << written.status();
+  std::optional<Bar> row = Stored(store, planned.key);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(Describe(*row), Describe(merged_bar));
 }
 
 // Adds one to the price count of each stored bar of `keys` (a bar of one, when none is stored),
