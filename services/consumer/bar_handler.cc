@@ -25,6 +25,7 @@ absl::Status BarHandler::Handle(const std::vector<StoredPrice>& events) {
       if (!done.contains(delta.key)) rest.insert(delta.key);
     }
   }
+  merged_ += static_cast<int64_t>(merged->size());
   written_.insert(written_.end(), std::make_move_iterator(merged->begin()),
                   std::make_move_iterator(merged->end()));
   if (rest.empty()) return absl::OkStatus();
@@ -57,9 +58,11 @@ absl::Status BarHandler::Handle(const std::vector<StoredPrice>& events) {
 
 void BarHandler::Committed() {
   counters_.bars_written.fetch_add(static_cast<int64_t>(written_.size()));
+  counters_.merged.fetch_add(merged_);
   counters_.recomputed.fetch_add(recomputed_);
   if (listener_) listener_(written_);
   written_.clear();
+  merged_ = 0;
   recomputed_ = 0;
 }
 

@@ -19,6 +19,7 @@ namespace marketdata {
 
 struct BarCounters {
   std::atomic<int64_t> bars_written{0};
+  std::atomic<int64_t> merged{0};      // of those, merged without being read
   std::atomic<int64_t> recomputed{0};  // bars rebuilt (late or repeated events)
 };
 
@@ -40,6 +41,7 @@ class BarHandler final : public EventHandler {
   const std::vector<int> intervals_;
   Listener listener_;
   std::vector<Bar> written_;  // since the last commit
+  int64_t merged_ = 0;
   int64_t recomputed_ = 0;
   BarCounters counters_;
 };

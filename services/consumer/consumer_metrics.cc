@@ -17,6 +17,11 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
   metrics.Add(Kind::kCounter, "mds_consumer_bars_written_total",
               "OHLCV bar rows written (a bar still open is written again with each batch).",
               [&b] { return b.bars_written.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_bars_merged_total",
+              "Of the bar rows written, those merged with the stored bar in one statement, "
+              "without reading it (the others were read and planned: late, repeated or out of "
+              "order within their batch).",
+              [&b] { return b.merged.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_bars_recomputed_total",
               "Bars rebuilt because an event came late or twice (the smallest interval from "
               "price_points, the others from its bars).",

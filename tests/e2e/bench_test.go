@@ -320,12 +320,32 @@ func wrk(t *testing.T, url string, seconds int) loadResult {
 	return wrkWith(t, url, seconds, 2, 64)
 }
 
-// wrkWith is wrk with `threads` threads and `connections` connections.
-func wrkWith(t *testing.T, url string, seconds, threads, connections int) loadResult {
+// wrkSymbols is wrk (64 connections) asking for the latest price of `symbols` distinct symbols in
+// turn (S0000, S0001, ...) from the test provider at baseURL (scheme and host).
+func wrkSymbols(t *testing.T, baseURL string, symbols, seconds int) loadResult {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "symbols.lua")
+	lua := fmt.Sprintf(`local n = %d
+local i = 0
+init = function() i = math.random(n) end
+request = function()
+  i = (i + 1) %% n
+  return wrk.format("GET", string.format("/api/v1/prices/latest?symbol=S%%04d&provider=test", i))
+end
+`, symbols)
+	if err := os.WriteFile(script, []byte(lua), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return wrkWith(t, baseURL, seconds, 2, 64, "-s", script)
+}
+
+// wrkWith is wrk with `threads` threads and `connections` connections (and `extra` arguments).
+func wrkWith(t *testing.T, url string, seconds, threads, connections int, extra ...string) loadResult {
 	t.Helper()
 	var r loadResult
-	out := runLoad(t, &r, "wrk", fmt.Sprintf("-t%d", threads), fmt.Sprintf("-c%d", connections),
-		fmt.Sprintf("-d%ds", seconds), "--latency", url)
+	args := append([]string{fmt.Sprintf("-t%d", threads), fmt.Sprintf("-c%d", connections),
+		fmt.Sprintf("-d%ds", seconds), "--latency"}, extra...)
+	out := runLoad(t, &r, "wrk", append(args, url)...)
 	if m := wrkRPS.FindSubmatch(out); m != nil {
 		r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
 	}
@@ -522,6 +542,10 @@ func withCPU(s *stack, parts []string, load func() loadResult) loadResult {
 	return r
 }
 
+// distinctSymbols: the symbols REST requests of LatestPrice ask for in turn, each a price of its
+// own (gRPC's h2load sends one request body, so its calls ask for one symbol).
+const distinctSymbols = 1000
+
 func TestBenchLatestPrice(t *testing.T) {
 	seconds := envInt("MDS_BENCH_SECONDS", 10)
 	runs := envInt("MDS_BENCH_RUNS", 3)
@@ -552,7 +576,7 @@ func TestBenchLatestPrice(t *testing.T) {
 	warmUpUntilSteady(t, ceilingURL)
 	restCeiling := medianRun(runs, func() loadResult {
 		return withCPU(ceiling.stack, []string{"gateway", "constant server", "client"},
-			func() loadResult { return wrk(t, ceilingURL, seconds) })
+			func() loadResult { return wrkSymbols(t, ceiling.restURL, distinctSymbols, seconds) })
 	})
 	grpcCeiling := medianRun(runs, func() loadResult {
 		return withCPU(ceiling.stack, []string{"constant server", "client"},
@@ -566,7 +590,7 @@ func TestBenchLatestPrice(t *testing.T) {
 	warmUpUntilSteady(t, url)
 	rest := medianRun(runs, func() loadResult {
 		return withCPU(shared, []string{"gateway", "mds-api", "PostgreSQL", "Kafka", "mds-consumer", "client"},
-			func() loadResult { return wrk(t, url, seconds) })
+			func() loadResult { return wrkSymbols(t, shared.restURL, distinctSymbols, seconds) })
 	})
 	grpcDirect := medianRun(runs, func() loadResult {
 		return withCPU(shared, []string{"mds-api", "PostgreSQL", "Kafka", "mds-consumer", "client"},
@@ -574,7 +598,7 @@ func TestBenchLatestPrice(t *testing.T) {
 	})
 	goClient := medianRun(runs, func() loadResult { return goGRPCLoad(t, shared.apiAddr, seconds) })
 	median := fmt.Sprintf("median of %d runs", runs)
-	addRow("Latest price over REST (wrk, 64 connections; each request stores and publishes; "+median+")",
+	addRow(fmt.Sprintf("Latest price over REST (wrk, 64 connections, %d distinct symbols in turn; each request stores and publishes; ", distinctSymbols)+median+")",
 		fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", rest.rps, rest.p50, rest.p99),
 		fmt.Sprintf("trivial Go handler: %.0f req/s, p99 %v", base.rps, base.p99),
 		fmt.Sprintf("%.2f of trivial", rest.rps/base.rps), "≥ 10,000 req/s, p99 < 20 ms")
@@ -582,7 +606,7 @@ func TestBenchLatestPrice(t *testing.T) {
 		fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", grpcDirect.rps, grpcDirect.p50, grpcDirect.p99),
 		fmt.Sprintf("REST through the gateway: %.0f req/s", rest.rps),
 		fmt.Sprintf("%.2f of REST", grpcDirect.rps/rest.rps), "≥ 25,000 req/s")
-	addRow("Latest price over REST against its ceiling (the gateway in front of a gRPC server that answers a constant; "+median+")",
+	addRow(fmt.Sprintf("Latest price over REST against its ceiling (the gateway in front of a gRPC server that answers a constant; both over %d distinct symbols; ", distinctSymbols)+median+")",
 		fmt.Sprintf("%.0f req/s, p99 %v", rest.rps, rest.p99),
 		fmt.Sprintf("ceiling: %.0f req/s, p99 %v; CPU %s", restCeiling.rps, restCeiling.p99, restCeiling.cpu),
 		fmt.Sprintf("%.2f of ceiling", rest.rps/restCeiling.rps), "≥ 0.6 of ceiling")
