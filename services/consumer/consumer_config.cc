@@ -91,7 +91,7 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
       Into(&ConsumerConfig::kafka,
            {
                CustomSetting<ConsumerOptions>(
-                   "KAFKA_CONSUMER_MAX_BATCH", "5000",
+                   "KAFKA_CONSUMER_MAX_BATCH", "20000",
                    [](const std::string& name, const std::string& value,
                       ConsumerOptions& options) {
                      absl::StatusOr<int64_t> records = ParseIntSetting(name, value, 1, 1000000);

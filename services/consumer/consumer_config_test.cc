@@ -31,7 +31,7 @@ TEST(ConsumerConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->kafka.dead_letter_topic, "price-events-dlq");
   EXPECT_EQ(config->kafka.group, "moving-average-consumer");
   EXPECT_EQ(config->windows, std::vector<int>{5});
-  EXPECT_EQ(config->kafka.max_batch, 5000u);
+  EXPECT_EQ(config->kafka.max_batch, 20000u);
   EXPECT_EQ(config->kafka.late_window, absl::Hours(24 * 7));
   EXPECT_EQ(config->max_open_streams, 10000);
   EXPECT_EQ(config->kafka.batch_wait, absl::Milliseconds(5));

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "absl/synchronization/notification.h"
 #include "librdkafka/rdkafkacpp.h"
+#include "services/common/runtime/thread_pool.h"
 #include "services/consumer/decoded_batch.h"
 #include "services/consumer/event_handler.h"
 
@@ -35,7 +36,7 @@ struct ConsumerOptions {
   // group.instance.id: a static member, whose partitions wait for it across a restart (up to the
   // session timeout) instead of moving to the others and back. Empty: a dynamic member.
   std::string instance_id;
-  size_t max_batch = 5000;
+  size_t max_batch = 20000;
   absl::Duration batch_wait = absl::Milliseconds(5);
   // Non-transient failures of a batch before its failing events are looked for: a few, because a
   // failure may still be a passing one the store did not classify as transient.
@@ -99,8 +100,8 @@ class PriceEventConsumer {
   // One attempt at having every handler write `decoded`; after repeated refusals, the search for
   // the events that fail on their own, which are added to `decoded->rejected`.
   absl::Status WriteOnce(DecodedBatch* decoded, Progress* progress);
-  // Hands `prices` to every handler not yet `done` with the batch, marking those that wrote
-  // them; the first failure, if any.
+  // Hands `prices` to every handler not yet `done` with the batch, all at once (each on its own
+  // thread), marking those that wrote them; the first failure, if any.
   absl::Status Handle(const std::vector<StoredPrice>& prices, std::vector<bool>* done);
   // Parks every record on the dead-letter topic and waits for the broker's acknowledgement.
   bool DeadLetter(const Parked& records);
@@ -111,6 +112,7 @@ class PriceEventConsumer {
 
   ConsumerOptions options_;
   const std::vector<EventHandler*> handlers_;
+  std::unique_ptr<ThreadPool> helpers_;  // runs handlers_[1..] beside handlers_[0]
   ConsumerCounters counters_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
