@@ -278,6 +278,7 @@ func envString(name, fallback string) string {
 type loadResult struct {
 	rps       float64
 	p50, p99  time.Duration
+	mean      time.Duration // wrk's average latency
 	requests  int
 	clientCPU time.Duration // the load generator's own CPU time
 	cpu       cpuCost       // CPU per request by process, when measured (withCPU)
@@ -312,6 +313,7 @@ var (
 	wrkRPS     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	wrkLatency = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)`)
 	wrkCount   = regexp.MustCompile(`(\d+) requests in`)
+	wrkMean    = regexp.MustCompile(`Latency\s+([0-9.]+)(us|ms|s)`)
 )
 
 // wrk runs 64 connections for `seconds` against url.
@@ -351,6 +353,9 @@ func wrkWith(t *testing.T, url string, seconds, threads, connections int, extra 
 	}
 	if m := wrkCount.FindSubmatch(out); m != nil {
 		r.requests, _ = strconv.Atoi(string(m[1]))
+	}
+	if m := wrkMean.FindSubmatch(out); m != nil {
+		r.mean = parseDuration(string(m[1]), string(m[2]))
 	}
 	for _, m := range wrkLatency.FindAllSubmatch(out, -1) {
 		d := parseDuration(string(m[2]), string(m[3]))
