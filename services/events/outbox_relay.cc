@@ -69,9 +69,13 @@ int OutboxRelay::RunOnce() {
   }
 
   // While the broker is unreachable one entry is enough to learn when it is back; every event
-  // published into it only fails later.
-  absl::StatusOr<std::vector<StoredPrice>> due =
-      outbox_.ClaimDue(unreachable_ ? 1 : options_.batch_size, options_.lease);
+  // published into it only fails later. That probe is hidden only until the next attempt: with
+  // the full lease, the entries probed in the outage's last half minute stayed hidden for up to
+  // 30 s after the broker's return (a probe still queued in the producer then arrives twice,
+  // which consumers take as any redelivery).
+  const absl::Duration next_backoff = std::min(backoff_ * 2, options_.max_backoff);
+  absl::StatusOr<std::vector<StoredPrice>> due = outbox_.ClaimDue(
+      unreachable_ ? 1 : options_.batch_size, unreachable_ ? next_backoff : options_.lease);
   if (!due.ok()) {
     spdlog::warn("outbox: claim failed: {}", due.status().ToString());
     return 0;
@@ -86,7 +90,7 @@ int OutboxRelay::RunOnce() {
   attempted_at_ = now;
   heard_since_attempt_ = false;
   if (unreachable_) {
-    backoff_ = std::min(backoff_ * 2, options_.max_backoff);
+    backoff_ = next_backoff;
     next_attempt_at_ = now + backoff_;
   } else {
     spdlog::info("outbox: republished {} unacknowledged events", due->size());

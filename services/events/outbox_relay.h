@@ -28,7 +28,7 @@ namespace marketdata {
 
 struct OutboxRelayOptions {
   absl::Duration interval = absl::Milliseconds(200);
-  int batch_size = 5000;
+  int batch_size = 20000;
   // After a pass that claimed a full batch (a backlog: the broker was away), the next pass comes
   // after this instead of `interval`, so the backlog drains as fast as the broker acknowledges
   // (each claim still waits for an acknowledgement of the one before).
@@ -39,9 +39,10 @@ struct OutboxRelayOptions {
   // is acknowledged for this long means the broker is unreachable.
   absl::Duration ack_timeout = absl::Seconds(5);
   // While the broker is unreachable, the wait between two attempts doubles from
-  // `initial_backoff` up to `max_backoff`.
+  // `initial_backoff` up to `max_backoff`. An attempt is one entry, so a short ceiling costs
+  // nothing and bounds the time between the broker's return and the drain's start.
   absl::Duration initial_backoff = absl::Milliseconds(100);
-  absl::Duration max_backoff = absl::Seconds(10);
+  absl::Duration max_backoff = absl::Seconds(1);
 };
 
 class OutboxRelay {

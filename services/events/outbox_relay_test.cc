@@ -17,7 +17,8 @@ namespace {
 
 class FakeOutbox : public PriceOutbox {
  public:
-  absl::StatusOr<std::vector<StoredPrice>> ClaimDue(int limit, absl::Duration) override {
+  absl::StatusOr<std::vector<StoredPrice>> ClaimDue(int limit, absl::Duration lease) override {
+    leases.push_back(lease);
     std::vector<StoredPrice> out;
     for (int64_t id : pending) {
       if (static_cast<int>(out.size()) == limit) break;
@@ -30,6 +31,7 @@ class FakeOutbox : public PriceOutbox {
     return absl::OkStatus();
   }
   std::set<int64_t> pending;
+  std::vector<absl::Duration> leases;  // of each claim
 };
 
 TEST(OutboxRelayTest, RepublishesDueEntriesAndForgetsAcknowledgedOnes) {
@@ -115,20 +117,26 @@ TEST(OutboxRelayTest, BacksOffExponentiallyWhileTheBrokerIsUnreachable) {
   EXPECT_EQ(attempts[0], start);
   EXPECT_EQ(publisher.published_count() - attempts.size() + 1, 1000u)
       << "after the first batch, every retry republishes a single entry";
-  // Then retries 100 ms after giving up, and each wait twice the one before, up to 10 s.
+  // Then retries 100 ms after giving up, and each wait twice the one before, up to 1 s.
   EXPECT_EQ(attempts[1] - attempts[0], absl::Seconds(5) + absl::Milliseconds(100));
   std::vector<absl::Duration> waits;
   for (size_t i = 2; i < attempts.size(); ++i) waits.push_back(attempts[i] - attempts[i - 1]);
-  const std::vector<absl::Duration> expected = {
-      absl::Milliseconds(200),  absl::Milliseconds(400),  absl::Milliseconds(800),
-      absl::Milliseconds(1600), absl::Milliseconds(3200), absl::Milliseconds(6400),
-      absl::Seconds(10),        absl::Seconds(10)};
+  const std::vector<absl::Duration> expected = {absl::Milliseconds(200), absl::Milliseconds(400),
+                                                absl::Milliseconds(800), absl::Seconds(1),
+                                                absl::Seconds(1)};
   ASSERT_GE(waits.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(waits[i], expected[i]) << "wait " << i;
-  for (size_t i = expected.size(); i < waits.size(); ++i) EXPECT_EQ(waits[i], absl::Seconds(10));
-  EXPECT_EQ(relay.backoff(), absl::Seconds(10));
-  // About a dozen attempts in two minutes instead of one per pass.
-  EXPECT_LT(attempts.size(), 20u);
+  for (size_t i = expected.size(); i < waits.size(); ++i) EXPECT_EQ(waits[i], absl::Seconds(1));
+  EXPECT_EQ(relay.backoff(), absl::Seconds(1));
+  // About one attempt a second (a single entry each) instead of one per pass.
+  EXPECT_LT(attempts.size(), 130u);
+  // The first claim holds its batch for the full lease; a probe's lease ends when the next
+  // attempt is due, so no entry stays hidden for long once the broker is back.
+  ASSERT_EQ(outbox.leases.size(), attempts.size());
+  EXPECT_EQ(outbox.leases[0], options.lease);
+  for (size_t i = 1; i + 1 < attempts.size(); ++i) {
+    EXPECT_EQ(outbox.leases[i], attempts[i + 1] - attempts[i]) << "probe " << i;
+  }
 }
 
 TEST(OutboxRelayTest, BrokerBackResetsTheBackoffAndRelaysInFullBatchesAgain) {
@@ -142,7 +150,7 @@ TEST(OutboxRelayTest, BrokerBackResetsTheBackoffAndRelaysInFullBatchesAgain) {
   OutboxRelay relay(outbox, publisher, options, clock.AsFunction());
   RunFor(relay, clock, absl::Minutes(1));
   ASSERT_TRUE(relay.broker_unreachable());
-  ASSERT_EQ(relay.backoff(), absl::Seconds(10));
+  ASSERT_EQ(relay.backoff(), options.max_backoff);
 
   // The broker comes back: the next retry is acknowledged, and the pass that sees it resumes.
   publisher.set_acknowledge(true);

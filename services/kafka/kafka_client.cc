@@ -5,11 +5,20 @@
 #include "spdlog/spdlog.h"
 
 namespace marketdata {
+
+KafkaProperties EffectiveProperties(const KafkaClientSpec& spec) {
+  // librdkafka's reconnect backoff grows to 10 s while a broker is away, so after an outage the
+  // first message could wait up to 10 s past the broker's return; a try a second costs nothing.
+  KafkaProperties all = {{"reconnect.backoff.max.ms", "1000"}};
+  for (const auto& [k, v] : spec.properties) all[k] = v;
+  for (const auto& [k, v] : spec.extra) all[k] = v;
+  return all;
+}
+
 namespace {
 
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const KafkaClientSpec& spec) {
-  KafkaProperties all = spec.properties;
-  for (const auto& [k, v] : spec.extra) all[k] = v;
+  const KafkaProperties all = EffectiveProperties(spec);
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
   static KafkaLogLines* const log_lines = new KafkaLogLines();  // used by clients until exit

@@ -32,6 +32,10 @@ struct KafkaClientSpec {
   RdKafka::RebalanceCb* rebalances = nullptr;       // consumers
 };
 
+// What a client is configured with: the settings every client shares (a lost broker is tried
+// again at least every second), the client's own properties over them, then `extra`.
+KafkaProperties EffectiveProperties(const KafkaClientSpec& spec);
+
 // INVALID_ARGUMENT naming the property librdkafka refuses (never its value, which may be a
 // password) or why the client could not be made.
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(const KafkaClientSpec& spec);

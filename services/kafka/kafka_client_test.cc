@@ -37,6 +37,15 @@ TEST(KafkaClientTest, TheOperatorsSettingsGoOverTheClientsOwn) {
   EXPECT_EQ((*producer)->name().rfind("operator#", 0), 0u) << (*producer)->name();
 }
 
+TEST(KafkaClientTest, ALostBrokerIsTriedAgainEverySecondUnlessTheOperatorSaysOtherwise) {
+  KafkaClientSpec spec;
+  spec.properties = {{"bootstrap.servers", "localhost:1"}};
+  EXPECT_EQ(EffectiveProperties(spec).at("reconnect.backoff.max.ms"), "1000");
+  EXPECT_EQ(EffectiveProperties(spec).at("bootstrap.servers"), "localhost:1");
+  spec.extra = {{"reconnect.backoff.max.ms", "5000"}};
+  EXPECT_EQ(EffectiveProperties(spec).at("reconnect.backoff.max.ms"), "5000");
+}
+
 TEST(KafkaClientTest, AConsumerIsSubscribed) {
   KafkaClientSpec spec = MockCluster("consumer");
   spec.properties["group.id"] = "kafka-client-test";

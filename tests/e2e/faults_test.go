@@ -181,11 +181,26 @@ func TestFaultKafkaDown(t *testing.T) {
 	// Catch-up: everything committed before the restart is acknowledged by the broker (the
 	// outbox has none of it left), then the consumer has committed the offsets of everything on
 	// the topic at that moment (it commits offsets only after the averages).
-	var drained, caughtUp time.Duration
-	var backlog int64
+	// The backlog's pace once the broker serves again (it accepts connections before it serves
+	// its partitions): from 10% to 90% of it acknowledged.
+	var tenth, ninetieth, drained, caughtUp time.Duration
+	var backlog, initial int64 = 0, -1
 	// What has not happened within 5 minutes stays zero, and the report says so.
 	_ = waitForErr(5*time.Minute, "the outbox to drain and the consumer to catch up", func() (bool, error) {
-		if drained == 0 && dbInt(t, s.databaseURL, "SELECT count(*) FROM price_event_outbox WHERE price_point_id <= $1", lastBefore) == 0 {
+		left := int64(-1)
+		if drained == 0 {
+			left = dbInt(t, s.databaseURL, "SELECT count(*) FROM price_event_outbox WHERE price_point_id <= $1", lastBefore)
+			if initial < 0 {
+				initial = left
+			}
+		}
+		if tenth == 0 && left >= 0 && left <= initial*9/10 {
+			tenth = time.Since(ready)
+		}
+		if ninetieth == 0 && left >= 0 && left <= initial/10 {
+			ninetieth = time.Since(ready)
+		}
+		if drained == 0 && left == 0 {
 			drained = time.Since(ready)
 			var err error
 			if backlog, err = endOffsets(s.kafka, s.topic); err != nil {
@@ -230,12 +245,22 @@ func TestFaultKafkaDown(t *testing.T) {
 	}
 	sc.check("every price point has its exact averages (windows 2, 5; vs the SQL reference)", measured, avg.ok())
 	sc.check("it catches up after the restart (within 5 min)",
-		fmt.Sprintf("broker restart took %s; %s outbox rows waiting at the restart, all acknowledged %s after it accepted connections; "+
+		fmt.Sprintf("broker restart took %s; %s outbox rows waiting at the restart, all acknowledged %s after it accepted connections "+
+			"(10%% of them %s after, then %s rows/s up to 90%%); "+
 			"the consumer had averaged all of it %s after (%s of its %s events averaged from their stored neighbours because their window could not place them)",
-			secs(ready.Sub(restarting)), thousands(int(waiting)), within(drained), within(caughtUp),
+			secs(ready.Sub(restarting)), thousands(int(waiting)), within(drained), within(tenth), drainRate(initial*8/10, ninetieth-tenth, ninetieth > 0),
+			within(caughtUp),
 			thousands(int(metricValue(s.consumerMetrics, "mds_consumer_repaired_events_total"))),
 			thousands(int(metricValue(s.consumerMetrics, "mds_consumer_events_total")))),
 		drained > 0 && caughtUp > 0)
+}
+
+// drainRate: rows over the time the relay took from the first acknowledgement to the last.
+func drainRate(rows int64, took time.Duration, done bool) string {
+	if !done || took <= 0 {
+		return "no rate"
+	}
+	return thousands(int(float64(rows) / took.Seconds()))
 }
 
 // within is a measured time, or says that the 5 minutes of the wait ran out first.
