@@ -914,6 +914,9 @@ func TestBenchHistoryGrowth(t *testing.T) {
 	defer cleanup()
 	seconds := envInt("MDS_BENCH_SECONDS", 10)
 	url := s.restURL + "/api/v1/prices/latest?symbol=AAPL&provider=test"
+	// A fresh stack's first seconds are slower (connections, the broker's JIT compiler): they
+	// would be charged to the smallest history.
+	warmUpUntilSteady(t, url)
 	rows := 0
 	var base loadResult
 	for i, size := range strings.Split(envString("MDS_BENCH_HISTORY_ROWS", "1000000,50000000"), ",") {
