@@ -35,7 +35,7 @@ const SettingTable<ConsumerConfig>& ConsumerSettings() {
       StringSetting("MDS_CONSUMER_METRICS_LISTEN", "0.0.0.0:9102",
                     &ConsumerConfig::metrics_listen,
                     "Prometheus /metrics listen address of mds-consumer (\"off\" disables it)"),
-      EmbeddedSettings(&ConsumerConfig::database, DatabaseSettingsTable(4)),
+      EmbeddedSettings(&ConsumerConfig::database, DatabaseSettingsTable(6)),
       EmbeddedSettings(&ConsumerConfig::auth, AuthSettingsTable()),
       EmbeddedSettings(&ConsumerConfig::tls, ServerTlsSettingsTable()),
       Into(&ConsumerConfig::kafka,

@@ -24,7 +24,7 @@ TEST(ConsumerConfigTest, DefaultsApplyWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->listen_address, "0.0.0.0:50052");
   EXPECT_EQ(config->metrics_listen, "0.0.0.0:9102");
   EXPECT_EQ(config->database.url, "postgresql://h/db");
-  EXPECT_EQ(config->database.options.pool_size, 4u);
+  EXPECT_EQ(config->database.options.pool_size, 6u);
   EXPECT_EQ(config->database.options.statement_timeout, absl::Seconds(30));
   EXPECT_EQ(config->kafka.bootstrap_servers, "h:9092");
   EXPECT_EQ(config->kafka.topic, "price-events");
@@ -111,7 +111,7 @@ TEST(ConsumerConfigTest, HelpListsEverySetting) {
   const std::string help = ConsumerSettings().Help("mds-consumer");
   EXPECT_EQ(help.rfind("Usage: mds-consumer [--setting-name=value ...]\n", 0), 0u);
   EXPECT_NE(help.find("\n  DATABASE_URL  --database-url  (required)\n"), std::string::npos);
-  EXPECT_NE(help.find("\n  DATABASE_POOL_SIZE  --database-pool-size  default: 4\n"),
+  EXPECT_NE(help.find("\n  DATABASE_POOL_SIZE  --database-pool-size  default: 6\n"),
             std::string::npos);
   for (const SettingDoc& doc : ConsumerSettings().Docs()) {
     EXPECT_NE(help.find("\n  " + doc.name + "  " + Settings::FlagName(doc.name) + "  "),
