@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -40,6 +40,42 @@ void Add(Bar& bar, const StoredPrice& e, absl::Time ts) {
   ++bar.price_count;
   if (e.quote.volume.has_value()) bar.volume = bar.volume.value_or(0) + *e.quote.volume;
   bar.max_id = std::max(bar.max_id, id);
+}
+
+// A batch's events by the bar of each interval they fall in, the bars in order of first sight.
+struct ByBar {
+  std::vector<BarKey> order;
+  absl::flat_hash_map<BarKey, std::vector<const StoredPrice*>> events;
+};
+
+ByBar GroupByBar(const std::vector<StoredPrice>& events, const std::vector<int>& intervals) {
+  ByBar by_bar;
+  for (const StoredPrice& e : events) {
+    const absl::Time ts = e.quote.timestamp;
+    for (int interval : intervals) {
+      BarKey key{e.quote.symbol, interval, BucketStart(ts, interval)};
+      auto [it, added] = by_bar.events.try_emplace(key);
+      if (added) by_bar.order.push_back(key);
+      it->second.push_back(&e);
+    }
+  }
+  return by_bar;
+}
+
+// Sorts `events` by id and adds them to `bar`, unless an id comes twice (a record delivered
+// twice) or is not beyond what the bar already counts: both would need to know what the bar
+// counts, so the caller recomputes it instead. False (and `bar` unchanged) then.
+bool AddInIdOrder(Bar& bar, std::vector<const StoredPrice*>& events) {
+  std::sort(events.begin(), events.end(), [](const StoredPrice* a, const StoredPrice* b) {
+    return a->price_point_id < b->price_point_id;
+  });
+  int64_t last = bar.max_id;
+  for (const StoredPrice* e : events) {
+    if (e->price_point_id <= last) return false;
+    last = e->price_point_id;
+  }
+  for (const StoredPrice* e : events) Add(bar, *e, e->quote.timestamp);
+  return true;
 }
 
 }  // namespace
@@ -90,88 +126,40 @@ std::string BarIntervalName(int seconds) {
   return absl::StrCat(seconds, "s");
 }
 
-std::vector<BarKey> TouchedBars(const std::vector<StoredPrice>& events,
-                                const std::vector<int>& intervals) {
-  absl::flat_hash_set<BarKey> seen;
-  std::vector<BarKey> keys;
-  for (const StoredPrice& e : events) {
-    const absl::Time ts = e.quote.timestamp;
-    for (int interval : intervals) {
-      BarKey key{e.quote.symbol, interval, BucketStart(ts, interval)};
-      if (seen.insert(key).second) keys.push_back(std::move(key));
-    }
-  }
-  return keys;
-}
-
 BarPlan PlanBars(const std::vector<StoredPrice>& events, const std::vector<int>& intervals,
                  const absl::flat_hash_map<BarKey, Bar>& current) {
-  // The batch's events of each bar, in arrival order.
-  absl::flat_hash_map<BarKey, std::vector<const StoredPrice*>> by_bar;
-  std::vector<BarKey> order;
-  for (const StoredPrice& e : events) {
-    const absl::Time ts = e.quote.timestamp;
-    for (int interval : intervals) {
-      BarKey key{e.quote.symbol, interval, BucketStart(ts, interval)};
-      auto [it, added] = by_bar.try_emplace(key);
-      if (added) order.push_back(key);
-      it->second.push_back(&e);
-    }
-  }
+  ByBar by_bar = GroupByBar(events, intervals);
   BarPlan plan;
-  for (const BarKey& key : order) {
-    std::vector<const StoredPrice*>& bar_events = by_bar[key];
+  for (const BarKey& key : by_bar.order) {
+    std::vector<const StoredPrice*>& bar_events = by_bar.events[key];
     Bar bar;
     bar.key = key;
     auto stored = current.find(key);
     if (stored != current.end()) bar = stored->second;
-    // Within the batch an id may come twice (a record delivered twice), or below one already
-    // added: both would need to know what the bar counts, so the bar is recomputed.
-    std::sort(bar_events.begin(), bar_events.end(),
-              [](const StoredPrice* a, const StoredPrice* b) {
-                return a->price_point_id < b->price_point_id;
-              });
-    bool addable = true;
-    int64_t last = bar.max_id;
-    for (const StoredPrice* e : bar_events) {
-      if (e->price_point_id <= last) {
-        addable = false;
-        break;
-      }
-      last = e->price_point_id;
-    }
-    if (!addable) {
+    if (!AddInIdOrder(bar, bar_events)) {
       int64_t through = bar.max_id;
       for (const StoredPrice* e : bar_events) through = std::max(through, e->price_point_id);
       plan.recompute.push_back(key);
       plan.recompute_through.push_back(through);
       continue;
     }
-    for (const StoredPrice* e : bar_events) Add(bar, *e, e->quote.timestamp);
     plan.updated.push_back(std::move(bar));
   }
   return plan;
 }
 
 BarDeltas PlanDeltas(const std::vector<StoredPrice>& events, const std::vector<int>& intervals) {
-  BarPlan plan = PlanBars(events, intervals, {});
-  // The smallest id of each bar's events.
-  absl::flat_hash_map<BarKey, int64_t> smallest;
-  for (const StoredPrice& e : events) {
-    for (int interval : intervals) {
-      auto [it, added] = smallest.try_emplace(
-          BarKey{e.quote.symbol, interval, BucketStart(e.quote.timestamp, interval)},
-          e.price_point_id);
-      if (!added) it->second = std::min(it->second, e.price_point_id);
-    }
-  }
+  ByBar by_bar = GroupByBar(events, intervals);
   BarDeltas deltas;
-  deltas.others = std::move(plan.recompute);  // an id twice in the batch
-  for (Bar& bar : plan.updated) {
-    if (bar.open_id == smallest[bar.key]) {
+  for (const BarKey& key : by_bar.order) {
+    std::vector<const StoredPrice*>& bar_events = by_bar.events[key];
+    Bar bar;
+    bar.key = key;
+    // AddInIdOrder sorts the events by id: the first has the smallest.
+    if (AddInIdOrder(bar, bar_events) && bar.open_id == bar_events.front()->price_point_id) {
       deltas.mergeable.push_back(std::move(bar));
     } else {
-      deltas.others.push_back(std::move(bar.key));
+      deltas.others.push_back(key);
     }
   }
   return deltas;

@@ -37,10 +37,6 @@ absl::StatusOr<int> ParseBarInterval(absl::string_view text);
 // 60 -> "1m", 300 -> "5m", 3600 -> "1h", 90 -> "90s": the shortest exact spelling.
 std::string BarIntervalName(int seconds);
 
-// The keys `events` touch for `intervals` (seconds), each once.
-std::vector<BarKey> TouchedBars(const std::vector<StoredPrice>& events,
-                                const std::vector<int>& intervals);
-
 // Adds `events` to the bars they touch, given the stored bars (`current`, missing when none).
 // A bar whose new events all have ids beyond its max_id (or that does not exist yet) is updated
 // here; any other goes to `recompute`.
