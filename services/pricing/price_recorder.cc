@@ -58,14 +58,26 @@ void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provid
     done(fetch.status());
     return;
   }
-  // The request's ids go along to the lane thread and the storage thread, on the price itself.
+  // The request's ids go along to the lane thread and the storage thread, on the price itself
+  // (the ids of the request that started a shared call).
   RequestContext origin = CurrentRequestContext();
-  if (blocking_fetches != nullptr && fetch->provider->may_block()) {
+  const std::string shared_key = absl::StrCat(fetch->provider->name(), "/", fetch->symbol);
+  shared_calls_.Join(
+      shared_key, std::move(done), std::move(cancelled),
+      [this, fetch = *std::move(fetch), blocking_fetches, origin = std::move(origin)](
+          std::function<bool()> abandoned, SharedCalls::Done finish) {
+        Call(fetch, blocking_fetches, std::move(abandoned), origin, std::move(finish));
+      });
+}
+
+void PriceRecorder::Call(const Fetch& fetch, FetchLanes* blocking_fetches,
+                         std::function<bool()> cancelled, const RequestContext& origin,
+                         RecordDone done) {
+  if (blocking_fetches != nullptr && fetch.provider->may_block()) {
     auto shared_done = std::make_shared<RecordDone>(std::move(done));
-    const std::string lane = fetch->provider->name();
-    FetchLanes::Fetch work = [this, fetch = *std::move(fetch), shared_done,
-                              cancelled = std::move(cancelled),
-                              origin = std::move(origin)](absl::Time deadline) mutable {
+    const std::string lane = fetch.provider->name();
+    FetchLanes::Fetch work = [this, fetch, shared_done, cancelled = std::move(cancelled),
+                              origin](absl::Time deadline) mutable {
       ScopedRequestContext scope(origin);
       if (cancelled && cancelled()) {
         Count(false);
@@ -89,8 +101,8 @@ void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provid
     }
     return;
   }
-  absl::StatusOr<Quote> quote = fetch->provider->FetchQuote(fetch->symbol);
-  Store(std::move(quote), std::move(origin), std::move(done));
+  absl::StatusOr<Quote> quote = fetch.provider->FetchQuote(fetch.symbol);
+  Store(std::move(quote), origin, std::move(done));
 }
 
 void PriceRecorder::Store(absl::StatusOr<Quote> quote, RequestContext origin, RecordDone done) {

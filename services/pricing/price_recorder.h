@@ -1,6 +1,7 @@
 // PriceRecorder: the one path every new price takes — validate, fetch from the provider, store
 // (raw reply + price point + outbox entry in one transaction), publish. Used by GetLatestPrice
-// and by polling jobs alike.
+// and by polling jobs alike. Concurrent requests for one symbol and provider share the next call
+// and its stored price (SharedCalls): never one that began before they arrived.
 #ifndef MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
 #define MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
 
@@ -17,6 +18,7 @@
 #include "services/events/publisher.h"
 #include "services/pricing/fetch_lanes.h"
 #include "services/pricing/provider_shares.h"
+#include "services/pricing/shared_calls.h"
 #include "services/providers/registry.h"
 #include "services/storage/price_store.h"
 
@@ -74,6 +76,10 @@ class PriceRecorder {
   // The one path of both calls; `blocking_fetches` as in the constructor.
   void Start(absl::string_view symbol, absl::string_view provider, FetchLanes* blocking_fetches,
              RecordDone done, std::function<bool()> cancelled, std::optional<int64_t> key);
+  // One provider call and its commit, shared by every request that joined it (SharedCalls):
+  // `cancelled` tells whether all of them gave up.
+  void Call(const Fetch& fetch, FetchLanes* blocking_fetches, std::function<bool()> cancelled,
+            const RequestContext& origin, RecordDone done);
   void Store(absl::StatusOr<Quote> quote, RequestContext origin, RecordDone done);
   void Count(bool ok);
 
@@ -82,6 +88,7 @@ class PriceRecorder {
   PriceEventPublisher& publisher_;
   FetchLanes* const blocking_fetches_;
   ProviderShares* const shares_;
+  SharedCalls shared_calls_;
   std::atomic<int64_t> recorded_{0};
   std::atomic<int64_t> failed_{0};
   const AcceptanceWindow window_;

@@ -7,7 +7,9 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "gtest/gtest.h"
+#include "services/common/testing/wait_for.h"
 #include "services/events/fake_publisher.h"
 #include "services/providers/fake_provider.h"
 #include "services/storage/fake_price_store.h"
@@ -185,6 +187,44 @@ TEST_F(PriceRecorderTest, ACallItsClientGaveUpOnCallsNoProvider) {
   EXPECT_EQ(stored.status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(network_->fetched_on(), std::thread::id());  // never fetched
   EXPECT_EQ(store_.saved_count(), 0);
+}
+
+// Requests for one symbol that arrive while its provider call runs share the next call and its
+// one stored price; none gets the price of the call that was running when it arrived.
+TEST_F(PriceRecorderTest, ConcurrentRequestsForOneSymbolShareTheNextCall) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  network_->set_call_takes(absl::Milliseconds(300));
+  absl::Notification first_done;
+  absl::StatusOr<StoredPrice> first = absl::InternalError("no answer");
+  recorder.RecordAsync("AAPL", "network", [&](absl::StatusOr<StoredPrice> s) {
+    first = std::move(s);
+    first_done.Notify();
+  });
+  // The first call is under way (on a fetch thread) before the others arrive.
+  ASSERT_TRUE(WaitFor([&] { return network_->calls() == 1; }));
+  constexpr int kOthers = 5;
+  std::vector<absl::StatusOr<StoredPrice>> others(kOthers, absl::InternalError("no answer"));
+  absl::BlockingCounter answered(kOthers);
+  for (int i = 0; i < kOthers; ++i) {
+    recorder.RecordAsync("aapl", "network", [&, i](absl::StatusOr<StoredPrice> s) {
+      others[i] = std::move(s);
+      answered.DecrementCount();
+    });
+  }
+  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  answered.Wait();
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (const absl::StatusOr<StoredPrice>& s : others) {
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->price_point_id, others[0]->price_point_id);
+    EXPECT_NE(s->price_point_id, first->price_point_id);
+  }
+  EXPECT_EQ(network_->calls(), 2);
+  EXPECT_EQ(store_.saved_count(), 2);
+  EXPECT_EQ(publisher_.published().size(), 2u);
+  // Another symbol is not held up by AAPL's calls.
+  EXPECT_TRUE(RecordAsync("MSFT", "network", recorder).ok());
+  EXPECT_EQ(network_->calls(), 3);
 }
 
 TEST_F(PriceRecorderTest, BlockingFetchesGetTheirLanesDeadline) {
