@@ -14,10 +14,16 @@ const (
 	finnhubKey      = "fh-secret-e2e-0002"
 )
 
-// newFakeProviders serves replies shaped like Alpha Vantage's, Finnhub's and Yahoo's. The symbol
-// chooses the behaviour: AAPL succeeds, NOPE is unknown, LIMIT is rate limited, DOWN fails,
-// SLOW times out, GARBAGE answers HTML.
+// newFakeProviders serves replies shaped like Alpha Vantage's, Finnhub's and Yahoo's, with no
+// limits. The symbol chooses the behaviour: AAPL succeeds, NOPE is unknown, LIMIT is rate limited,
+// DOWN fails, SLOW times out, GARBAGE answers HTML.
 func newFakeProviders() *httptest.Server {
+	return httptest.NewServer(fakeProviderMux())
+}
+
+// fakeProviderMux answers every provider path the way newFakeProviders does; the limited fakes
+// put their accounting in front of it.
+func fakeProviderMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v8/finance/chart/", func(w http.ResponseWriter, r *http.Request) {
 		symbol := strings.TrimPrefix(r.URL.Path, "/v8/finance/chart/")
@@ -76,7 +82,7 @@ func newFakeProviders() *httptest.Server {
 			commonFailure(w, symbol)
 		}
 	})
-	return httptest.NewServer(mux)
+	return mux
 }
 
 func commonFailure(w http.ResponseWriter, symbol string) {
