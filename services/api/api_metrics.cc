@@ -105,6 +105,62 @@ void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
   metrics.AddLabeled(Kind::kGauge, "mds_provider_recent_error_ratio",
                      "Share of failed calls among a provider's recent ones.",
                      PerProvider(providers, &ProviderStats::recent_error_rate));
+  metrics.AddLabeled(Kind::kGauge, "mds_provider_calls_left_today",
+                     "Calls a provider's daily quota still allows today (providers with one).",
+                     [&providers] {
+                       std::vector<MetricSample> out;
+                       for (PriceProvider* p : providers.providers()) {
+                         std::optional<ProviderStats> stats = p->stats();
+                         if (!stats.has_value() || stats->rate_limit_per_day <= 0) continue;
+                         out.push_back({{{"provider", p->name()}},
+                                        static_cast<double>(stats->calls_left_today)});
+                       }
+                       return out;
+                     });
+  metrics.AddLabeled(Kind::kGauge, "mds_provider_circuit_state",
+                     "1 for the state a provider's circuit breaker is in (closed, open, "
+                     "half_open), 0 for the others.",
+                     [&providers] {
+                       std::vector<MetricSample> out;
+                       for (PriceProvider* p : providers.providers()) {
+                         std::optional<ProviderStats> stats = p->stats();
+                         if (!stats.has_value() || !stats->circuit.has_value()) continue;
+                         for (CircuitBreaker::State state :
+                              {CircuitBreaker::State::kClosed, CircuitBreaker::State::kOpen,
+                               CircuitBreaker::State::kHalfOpen}) {
+                           out.push_back({{{"provider", p->name()},
+                                           {"state", std::string(StateName(state))}},
+                                          *stats->circuit == state ? 1.0 : 0.0});
+                         }
+                       }
+                       return out;
+                     });
+  metrics.AddLabeled(Kind::kCounter, "mds_provider_circuit_opened_total",
+                     "Times a provider's circuit opened (a failed probe reopens it).",
+                     [&providers] {
+                       std::vector<MetricSample> out;
+                       for (PriceProvider* p : providers.providers()) {
+                         std::optional<ProviderStats> stats = p->stats();
+                         if (!stats.has_value() || !stats->circuit.has_value()) continue;
+                         out.push_back({{{"provider", p->name()}},
+                                        static_cast<double>(stats->circuit_opened)});
+                       }
+                       return out;
+                     });
+  metrics.AddLabeled(Kind::kCounter, "mds_price_answers_total",
+                     "Latest-price requests and polling fetches by how they were answered: call "
+                     "(a provider call they started), shared (another request's call), recent "
+                     "(a quote within max_age or the provider's refresh floor, no call).",
+                     [&recorder] {
+                       const double calls = static_cast<double>(recorder.calls());
+                       return std::vector<MetricSample>{
+                           {{{"by", "call"}}, calls},
+                           {{{"by", "shared"}}, static_cast<double>(recorder.shared())},
+                           {{{"by", "recent"}}, static_cast<double>(recorder.reused())}};
+                     });
+  metrics.Add(Kind::kCounter, "mds_provider_fallbacks_total",
+              "Requests passed on to the next provider of their fallback order.",
+              [&recorder] { return recorder.fallbacks(); });
 }
 
 }  // namespace marketdata

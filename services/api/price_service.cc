@@ -1,6 +1,10 @@
 #include "services/api/price_service.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "services/common/grpc/errors.h"
 #include "services/common/grpc/proto_time.h"
 #include "services/common/grpc/request_checks.h"
@@ -19,6 +23,16 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
     reactor->Finish(ToGrpcStatus(caller.status(), context));
     return reactor;
   }
+  const double max_age = request->max_age();
+  if (!std::isfinite(max_age) || max_age < 0 ||
+      max_age > absl::ToDoubleSeconds(PriceRecorder::kMaxAge)) {
+    reactor->Finish(ToGrpcStatus(
+        absl::InvalidArgumentError(absl::StrCat("max_age must be between 0 and ",
+                                                absl::ToInt64Seconds(PriceRecorder::kMaxAge),
+                                                " seconds")),
+        context));
+    return reactor;
+  }
   // context and response live until Finish, which is the last thing done here.
   recorder_.RecordAsync(
       request->symbol(), request->provider(),
@@ -31,9 +45,15 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
         response->set_price(stored->quote.price);
         ToProtoTimestamp(stored->quote.timestamp, response->mutable_timestamp());
         response->set_provider(stored->quote.provider);
+        // How old the answer is: also as an `age` header (HTTP's Age, whole seconds).
+        const absl::Duration age =
+            std::max(absl::ZeroDuration(), absl::Now() - stored->quote.fetched_at);
+        response->set_age_seconds(absl::ToDoubleSeconds(age));
+        context->AddInitialMetadata("age", absl::StrCat(absl::ToInt64Seconds(age)));
         reactor->Finish(grpc::Status::OK);
       },
-      [context] { return context->IsCancelled(); }, caller->key_id);
+      [context] { return context->IsCancelled(); }, caller->key_id,
+      absl::Seconds(max_age));
   return reactor;
 }
 
@@ -87,16 +107,30 @@ grpc::Status PriceServiceImpl::ListProviders(grpc::ServerContext* context,
   if (absl::Status s = auth_.Authorize(*context, Scope::kRead).status(); !s.ok()) {
     return ToGrpcStatus(s, context);
   }
+  const absl::StatusOr<PriceProvider*> default_provider = providers_.Find("");
   for (PriceProvider* provider : providers_.providers()) {
     v1::ProviderStatus* status = response->add_providers();
     status->set_name(provider->name());
     status->set_configured(provider->configured());
-    status->set_is_default(provider->name() == providers_.default_provider());
+    status->set_is_default(default_provider.ok() && *default_provider == provider);
+    status->set_min_refresh_seconds(absl::ToDoubleSeconds(provider->min_refresh()));
+    status->set_calls_left_today(-1);
     if (std::optional<ProviderStats> stats = provider->stats(); stats.has_value()) {
       status->set_rate_limit_per_minute(stats->rate_limit_per_minute);
       status->set_tokens_available(stats->tokens_available);
       status->set_recent_error_rate(stats->recent_error_rate);
       status->set_recent_requests(stats->recent_requests);
+      status->set_rate_limit_per_day(static_cast<int32_t>(stats->rate_limit_per_day));
+      status->set_calls_left_today(static_cast<int32_t>(stats->calls_left_today));
+      if (stats->rate_limit_per_day > 0) {
+        ToProtoTimestamp(stats->quota_resets_at, status->mutable_quota_resets_at());
+      }
+      status->set_next_call_in_seconds(absl::ToDoubleSeconds(stats->next_call_in));
+      if (stats->circuit.has_value()) {
+        status->set_circuit(std::string(StateName(*stats->circuit)));
+        status->set_next_probe_in_seconds(absl::ToDoubleSeconds(stats->next_probe_in));
+        status->set_circuit_opened_count(static_cast<int32_t>(stats->circuit_opened));
+      }
     }
   }
   return grpc::Status::OK;

@@ -24,6 +24,9 @@ struct Quote {
   // The request the price was fetched for (empty for polling runs): kept with the outbox entry
   // and sent as headers of the price's event, so the consumer's lines name the request too.
   RequestContext origin;
+  // When this service asked the provider for it (the start of the call): how old an answer is,
+  // for requests that accept a recent quote (max_age). Unset until PriceRecorder fetches it.
+  absl::Time fetched_at = absl::InfinitePast();
 };
 
 // A quote after it was committed to the database.

@@ -33,9 +33,9 @@ absl::StatusOr<JobConfig> ValidateJobConfig(const std::vector<std::string>& symb
                      limits.max_interval_seconds, " seconds, got ", interval_seconds));
   }
   config.interval_seconds = interval_seconds;
-  absl::StatusOr<PriceProvider*> found = providers.Find(provider);
+  absl::StatusOr<std::vector<PriceProvider*>> found = providers.FindChain(provider);
   if (!found.ok()) return found.status();
-  config.provider = (*found)->name();
+  config.provider = ProviderRegistry::ChainName(*found);
   return config;
 }
 

@@ -117,7 +117,7 @@ void PollingScheduler::Run(const Claimed& claimed) {
   const PollingJob& job = claimed.job;
   // A job whose provider this process does not have can never run (it was created by a
   // replica configured differently, or the provider was removed).
-  if (absl::Status s = providers_.Find(job.config.provider).status(); !s.ok()) {
+  if (absl::Status s = providers_.FindChain(job.config.provider).status(); !s.ok()) {
     spdlog::warn("polling: job {} can never run: {}", job.job_id, std::string(s.message()));
     if (absl::Status f = store_.MarkFailed(job.job_id, options_.instance_id,
                                            std::string(s.message()));
@@ -154,7 +154,8 @@ void PollingScheduler::Run(const Claimed& claimed) {
     // lost its lease leaves the tick to the replica that holds it now.
     if (!leases_.Held(claimed.lease)) break;
     ++fetched;
-    absl::StatusOr<StoredPrice> stored = recorder_.Record(symbol, job.config.provider, job.config.owner_key_id);
+    absl::StatusOr<StoredPrice> stored = recorder_.Record(
+        symbol, job.config.provider, job.config.owner_key_id, TickShareWindow(job.config));
     if (stored.ok()) continue;
     ++result.errors;
     result.last_error = absl::StrCat(symbol, ": ", stored.status().message());
@@ -171,6 +172,10 @@ void PollingScheduler::Run(const Claimed& claimed) {
   if (absl::Status s = store_.CompleteRun(job.job_id, options_.instance_id, result); !s.ok()) {
     spdlog::warn("polling: recording run of {} failed: {}", job.job_id, s.ToString());
   }
+}
+
+absl::Duration TickShareWindow(const JobConfig& config) {
+  return std::min(absl::Seconds(config.interval_seconds) / 2, absl::Seconds(1));
 }
 
 std::vector<double> TickLagBuckets() {

@@ -46,6 +46,11 @@ struct LagSummary {
   absl::Duration max;
 };
 
+// How old a quote a job's tick accepts: jobs that poll one symbol on one provider at about the
+// same tick share its call (and its stored price) instead of calling once each. Half the interval
+// at most, one second at most.
+absl::Duration TickShareWindow(const JobConfig& config);
+
 // Bounds of the tick-lag histogram, in seconds: a healthy replica starts runs within a few
 // milliseconds of their tick; seconds mean it is overloaded or was down.
 std::vector<double> TickLagBuckets();

@@ -1,9 +1,16 @@
 #include "services/pricing/price_recorder.h"
 
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/grpc/errors.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "services/domain/symbol.h"
@@ -15,18 +22,75 @@ void PriceRecorder::Count(bool ok) {
   (ok ? recorded_ : failed_).fetch_add(1, std::memory_order_relaxed);
 }
 
-absl::StatusOr<PriceRecorder::Fetch> PriceRecorder::Resolve(absl::string_view raw_symbol,
-                                                            absl::string_view provider_name) {
-  absl::StatusOr<std::string> symbol = NormalizeSymbol(raw_symbol);
-  if (!symbol.ok()) return symbol.status();
-  absl::StatusOr<PriceProvider*> provider = providers_.Find(provider_name);
-  if (!provider.ok()) return provider.status();
-  return Fetch{*provider, *std::move(symbol)};
+namespace {
+
+// Marks a provider's own failure, as opposed to the store's: only the former moves a request on
+// to the next provider of its order.
+constexpr absl::string_view kProviderFailed = "type.marketdata/provider-failed";
+
+bool FallsBack(const absl::Status& status) {
+  if (!status.GetPayload(kProviderFailed).has_value()) return false;
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kDeadlineExceeded:
+      return true;
+    default:
+      return false;
+  }
 }
+
+// What a request whose every provider failed gets: NOT_FOUND when none knows the symbol,
+// RESOURCE_EXHAUSTED (with the soonest retry) when every one is out of calls, else UNAVAILABLE
+// with the soonest retry any of them advised.
+absl::Status Combine(const std::vector<std::pair<std::string, absl::Status>>& failures) {
+  if (failures.size() == 1) return failures.front().second;
+  bool all_not_found = true;
+  bool all_exhausted = true;
+  std::optional<RetryAdvice> soonest;
+  std::vector<std::string> parts;
+  for (const auto& [provider, status] : failures) {
+    all_not_found &= status.code() == absl::StatusCode::kNotFound;
+    all_exhausted &= status.code() == absl::StatusCode::kResourceExhausted;
+    if (std::optional<RetryAdvice> advice = RetryAdviceOf(status);
+        advice.has_value() && (!soonest.has_value() || advice->retry_after < soonest->retry_after)) {
+      soonest = advice;
+    }
+    parts.push_back(absl::StrCat(provider, ": ", status.message()));
+  }
+  const std::string message = absl::StrCat("no provider answered (", absl::StrJoin(parts, "; "),
+                                           ")");
+  absl::Status combined = all_not_found   ? absl::NotFoundError(message)
+                          : all_exhausted ? absl::ResourceExhaustedError(message)
+                                          : absl::UnavailableError(message);
+  if (soonest.has_value() && !all_not_found) {
+    soonest->limit = all_exhausted ? soonest->limit : 0;
+    combined = WithRetryAdvice(std::move(combined), *soonest);
+  }
+  return combined;
+}
+
+}  // namespace
+
+struct PriceRecorder::Attempt {
+  std::string symbol;
+  std::vector<PriceProvider*> chain;
+  size_t next = 0;  // the provider asked now
+  FetchLanes* blocking_fetches;
+  RecordDone done;
+  std::function<bool()> cancelled;
+  std::optional<int64_t> key;
+  absl::Duration max_age;
+  absl::Time arrived;
+  RequestContext origin;
+  std::vector<std::pair<std::string, absl::Status>> failures;
+};
 
 absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
                                                   absl::string_view provider_name,
-                                                  std::optional<int64_t> key) {
+                                                  std::optional<int64_t> key,
+                                                  absl::Duration max_age) {
   // The caller's own thread may block: it fetches itself and waits for the commit.
   absl::StatusOr<StoredPrice> result = absl::InternalError("not recorded");
   absl::Notification recorded;
@@ -35,49 +99,129 @@ absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
           result = std::move(stored);
           recorded.Notify();
         },
-        /*cancelled=*/{}, key);
+        /*cancelled=*/{}, key, max_age);
   recorded.WaitForNotification();
   return result;
 }
 
 void PriceRecorder::RecordAsync(absl::string_view raw_symbol, absl::string_view provider_name,
                                 RecordDone done, std::function<bool()> cancelled,
-                                std::optional<int64_t> key) {
-  Start(raw_symbol, provider_name, blocking_fetches_, std::move(done), std::move(cancelled), key);
+                                std::optional<int64_t> key, absl::Duration max_age) {
+  Start(raw_symbol, provider_name, blocking_fetches_, std::move(done), std::move(cancelled), key,
+        max_age);
 }
 
 void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provider_name,
                           FetchLanes* blocking_fetches, RecordDone done,
-                          std::function<bool()> cancelled, std::optional<int64_t> key) {
-  absl::StatusOr<Fetch> fetch = Resolve(raw_symbol, provider_name);
-  if (fetch.ok() && key.has_value() && shares_ != nullptr) {
-    if (absl::Status s = shares_->Take(*key, *fetch->provider); !s.ok()) fetch = s;
+                          std::function<bool()> cancelled, std::optional<int64_t> key,
+                          absl::Duration max_age) {
+  auto attempt = std::make_shared<Attempt>();
+  absl::Status invalid;
+  if (absl::StatusOr<std::string> symbol = NormalizeSymbol(raw_symbol); symbol.ok()) {
+    attempt->symbol = *std::move(symbol);
+  } else {
+    invalid = symbol.status();
   }
-  if (!fetch.ok()) {
+  if (invalid.ok()) {
+    if (absl::StatusOr<std::vector<PriceProvider*>> chain = providers_.FindChain(provider_name);
+        chain.ok()) {
+      attempt->chain = *std::move(chain);
+    } else {
+      invalid = chain.status();
+    }
+  }
+  if (invalid.ok() && (max_age < absl::ZeroDuration() || max_age > kMaxAge)) {
+    invalid = absl::InvalidArgumentError(absl::StrCat(
+        "max_age must be between 0 and ", absl::ToInt64Seconds(kMaxAge), " seconds"));
+  }
+  if (!invalid.ok()) {
     Count(false);
-    done(fetch.status());
+    done(invalid);
     return;
   }
+  attempt->blocking_fetches = blocking_fetches;
+  attempt->done = std::move(done);
+  attempt->cancelled = std::move(cancelled);
+  attempt->key = key;
+  attempt->max_age = max_age;
+  attempt->arrived = absl::Now();
   // The request's ids go along to the lane thread and the storage thread, on the price itself
   // (the ids of the request that started a shared call).
-  RequestContext origin = CurrentRequestContext();
-  const std::string shared_key = absl::StrCat(fetch->provider->name(), "/", fetch->symbol);
-  shared_calls_.Join(
-      shared_key, std::move(done), std::move(cancelled),
-      [this, fetch = *std::move(fetch), blocking_fetches, origin = std::move(origin)](
-          std::function<bool()> abandoned, SharedCalls::Done finish) {
-        Call(fetch, blocking_fetches, std::move(abandoned), origin, std::move(finish));
-      });
+  attempt->origin = CurrentRequestContext();
+  Try(std::move(attempt));
 }
 
-void PriceRecorder::Call(const Fetch& fetch, FetchLanes* blocking_fetches,
-                         std::function<bool()> cancelled, const RequestContext& origin,
-                         RecordDone done) {
-  if (blocking_fetches != nullptr && fetch.provider->may_block()) {
+void PriceRecorder::Try(std::shared_ptr<Attempt> attempt) {
+  PriceProvider* provider = attempt->chain[attempt->next];
+  const std::string key = absl::StrCat(provider->name(), "/", attempt->symbol);
+  // The oldest fetch this request accepts: its own arrival, or earlier by what it or the
+  // provider's refresh floor allows.
+  const absl::Duration accepted = std::max(attempt->max_age, provider->min_refresh());
+  const absl::Time not_before = attempt->arrived - accepted;
+  if (accepted > absl::ZeroDuration()) {
+    const absl::Time now = absl::Now();
+    if (std::optional<RecentQuote> recent = recent_.Get(key, now - not_before, now);
+        recent.has_value()) {
+      reused_.fetch_add(1, std::memory_order_relaxed);
+      Answered(std::move(attempt), std::move(recent->price));
+      return;
+    }
+  }
+  if (attempt->key.has_value() && shares_ != nullptr) {
+    if (absl::Status s = shares_->Take(*attempt->key, *provider); !s.ok()) {
+      Count(false);
+      Answered(std::move(attempt), s);
+      return;
+    }
+  }
+  std::function<bool()> cancelled = attempt->cancelled;
+  shared_calls_.Join(
+      key,
+      [this, attempt](absl::StatusOr<StoredPrice> result) mutable {
+        Answered(std::move(attempt), std::move(result));
+      },
+      std::move(cancelled),
+      [this, provider, symbol = attempt->symbol, blocking_fetches = attempt->blocking_fetches,
+       origin = attempt->origin](std::function<bool()> abandoned, SharedCalls::Done finish) {
+        Call(provider, symbol, blocking_fetches, std::move(abandoned), origin, std::move(finish));
+      },
+      not_before);
+}
+
+void PriceRecorder::Answered(std::shared_ptr<Attempt> attempt,
+                             absl::StatusOr<StoredPrice> result) {
+  if (result.ok() || !FallsBack(result.status())) {
+    if (!result.ok()) {
+      absl::Status failed = result.status();
+      failed.ErasePayload(kProviderFailed);
+      result = std::move(failed);
+    }
+    attempt->done(std::move(result));
+    return;
+  }
+  attempt->failures.emplace_back(attempt->chain[attempt->next]->name(), result.status());
+  if (++attempt->next == attempt->chain.size() ||
+      (attempt->cancelled && attempt->cancelled())) {
+    absl::Status failed = Combine(attempt->failures);
+    failed.ErasePayload(kProviderFailed);
+    attempt->done(std::move(failed));
+    return;
+  }
+  fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("{} {}: falling back to {} ({})", attempt->failures.back().first, attempt->symbol,
+               attempt->chain[attempt->next]->name(),
+               std::string(attempt->failures.back().second.message()));
+  Try(std::move(attempt));
+}
+
+void PriceRecorder::Call(PriceProvider* provider, const std::string& symbol,
+                         FetchLanes* blocking_fetches, std::function<bool()> cancelled,
+                         const RequestContext& origin, RecordDone done) {
+  if (blocking_fetches != nullptr && provider->may_block()) {
     auto shared_done = std::make_shared<RecordDone>(std::move(done));
-    const std::string lane = fetch.provider->name();
-    FetchLanes::Fetch work = [this, fetch, shared_done, cancelled = std::move(cancelled),
-                              origin](absl::Time deadline) mutable {
+    const std::string lane = provider->name();
+    FetchLanes::Fetch work = [this, provider, symbol, shared_done,
+                              cancelled = std::move(cancelled), origin](absl::Time deadline) mutable {
       ScopedRequestContext scope(origin);
       if (cancelled && cancelled()) {
         Count(false);
@@ -87,12 +231,13 @@ void PriceRecorder::Call(const Fetch& fetch, FetchLanes* blocking_fetches,
       if (absl::Now() >= deadline) {
         Count(false);
         (*shared_done)(absl::UnavailableError(absl::StrCat(
-            fetch.provider->name(),
+            provider->name(),
             " is busy: no fetch thread became free within the deadline; retry later")));
         return;
       }
-      absl::StatusOr<Quote> quote = fetch.provider->FetchQuoteBy(fetch.symbol, deadline);
-      Store(std::move(quote), std::move(origin), std::move(*shared_done));
+      const absl::Time fetched_at = absl::Now();
+      absl::StatusOr<Quote> quote = provider->FetchQuoteBy(symbol, deadline);
+      Store(std::move(quote), fetched_at, std::move(origin), std::move(*shared_done));
     };
     if (!blocking_fetches->TrySchedule(lane, std::move(work))) {
       Count(false);
@@ -101,17 +246,23 @@ void PriceRecorder::Call(const Fetch& fetch, FetchLanes* blocking_fetches,
     }
     return;
   }
-  absl::StatusOr<Quote> quote = fetch.provider->FetchQuote(fetch.symbol);
-  Store(std::move(quote), origin, std::move(done));
+  const absl::Time fetched_at = absl::Now();
+  absl::StatusOr<Quote> quote = provider->FetchQuote(symbol);
+  Store(std::move(quote), fetched_at, origin, std::move(done));
 }
 
-void PriceRecorder::Store(absl::StatusOr<Quote> quote, RequestContext origin, RecordDone done) {
+void PriceRecorder::Store(absl::StatusOr<Quote> quote, absl::Time fetched_at,
+                          RequestContext origin, RecordDone done) {
   if (!quote.ok()) {
     Count(false);
-    done(quote.status());
+    absl::Status failed = quote.status();
+    failed.SetPayload(kProviderFailed, absl::Cord("1"));
+    done(std::move(failed));
     return;
   }
   quote->origin = std::move(origin);
+  quote->fetched_at = fetched_at;
+  const std::string key = absl::StrCat(quote->provider, "/", quote->symbol);
   if (const AcceptanceWindow::Verdict verdict = window_.Judge(quote->timestamp, absl::Now());
       verdict != AcceptanceWindow::Verdict::kStore) {
     // The caller gets the quote; no stored price is made of it (ids 0), and no event.
@@ -122,15 +273,21 @@ void PriceRecorder::Store(absl::StatusOr<Quote> quote, RequestContext origin, Re
                   std::string(VerdictName(verdict)));
     StoredPrice answered;
     answered.quote = *std::move(quote);
+    recent_.Put(key, answered, fetched_at);
     done(std::move(answered));
     return;
   }
   store_.SavePriceAsync(*std::move(quote),
-                        [this, done = std::move(done)](absl::StatusOr<StoredPrice> stored) {
+                        [this, key, fetched_at, done = std::move(done)](
+                            absl::StatusOr<StoredPrice> stored) {
                           // Runs on a storage thread: its lines name the request too.
                           std::optional<ScopedRequestContext> scope;
                           if (stored.ok()) scope.emplace(stored->quote.origin);
-                          if (stored.ok()) publisher_.Publish(*stored);
+                          if (stored.ok()) {
+                            stored->quote.fetched_at = fetched_at;
+                            recent_.Put(key, *stored, fetched_at);
+                            publisher_.Publish(*stored);
+                          }
                           Count(stored.ok());
                           done(std::move(stored));
                         });

@@ -1,13 +1,22 @@
 // PriceRecorder: the one path every new price takes — validate, fetch from the provider, store
 // (raw reply + price point + outbox entry in one transaction), publish. Used by GetLatestPrice
-// and by polling jobs alike. Concurrent requests for one symbol and provider share the next call
-// and its stored price (SharedCalls): never one that began before they arrived.
+// and by polling jobs alike. Every provider call is made to count:
+//   - concurrent requests for one symbol and provider share the next call and its stored price
+//     (SharedCalls): never one that began before they arrived;
+//   - a request that accepts a quote up to `max_age` old, or a provider whose refresh floor
+//     (PriceProvider::min_refresh) says so, is answered from the newest quote in memory
+//     (RecentQuotes) without calling the provider nor storing a new price;
+//   - a request may name a fallback order ("yfinance,finnhub"): when a provider fails, is out
+//     of quota or its circuit is open, the next one is asked; the answer names who answered.
 #ifndef MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
 #define MARKETDATA_SERVICES_PRICING_PRICE_RECORDER_H_
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -18,6 +27,7 @@
 #include "services/events/publisher.h"
 #include "services/pricing/fetch_lanes.h"
 #include "services/pricing/provider_shares.h"
+#include "services/pricing/recent_quotes.h"
 #include "services/pricing/shared_calls.h"
 #include "services/providers/registry.h"
 #include "services/storage/price_store.h"
@@ -46,8 +56,11 @@ class PriceRecorder {
   // `symbol` and `provider` as the client sent them; an empty provider means the default. Fetches
   // on the calling thread and waits for the commit.
   // `key`: the API key the price is fetched for, if any (see ProviderShares).
+  // `max_age`: a quote fetched at most this long ago is good enough (0: one fetched after the
+  // request arrived); at most kMaxAge, else INVALID_ARGUMENT.
   absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider,
-                                     std::optional<int64_t> key = std::nullopt);
+                                     std::optional<int64_t> key = std::nullopt,
+                                     absl::Duration max_age = absl::ZeroDuration());
 
   // The same without holding the caller's thread: `done` runs once the price is committed and
   // published (or failed), usually on a storage thread; a validation error calls it at once.
@@ -57,9 +70,18 @@ class PriceRecorder {
   // ran out while it waited.
   void RecordAsync(absl::string_view symbol, absl::string_view provider, RecordDone done,
                    std::function<bool()> cancelled = {},
-                   std::optional<int64_t> key = std::nullopt);
+                   std::optional<int64_t> key = std::nullopt,
+                   absl::Duration max_age = absl::ZeroDuration());
+
+  static constexpr absl::Duration kMaxAge = absl::Hours(24);
 
   int64_t recorded() const { return recorded_.load(std::memory_order_relaxed); }
+  // Provider calls made, requests that shared another request's call, requests answered from a
+  // recent quote, and fallbacks to the next provider of an order.
+  int64_t calls() const { return shared_calls_.calls(); }
+  int64_t shared() const { return shared_calls_.shared(); }
+  int64_t reused() const { return reused_.load(std::memory_order_relaxed); }
+  int64_t fallbacks() const { return fallbacks_.load(std::memory_order_relaxed); }
   int64_t failed() const { return failed_.load(std::memory_order_relaxed); }
   // Quotes answered but not stored, their time older than the window or ahead of it.
   int64_t not_stored(AcceptanceWindow::Verdict why) const {
@@ -68,19 +90,21 @@ class PriceRecorder {
   }
 
  private:
-  struct Fetch {
-    PriceProvider* provider;
-    std::string symbol;
-  };
-  absl::StatusOr<Fetch> Resolve(absl::string_view symbol, absl::string_view provider);
-  // The one path of both calls; `blocking_fetches` as in the constructor.
+  // One request on its way through its providers' order.
+  struct Attempt;
   void Start(absl::string_view symbol, absl::string_view provider, FetchLanes* blocking_fetches,
-             RecordDone done, std::function<bool()> cancelled, std::optional<int64_t> key);
+             RecordDone done, std::function<bool()> cancelled, std::optional<int64_t> key,
+             absl::Duration max_age);
+  // Asks the attempt's current provider: a recent quote, a shared call or a new one; on a
+  // provider's failure, the next provider of the order.
+  void Try(std::shared_ptr<Attempt> attempt);
+  void Answered(std::shared_ptr<Attempt> attempt, absl::StatusOr<StoredPrice> result);
   // One provider call and its commit, shared by every request that joined it (SharedCalls):
   // `cancelled` tells whether all of them gave up.
-  void Call(const Fetch& fetch, FetchLanes* blocking_fetches, std::function<bool()> cancelled,
-            const RequestContext& origin, RecordDone done);
-  void Store(absl::StatusOr<Quote> quote, RequestContext origin, RecordDone done);
+  void Call(PriceProvider* provider, const std::string& symbol, FetchLanes* blocking_fetches,
+            std::function<bool()> cancelled, const RequestContext& origin, RecordDone done);
+  void Store(absl::StatusOr<Quote> quote, absl::Time fetched_at, RequestContext origin,
+             RecordDone done);
   void Count(bool ok);
 
   ProviderRegistry& providers_;
@@ -89,6 +113,9 @@ class PriceRecorder {
   FetchLanes* const blocking_fetches_;
   ProviderShares* const shares_;
   SharedCalls shared_calls_;
+  RecentQuotes recent_;
+  std::atomic<int64_t> reused_{0};
+  std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> recorded_{0};
   std::atomic<int64_t> failed_{0};
   const AcceptanceWindow window_;

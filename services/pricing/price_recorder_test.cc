@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "gtest/gtest.h"
+#include "services/common/grpc/errors.h"
 #include "services/common/testing/wait_for.h"
 #include "services/events/fake_publisher.h"
 #include "services/providers/fake_provider.h"
@@ -28,6 +29,11 @@ FetchLaneOptions Lanes(int threads, size_t max_queued, absl::Duration budget) {
 class PriceRecorderTest : public ::testing::Test {
  protected:
   PriceRecorderTest() : registry_("inline") {
+    auto down = std::make_unique<FakeProvider>("down");
+    down->set_may_block(false);
+    down->Fail(absl::UnavailableError("connection refused"));
+    down_ = down.get();
+    registry_.Add(std::move(down));
     auto inline_provider = std::make_unique<FakeProvider>("inline");
     inline_provider->set_may_block(false);
     inline_provider->set_price(12.5);
@@ -41,7 +47,8 @@ class PriceRecorderTest : public ::testing::Test {
 
   absl::StatusOr<StoredPrice> RecordAsync(absl::string_view symbol, absl::string_view provider,
                                           PriceRecorder& recorder,
-                                          std::function<bool()> cancelled = {}) {
+                                          std::function<bool()> cancelled = {},
+                                          absl::Duration max_age = absl::ZeroDuration()) {
     absl::StatusOr<StoredPrice> result = absl::InternalError("no answer");
     absl::Notification answered;
     recorder.RecordAsync(
@@ -50,7 +57,7 @@ class PriceRecorderTest : public ::testing::Test {
           result = std::move(stored);
           answered.Notify();
         },
-        std::move(cancelled));
+        std::move(cancelled), std::nullopt, max_age);
     EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
     return result;
   }
@@ -58,6 +65,7 @@ class PriceRecorderTest : public ::testing::Test {
   ProviderRegistry registry_;
   FakeProvider* inline_;
   FakeProvider* network_;
+  FakeProvider* down_;
   // Saves on a thread of its own, as the group-commit writer does.
   FakePriceStore store_{FakePriceStore::Async::kOnOwnThread};
   FakePublisher publisher_;
@@ -264,6 +272,141 @@ TEST_F(PriceRecorderTest, AFetchWhoseBudgetRanOutWhileQueuedCallsNoProvider) {
   EXPECT_EQ(network_->fetched_on(), std::thread::id());  // never fetched
   EXPECT_EQ(store_.saved_count(), 0);
   EXPECT_EQ(recorder.failed(), 1);
+}
+
+}  // namespace
+}  // namespace marketdata
+
+namespace marketdata {
+namespace {
+
+TEST_F(PriceRecorderTest, MaxAgeAnswersFromARecentQuoteWithoutACallOrANewPrice) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  absl::StatusOr<StoredPrice> first = RecordAsync("AAPL", "inline", recorder);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_GE(first->quote.fetched_at, absl::Now() - absl::Seconds(10));
+  absl::StatusOr<StoredPrice> reused =
+      RecordAsync("aapl", "inline", recorder, {}, absl::Seconds(60));
+  ASSERT_TRUE(reused.ok()) << reused.status();
+  EXPECT_EQ(reused->price_point_id, first->price_point_id);
+  EXPECT_EQ(reused->quote.fetched_at, first->quote.fetched_at);
+  EXPECT_EQ(inline_->calls(), 1);
+  EXPECT_EQ(store_.saved_count(), 1);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(recorder.reused(), 1);
+  // Without max_age, a new quote: the request never gets one fetched before it arrived.
+  absl::StatusOr<StoredPrice> fresh = RecordAsync("AAPL", "inline", recorder);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_NE(fresh->price_point_id, first->price_point_id);
+  EXPECT_EQ(inline_->calls(), 2);
+  // A quote older than max_age is not good enough.
+  absl::SleepFor(absl::Milliseconds(20));
+  absl::StatusOr<StoredPrice> strict =
+      RecordAsync("AAPL", "inline", recorder, {}, absl::Milliseconds(1));
+  ASSERT_TRUE(strict.ok());
+  EXPECT_EQ(inline_->calls(), 3);
+  // Another provider's quote of the symbol is not reused.
+  ASSERT_TRUE(RecordAsync("AAPL", "network", recorder, {}, absl::Seconds(60)).ok());
+  EXPECT_EQ(network_->calls(), 1);
+}
+
+TEST_F(PriceRecorderTest, MaxAgeOutOfRangeIsInvalid) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  EXPECT_EQ(RecordAsync("AAPL", "inline", recorder, {}, absl::Seconds(-1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecordAsync("AAPL", "inline", recorder, {}, absl::Hours(25)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(inline_->calls(), 0);
+}
+
+TEST_F(PriceRecorderTest, AProvidersRefreshFloorReusesQuotesEvenWithoutMaxAge) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  network_->set_min_refresh(absl::Seconds(60));
+  absl::StatusOr<StoredPrice> first = RecordAsync("AAPL", "network", recorder);
+  ASSERT_TRUE(first.ok());
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<StoredPrice> again = recorder.Record("AAPL", "network");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->price_point_id, first->price_point_id);
+  }
+  EXPECT_EQ(network_->calls(), 1);
+  EXPECT_EQ(recorder.reused(), 5);
+}
+
+// A request that accepts an older quote joins the call in flight when it began late enough.
+TEST_F(PriceRecorderTest, MaxAgeJoinsTheCallInFlight) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  network_->set_call_takes(absl::Milliseconds(300));
+  absl::Notification first_done;
+  absl::StatusOr<StoredPrice> first = absl::InternalError("no answer");
+  recorder.RecordAsync("AAPL", "network", [&](absl::StatusOr<StoredPrice> s) {
+    first = std::move(s);
+    first_done.Notify();
+  });
+  ASSERT_TRUE(WaitFor([&] { return network_->calls() == 1; }));
+  absl::StatusOr<StoredPrice> joined =
+      RecordAsync("AAPL", "network", recorder, {}, absl::Seconds(10));
+  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(first.ok() && joined.ok());
+  EXPECT_EQ(joined->price_point_id, first->price_point_id);
+  EXPECT_EQ(network_->calls(), 1);
+  EXPECT_EQ(recorder.shared(), 1);
+}
+
+TEST_F(PriceRecorderTest, AFallbackOrderAsksTheNextProviderWhenOneFails) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  absl::StatusOr<StoredPrice> answered = RecordAsync("AAPL", "down, inline", recorder);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(answered->quote.provider, "inline");
+  EXPECT_EQ(down_->calls(), 1);
+  EXPECT_EQ(recorder.fallbacks(), 1);
+  ASSERT_EQ(store_.saved_count(), 1);
+  // The first that answers ends the order.
+  ASSERT_TRUE(RecordAsync("AAPL", "inline,down", recorder).ok());
+  EXPECT_EQ(down_->calls(), 1);
+}
+
+TEST_F(PriceRecorderTest, WhenEveryProviderOfAnOrderFailsTheErrorNamesEach) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  inline_->Fail(WithRetryAdvice(absl::ResourceExhaustedError("daily quota used"),
+                                RetryAdvice{absl::Seconds(30), 25}));
+  absl::Status failed = RecordAsync("AAPL", "down,inline", recorder).status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(failed.message().find("down: connection refused"), absl::string_view::npos) << failed;
+  EXPECT_NE(failed.message().find("inline: daily quota used"), absl::string_view::npos) << failed;
+  ASSERT_TRUE(RetryAdviceOf(failed).has_value());
+  EXPECT_EQ(RetryAdviceOf(failed)->retry_after, absl::Seconds(30));
+  // Every one out of calls: RESOURCE_EXHAUSTED with the soonest retry.
+  down_->Fail(WithRetryAdvice(absl::ResourceExhaustedError("5 a minute used"),
+                              RetryAdvice{absl::Seconds(7), 5}));
+  failed = RecordAsync("AAPL", "down,inline", recorder).status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(RetryAdviceOf(failed)->retry_after, absl::Seconds(7));
+  // None knows the symbol: NOT_FOUND.
+  down_->Fail(absl::NotFoundError("unknown symbol"));
+  inline_->Fail(absl::NotFoundError("unknown symbol"));
+  EXPECT_EQ(RecordAsync("AAPL", "down,inline", recorder).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_.saved_count(), 0);
+}
+
+TEST_F(PriceRecorderTest, AStoreFailureDoesNotFallBack) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  store_.Fail(absl::UnavailableError("database down"));
+  absl::Status failed = RecordAsync("AAPL", "inline,network", recorder).status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(failed.message(), "database down");
+  EXPECT_EQ(network_->calls(), 0);
+  EXPECT_EQ(recorder.fallbacks(), 0);
+}
+
+TEST_F(PriceRecorderTest, UnknownOrEmptyNamesInAnOrderAreInvalid) {
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  EXPECT_EQ(RecordAsync("AAPL", "inline,bloomberg", recorder).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecordAsync("AAPL", "inline,,network", recorder).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(inline_->calls(), 0);
 }
 
 }  // namespace

@@ -1,19 +1,31 @@
 #include "services/pricing/shared_calls.h"
 
+#include <algorithm>
 #include <utility>
+
+#include "absl/time/clock.h"
 
 namespace marketdata {
 
 void SharedCalls::Join(const std::string& key, Done done, std::function<bool()> cancelled,
-                       Call call) {
+                       Call call, absl::Time not_before) {
   std::shared_ptr<Group> start;
   {
     absl::MutexLock lock(&mu_);
+    // Taken under the lock, so that a call counted as begun before this arrival is not joined.
+    const absl::Time now = absl::Now();
+    not_before = std::min(not_before, now);
     Key& k = keys_[key];
     if (k.running == nullptr) {
       k.running = std::make_shared<Group>();
+      k.running->started = now;
       start = k.running;
       ++calls_;
+    } else if (k.running->started >= not_before && !k.running->closed) {
+      // The call in flight began late enough for this request: it shares it.
+      ++shared_;
+      k.running->waiters.push_back({std::move(done), std::move(cancelled)});
+      return;
     } else if (k.next == nullptr) {
       k.next = std::make_shared<Group>();
       k.call = call;
@@ -26,11 +38,15 @@ void SharedCalls::Join(const std::string& key, Done done, std::function<bool()> 
 }
 
 void SharedCalls::Start(const std::string& key, std::shared_ptr<Group> group, Call call) {
-  // A started group's waiters no longer change: later requests go to the next group.
-  std::function<bool()> abandoned = [group] {
+  // Requests may still join a running call (see Join), so its waiters are read under the lock.
+  // Once every one of them gave up the call is closed: a later request does not join a call that
+  // will answer CANCELLED.
+  std::function<bool()> abandoned = [this, group] {
+    absl::MutexLock lock(&mu_);
     for (const Waiter& w : group->waiters) {
       if (!w.cancelled || !w.cancelled()) return false;
     }
+    group->closed = true;
     return true;
   };
   call(std::move(abandoned),
@@ -48,6 +64,7 @@ void SharedCalls::Finish(const std::string& key, const std::shared_ptr<Group>& g
       if (it->second.next != nullptr) {
         next = std::move(it->second.next);
         call = std::move(it->second.call);
+        next->started = absl::Now();
         it->second.running = next;
         ++calls_;
       } else {

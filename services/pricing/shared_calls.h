@@ -1,7 +1,8 @@
 // SharedCalls: concurrent requests for the same key (a provider and a symbol) share one call.
-// A request never shares a call that began before it arrived, so it never gets a result older
-// than itself: it waits for the next call of its key, which starts when the one in flight ends
-// and serves every request that arrived meanwhile. Under any number of concurrent requests for
+// A request never shares a call that began before the time it accepts (`not_before`: by default
+// its arrival), so it never gets a result older than it asked for: it joins the call in flight
+// only if that began late enough, and otherwise waits for the next call of its key, which starts
+// when the one in flight ends and serves every request that arrived meanwhile. Under any number of concurrent requests for
 // one key there is one call in flight and at most one waiting, so a provider is asked about once
 // a round trip instead of once a request.
 #ifndef MARKETDATA_SERVICES_PRICING_SHARED_CALLS_H_
@@ -17,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "services/domain/quote.h"
 
 namespace marketdata {
@@ -29,10 +31,12 @@ class SharedCalls {
   // its result to `finish` exactly once, on any thread.
   using Call = std::function<void(std::function<bool()> abandoned, Done finish)>;
 
-  // `done` gets the result of the next call of `key`; `call` makes it, if this request is the
-  // first of that call (the calls of one key must be interchangeable). `cancelled` (may be
-  // empty) tells whether this request's client gave up.
-  void Join(const std::string& key, Done done, std::function<bool()> cancelled, Call call);
+  // `done` gets the result of the call of `key` in flight if it began at or after `not_before`,
+  // else of the next one; `call` makes it, if this request is the first of that call (the calls
+  // of one key must be interchangeable). `cancelled` (may be empty) tells whether this request's
+  // client gave up.
+  void Join(const std::string& key, Done done, std::function<bool()> cancelled, Call call,
+            absl::Time not_before = absl::InfiniteFuture());
 
   // Calls made, and requests that shared a call another request started.
   int64_t calls() const;
@@ -45,6 +49,8 @@ class SharedCalls {
   };
   struct Group {
     std::vector<Waiter> waiters;
+    absl::Time started = absl::InfiniteFuture();  // set when the call begins
+    bool closed = false;  // every waiter gave up: nobody joins it any more
   };
   struct Key {
     std::shared_ptr<Group> running;  // the call in flight

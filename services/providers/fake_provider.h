@@ -47,6 +47,10 @@ class FakeProvider final : public PriceProvider {
     absl::MutexLock lock(&mu_);
     return stats_;
   }
+  absl::Duration min_refresh() const override {
+    absl::MutexLock lock(&mu_);
+    return min_refresh_;
+  }
   absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override {
     {
       absl::MutexLock lock(&mu_);
@@ -118,6 +122,10 @@ class FakeProvider final : public PriceProvider {
     absl::MutexLock lock(&mu_);
     configured_ = configured;
   }
+  void set_min_refresh(absl::Duration floor) {
+    absl::MutexLock lock(&mu_);
+    min_refresh_ = floor;
+  }
   void set_may_block(bool may_block) {
     absl::MutexLock lock(&mu_);
     may_block_ = may_block;
@@ -164,6 +172,7 @@ class FakeProvider final : public PriceProvider {
   bool configured_ ABSL_GUARDED_BY(mu_) = true;
   bool may_block_ ABSL_GUARDED_BY(mu_) = true;
   std::optional<ProviderStats> stats_ ABSL_GUARDED_BY(mu_);
+  absl::Duration min_refresh_ ABSL_GUARDED_BY(mu_);
   absl::Status fail_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::StatusOr<Quote>> script_ ABSL_GUARDED_BY(mu_);
   double price_ ABSL_GUARDED_BY(mu_) = 100;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/grpc/errors.h"
+#include "spdlog/spdlog.h"
 
 namespace marketdata {
 namespace {
@@ -24,8 +25,23 @@ GuardedProvider::GuardedProvider(std::unique_ptr<PriceProvider> inner, GuardOpti
       options_(WithDefaults(std::move(options))),
       deadline_(options_.deadline.value_or(options_.provider_timeout *
                                            (options_.max_retries + 1))),
-      bucket_(options_.per_minute, options_.burst, options_.clock),
-      random_(options_.jitter_seed.has_value() ? *options_.jitter_seed : std::random_device{}()) {}
+      quota_({options_.per_minute, options_.per_day, inner_->name()}, options_.clock),
+      random_(options_.jitter_seed.has_value() ? *options_.jitter_seed : std::random_device{}()) {
+  if (options_.breaker_failures > 0) {
+    const std::string name = inner_->name();
+    breaker_ = std::make_unique<CircuitBreaker>(
+        CircuitBreaker::Options{options_.breaker_failures, options_.breaker_cool_down, name},
+        options_.clock, [name](CircuitBreaker::State from, CircuitBreaker::State to) {
+          if (to == CircuitBreaker::State::kOpen) {
+            spdlog::warn("provider {}: circuit {} -> open: calls fail fast until a probe succeeds",
+                         name, std::string(StateName(from)));
+          } else {
+            spdlog::info("provider {}: circuit {} -> {}", name, std::string(StateName(from)),
+                         std::string(StateName(to)));
+          }
+        });
+  }
+}
 
 absl::StatusOr<Quote> GuardedProvider::FetchQuote(absl::string_view symbol) {
   return FetchQuoteBy(symbol, absl::InfiniteFuture());
@@ -43,14 +59,15 @@ absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol, absl::Tim
   if (!inner_->configured()) return inner_->FetchQuote(symbol);
 
   const absl::Time deadline = std::min(by, options_.clock() + deadline_);
-  if (!bucket_.TryAcquire()) {
-    // When the next call may go: the missing part of a token at the bucket's rate.
-    const double missing = std::max(0.0, 1.0 - bucket_.available());
-    return WithRetryAdvice(
-        absl::ResourceExhaustedError(absl::StrCat("outbound rate limit for ", inner_->name(),
-                                                  " reached (", bucket_.per_minute(), "/min)")),
-        RetryAdvice{absl::Seconds(missing * 60.0 / bucket_.per_minute()),
-                    static_cast<int64_t>(bucket_.per_minute())});
+  // Out of calls: refused before the breaker is asked, so that no probe is spent on it.
+  if (quota_.state().next_call_in > absl::ZeroDuration()) return quota_.Acquire();
+  if (breaker_ != nullptr) {
+    if (absl::Status open = breaker_->Allow(); !open.ok()) return open;
+  }
+  if (absl::Status s = quota_.Acquire(); !s.ok()) {
+    // Lost the last call to another thread; a probe let through reports it was not made.
+    if (breaker_ != nullptr) breaker_->Record(false);
+    return s;
   }
   absl::StatusOr<Quote> result = inner_->FetchQuoteBy(symbol, deadline);
   absl::Duration backoff = options_.initial_backoff;
@@ -59,9 +76,16 @@ absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol, absl::Tim
     const absl::Duration wait = Jitter(backoff);
     if (options_.clock() + wait >= deadline) break;
     options_.sleep(wait);
-    // A retry is another outbound call; when the limit says no, the last failure stands.
-    if (!bucket_.TryAcquire()) break;
+    // A retry is another outbound call; when a limit says no, the last failure stands.
+    if (!quota_.Acquire().ok()) break;
     result = inner_->FetchQuoteBy(symbol, deadline);
+  }
+  if (breaker_ != nullptr) {
+    // Only a provider that does not answer counts: an unknown symbol or its rate limit is an
+    // answer.
+    const absl::StatusCode code = result.status().code();
+    breaker_->Record(code == absl::StatusCode::kUnavailable ||
+                     code == absl::StatusCode::kDeadlineExceeded);
   }
   return result;
 }
@@ -83,9 +107,20 @@ void GuardedProvider::Record(const absl::Status& status) {
 
 std::optional<ProviderStats> GuardedProvider::stats() const {
   ProviderStats stats;
-  if (!bucket_.unlimited()) {
-    stats.rate_limit_per_minute = bucket_.per_minute();
-    stats.tokens_available = bucket_.available();
+  const CallQuota::QuotaState quota = quota_.state();
+  if (quota.minute_left != CallQuota::kUnlimited) {
+    stats.rate_limit_per_minute = quota.per_minute;
+    stats.tokens_available = static_cast<double>(quota.minute_left);
+  }
+  stats.rate_limit_per_day = quota.per_day;
+  stats.calls_left_today = quota.day_left;
+  stats.quota_resets_at = quota.day_resets_at;
+  stats.next_call_in = quota.next_call_in;
+  stats.min_refresh = options_.min_refresh;
+  if (breaker_ != nullptr) {
+    stats.circuit = breaker_->state();
+    stats.next_probe_in = breaker_->next_probe_in();
+    stats.circuit_opened = breaker_->opened_count();
   }
   for (int i = 0; i < kProviderOutcomes; ++i) {
     stats.calls[i] = calls_[i].load(std::memory_order_relaxed);

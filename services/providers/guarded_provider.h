@@ -1,6 +1,8 @@
-// GuardedProvider: wraps a provider with what every outbound call needs: an outbound rate limit
-// (token bucket), retries with exponential backoff and full jitter for UNAVAILABLE, an overall
-// deadline per call, and recent statistics for the providers list.
+// GuardedProvider: wraps a provider with what every outbound call needs: the provider's own call
+// limits (per minute as a sliding window, per UTC day: CallQuota), a circuit breaker that fails
+// fast while the provider keeps failing (CircuitBreaker), retries with exponential backoff and
+// full jitter for UNAVAILABLE, an overall deadline per call, its refresh floor, and recent
+// statistics for the providers list.
 #ifndef MARKETDATA_SERVICES_PROVIDERS_GUARDED_PROVIDER_H_
 #define MARKETDATA_SERVICES_PROVIDERS_GUARDED_PROVIDER_H_
 
@@ -18,14 +20,23 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/providers/provider.h"
-#include "services/common/runtime/token_bucket.h"
+#include "services/common/runtime/call_quota.h"
+#include "services/common/runtime/circuit_breaker.h"
 
 namespace marketdata {
 
 struct GuardOptions {
-  // Outbound calls a minute (infinite: no limit) and how many may go at once after a quiet spell.
+  // Outbound calls a minute (infinite: no limit): never more in any 60 s. Calls a UTC day (0: no
+  // limit).
   double per_minute = std::numeric_limits<double>::infinity();
-  double burst = 1;
+  int64_t per_day = 0;
+  // A quote younger than this is reused instead of calling again (see PriceProvider).
+  absl::Duration min_refresh = absl::ZeroDuration();
+  // Consecutive failed calls (UNAVAILABLE after the retries) that open the circuit; 0: never.
+  // While open, calls fail at once (UNAVAILABLE) for `breaker_cool_down`; then one probe call
+  // goes, and its success closes the circuit.
+  int breaker_failures = 0;
+  absl::Duration breaker_cool_down = absl::Seconds(5);
   // Retries after an UNAVAILABLE failure; each waits a random time in [0, backoff), where backoff
   // starts at `initial_backoff` and doubles, and each needs a token of its own.
   int max_retries = 2;
@@ -50,12 +61,16 @@ class GuardedProvider final : public PriceProvider {
   // The guard itself waits only before a retry, and retries follow UNAVAILABLE, which a provider
   // that never blocks (the test provider) does not return.
   bool may_block() const override { return inner_->may_block(); }
-  // RESOURCE_EXHAUSTED without calling the provider when the outbound limit is reached.
+  // RESOURCE_EXHAUSTED without calling the provider when a limit is reached (with the true time
+  // until it allows a call); UNAVAILABLE at once while the circuit is open.
   absl::StatusOr<Quote> FetchQuote(absl::string_view symbol) override;
   // The same, within the earlier of `deadline` and the guard's own deadline for the call.
   absl::StatusOr<Quote> FetchQuoteBy(absl::string_view symbol, absl::Time deadline) override;
   // Over the last kStatsWindow calls; a call that ends in any error but NOT_FOUND is an error.
   std::optional<ProviderStats> stats() const override;
+  absl::Duration min_refresh() const override { return options_.min_refresh; }
+  // Tells the quota the calls already made today, e.g. counted in storage before a restart.
+  void SeedDailyCalls(int64_t used_today) { quota_.Seed(used_today); }
 
  private:
   absl::StatusOr<Quote> Fetch(absl::string_view symbol, absl::Time deadline);
@@ -65,7 +80,8 @@ class GuardedProvider final : public PriceProvider {
   const std::unique_ptr<PriceProvider> inner_;
   const GuardOptions options_;
   const absl::Duration deadline_;
-  TokenBucket bucket_;
+  CallQuota quota_;
+  std::unique_ptr<CircuitBreaker> breaker_;  // null: breaker_failures is 0
 
   mutable absl::Mutex mu_;
   std::mt19937_64 random_ ABSL_GUARDED_BY(mu_);

@@ -18,10 +18,11 @@
 namespace marketdata {
 namespace {
 
-constexpr double kMaxBurst = 10;
 constexpr double kMinPerMinute = 0.001;
 constexpr double kMaxPerMinute = 1e6;
 constexpr int64_t kMaxTimeoutMs = 120000;
+constexpr int64_t kMaxPerDay = 100000000;
+constexpr double kMaxMinRefreshSeconds = 86400;
 
 using Row = SettingRow<ProviderSettings>;
 
@@ -68,13 +69,44 @@ Row PerMinuteSetting(const ProviderSpec& spec) {
   return NetworkSetting(
       spec.name, spec.network->env_prefix + "_RATE_LIMIT_PER_MINUTE",
       absl::StrCat(spec.network->per_minute),
-      absl::StrCat(spec.network->title, " calls allowed per minute, a token bucket bursting up to ",
-                   kMaxBurst, " (", RangeText(kMinPerMinute, kMaxPerMinute), ")"),
+      absl::StrCat(spec.network->title,
+                   " calls allowed per minute, never more in any 60 s (",
+                   RangeText(kMinPerMinute, kMaxPerMinute), ")"),
       [](const std::string& name, const std::string& value, NetworkProviderSettings& own) {
         absl::StatusOr<double> parsed =
             ParseDoubleSetting(name, value, kMinPerMinute, kMaxPerMinute);
         if (!parsed.ok()) return parsed.status();
         own.per_minute = *parsed;
+        return absl::OkStatus();
+      });
+}
+
+Row PerDaySetting(const ProviderSpec& spec) {
+  return NetworkSetting(
+      spec.name, spec.network->env_prefix + "_RATE_LIMIT_PER_DAY",
+      absl::StrCat(spec.network->per_day),
+      absl::StrCat(spec.network->title,
+                   " calls allowed per UTC day, counted from 00:00 UTC (0: no daily limit; ",
+                   RangeText(0, kMaxPerDay), ")"),
+      [](const std::string& name, const std::string& value, NetworkProviderSettings& own) {
+        absl::StatusOr<int64_t> parsed = ParseIntSetting(name, value, 0, kMaxPerDay);
+        if (!parsed.ok()) return parsed.status();
+        own.per_day = *parsed;
+        return absl::OkStatus();
+      });
+}
+
+Row MinRefreshSetting(const ProviderSpec& spec) {
+  return NetworkSetting(
+      spec.name, spec.network->env_prefix + "_MIN_REFRESH_SECONDS", "0",
+      absl::StrCat("seconds: a ", spec.network->title,
+                   " quote younger than this is reused instead of calling again, whatever the "
+                   "request's max_age (0: only when the request accepts it; ",
+                   RangeText(0, kMaxMinRefreshSeconds), ")"),
+      [](const std::string& name, const std::string& value, NetworkProviderSettings& own) {
+        absl::StatusOr<double> parsed = ParseDoubleSetting(name, value, 0, kMaxMinRefreshSeconds);
+        if (!parsed.ok()) return parsed.status();
+        own.min_refresh = absl::Seconds(*parsed);
         return absl::OkStatus();
       });
 }
@@ -102,7 +134,10 @@ std::unique_ptr<PriceProvider> Make(const ProviderSpec& spec, const ProviderSett
   const NetworkProviderSettings& own = settings.network.at(spec.name);
   GuardOptions options;
   options.per_minute = own.per_minute;
-  options.burst = std::min(own.per_minute, kMaxBurst);
+  options.per_day = own.per_day;
+  options.min_refresh = own.min_refresh;
+  options.breaker_failures = settings.breaker_failures;
+  options.breaker_cool_down = settings.breaker_cool_down;
   options.max_retries = settings.max_retries;
   options.provider_timeout = settings.timeout;
   return std::make_unique<GuardedProvider>(spec.make({http, settings, own}), std::move(options));
@@ -119,14 +154,14 @@ const std::vector<ProviderSpec>& ProviderSpecs() {
        ProviderSpec::Network{"Alpha Vantage", "ALPHA_VANTAGE", true, "https://www.alphavantage.co",
                              "Alpha Vantage base URL, http:// or https:// (tests point it at a "
                              "local fake)",
-                             5},
+                             5, 25},
        [](const Inputs& in) {
          return std::make_unique<AlphaVantageProvider>(in.http, in.own.base_url, in.own.api_key,
                                                        in.settings.timeout);
        }},
       {"finnhub",
        ProviderSpec::Network{"Finnhub", "FINNHUB", true, "https://finnhub.io",
-                             "Finnhub base URL, http:// or https://", 60},
+                             "Finnhub base URL, http:// or https://", 60, 0},
        [](const Inputs& in) {
          return std::make_unique<FinnhubProvider>(in.http, in.own.base_url, in.own.api_key,
                                                   in.settings.timeout);
@@ -135,7 +170,7 @@ const std::vector<ProviderSpec>& ProviderSpecs() {
        ProviderSpec::Network{"Yahoo Finance", "YFINANCE", false, "https://query1.finance.yahoo.com",
                              "Yahoo Finance chart API base URL (yfinance provider), http:// or "
                              "https://",
-                             60},
+                             60, 0},
        [](const Inputs& in) {
          return std::make_unique<YFinanceProvider>(in.http, in.own.base_url, in.settings.timeout);
        }},
@@ -149,6 +184,7 @@ ProviderSettings::ProviderSettings() {
     NetworkProviderSettings& own = network[spec.name];
     own.base_url = spec.network->base_url;
     own.per_minute = spec.network->per_minute;
+    own.per_day = spec.network->per_day;
   }
 }
 
@@ -161,7 +197,7 @@ absl::StatusOr<std::unique_ptr<ProviderRegistry>> MakeProviderRegistry(
     const ProviderSettings& settings, HttpClient& http) {
   auto registry = std::make_unique<ProviderRegistry>(settings.default_provider);
   AddDefaultProviders(settings, http, *registry);
-  if (absl::Status s = registry->Find(settings.default_provider).status(); !s.ok()) {
+  if (absl::Status s = registry->FindChain(settings.default_provider).status(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("DEFAULT_PROVIDER: ", s.message()));
   }
   return registry;
@@ -174,7 +210,8 @@ const SettingTable<ProviderSettings>& ProviderSettingsTable() {
     std::vector<Row> rows = {
         StringSetting("DEFAULT_PROVIDER", defaults.default_provider,
                       &ProviderSettings::default_provider,
-                      "provider used when a request names none: " + ProviderNames()),
+                      "provider used when a request names none: " + ProviderNames() +
+                          ", or a fallback order such as yfinance,finnhub"),
     };
     // Grouped by kind, in table order within each kind.
     for (const ProviderSpec& spec : ProviderSpecs()) {
@@ -188,6 +225,12 @@ const SettingTable<ProviderSettings>& ProviderSettingsTable() {
     for (const ProviderSpec& spec : ProviderSpecs()) {
       if (spec.network.has_value()) rows.push_back(PerMinuteSetting(spec));
     }
+    for (const ProviderSpec& spec : ProviderSpecs()) {
+      if (spec.network.has_value()) rows.push_back(PerDaySetting(spec));
+    }
+    for (const ProviderSpec& spec : ProviderSpecs()) {
+      if (spec.network.has_value()) rows.push_back(MinRefreshSetting(spec));
+    }
     rows.push_back(MillisecondsSetting("PROVIDER_TIMEOUT_MS",
                                        absl::ToInt64Milliseconds(defaults.timeout), 1,
                                        kMaxTimeoutMs, &ProviderSettings::timeout,
@@ -196,6 +239,16 @@ const SettingTable<ProviderSettings>& ProviderSettingsTable() {
                               &ProviderSettings::max_retries,
                               "retries of a provider call that failed transiently, with "
                               "exponential backoff and jitter"));
+    rows.push_back(IntSetting("PROVIDER_BREAKER_FAILURES", defaults.breaker_failures, 0, 1000,
+                              &ProviderSettings::breaker_failures,
+                              "consecutive failed calls (down, timed out, garbage) that open a "
+                              "network provider's circuit: calls then fail fast, or go to the "
+                              "next provider of a fallback order (0: never open)"));
+    rows.push_back(MillisecondsSetting(
+        "PROVIDER_BREAKER_COOLDOWN_MS", absl::ToInt64Milliseconds(defaults.breaker_cool_down), 1,
+        3600000, &ProviderSettings::breaker_cool_down,
+        "how long an open circuit stays open before one probe call is let through, in "
+        "milliseconds; the probe's success closes it"));
     rows.push_back(CustomSetting<ProviderSettings>(
         "TEST_PROVIDER_SEED", "",
         [](const std::string& name, const std::string& value, ProviderSettings& settings) {

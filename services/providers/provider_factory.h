@@ -23,12 +23,16 @@
 namespace marketdata {
 
 // The own settings of one network provider: <PREFIX>_API_KEY (when it takes one),
-// <PREFIX>_BASE_URL and <PREFIX>_RATE_LIMIT_PER_MINUTE.
+// <PREFIX>_BASE_URL, <PREFIX>_RATE_LIMIT_PER_MINUTE, <PREFIX>_RATE_LIMIT_PER_DAY and
+// <PREFIX>_MIN_REFRESH_SECONDS.
 struct NetworkProviderSettings {
   std::string api_key;  // empty: the provider answers UNAVAILABLE naming the missing setting
   std::string base_url;
-  // Outbound calls a minute; the burst after a quiet spell is min(limit, 10) calls.
+  // Outbound calls a minute, never more in any 60 s; calls a UTC day (0: no daily limit).
   double per_minute = 0;
+  int64_t per_day = 0;
+  // The refresh floor: a quote younger than this is reused instead of calling again.
+  absl::Duration min_refresh = absl::ZeroDuration();
 };
 
 // Every provider setting. A default-constructed one holds the table's defaults, so code that
@@ -42,6 +46,10 @@ struct ProviderSettings {
   // One HTTP call; a whole FetchQuote, retries included, gets timeout × (max_retries + 1).
   absl::Duration timeout = absl::Seconds(5);
   int max_retries = 2;
+  // Consecutive failed calls that open a network provider's circuit (0: never), and how long it
+  // stays open before a probe.
+  int breaker_failures = 5;
+  absl::Duration breaker_cool_down = absl::Seconds(5);
   std::optional<uint64_t> test_seed;
 
   // The most a whole FetchQuote may take, retries included.
@@ -58,6 +66,7 @@ struct ProviderSpec {
     std::string base_url;          // default of <PREFIX>_BASE_URL
     std::string base_url_meaning;  // its line in --help
     double per_minute = 0;         // default of <PREFIX>_RATE_LIMIT_PER_MINUTE
+    int64_t per_day = 0;           // default of <PREFIX>_RATE_LIMIT_PER_DAY
   };
   // What a provider is built from. `own` is the provider's entry of `settings.network` (empty
   // for the test provider).
@@ -87,9 +96,10 @@ void AddDefaultProviders(const ProviderSettings& settings, HttpClient& http,
 absl::StatusOr<std::unique_ptr<ProviderRegistry>> MakeProviderRegistry(
     const ProviderSettings& settings, HttpClient& http);
 
-// DEFAULT_PROVIDER, then each network provider's <PREFIX>_API_KEY, <PREFIX>_BASE_URL and
-// <PREFIX>_RATE_LIMIT_PER_MINUTE (grouped by kind), PROVIDER_TIMEOUT_MS, PROVIDER_MAX_RETRIES and
-// TEST_PROVIDER_SEED. A binary embeds it in its own table (EmbeddedSettings) rather than loading
+// DEFAULT_PROVIDER, then each network provider's <PREFIX>_API_KEY, <PREFIX>_BASE_URL,
+// <PREFIX>_RATE_LIMIT_PER_MINUTE, <PREFIX>_RATE_LIMIT_PER_DAY and <PREFIX>_MIN_REFRESH_SECONDS
+// (grouped by kind), PROVIDER_TIMEOUT_MS, PROVIDER_MAX_RETRIES, PROVIDER_BREAKER_FAILURES,
+// PROVIDER_BREAKER_COOLDOWN_MS and TEST_PROVIDER_SEED. A binary embeds it in its own table (EmbeddedSettings) rather than loading
 // it alone, so that its unknown-flag check sees every setting.
 const SettingTable<ProviderSettings>& ProviderSettingsTable();
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "services/providers/fake_http_client.h"
 #include "services/providers/fake_http_server.h"
@@ -110,7 +111,8 @@ TEST(AddDefaultProvidersTest, AddsAllFourGuarded) {
   EXPECT_TRUE((*registry.Find("yfinance"))->configured());
   EXPECT_EQ((*registry.Find("alpha_vantage"))->stats()->rate_limit_per_minute, 5);
   EXPECT_EQ((*registry.Find("alpha_vantage"))->stats()->tokens_available, 5);
-  EXPECT_EQ((*registry.Find("finnhub"))->stats()->tokens_available, 10);
+  // The whole minute's calls may go at once: never more than the provider allows in 60 s.
+  EXPECT_EQ((*registry.Find("finnhub"))->stats()->tokens_available, 60);
 }
 
 TEST(AddDefaultProvidersTest, GuardedProvidersReachTheirBaseUrlsAndHonourTheLimit) {
@@ -136,7 +138,8 @@ TEST(AddDefaultProvidersTest, GuardedProvidersReachTheirBaseUrlsAndHonourTheLimi
   EXPECT_DOUBLE_EQ(alpha_vantage->FetchQuote("IBM")->price, 189.1);
   auto limited = alpha_vantage->FetchQuote("IBM");
   EXPECT_EQ(limited.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(limited.status().message(), "outbound rate limit for alpha_vantage reached (1/min)");
+  EXPECT_TRUE(absl::StartsWith(limited.status().message(), "alpha_vantage: 1 call a minute used"))
+      << limited.status();
   EXPECT_EQ(server.requests().size(), 3u);
 }
 
@@ -158,28 +161,59 @@ TEST(ProviderSpecsTest, EveryNetworkProviderHasItsRowsAndARegistryEntry) {
     EXPECT_EQ(listed(prefix + "_API_KEY"), spec.network->takes_api_key) << spec.name;
     EXPECT_TRUE(listed(prefix + "_BASE_URL")) << spec.name;
     EXPECT_TRUE(listed(prefix + "_RATE_LIMIT_PER_MINUTE")) << spec.name;
+    EXPECT_TRUE(listed(prefix + "_RATE_LIMIT_PER_DAY")) << spec.name;
+    EXPECT_TRUE(listed(prefix + "_MIN_REFRESH_SECONDS")) << spec.name;
   }
 }
 
-TEST(ProviderSpecsTest, DefaultProviderIsListedInHelpAndChecked) {
-  const std::vector<SettingDoc> docs = ProviderSettingsTable().Docs();
-  ASSERT_FALSE(docs.empty());
-  EXPECT_EQ(docs.front().name, "DEFAULT_PROVIDER");
-  EXPECT_EQ(docs.front().meaning,
-            "provider used when a request names none: test, alpha_vantage, finnhub or yfinance");
-
+// The defaults are the providers' own free plans: Alpha Vantage's 5 a minute and 25 a day, and
+// never a burst beyond them.
+TEST(ProviderSpecsTest, DefaultsAreTheProvidersOwnLimits) {
   FakeHttpClient http;
-  ProviderSettings settings;
-  settings.default_provider = "yfinance";
-  auto registry = MakeProviderRegistry(settings, http);
-  ASSERT_TRUE(registry.ok()) << registry.status();
-  EXPECT_EQ((*registry)->default_provider(), "yfinance");
-  settings.default_provider = "bloomberg";
-  auto unknown = MakeProviderRegistry(settings, http);
-  ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.status().message(),
-            "DEFAULT_PROVIDER: unknown provider \"bloomberg\"; available: test, alpha_vantage, "
-            "finnhub, yfinance");
+  ProviderRegistry registry("test");
+  AddDefaultProviders(ProviderSettings(), http, registry);
+  PriceProvider* alpha = *registry.Find("alpha_vantage");
+  std::optional<ProviderStats> stats = alpha->stats();
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->rate_limit_per_minute, 5);
+  EXPECT_EQ(stats->tokens_available, 5);
+  EXPECT_EQ(stats->rate_limit_per_day, 25);
+  EXPECT_EQ(stats->calls_left_today, 25);
+  ASSERT_TRUE(stats->circuit.has_value());
+  EXPECT_EQ(*stats->circuit, CircuitBreaker::State::kClosed);
+  EXPECT_EQ(alpha->min_refresh(), absl::ZeroDuration());
+  std::optional<ProviderStats> finnhub = (*registry.Find("finnhub"))->stats();
+  EXPECT_EQ(finnhub->rate_limit_per_minute, 60);
+  EXPECT_EQ(finnhub->rate_limit_per_day, 0);
+  EXPECT_EQ(finnhub->calls_left_today, -1);
+  // The offline provider has neither limits nor a breaker.
+  std::optional<ProviderStats> test = (*registry.Find("test"))->stats();
+  EXPECT_FALSE(test->circuit.has_value());
+}
+
+TEST(ProviderSpecsTest, DailyLimitsFloorsAndTheBreakerAreSettings) {
+  absl::StatusOr<ProviderSettings> loaded = ProviderSettingsTable().Load(
+      Settings::FromMap({{"ALPHA_VANTAGE_RATE_LIMIT_PER_DAY", "500"},
+                         {"ALPHA_VANTAGE_MIN_REFRESH_SECONDS", "3456"},
+                         {"PROVIDER_BREAKER_FAILURES", "0"},
+                         {"PROVIDER_BREAKER_COOLDOWN_MS", "250"}}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const ProviderSettings& settings = *loaded;
+  EXPECT_EQ(settings.network.at("alpha_vantage").per_day, 500);
+  EXPECT_EQ(settings.network.at("alpha_vantage").min_refresh, absl::Seconds(3456));
+  EXPECT_EQ(settings.breaker_failures, 0);
+  EXPECT_EQ(settings.breaker_cool_down, absl::Milliseconds(250));
+  FakeHttpClient http;
+  ProviderRegistry registry("test");
+  AddDefaultProviders(settings, http, registry);
+  EXPECT_EQ((*registry.Find("alpha_vantage"))->min_refresh(), absl::Seconds(3456));
+  EXPECT_FALSE((*registry.Find("alpha_vantage"))->stats()->circuit.has_value());
+  EXPECT_FALSE(ProviderSettingsTable()
+                   .Load(Settings::FromMap({{"ALPHA_VANTAGE_RATE_LIMIT_PER_DAY", "-1"}}))
+                   .ok());
+  EXPECT_FALSE(ProviderSettingsTable()
+                   .Load(Settings::FromMap({{"FINNHUB_MIN_REFRESH_SECONDS", "abc"}}))
+                   .ok());
 }
 
 }  // namespace

@@ -19,9 +19,19 @@ class ProviderRegistry {
 
   void Add(std::unique_ptr<PriceProvider> provider);
 
-  // The provider called `name` (case-insensitive); an empty name means the default provider.
+  // The provider called `name` (case-insensitive); an empty name means the default provider (the
+  // first of the default order when that is a chain).
   // An unknown name is INVALID_ARGUMENT listing the known ones.
   absl::StatusOr<PriceProvider*> Find(absl::string_view name) const;
+
+  // A fallback order: provider names separated by commas ("yfinance,finnhub"), each looked up
+  // as by Find, duplicates dropped; empty means the default, itself a name or an order. At most
+  // kMaxChain providers; INVALID_ARGUMENT naming the fault otherwise.
+  static constexpr size_t kMaxChain = 4;
+  absl::StatusOr<std::vector<PriceProvider*>> FindChain(absl::string_view names) const;
+
+  // "yfinance,finnhub": how a chain is named in jobs and messages.
+  static std::string ChainName(const std::vector<PriceProvider*>& chain);
 
   const std::string& default_provider() const { return default_provider_; }
   std::vector<PriceProvider*> providers() const;

@@ -279,7 +279,10 @@ async function refreshProviders() {
       cell(row, p.name + (p.is_default ? " (default)" : ""));
       cell(row, p.configured ? "yes" : "no");
       cell(row, p.rate_limit_per_minute);
-      cell(row, p.tokens_available.toFixed(1));
+      cell(row, p.tokens_available.toFixed(0));
+      cell(row, p.rate_limit_per_day > 0 ? `${p.calls_left_today} of ${p.rate_limit_per_day}` : "—");
+      cell(row, p.circuit ? p.circuit.replace("_", "-") +
+        (p.circuit === "closed" ? "" : ` (probe in ${p.next_probe_in_seconds.toFixed(0)} s)`) : "—");
       cell(row, `${(100 * p.recent_error_rate).toFixed(0)}% of ${p.recent_requests}`);
       return row;
     }));

@@ -285,10 +285,13 @@ var rateLimitHeaders = map[string]string{
 
 // outgoingHeader passes the backends' response metadata on as Grpc-Metadata-* headers, as
 // grpc-gateway does by default, minus gRPC's own transport headers; rate limit metadata becomes
-// the standard headers.
+// the standard headers, and `age` (how old a latest price is, in seconds) HTTP's Age.
 func outgoingHeader(key string) (string, bool) {
 	if name, ok := rateLimitHeaders[key]; ok {
 		return name, true
+	}
+	if key == "age" {
+		return "Age", true
 	}
 	if key == "content-type" || strings.HasPrefix(key, "grpc-") {
 		return "", false

@@ -25,11 +25,14 @@ const (
 )
 
 type Price struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Symbol        string                 `protobuf:"bytes,1,opt,name=symbol,proto3" json:"symbol,omitempty"`
-	Price         float64                `protobuf:"fixed64,2,opt,name=price,proto3" json:"price,omitempty"`
-	Timestamp     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	Provider      string                 `protobuf:"bytes,4,opt,name=provider,proto3" json:"provider,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Symbol    string                 `protobuf:"bytes,1,opt,name=symbol,proto3" json:"symbol,omitempty"`
+	Price     float64                `protobuf:"fixed64,2,opt,name=price,proto3" json:"price,omitempty"`
+	Timestamp *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Provider  string                 `protobuf:"bytes,4,opt,name=provider,proto3" json:"provider,omitempty"`
+	// GetLatestPrice only: seconds since the quote was fetched from the provider (it may have been
+	// fetched for an earlier request, see max_age). Absent from every other response.
+	AgeSeconds    *float64 `protobuf:"fixed64,5,opt,name=age_seconds,json=ageSeconds,proto3,oneof" json:"age_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -92,12 +95,25 @@ func (x *Price) GetProvider() string {
 	return ""
 }
 
+func (x *Price) GetAgeSeconds() float64 {
+	if x != nil && x.AgeSeconds != nil {
+		return *x.AgeSeconds
+	}
+	return 0
+}
+
 type GetLatestPriceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Ticker symbol, case-insensitive (e.g. "aapl"). Required.
 	Symbol string `protobuf:"bytes,1,opt,name=symbol,proto3" json:"symbol,omitempty"`
-	// Provider name; empty means the configured default provider.
-	Provider      string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// Provider name, or a fallback order of names separated by commas ("yfinance,finnhub"): when
+	// one fails, is out of quota or its circuit is open, the next is asked, and the answer names
+	// the one that answered. Empty means the configured default provider (or order).
+	Provider string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// Seconds: a quote fetched at most this long ago is good enough, answered without a provider
+	// call and without storing a new price (0 to 86400; 0, the default, asks for a quote fetched
+	// after the request arrived). A provider's refresh floor may extend it.
+	MaxAge        float64 `protobuf:"fixed64,3,opt,name=max_age,json=maxAge,proto3" json:"max_age,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -144,6 +160,13 @@ func (x *GetLatestPriceRequest) GetProvider() string {
 		return x.Provider
 	}
 	return ""
+}
+
+func (x *GetLatestPriceRequest) GetMaxAge() float64 {
+	if x != nil {
+		return x.MaxAge
+	}
+	return 0
 }
 
 type ListPriceHistoryRequest struct {
@@ -379,9 +402,25 @@ type ProviderStatus struct {
 	// Share of failed requests among the recent ones (0..1).
 	RecentErrorRate float64 `protobuf:"fixed64,5,opt,name=recent_error_rate,json=recentErrorRate,proto3" json:"recent_error_rate,omitempty"`
 	RecentRequests  int32   `protobuf:"varint,6,opt,name=recent_requests,json=recentRequests,proto3" json:"recent_requests,omitempty"`
-	IsDefault       bool    `protobuf:"varint,7,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The default provider (the first of the default fallback order).
+	IsDefault bool `protobuf:"varint,7,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
+	// Calls allowed per UTC day (0: no daily limit), calls left today (-1: no daily limit), and
+	// when the day's count resets (00:00 UTC; null without a daily limit).
+	RateLimitPerDay int32                  `protobuf:"varint,8,opt,name=rate_limit_per_day,json=rateLimitPerDay,proto3" json:"rate_limit_per_day,omitempty"`
+	CallsLeftToday  int32                  `protobuf:"varint,9,opt,name=calls_left_today,json=callsLeftToday,proto3" json:"calls_left_today,omitempty"`
+	QuotaResetsAt   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=quota_resets_at,json=quotaResetsAt,proto3" json:"quota_resets_at,omitempty"`
+	// Seconds until the limits allow a call (0: now): what Retry-After would say.
+	NextCallInSeconds float64 `protobuf:"fixed64,11,opt,name=next_call_in_seconds,json=nextCallInSeconds,proto3" json:"next_call_in_seconds,omitempty"`
+	// The refresh floor: a quote younger than this many seconds is reused instead of calling.
+	MinRefreshSeconds float64 `protobuf:"fixed64,12,opt,name=min_refresh_seconds,json=minRefreshSeconds,proto3" json:"min_refresh_seconds,omitempty"`
+	// The circuit breaker: "closed", "open" (calls fail fast or fall back) or "half_open" (one
+	// probe call is out); "" for a provider without one (test). Seconds until the next probe may
+	// go, and how many times the circuit opened since the start.
+	Circuit            string  `protobuf:"bytes,13,opt,name=circuit,proto3" json:"circuit,omitempty"`
+	NextProbeInSeconds float64 `protobuf:"fixed64,14,opt,name=next_probe_in_seconds,json=nextProbeInSeconds,proto3" json:"next_probe_in_seconds,omitempty"`
+	CircuitOpenedCount int32   `protobuf:"varint,15,opt,name=circuit_opened_count,json=circuitOpenedCount,proto3" json:"circuit_opened_count,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ProviderStatus) Reset() {
@@ -461,6 +500,62 @@ func (x *ProviderStatus) GetIsDefault() bool {
 		return x.IsDefault
 	}
 	return false
+}
+
+func (x *ProviderStatus) GetRateLimitPerDay() int32 {
+	if x != nil {
+		return x.RateLimitPerDay
+	}
+	return 0
+}
+
+func (x *ProviderStatus) GetCallsLeftToday() int32 {
+	if x != nil {
+		return x.CallsLeftToday
+	}
+	return 0
+}
+
+func (x *ProviderStatus) GetQuotaResetsAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.QuotaResetsAt
+	}
+	return nil
+}
+
+func (x *ProviderStatus) GetNextCallInSeconds() float64 {
+	if x != nil {
+		return x.NextCallInSeconds
+	}
+	return 0
+}
+
+func (x *ProviderStatus) GetMinRefreshSeconds() float64 {
+	if x != nil {
+		return x.MinRefreshSeconds
+	}
+	return 0
+}
+
+func (x *ProviderStatus) GetCircuit() string {
+	if x != nil {
+		return x.Circuit
+	}
+	return ""
+}
+
+func (x *ProviderStatus) GetNextProbeInSeconds() float64 {
+	if x != nil {
+		return x.NextProbeInSeconds
+	}
+	return 0
+}
+
+func (x *ProviderStatus) GetCircuitOpenedCount() int32 {
+	if x != nil {
+		return x.CircuitOpenedCount
+	}
+	return 0
 }
 
 type ListProvidersResponse struct {
@@ -681,15 +776,19 @@ var File_proto_marketdata_v1_price_proto protoreflect.FileDescriptor
 
 const file_proto_marketdata_v1_price_proto_rawDesc = "" +
 	"\n" +
-	"\x1fproto/marketdata/v1/price.proto\x12\rmarketdata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eproto/marketdata/v1/bars.proto\x1a(proto/marketdata/v1/moving_average.proto\"\x8b\x01\n" +
+	"\x1fproto/marketdata/v1/price.proto\x12\rmarketdata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eproto/marketdata/v1/bars.proto\x1a(proto/marketdata/v1/moving_average.proto\"\xc1\x01\n" +
 	"\x05Price\x12\x16\n" +
 	"\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x14\n" +
 	"\x05price\x18\x02 \x01(\x01R\x05price\x128\n" +
 	"\ttimestamp\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1a\n" +
-	"\bprovider\x18\x04 \x01(\tR\bprovider\"K\n" +
+	"\bprovider\x18\x04 \x01(\tR\bprovider\x12$\n" +
+	"\vage_seconds\x18\x05 \x01(\x01H\x00R\n" +
+	"ageSeconds\x88\x01\x01B\x0e\n" +
+	"\f_age_seconds\"d\n" +
 	"\x15GetLatestPriceRequest\x12\x16\n" +
 	"\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x1a\n" +
-	"\bprovider\x18\x02 \x01(\tR\bprovider\"\xf4\x01\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x17\n" +
+	"\amax_age\x18\x03 \x01(\x01R\x06maxAge\"\xf4\x01\n" +
 	"\x17ListPriceHistoryRequest\x12\x16\n" +
 	"\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x129\n" +
@@ -704,7 +803,7 @@ const file_proto_marketdata_v1_price_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
 	"\x13StreamPricesRequest\x12\x18\n" +
 	"\asymbols\x18\x01 \x03(\tR\asymbols\"\x16\n" +
-	"\x14ListProvidersRequest\"\x96\x02\n" +
+	"\x14ListProvidersRequest\"\x91\x05\n" +
 	"\x0eProviderStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
@@ -715,7 +814,16 @@ const file_proto_marketdata_v1_price_proto_rawDesc = "" +
 	"\x11recent_error_rate\x18\x05 \x01(\x01R\x0frecentErrorRate\x12'\n" +
 	"\x0frecent_requests\x18\x06 \x01(\x05R\x0erecentRequests\x12\x1d\n" +
 	"\n" +
-	"is_default\x18\a \x01(\bR\tisDefault\"T\n" +
+	"is_default\x18\a \x01(\bR\tisDefault\x12+\n" +
+	"\x12rate_limit_per_day\x18\b \x01(\x05R\x0frateLimitPerDay\x12(\n" +
+	"\x10calls_left_today\x18\t \x01(\x05R\x0ecallsLeftToday\x12B\n" +
+	"\x0fquota_resets_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\rquotaResetsAt\x12/\n" +
+	"\x14next_call_in_seconds\x18\v \x01(\x01R\x11nextCallInSeconds\x12.\n" +
+	"\x13min_refresh_seconds\x18\f \x01(\x01R\x11minRefreshSeconds\x12\x18\n" +
+	"\acircuit\x18\r \x01(\tR\acircuit\x121\n" +
+	"\x15next_probe_in_seconds\x18\x0e \x01(\x01R\x12nextProbeInSeconds\x120\n" +
+	"\x14circuit_opened_count\x18\x0f \x01(\x05R\x12circuitOpenedCount\"T\n" +
 	"\x15ListProvidersResponse\x12;\n" +
 	"\tproviders\x18\x01 \x03(\v2\x1d.marketdata.v1.ProviderStatusR\tproviders\".\n" +
 	"\x12GetSnapshotRequest\x12\x18\n" +
@@ -769,26 +877,27 @@ var file_proto_marketdata_v1_price_proto_depIdxs = []int32{
 	11, // 1: marketdata.v1.ListPriceHistoryRequest.start_time:type_name -> google.protobuf.Timestamp
 	11, // 2: marketdata.v1.ListPriceHistoryRequest.end_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: marketdata.v1.ListPriceHistoryResponse.prices:type_name -> marketdata.v1.Price
-	6,  // 4: marketdata.v1.ListProvidersResponse.providers:type_name -> marketdata.v1.ProviderStatus
-	0,  // 5: marketdata.v1.SymbolSnapshot.price:type_name -> marketdata.v1.Price
-	12, // 6: marketdata.v1.SymbolSnapshot.averages:type_name -> marketdata.v1.MovingAverage
-	13, // 7: marketdata.v1.SymbolSnapshot.bars:type_name -> marketdata.v1.Bar
-	9,  // 8: marketdata.v1.Snapshot.symbols:type_name -> marketdata.v1.SymbolSnapshot
-	1,  // 9: marketdata.v1.PriceService.GetLatestPrice:input_type -> marketdata.v1.GetLatestPriceRequest
-	2,  // 10: marketdata.v1.PriceService.ListPriceHistory:input_type -> marketdata.v1.ListPriceHistoryRequest
-	4,  // 11: marketdata.v1.PriceService.StreamPrices:input_type -> marketdata.v1.StreamPricesRequest
-	5,  // 12: marketdata.v1.PriceService.ListProviders:input_type -> marketdata.v1.ListProvidersRequest
-	8,  // 13: marketdata.v1.PriceService.GetSnapshot:input_type -> marketdata.v1.GetSnapshotRequest
-	0,  // 14: marketdata.v1.PriceService.GetLatestPrice:output_type -> marketdata.v1.Price
-	3,  // 15: marketdata.v1.PriceService.ListPriceHistory:output_type -> marketdata.v1.ListPriceHistoryResponse
-	0,  // 16: marketdata.v1.PriceService.StreamPrices:output_type -> marketdata.v1.Price
-	7,  // 17: marketdata.v1.PriceService.ListProviders:output_type -> marketdata.v1.ListProvidersResponse
-	10, // 18: marketdata.v1.PriceService.GetSnapshot:output_type -> marketdata.v1.Snapshot
-	14, // [14:19] is the sub-list for method output_type
-	9,  // [9:14] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	11, // 4: marketdata.v1.ProviderStatus.quota_resets_at:type_name -> google.protobuf.Timestamp
+	6,  // 5: marketdata.v1.ListProvidersResponse.providers:type_name -> marketdata.v1.ProviderStatus
+	0,  // 6: marketdata.v1.SymbolSnapshot.price:type_name -> marketdata.v1.Price
+	12, // 7: marketdata.v1.SymbolSnapshot.averages:type_name -> marketdata.v1.MovingAverage
+	13, // 8: marketdata.v1.SymbolSnapshot.bars:type_name -> marketdata.v1.Bar
+	9,  // 9: marketdata.v1.Snapshot.symbols:type_name -> marketdata.v1.SymbolSnapshot
+	1,  // 10: marketdata.v1.PriceService.GetLatestPrice:input_type -> marketdata.v1.GetLatestPriceRequest
+	2,  // 11: marketdata.v1.PriceService.ListPriceHistory:input_type -> marketdata.v1.ListPriceHistoryRequest
+	4,  // 12: marketdata.v1.PriceService.StreamPrices:input_type -> marketdata.v1.StreamPricesRequest
+	5,  // 13: marketdata.v1.PriceService.ListProviders:input_type -> marketdata.v1.ListProvidersRequest
+	8,  // 14: marketdata.v1.PriceService.GetSnapshot:input_type -> marketdata.v1.GetSnapshotRequest
+	0,  // 15: marketdata.v1.PriceService.GetLatestPrice:output_type -> marketdata.v1.Price
+	3,  // 16: marketdata.v1.PriceService.ListPriceHistory:output_type -> marketdata.v1.ListPriceHistoryResponse
+	0,  // 17: marketdata.v1.PriceService.StreamPrices:output_type -> marketdata.v1.Price
+	7,  // 18: marketdata.v1.PriceService.ListProviders:output_type -> marketdata.v1.ListProvidersResponse
+	10, // 19: marketdata.v1.PriceService.GetSnapshot:output_type -> marketdata.v1.Snapshot
+	15, // [15:20] is the sub-list for method output_type
+	10, // [10:15] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_proto_marketdata_v1_price_proto_init() }
@@ -798,6 +907,7 @@ func file_proto_marketdata_v1_price_proto_init() {
 	}
 	file_proto_marketdata_v1_bars_proto_init()
 	file_proto_marketdata_v1_moving_average_proto_init()
+	file_proto_marketdata_v1_price_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
