@@ -59,15 +59,22 @@ absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol, absl::Tim
   if (!inner_->configured()) return inner_->FetchQuote(symbol);
 
   const absl::Time deadline = std::min(by, options_.clock() + deadline_);
-  // Out of calls: refused before the breaker is asked, so that no probe is spent on it.
-  if (quota_.state().next_call_in > absl::ZeroDuration()) return quota_.Acquire();
+  // Out of calls: refused before the breaker is asked, so that no probe is spent on it. (The
+  // window may free a call in between: then this call is taken here.)
+  bool taken = false;
+  if (quota_.state().next_call_in > absl::ZeroDuration()) {
+    if (absl::Status s = quota_.Acquire(); !s.ok()) return s;
+    taken = true;
+  }
   if (breaker_ != nullptr) {
     if (absl::Status open = breaker_->Allow(); !open.ok()) return open;
   }
-  if (absl::Status s = quota_.Acquire(); !s.ok()) {
-    // Lost the last call to another thread; a probe let through reports it was not made.
-    if (breaker_ != nullptr) breaker_->Record(false);
-    return s;
+  if (!taken) {
+    if (absl::Status s = quota_.Acquire(); !s.ok()) {
+      // Another thread took the last call: the breaker let through a call that is not made.
+      if (breaker_ != nullptr) breaker_->Release();
+      return s;
+    }
   }
   absl::StatusOr<Quote> result = inner_->FetchQuoteBy(symbol, deadline);
   absl::Duration backoff = options_.initial_backoff;

@@ -1,15 +1,29 @@
 #include "services/providers/guarded_provider.h"
 
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "services/common/grpc/errors.h"
 #include "services/common/testing/fake_clock.h"
 #include "services/providers/fake_provider.h"
 
 namespace marketdata {
+
+// Circuit states by name in failure messages.
+void PrintTo(CircuitBreaker::State state, std::ostream* os) { *os << StateName(state); }
+
 namespace {
 
 Quote AQuote() {
@@ -79,35 +93,57 @@ TEST_F(GuardedProviderTest, CountsEveryCallByOutcome) {
   EXPECT_EQ(calls[static_cast<int>(ProviderOutcome::kRateLimited)], 0);
 }
 
-TEST_F(GuardedProviderTest, EmptyBucketRefusesWithoutCallingTheProvider) {
+TEST_F(GuardedProviderTest, FullWindowRefusesWithoutCallingTheProvider) {
   GuardOptions options;
   options.per_minute = 5;
-  options.burst = 2;
   auto guarded = Guard({AQuote()}, options);
-  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  // The whole minute's allowance may go at once.
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(guarded->FetchQuote("AAPL").ok()) << i;
+  clock_.Advance(absl::Seconds(7));
+  auto refused = guarded->FetchQuote("AAPL");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "scripted")) << refused.status();
+  EXPECT_EQ(inner_->calls(), 5);
+  // The client learns exactly when the next call may go: when the oldest of the five leaves the
+  // 60 s window, 53 s from now.
+  std::optional<RetryAdvice> advice = RetryAdviceOf(refused.status());
+  ASSERT_TRUE(advice.has_value());
+  EXPECT_EQ(advice->retry_after, absl::Seconds(53));
+  EXPECT_EQ(advice->limit, 5);
+  EXPECT_EQ(guarded->stats()->next_call_in, absl::Seconds(53));
+  EXPECT_EQ(guarded->stats()->calls[static_cast<int>(ProviderOutcome::kRateLimited)], 1);
+}
+
+TEST_F(GuardedProviderTest, TheWindowSlides) {
+  GuardOptions options;
+  options.per_minute = 2;  // at most 2 calls in any 60 s
+  auto guarded = Guard({AQuote()}, options);
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());  // t = 0
+  clock_.Advance(absl::Seconds(20));
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());  // t = 20
+  EXPECT_EQ(RetryAdviceOf(guarded->FetchQuote("AAPL").status())->retry_after, absl::Seconds(40));
+  clock_.Advance(absl::Seconds(40) - absl::Milliseconds(1));
+  EXPECT_EQ(RetryAdviceOf(guarded->FetchQuote("AAPL").status())->retry_after,
+            absl::Milliseconds(1));
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());  // t = 60: the call at 0 has left the window
+  // The call at 20 is still in it: the next one may go at 80, not at 60 + 30.
+  EXPECT_EQ(RetryAdviceOf(guarded->FetchQuote("AAPL").status())->retry_after, absl::Seconds(20));
+  clock_.Advance(absl::Seconds(20));
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());  // t = 80
+  EXPECT_EQ(inner_->calls(), 4);
+}
+
+TEST_F(GuardedProviderTest, AFractionalRateSpacesSingleCalls) {
+  GuardOptions options;
+  options.per_minute = 1.5;  // one call per 40 s
+  auto guarded = Guard({AQuote()}, options);
   EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
   auto refused = guarded->FetchQuote("AAPL");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(refused.status().message(), "outbound rate limit for scripted reached (5/min)");
-  EXPECT_EQ(inner_->calls(), 2);
-  // The client learns when the next call may go: a token comes every 12 s at 5/min.
-  std::optional<RetryAdvice> advice = RetryAdviceOf(refused.status());
-  ASSERT_TRUE(advice.has_value());
-  EXPECT_GT(advice->retry_after, absl::ZeroDuration());
-  EXPECT_LE(advice->retry_after, absl::Seconds(12));
-  EXPECT_EQ(advice->limit, 5);
-}
-
-TEST_F(GuardedProviderTest, BucketRefillsAtTheConfiguredRate) {
-  GuardOptions options;
-  options.per_minute = 6;  // one token every 10 s
-  options.burst = 1;
-  auto guarded = Guard({AQuote()}, options);
-  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
-  EXPECT_FALSE(guarded->FetchQuote("AAPL").ok());
-  clock_.Advance(absl::Seconds(9));
-  EXPECT_FALSE(guarded->FetchQuote("AAPL").ok());
-  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(RetryAdviceOf(refused.status())->retry_after, absl::Seconds(40));
+  EXPECT_EQ(RetryAdviceOf(refused.status())->limit, 1);
+  clock_.Advance(absl::Seconds(40));
   EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
   EXPECT_EQ(inner_->calls(), 2);
 }
@@ -169,18 +205,22 @@ TEST_F(GuardedProviderTest, NoRetryForNotFoundRateLimitOrNotConfigured) {
   auto guarded = Guard({not_configured}, options);
   inner_->set_configured(false);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(guarded->FetchQuote("AAPL").status(), not_configured);
-  EXPECT_EQ(inner_->calls(), 3);  // no retries, and no tokens spent on it
+  EXPECT_EQ(inner_->calls(), 3);  // no retries, and no call of the quota spent on it
   EXPECT_TRUE(sleeps_.empty());
+  EXPECT_EQ(guarded->stats()->tokens_available, 1);
 }
 
-TEST_F(GuardedProviderTest, RetriesNeedTokensToo) {
+TEST_F(GuardedProviderTest, RetriesNeedACallOfTheQuotaToo) {
   GuardOptions options;
-  options.per_minute = 1;
-  options.burst = 2;
+  options.per_minute = 2;
   options.max_retries = 5;
   auto guarded = Guard({kDown}, options);
+  // The call and one retry use up the window; the third attempt is not made and the last
+  // failure stands.
   EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);
   EXPECT_EQ(inner_->calls(), 2);
+  EXPECT_EQ(sleeps_.size(), 2u);
+  EXPECT_EQ(guarded->stats()->tokens_available, 0);
   EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(inner_->calls(), 2);
 }
@@ -232,7 +272,6 @@ TEST_F(GuardedProviderTest, AnEarlierCallerDeadlineWinsAndEndsTheRetries) {
 TEST_F(GuardedProviderTest, StatsCountErrorsButNotUnknownSymbols) {
   GuardOptions options;
   options.per_minute = 60;
-  options.burst = 10;
   options.max_retries = 0;
   auto guarded = Guard({AQuote(), absl::NotFoundError("unknown"), kDown,
                         absl::ResourceExhaustedError("limit"), AQuote()},
@@ -242,13 +281,23 @@ TEST_F(GuardedProviderTest, StatsCountErrorsButNotUnknownSymbols) {
   EXPECT_EQ(empty->recent_requests, 0);
   EXPECT_EQ(empty->recent_error_rate, 0);
   EXPECT_EQ(empty->rate_limit_per_minute, 60);
-  EXPECT_EQ(empty->tokens_available, 10);
+  EXPECT_EQ(empty->tokens_available, 60);
+  EXPECT_EQ(empty->next_call_in, absl::ZeroDuration());
 
-  for (int i = 0; i < 5; ++i) guarded->FetchQuote("AAPL").IgnoreError();
+  for (int i = 0; i < 5; ++i) {
+    guarded->FetchQuote("AAPL").IgnoreError();
+    clock_.Advance(absl::Seconds(10));
+  }
   auto stats = guarded->stats();
   EXPECT_EQ(stats->recent_requests, 5);
   EXPECT_DOUBLE_EQ(stats->recent_error_rate, 2.0 / 5);
-  EXPECT_DOUBLE_EQ(stats->tokens_available, 5);
+  // Calls left in the window: the five calls, at 0, 10, ..., 40 s, are all in the last 60 s.
+  EXPECT_DOUBLE_EQ(stats->tokens_available, 55);
+  // As each leaves the window its call comes back.
+  clock_.Advance(absl::Seconds(10));  // t = 60
+  EXPECT_DOUBLE_EQ(guarded->stats()->tokens_available, 56);
+  clock_.Advance(absl::Seconds(40));  // t = 100
+  EXPECT_DOUBLE_EQ(guarded->stats()->tokens_available, 60);
 }
 
 TEST_F(GuardedProviderTest, ErrorRateCoversOnlyTheLastHundredCalls) {
@@ -273,27 +322,442 @@ TEST_F(GuardedProviderTest, UnlimitedReportsNoLimit) {
   auto stats = guarded->stats();
   EXPECT_EQ(stats->rate_limit_per_minute, 0);
   EXPECT_EQ(stats->tokens_available, 0);
+  EXPECT_EQ(stats->rate_limit_per_day, 0);
+  EXPECT_EQ(stats->calls_left_today, -1);
+  EXPECT_EQ(stats->next_call_in, absl::ZeroDuration());
+  EXPECT_EQ(stats->min_refresh, absl::ZeroDuration());
+  EXPECT_FALSE(stats->circuit.has_value());
+  EXPECT_EQ(stats->circuit_opened, 0);
   EXPECT_EQ(stats->recent_requests, 100);
 }
 
-TEST_F(GuardedProviderTest, ConcurrentCallsNeverExceedTheBucket) {
+TEST_F(GuardedProviderTest, ConcurrentCallsNeverExceedTheWindow) {
   GuardOptions options;
-  options.per_minute = 1;
-  options.burst = 50;
+  options.per_minute = 50;
   auto guarded = Guard({AQuote()}, options);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 50; ++i) {
-        guarded->FetchQuote("AAPL").IgnoreError();
-        guarded->stats();
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
+  auto round = [&] {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 50; ++i) {
+          guarded->FetchQuote("AAPL").IgnoreError();
+          guarded->stats();
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  };
+  round();
   EXPECT_EQ(inner_->calls(), 50);
   EXPECT_EQ(guarded->stats()->recent_requests, 100);
   EXPECT_GE(guarded->stats()->recent_error_rate, 0.5);  // 150 of the 200 calls were refused
+  EXPECT_EQ(guarded->stats()->tokens_available, 0);
+  // A minute later the window holds none of them: another 50, and no more.
+  clock_.Advance(absl::Minutes(1));
+  round();
+  EXPECT_EQ(inner_->calls(), 100);
+  EXPECT_EQ(guarded->stats()->calls[static_cast<int>(ProviderOutcome::kOk)], 100);
+  EXPECT_EQ(guarded->stats()->calls[static_cast<int>(ProviderOutcome::kRateLimited)], 300);
+}
+
+// 00:00 UTC after the FakeClock's start (2023-11-14T22:13:20Z).
+const absl::Time kMidnight = absl::FromCivil(absl::CivilDay(2023, 11, 15), absl::UTCTimeZone());
+
+TEST_F(GuardedProviderTest, DailyLimitRefusesUntilMidnightUtc) {
+  GuardOptions options;
+  options.per_day = 25;
+  auto guarded = Guard({AQuote()}, options);
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(guarded->FetchQuote("AAPL").ok()) << i;
+    if (i == 9) {
+      EXPECT_EQ(guarded->stats()->calls_left_today, 15);
+    }
+    clock_.Advance(absl::Seconds(1));
+  }
+  auto refused = guarded->FetchQuote("AAPL");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(inner_->calls(), 25);
+  std::optional<RetryAdvice> advice = RetryAdviceOf(refused.status());
+  ASSERT_TRUE(advice.has_value());
+  EXPECT_EQ(advice->retry_after, kMidnight - clock_.Now());
+  EXPECT_EQ(advice->limit, 25);
+
+  auto stats = guarded->stats();
+  EXPECT_EQ(stats->rate_limit_per_day, 25);
+  EXPECT_EQ(stats->calls_left_today, 0);
+  EXPECT_EQ(stats->quota_resets_at, kMidnight);
+  EXPECT_EQ(stats->next_call_in, kMidnight - clock_.Now());
+  EXPECT_EQ(stats->rate_limit_per_minute, 0);  // no per-minute limit was set
+
+  // An hour later the advice is an hour shorter; the last moment of the day still refuses. (The
+  // advice is carried in whole milliseconds.)
+  clock_.Advance(absl::Hours(1));
+  EXPECT_EQ(RetryAdviceOf(guarded->FetchQuote("AAPL").status())->retry_after,
+            kMidnight - clock_.Now());
+  clock_.Set(kMidnight - absl::Milliseconds(1));
+  EXPECT_EQ(RetryAdviceOf(guarded->FetchQuote("AAPL").status())->retry_after,
+            absl::Milliseconds(1));
+  clock_.Set(kMidnight - absl::Nanoseconds(1));
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(guarded->stats()->next_call_in, absl::Nanoseconds(1));
+  EXPECT_EQ(inner_->calls(), 25);
+
+  // A new UTC day, a new count.
+  clock_.Set(kMidnight);
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  EXPECT_EQ(inner_->calls(), 26);
+  EXPECT_EQ(guarded->stats()->calls_left_today, 24);
+  EXPECT_EQ(guarded->stats()->quota_resets_at, kMidnight + absl::Hours(24));
+}
+
+TEST_F(GuardedProviderTest, SeededDailyCallsCountAgainstTheDay) {
+  GuardOptions options;
+  options.per_day = 25;
+  auto guarded = Guard({AQuote()}, options);
+  guarded->SeedDailyCalls(24);
+  EXPECT_EQ(guarded->stats()->calls_left_today, 1);
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(inner_->calls(), 1);
+}
+
+TEST_F(GuardedProviderTest, WhenBothLimitsRefuseTheAdviceIsTheLaterOne) {
+  GuardOptions options;
+  options.per_minute = 1;
+  options.per_day = 2;
+  auto guarded = Guard({AQuote()}, options);
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  std::optional<RetryAdvice> advice = RetryAdviceOf(guarded->FetchQuote("AAPL").status());
+  ASSERT_TRUE(advice.has_value());
+  EXPECT_EQ(advice->retry_after, absl::Minutes(1));  // only the minute refuses
+  EXPECT_EQ(advice->limit, 1);
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  advice = RetryAdviceOf(guarded->FetchQuote("AAPL").status());
+  ASSERT_TRUE(advice.has_value());
+  EXPECT_EQ(advice->retry_after, kMidnight - clock_.Now());  // both do; the day ends later
+  EXPECT_EQ(advice->limit, 2);
+  EXPECT_EQ(guarded->stats()->next_call_in, kMidnight - clock_.Now());
+  EXPECT_EQ(inner_->calls(), 2);
+}
+
+TEST_F(GuardedProviderTest, BreakerOpensAfterConsecutiveFailuresAndFailsFast) {
+  GuardOptions options;
+  options.max_retries = 0;
+  options.breaker_failures = 3;
+  options.breaker_cool_down = absl::Seconds(30);
+  auto guarded = Guard({AQuote()}, options);
+  inner_->Fail(kDown);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);
+  EXPECT_EQ(inner_->calls(), 3);
+  auto stats = guarded->stats();
+  ASSERT_TRUE(stats->circuit.has_value());
+  EXPECT_EQ(*stats->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(stats->circuit_opened, 1);
+  EXPECT_EQ(stats->next_probe_in, absl::Seconds(30));
+
+  clock_.Advance(absl::Seconds(10));
+  const absl::Status fast = guarded->FetchQuote("AAPL").status();
+  EXPECT_EQ(fast.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(fast, kDown);  // the breaker's answer, not the provider's
+  EXPECT_EQ(inner_->calls(), 3);
+  std::optional<RetryAdvice> advice = RetryAdviceOf(fast);
+  ASSERT_TRUE(advice.has_value());
+  EXPECT_EQ(advice->retry_after, absl::Seconds(20));
+  EXPECT_EQ(guarded->stats()->next_probe_in, absl::Seconds(20));
+  EXPECT_TRUE(sleeps_.empty());
+  // Failing fast is still an error for the stats.
+  EXPECT_EQ(guarded->stats()->calls[static_cast<int>(ProviderOutcome::kError)], 4);
+}
+
+TEST_F(GuardedProviderTest, AfterTheCoolDownOneProbeGoesAndItsSuccessCloses) {
+  GuardOptions options;
+  options.max_retries = 0;
+  options.breaker_failures = 3;
+  options.breaker_cool_down = absl::Seconds(30);
+  auto guarded = Guard({AQuote()}, options);
+  inner_->Fail(kDown);
+  for (int i = 0; i < 3; ++i) guarded->FetchQuote("AAPL").IgnoreError();
+  ASSERT_EQ(*guarded->stats()->circuit, CircuitBreaker::State::kOpen);
+
+  // The probe reaches the provider, which is still down: open for another cool-down.
+  clock_.Advance(absl::Seconds(30));
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);
+  EXPECT_EQ(inner_->calls(), 4);
+  EXPECT_EQ(*guarded->stats()->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(guarded->stats()->circuit_opened, 2);
+  EXPECT_EQ(guarded->stats()->next_probe_in, absl::Seconds(30));
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(inner_->calls(), 4);
+
+  // Healthy again: the next probe succeeds, the circuit closes and calls go through.
+  inner_->Fail(absl::OkStatus());
+  clock_.Advance(absl::Seconds(29));
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(inner_->calls(), 4);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  EXPECT_EQ(inner_->calls(), 5);
+  auto stats = guarded->stats();
+  EXPECT_EQ(stats->circuit, CircuitBreaker::State::kClosed);
+  EXPECT_EQ(stats->next_probe_in, absl::ZeroDuration());
+  EXPECT_EQ(stats->circuit_opened, 2);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  EXPECT_EQ(inner_->calls(), 10);
+  // And it takes three failures in a row again to open it.
+  inner_->Fail(kDown);
+  for (int i = 0; i < 2; ++i) guarded->FetchQuote("AAPL").IgnoreError();
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kClosed);
+  guarded->FetchQuote("AAPL").IgnoreError();
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(guarded->stats()->circuit_opened, 3);
+}
+
+TEST_F(GuardedProviderTest, TheBreakerCountsCallsAfterTheirRetries) {
+  GuardOptions options;
+  options.max_retries = 2;
+  options.deadline = absl::Hours(1);
+  options.breaker_failures = 2;
+  auto guarded = Guard({kDown}, options);
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);
+  EXPECT_EQ(inner_->calls(), 3);  // three failed attempts, one failed call
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kClosed);
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);
+  EXPECT_EQ(inner_->calls(), 6);
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(inner_->calls(), 6);
+}
+
+TEST_F(GuardedProviderTest, OnlyConsecutiveFailuresOpenTheCircuit) {
+  GuardOptions options;
+  options.max_retries = 0;
+  options.breaker_failures = 3;
+  // A success, an unknown symbol or the provider's own rate limit is an answer: it ends a run of
+  // failures. A timeout (DEADLINE_EXCEEDED) is a failure like UNAVAILABLE.
+  auto guarded = Guard({kDown, kDown, AQuote(), kDown, kDown, absl::NotFoundError("unknown"),
+                        kDown, kDown, absl::ResourceExhaustedError("limit"), kDown, kDown,
+                        absl::DeadlineExceededError("too slow"), AQuote()},
+                       options);
+  for (int i = 0; i < 11; ++i) {
+    guarded->FetchQuote("AAPL").IgnoreError();
+    EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kClosed) << "after call " << i;
+  }
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(inner_->calls(), 12);
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(inner_->calls(), 12);
+}
+
+TEST_F(GuardedProviderTest, NotFoundAndRateLimitAnswersNeverOpenTheCircuit) {
+  for (const absl::Status& status :
+       {absl::NotFoundError("unknown"), absl::ResourceExhaustedError("limit")}) {
+    GuardOptions options;
+    options.max_retries = 0;
+    options.breaker_failures = 1;
+    auto guarded = Guard({status}, options);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(guarded->FetchQuote("AAPL").status(), status);
+    EXPECT_EQ(inner_->calls(), 10) << status;
+    EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kClosed) << status;
+    EXPECT_EQ(guarded->stats()->circuit_opened, 0) << status;
+  }
+}
+
+TEST_F(GuardedProviderTest, QuotaRefusalsNeitherOpenTheCircuitNorSpendItsProbe) {
+  GuardOptions options;
+  options.per_minute = 1;
+  options.max_retries = 0;
+  options.breaker_failures = 2;
+  options.breaker_cool_down = absl::Seconds(10);
+  auto guarded = Guard({AQuote()}, options);
+  inner_->Fail(kDown);
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);  // t = 0: one failure
+  // Refused by the quota: no call was made, so nothing is learnt about the provider.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(guarded->FetchQuote("AAPL").status().code(), absl::StatusCode::kResourceExhausted);
+  }
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kClosed);
+  EXPECT_EQ(inner_->calls(), 1);
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);  // t = 60: the second in a row
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(guarded->stats()->circuit_opened, 1);
+
+  // t = 70: a probe may go, but the quota has no call until t = 120. Calls until then are
+  // refused by the quota, and the probe waits for a call that can really be made.
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_EQ(guarded->stats()->next_probe_in, absl::ZeroDuration());
+  inner_->Fail(absl::OkStatus());
+  for (int i = 0; i < 5; ++i) {
+    absl::Status refused = guarded->FetchQuote("AAPL").status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(RetryAdviceOf(refused)->retry_after, absl::Seconds(50));
+  }
+  EXPECT_EQ(inner_->calls(), 2);
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(guarded->stats()->circuit_opened, 1);
+
+  clock_.Advance(absl::Seconds(50));
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());  // the probe
+  EXPECT_EQ(inner_->calls(), 3);
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kClosed);
+}
+
+TEST_F(GuardedProviderTest, AfterTheCoolDownOnlyOneOfManyConcurrentCallsProbes) {
+  GuardOptions options;
+  options.max_retries = 0;
+  options.breaker_failures = 1;
+  options.breaker_cool_down = absl::Seconds(5);
+  auto guarded = Guard({kDown}, options);
+  EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);
+  clock_.Advance(absl::Seconds(5));
+  absl::Mutex mu;
+  std::vector<absl::Status> results;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      absl::Status status = guarded->FetchQuote("AAPL").status();
+      absl::MutexLock lock(&mu);
+      results.push_back(status);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  // The probe failed and reopened the circuit; everyone else failed fast, before or after it.
+  EXPECT_EQ(inner_->calls(), 2);
+  EXPECT_EQ(std::count(results.begin(), results.end(), kDown), 1);
+  for (const absl::Status& status : results) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+    EXPECT_TRUE(RetryAdviceOf(status).has_value() || status == kDown) << status;
+  }
+  EXPECT_EQ(guarded->stats()->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(guarded->stats()->circuit_opened, 2);
+}
+
+// A provider whose fetches wait, while held, until released: a probe can be kept out.
+class HeldProvider final : public PriceProvider {
+ public:
+  std::string name() const override { return "held"; }
+  bool configured() const override { return true; }
+  absl::StatusOr<Quote> FetchQuote(absl::string_view) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    mu_.Await(absl::Condition(
+        +[](bool* held) { return !*held; }, &held_));
+    if (!answer_.ok()) return answer_;
+    return AQuote();
+  }
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    held_ = true;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
+  }
+  void Answer(absl::Status answer) {
+    absl::MutexLock lock(&mu_);
+    answer_ = std::move(answer);
+  }
+  int calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  // Whether `n` fetches have started within `timeout` (real time).
+  bool AwaitCalls(int n, absl::Duration timeout) const {
+    absl::MutexLock lock(&mu_);
+    struct Args {
+      const int* calls;
+      int n;
+    } args{&calls_, n};
+    return mu_.AwaitWithTimeout(
+        absl::Condition(+[](Args* a) { return *a->calls >= a->n; }, &args), timeout);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status answer_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TEST_F(GuardedProviderTest, WhileTheProbeIsOutEveryOtherCallFailsFast) {
+  auto inner = std::make_unique<HeldProvider>();
+  HeldProvider* held = inner.get();
+  GuardOptions options;
+  options.clock = clock_.AsFunction();
+  options.max_retries = 0;
+  options.breaker_failures = 1;
+  options.breaker_cool_down = absl::Seconds(5);
+  GuardedProvider guarded(std::move(inner), options);
+  held->Answer(kDown);
+  EXPECT_EQ(guarded.FetchQuote("AAPL").status(), kDown);
+  ASSERT_EQ(guarded.stats()->circuit, CircuitBreaker::State::kOpen);
+
+  clock_.Advance(absl::Seconds(5));
+  held->Answer(absl::OkStatus());
+  held->Hold();
+  absl::StatusOr<Quote> probed;
+  std::thread probe([&] { probed = guarded.FetchQuote("AAPL"); });
+  ASSERT_TRUE(held->AwaitCalls(2, absl::Seconds(30)));
+  EXPECT_EQ(guarded.stats()->circuit, CircuitBreaker::State::kHalfOpen);
+  EXPECT_EQ(guarded.stats()->next_probe_in, absl::Seconds(5));
+  clock_.Advance(absl::Seconds(1));
+  for (int i = 0; i < 3; ++i) {
+    const absl::Status fast = guarded.FetchQuote("AAPL").status();
+    EXPECT_EQ(fast.code(), absl::StatusCode::kUnavailable);
+    ASSERT_TRUE(RetryAdviceOf(fast).has_value());
+    EXPECT_EQ(RetryAdviceOf(fast)->retry_after, absl::Seconds(4));
+  }
+  EXPECT_EQ(held->calls(), 2);
+  held->Release();
+  probe.join();
+  EXPECT_TRUE(probed.ok()) << probed.status();
+  EXPECT_EQ(guarded.stats()->circuit, CircuitBreaker::State::kClosed);
+  EXPECT_TRUE(guarded.FetchQuote("AAPL").ok());
+  EXPECT_EQ(held->calls(), 3);
+}
+
+TEST_F(GuardedProviderTest, StatsReportTheCircuitAndTheRefreshFloor) {
+  GuardOptions options;
+  options.max_retries = 0;
+  options.min_refresh = absl::Seconds(30);
+  options.breaker_failures = 1;
+  options.breaker_cool_down = absl::Seconds(5);
+  auto guarded = Guard({kDown, AQuote()}, options);
+  EXPECT_EQ(guarded->min_refresh(), absl::Seconds(30));
+  auto stats = guarded->stats();
+  EXPECT_EQ(stats->min_refresh, absl::Seconds(30));
+  EXPECT_EQ(stats->circuit, CircuitBreaker::State::kClosed);
+  EXPECT_EQ(stats->next_probe_in, absl::ZeroDuration());
+  EXPECT_EQ(stats->circuit_opened, 0);
+
+  guarded->FetchQuote("AAPL").IgnoreError();
+  clock_.Advance(absl::Seconds(2));
+  stats = guarded->stats();
+  EXPECT_EQ(stats->circuit, CircuitBreaker::State::kOpen);
+  EXPECT_EQ(stats->next_probe_in, absl::Seconds(3));
+  EXPECT_EQ(stats->circuit_opened, 1);
+  EXPECT_EQ(stats->min_refresh, absl::Seconds(30));
+
+  clock_.Advance(absl::Seconds(3));
+  EXPECT_TRUE(guarded->FetchQuote("AAPL").ok());
+  stats = guarded->stats();
+  EXPECT_EQ(stats->circuit, CircuitBreaker::State::kClosed);
+  EXPECT_EQ(stats->circuit_opened, 1);
+}
+
+TEST_F(GuardedProviderTest, NoBreakerWithoutBreakerFailures) {
+  GuardOptions options;
+  options.max_retries = 0;
+  options.breaker_failures = 0;
+  auto guarded = Guard({kDown}, options);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(guarded->FetchQuote("AAPL").status(), kDown);
+  EXPECT_EQ(inner_->calls(), 20);
+  auto stats = guarded->stats();
+  EXPECT_FALSE(stats->circuit.has_value());
+  EXPECT_EQ(stats->circuit_opened, 0);
+  EXPECT_EQ(stats->next_probe_in, absl::ZeroDuration());
 }
 
 }  // namespace

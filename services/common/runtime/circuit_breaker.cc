@@ -129,6 +129,11 @@ absl::Status CircuitBreaker::Allow() {
   return status;
 }
 
+void CircuitBreaker::Release() {
+  absl::MutexLock lock(&mu_);
+  if (state_ == State::kHalfOpen) probe_at_ = clock_() - options_.cool_down;
+}
+
 void CircuitBreaker::Record(bool failed) {
   bool deliver = false;
   {

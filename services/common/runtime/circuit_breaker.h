@@ -54,6 +54,9 @@ class CircuitBreaker {
   absl::Status Allow();
   // After a call that Allow() let through: whether it failed.
   void Record(bool failed);
+  // After a call that Allow() let through but that was not made (a quota refused it): a probe
+  // that was not sent is not waited for, so the next caller may probe at once.
+  void Release();
 
   State state() const;
   // Times the circuit opened (including reopenings after a failed probe).

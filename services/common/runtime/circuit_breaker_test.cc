@@ -254,3 +254,26 @@ TEST(CircuitBreakerTest, ReportsWhileOpenAreIgnored) {
 
 }  // namespace
 }  // namespace marketdata
+
+namespace marketdata {
+namespace {
+
+TEST(CircuitBreakerReleaseTest, AProbeThatWasNotMadeIsNotWaitedFor) {
+  FakeClock clock;
+  CircuitBreaker breaker({1, absl::Seconds(10), "p"}, clock.AsFunction());
+  ASSERT_TRUE(breaker.Allow().ok());
+  breaker.Record(true);
+  clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(breaker.Allow().ok());  // the probe
+  EXPECT_FALSE(breaker.Allow().ok());
+  breaker.Release();  // it was never sent
+  EXPECT_TRUE(breaker.Allow().ok());  // another caller probes at once
+  breaker.Record(false);
+  EXPECT_EQ(breaker.state(), CircuitBreaker::State::kClosed);
+  // Released while closed: nothing changes.
+  breaker.Release();
+  EXPECT_EQ(breaker.state(), CircuitBreaker::State::kClosed);
+}
+
+}  // namespace
+}  // namespace marketdata
