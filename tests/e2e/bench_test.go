@@ -548,24 +548,40 @@ func withCPU(s *stack, parts []string, load func() loadResult) loadResult {
 }
 
 // distinctSymbols: the symbols REST requests of LatestPrice ask for in turn, each a price of its
-// own (gRPC's h2load sends one request body, so its calls ask for one symbol).
+// own (gRPC's h2load sends one request body, so its calls ask for one symbol, and concurrent
+// calls for one symbol share a provider call and its stored price: TestBenchHotSymbol logs how
+// many, 26 calls each in the run of 2026-12-06 08:54 UTC).
 const distinctSymbols = 1000
 
-func TestBenchLatestPrice(t *testing.T) {
-	seconds := envInt("MDS_BENCH_SECONDS", 10)
-	runs := envInt("MDS_BENCH_RUNS", 3)
-	// The ceiling of any Go HTTP front on this machine: a handler that only writes a constant.
+// trivial is the run's trivial-handler baseline, measured once (see trivialBaseline).
+var trivial struct {
+	sync.Mutex
+	measured bool
+	result   loadResult
+}
+
+// trivialBaseline is wrk (64 connections) against a Go handler that only writes a constant, the
+// ceiling of any Go HTTP front on this machine (median of `runs`). It is measured by the first
+// benchmark of a run that needs it and shared by the others, so every REST row of one run
+// stands beside the same baseline.
+func trivialBaseline(t *testing.T, seconds, runs int) loadResult {
+	t.Helper()
+	trivial.Lock()
+	defer trivial.Unlock()
+	if trivial.measured {
+		return trivial.result
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	trivial := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	server := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"symbol":"AAPL","price":180.1,"timestamp":"2026-01-01T00:00:00Z","provider":"test"}`)
 	})}
-	go trivial.Serve(l)
-	defer trivial.Close()
-	base := medianRun(runs, func() loadResult {
+	go server.Serve(l)
+	defer server.Close()
+	trivial.result = medianRun(runs, func() loadResult {
 		// The handler runs in this process: its CPU is this process's.
 		before := selfCPU()
 		r := wrk(t, "http://"+l.Addr().String()+"/", seconds)
@@ -573,6 +589,14 @@ func TestBenchLatestPrice(t *testing.T) {
 			map[string]time.Duration{"Go handler": selfCPU()}, []string{"Go handler"}, r.requests)
 		return r
 	})
+	trivial.measured = true
+	return trivial.result
+}
+
+func TestBenchLatestPrice(t *testing.T) {
+	seconds := envInt("MDS_BENCH_SECONDS", 10)
+	runs := envInt("MDS_BENCH_RUNS", 3)
+	base := trivialBaseline(t, seconds, runs)
 	// The ceilings of this architecture: a C++ callback gRPC server that answers a constant, loaded
 	// directly (gRPC) and through the gateway (REST).
 	ceiling := startCeilings(t)
@@ -607,7 +631,7 @@ func TestBenchLatestPrice(t *testing.T) {
 		fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", rest.rps, rest.p50, rest.p99),
 		fmt.Sprintf("trivial Go handler: %.0f req/s, p99 %v", base.rps, base.p99),
 		fmt.Sprintf("%.2f of trivial", rest.rps/base.rps), "≥ 10,000 req/s, p99 < 20 ms")
-	addRow("Latest price over gRPC direct (h2load, 64 calls in flight; "+median+")",
+	addRow("Latest price over gRPC direct (h2load, 64 calls in flight on one symbol, which share provider calls and stored prices; "+median+")",
 		fmt.Sprintf("%.0f req/s, p50 %v, p99 %v", grpcDirect.rps, grpcDirect.p50, grpcDirect.p99),
 		fmt.Sprintf("REST through the gateway: %.0f req/s", rest.rps),
 		fmt.Sprintf("%.2f of REST", grpcDirect.rps/rest.rps), "≥ 25,000 req/s")
