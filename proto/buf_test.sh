@@ -98,9 +98,9 @@ expect_breaking() {
 # Price.provider (4) removed: clients reading it get nothing, old JSON bodies carry an unknown key.
 expect_breaking field_removed price.proto '/^message Price {/,/^}/{/string provider = 4;/d}' \
   FIELD_NO_DELETE
-# Price.price renumbered 2 -> 5: the binary wire form changes under the same name.
+# Price.price renumbered 2 -> 6: the binary wire form changes under the same name.
 expect_breaking field_renumbered price.proto \
-  '/^message Price {/,/^}/s/double price = 2;/double price = 5;/' FIELD_NO_DELETE
+  '/^message Price {/,/^}/s/double price = 2;/double price = 6;/' FIELD_NO_DELETE
 # Price.symbol renamed to ticker, same number: binary-compatible, but the JSON key "symbol" of
 # the REST responses changes, which WIRE_JSON (contained in FILE) forbids.
 expect_breaking field_json_renamed price.proto \

@@ -36,7 +36,7 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
   // context and response live until Finish, which is the last thing done here.
   recorder_.RecordAsync(
       request->symbol(), request->provider(),
-      [context, response, reactor](absl::StatusOr<StoredPrice> stored) {
+      [context, response, reactor, with_age = max_age > 0](absl::StatusOr<StoredPrice> stored) {
         if (!stored.ok()) {
           reactor->Finish(ToGrpcStatus(stored.status(), context));
           return;
@@ -45,10 +45,12 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
         response->set_price(stored->quote.price);
         ToProtoTimestamp(stored->quote.timestamp, response->mutable_timestamp());
         response->set_provider(stored->quote.provider);
-        // How old the answer is: also as an `age` header (HTTP's Age, whole seconds).
+        // How old the answer is: always as an `age` header (HTTP's Age, whole seconds), and as
+        // a field for a client that asked with max_age (so that the body of a request the old
+        // service knew keeps exactly its fields).
         const absl::Duration age =
             std::max(absl::ZeroDuration(), absl::Now() - stored->quote.fetched_at);
-        response->set_age_seconds(absl::ToDoubleSeconds(age));
+        if (with_age) response->set_age_seconds(absl::ToDoubleSeconds(age));
         context->AddInitialMetadata("age", absl::StrCat(absl::ToInt64Seconds(age)));
         reactor->Finish(grpc::Status::OK);
       },

@@ -104,9 +104,9 @@ func concurrently(n int, ask func(i int) latestAnswer) []latestAnswer {
 	return out
 }
 
-// A price answer as the old service returned it: exactly these four fields and their types,
-// plus the age this service adds.
-func keepsTheContract(a latestAnswer, symbol string) error {
+// A price answer as the old service returned it: exactly these four fields and their types, an
+// Age header, and age_seconds when the request gave max_age (`withAge`).
+func keepsTheContract(a latestAnswer, symbol string, withAge bool) error {
 	if a.err != nil || a.code != 200 {
 		return fmt.Errorf("%d %v %v", a.code, a.err, a.body)
 	}
@@ -125,8 +125,11 @@ func keepsTheContract(a latestAnswer, symbol string) error {
 	if _, ok := b["provider"].(string); !ok {
 		return fmt.Errorf("provider %v", b["provider"])
 	}
-	if age, ok := b["age_seconds"].(float64); !ok || age < 0 {
+	if age, ok := b["age_seconds"].(float64); withAge && (!ok || age < 0) {
 		return fmt.Errorf("age_seconds %v", b["age_seconds"])
+	}
+	if want := map[bool]int{false: 4, true: 5}[withAge]; len(b) != want {
+		return fmt.Errorf("%d fields, want %d: %v", len(b), want, b)
 	}
 	if n, err := strconv.Atoi(a.age); err != nil || n < 0 {
 		return fmt.Errorf("Age header %q", a.age)
@@ -150,7 +153,7 @@ func TestProviderCallsCountUnderTheRealLimits(t *testing.T) {
 		})
 		broken := 0
 		for _, a := range answers {
-			if err := keepsTheContract(a, "AAPL"); err != nil {
+			if err := keepsTheContract(a, "AAPL", true); err != nil {
 				if broken++; broken <= 3 {
 					t.Errorf("answer: %v", err)
 				}
@@ -197,7 +200,7 @@ func TestProviderCallsCountUnderTheRealLimits(t *testing.T) {
 		for _, a := range answers {
 			switch {
 			case a.err == nil && a.code == 200:
-				if err := keepsTheContract(a, "AAPL"); err != nil {
+				if err := keepsTheContract(a, "AAPL", false); err != nil {
 					t.Errorf("answer: %v", err)
 				}
 				ok++
@@ -236,7 +239,7 @@ func TestProviderCallsCountUnderTheRealLimits(t *testing.T) {
 		for i := 0; i < 6 && getLatest(s.restURL, "symbol=AAPL&provider=alpha_vantage").code == 200; i++ {
 		}
 		a := getLatest(s.restURL, "symbol=AAPL&provider=alpha_vantage,yfinance")
-		if err := keepsTheContract(a, "AAPL"); err != nil || a.body["provider"] != "yfinance" {
+		if err := keepsTheContract(a, "AAPL", false); err != nil || a.body["provider"] != "yfinance" {
 			t.Fatalf("fallback: %v %v", err, a.body)
 		}
 		var provider string
@@ -388,7 +391,7 @@ func TestBreakerFailsOverFastAndClosesAfterRecovery(t *testing.T) {
 	var fast []time.Duration
 	slow := 0
 	for i, a := range during {
-		if err := keepsTheContract(a, "AAPL"); err != nil || a.body["provider"] != "yfinance" {
+		if err := keepsTheContract(a, "AAPL", false); err != nil || a.body["provider"] != "yfinance" {
 			t.Fatalf("request %d of the outage: %v %v", i, err, a.body)
 		}
 		if a.took >= 400*time.Millisecond {

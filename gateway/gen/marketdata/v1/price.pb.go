@@ -30,8 +30,10 @@ type Price struct {
 	Price     float64                `protobuf:"fixed64,2,opt,name=price,proto3" json:"price,omitempty"`
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	Provider  string                 `protobuf:"bytes,4,opt,name=provider,proto3" json:"provider,omitempty"`
-	// GetLatestPrice only: seconds since the quote was fetched from the provider (it may have been
-	// fetched for an earlier request, see max_age). Absent from every other response.
+	// GetLatestPrice with max_age only: seconds since the quote was fetched from the provider (it
+	// may have been fetched for an earlier request). Absent from every other response, so that
+	// the answers the original service gave keep exactly their fields; the `age` response header
+	// (HTTP Age) says it for every GetLatestPrice.
 	AgeSeconds    *float64 `protobuf:"fixed64,5,opt,name=age_seconds,json=ageSeconds,proto3,oneof" json:"age_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
