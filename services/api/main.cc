@@ -24,6 +24,7 @@
 #include "services/pricing/price_recorder.h"
 #include "services/process/process.h"
 #include "services/providers/registry.h"
+#include "services/storage/daily_call_store.h"
 #include "services/providers/http_client.h"
 #include "services/providers/provider_factory.h"
 #include "services/storage/api_key_store.h"
@@ -114,12 +115,14 @@ int Run(int argc, char** argv) {
   if (!loaded.has_value()) return 0;  // --help
   const ApiConfig& config = *loaded;
 
-  CurlHttpClient http;
-  std::unique_ptr<ProviderRegistry> providers =
-      OrExit(MakeProviderRegistry(config.providers, http));
   std::unique_ptr<Database> db =
       OrExit(ConnectMigrated(config.database.url, config.database.options));
   spdlog::info("database ready");
+  // The daily quotas count in the database: one count for every replica, kept across restarts.
+  PostgresDailyCallLedger daily_calls(*db);
+  CurlHttpClient http;
+  std::unique_ptr<ProviderRegistry> providers =
+      OrExit(MakeProviderRegistry(config.providers, http, &daily_calls));
   // Time partitions: made ahead before the first price is written, then kept so by a loop that
   // one replica at a time runs (the others only watch).
   PostgresPartitionStore partitions(*db);

@@ -63,14 +63,14 @@ absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol, absl::Tim
   // window may free a call in between: then this call is taken here.)
   bool taken = false;
   if (quota_.state().next_call_in > absl::ZeroDuration()) {
-    if (absl::Status s = quota_.Acquire(); !s.ok()) return s;
+    if (absl::Status s = TakeCall(); !s.ok()) return s;
     taken = true;
   }
   if (breaker_ != nullptr) {
     if (absl::Status open = breaker_->Allow(); !open.ok()) return open;
   }
   if (!taken) {
-    if (absl::Status s = quota_.Acquire(); !s.ok()) {
+    if (absl::Status s = TakeCall(); !s.ok()) {
       // Another thread took the last call: the breaker let through a call that is not made.
       if (breaker_ != nullptr) breaker_->Release();
       return s;
@@ -84,7 +84,7 @@ absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol, absl::Tim
     if (options_.clock() + wait >= deadline) break;
     options_.sleep(wait);
     // A retry is another outbound call; when a limit says no, the last failure stands.
-    if (!quota_.Acquire().ok()) break;
+    if (!TakeCall().ok()) break;
     result = inner_->FetchQuoteBy(symbol, deadline);
   }
   if (breaker_ != nullptr) {
@@ -95,6 +95,35 @@ absl::StatusOr<Quote> GuardedProvider::Fetch(absl::string_view symbol, absl::Tim
                      code == absl::StatusCode::kDeadlineExceeded);
   }
   return result;
+}
+
+absl::Status GuardedProvider::TakeCall() {
+  DailyCallLedger* ledger = options_.ledger;
+  if (ledger == nullptr || options_.per_day <= 0) return quota_.Acquire();
+  // The minute first: a call it refuses must not spend one of the day's.
+  const CallQuota::QuotaState state = quota_.state();
+  if (state.minute_left == 0) return quota_.Acquire();
+  const absl::Time day = state.day_resets_at - absl::Hours(24);
+  absl::StatusOr<DailyCallLedger::Take> take =
+      ledger->TakeCall(inner_->name(), day, options_.per_day);
+  if (!take.ok()) {
+    // The shared count is out of reach: this process counts alone until it is back.
+    spdlog::warn("provider {}: daily calls not counted in storage ({}); counting them here",
+                 inner_->name(), take.status().ToString());
+    return quota_.Acquire();
+  }
+  // The local count follows the shared one (other replicas' calls, the ones before a restart).
+  quota_.Seed(take->granted ? take->used - 1 : options_.per_day);
+  return quota_.Acquire();
+}
+
+absl::Status GuardedProvider::LoadDailyCalls() {
+  if (options_.ledger == nullptr || options_.per_day <= 0) return absl::OkStatus();
+  const absl::Time day = quota_.state().day_resets_at - absl::Hours(24);
+  absl::StatusOr<int64_t> used = options_.ledger->Used(inner_->name(), day);
+  if (!used.ok()) return used.status();
+  quota_.Seed(*used);
+  return absl::OkStatus();
 }
 
 absl::Duration GuardedProvider::Jitter(absl::Duration cap) {

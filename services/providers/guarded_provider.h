@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/providers/daily_call_ledger.h"
 #include "services/providers/provider.h"
 #include "services/common/runtime/call_quota.h"
 #include "services/common/runtime/circuit_breaker.h"
@@ -37,6 +38,9 @@ struct GuardOptions {
   // goes, and its success closes the circuit.
   int breaker_failures = 0;
   absl::Duration breaker_cool_down = absl::Seconds(5);
+  // Where the daily quota's calls are counted across processes and restarts (null: in this
+  // process only). Must outlive the provider.
+  DailyCallLedger* ledger = nullptr;
   // Retries after an UNAVAILABLE failure; each waits a random time in [0, backoff), where backoff
   // starts at `initial_backoff` and doubles, and each needs a token of its own.
   int max_retries = 2;
@@ -71,9 +75,14 @@ class GuardedProvider final : public PriceProvider {
   absl::Duration min_refresh() const override { return options_.min_refresh; }
   // Tells the quota the calls already made today, e.g. counted in storage before a restart.
   void SeedDailyCalls(int64_t used_today) { quota_.Seed(used_today); }
+  // The same from the ledger, when there is one and a daily limit.
+  absl::Status LoadDailyCalls();
 
  private:
   absl::StatusOr<Quote> Fetch(absl::string_view symbol, absl::Time deadline);
+  // One call of the quota: the minute's window, and the day's, counted in the ledger when there
+  // is one (in this process alone while it is out of reach).
+  absl::Status TakeCall();
   absl::Duration Jitter(absl::Duration cap);
   void Record(const absl::Status& status);
 

@@ -1,6 +1,7 @@
 #include "services/providers/guarded_provider.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -758,6 +759,93 @@ TEST_F(GuardedProviderTest, NoBreakerWithoutBreakerFailures) {
   EXPECT_FALSE(stats->circuit.has_value());
   EXPECT_EQ(stats->circuit_opened, 0);
   EXPECT_EQ(stats->next_probe_in, absl::ZeroDuration());
+}
+
+}  // namespace
+}  // namespace marketdata
+
+namespace marketdata {
+namespace {
+
+// A ledger in memory, as PostgreSQL keeps it: one count per provider and day.
+class FakeLedger final : public DailyCallLedger {
+ public:
+  absl::StatusOr<Take> TakeCall(absl::string_view provider, absl::Time day,
+                                int64_t limit) override {
+    absl::MutexLock lock(&mu_);
+    if (!fail_.ok()) return fail_;
+    int64_t& used = counts_[absl::StrCat(provider, "@", absl::FormatTime(day))];
+    if (used >= limit) return Take{false, used};
+    return Take{true, ++used};
+  }
+  absl::StatusOr<int64_t> Used(absl::string_view provider, absl::Time day) override {
+    absl::MutexLock lock(&mu_);
+    if (!fail_.ok()) return fail_;
+    return counts_[absl::StrCat(provider, "@", absl::FormatTime(day))];
+  }
+  void Fail(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    fail_ = std::move(status);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, int64_t> counts_;
+  absl::Status fail_;
+};
+
+// Two processes (two guards over one ledger) share the day's calls: together they never make
+// more than the limit, and a process started later knows what the others used.
+TEST_F(GuardedProviderTest, ALedgerSharesTheDaysCallsAmongProcesses) {
+  FakeLedger ledger;
+  GuardOptions options;
+  options.per_day = 3;
+  options.ledger = &ledger;
+  std::unique_ptr<GuardedProvider> first = Guard(std::vector<absl::StatusOr<Quote>>(5, AQuote()),
+                                                 options);
+  FakeProvider* first_inner = inner_;
+  std::unique_ptr<GuardedProvider> second = Guard(std::vector<absl::StatusOr<Quote>>(5, AQuote()),
+                                                  options);
+  FakeProvider* second_inner = inner_;
+  EXPECT_TRUE(first->FetchQuote("AAPL").ok());
+  EXPECT_TRUE(second->FetchQuote("AAPL").ok());
+  EXPECT_TRUE(first->FetchQuote("AAPL").ok());
+  absl::StatusOr<Quote> refused = second->FetchQuote("AAPL");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(RetryAdviceOf(refused.status()).has_value());
+  const absl::Time midnight =
+      absl::FromCivil(absl::CivilDay(absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone())) + 1,
+                      absl::UTCTimeZone());
+  EXPECT_NEAR(absl::ToDoubleSeconds(RetryAdviceOf(refused.status())->retry_after),
+              absl::ToDoubleSeconds(midnight - clock_.Now()), 0.001);
+  EXPECT_EQ(first_inner->calls() + second_inner->calls(), 3);
+  EXPECT_EQ(second->stats()->calls_left_today, 0);
+
+  // A process started now (a restart, a new replica) reads what the day used.
+  std::unique_ptr<GuardedProvider> third = Guard({AQuote()}, options);
+  ASSERT_TRUE(third->LoadDailyCalls().ok());
+  EXPECT_EQ(third->stats()->calls_left_today, 0);
+  EXPECT_EQ(third->FetchQuote("AAPL").status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(inner_->calls(), 0);
+  // The next UTC day starts from nothing.
+  clock_.Set(midnight);
+  EXPECT_TRUE(third->FetchQuote("AAPL").ok());
+}
+
+// While the ledger is out of reach the process counts alone, and never refuses for that.
+TEST_F(GuardedProviderTest, WithoutItsLedgerAProcessCountsAlone) {
+  FakeLedger ledger;
+  ledger.Fail(absl::UnavailableError("database down"));
+  GuardOptions options;
+  options.per_day = 2;
+  options.ledger = &ledger;
+  std::unique_ptr<GuardedProvider> guard =
+      Guard(std::vector<absl::StatusOr<Quote>>(3, AQuote()), options);
+  EXPECT_FALSE(guard->LoadDailyCalls().ok());
+  EXPECT_TRUE(guard->FetchQuote("AAPL").ok());
+  EXPECT_TRUE(guard->FetchQuote("AAPL").ok());
+  EXPECT_EQ(guard->FetchQuote("AAPL").status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(inner_->calls(), 2);
 }
 
 }  // namespace

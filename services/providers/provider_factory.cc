@@ -14,6 +14,7 @@
 #include "services/providers/guarded_provider.h"
 #include "services/providers/test_provider.h"
 #include "services/providers/yfinance_provider.h"
+#include "spdlog/spdlog.h"
 
 namespace marketdata {
 namespace {
@@ -123,7 +124,7 @@ std::string ProviderNames() {
 }
 
 std::unique_ptr<PriceProvider> Make(const ProviderSpec& spec, const ProviderSettings& settings,
-                                    HttpClient& http) {
+                                    HttpClient& http, DailyCallLedger* ledger) {
   static const NetworkProviderSettings kOffline;
   if (!spec.network.has_value()) {
     GuardOptions unlimited;
@@ -140,7 +141,14 @@ std::unique_ptr<PriceProvider> Make(const ProviderSpec& spec, const ProviderSett
   options.breaker_cool_down = settings.breaker_cool_down;
   options.max_retries = settings.max_retries;
   options.provider_timeout = settings.timeout;
-  return std::make_unique<GuardedProvider>(spec.make({http, settings, own}), std::move(options));
+  options.ledger = ledger;
+  auto guarded = std::make_unique<GuardedProvider>(spec.make({http, settings, own}),
+                                                   std::move(options));
+  if (absl::Status s = guarded->LoadDailyCalls(); !s.ok()) {
+    spdlog::warn("provider {}: today's calls could not be read from storage ({}); counting from 0",
+                 spec.name, s.ToString());
+  }
+  return guarded;
 }
 
 }  // namespace
@@ -189,14 +197,16 @@ ProviderSettings::ProviderSettings() {
 }
 
 void AddDefaultProviders(const ProviderSettings& settings, HttpClient& http,
-                         ProviderRegistry& registry) {
-  for (const ProviderSpec& spec : ProviderSpecs()) registry.Add(Make(spec, settings, http));
+                         ProviderRegistry& registry, DailyCallLedger* ledger) {
+  for (const ProviderSpec& spec : ProviderSpecs()) {
+    registry.Add(Make(spec, settings, http, ledger));
+  }
 }
 
 absl::StatusOr<std::unique_ptr<ProviderRegistry>> MakeProviderRegistry(
-    const ProviderSettings& settings, HttpClient& http) {
+    const ProviderSettings& settings, HttpClient& http, DailyCallLedger* ledger) {
   auto registry = std::make_unique<ProviderRegistry>(settings.default_provider);
-  AddDefaultProviders(settings, http, *registry);
+  AddDefaultProviders(settings, http, *registry, ledger);
   if (absl::Status s = registry->FindChain(settings.default_provider).status(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("DEFAULT_PROVIDER: ", s.message()));
   }

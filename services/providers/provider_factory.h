@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/config/settings_table.h"
+#include "services/providers/daily_call_ledger.h"
 #include "services/providers/http_client.h"
 #include "services/providers/provider.h"
 #include "services/providers/registry.h"
@@ -88,13 +89,15 @@ const std::vector<ProviderSpec>& ProviderSpecs();
 // network ones each behind a GuardedProvider with its rate limit. `http` must outlive `registry`.
 // Providers without their API key are added anyway: they answer UNAVAILABLE naming the missing
 // setting.
+// `ledger` (may be null: each process counts alone, from 0 at its start) counts the daily quotas'
+// calls across processes and restarts; it must outlive `registry`.
 void AddDefaultProviders(const ProviderSettings& settings, HttpClient& http,
-                         ProviderRegistry& registry);
+                         ProviderRegistry& registry, DailyCallLedger* ledger = nullptr);
 
 // A registry of every provider, defaulting to settings.default_provider; INVALID_ARGUMENT
 // "DEFAULT_PROVIDER: unknown provider ..." when that names none. `http` must outlive it.
 absl::StatusOr<std::unique_ptr<ProviderRegistry>> MakeProviderRegistry(
-    const ProviderSettings& settings, HttpClient& http);
+    const ProviderSettings& settings, HttpClient& http, DailyCallLedger* ledger = nullptr);
 
 // DEFAULT_PROVIDER, then each network provider's <PREFIX>_API_KEY, <PREFIX>_BASE_URL,
 // <PREFIX>_RATE_LIMIT_PER_MINUTE, <PREFIX>_RATE_LIMIT_PER_DAY and <PREFIX>_MIN_REFRESH_SECONDS

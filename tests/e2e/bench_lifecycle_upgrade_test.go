@@ -133,8 +133,8 @@ func TestBenchLifecycleUpgrade(t *testing.T) {
 	if failures > 0 {
 		t.Errorf("%d writes failed during the upgrade, the first: %v", failures, firstFailure)
 	}
-	if len(transactions) != 2 {
-		t.Errorf("the upgrade applied %v, not 0012 and 0013:\n%s", transactions, log)
+	if transactions["0012_price_time_partitions"] == "" || transactions["0013_bar_time_partitions"] == "" {
+		t.Errorf("the upgrade applied %v, not 0012 and 0013 (and those after them):\n%s", transactions, log)
 	}
 	addRow(fmt.Sprintf("Lifecycle, upgrade: %d prices with an average each and their bars, partitioned by `mds-api migrate` (%s in all, preparation included) while 4 writers stored %d prices, %d of them failed",
 		rows, took.Round(time.Second), len(latencies), failures),

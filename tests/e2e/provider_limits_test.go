@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	mdv1 "marketdata/gateway/gen/marketdata/v1"
 )
@@ -275,6 +277,38 @@ func TestProviderCallsCountUnderTheRealLimits(t *testing.T) {
 		}
 		if v := s.fakes.violations("finnhub"); v != 0 {
 			t.Errorf("finnhub refused %d calls", v)
+		}
+	})
+
+	t.Run("another replica, or a restart, shares the day's count", func(t *testing.T) {
+		_, addr, err := s.addAPIReplica("limits-api-2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		replica := mdv1.NewPriceServiceClient(conn)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		list, err := replica.ListProviders(ctx, &mdv1.ListProvidersRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range list.Providers {
+			if p.Name == "finnhub" && p.CallsLeftToday != 0 {
+				t.Errorf("a new replica sees %d of finnhub's calls left today; the others used all 3", p.CallsLeftToday)
+			}
+		}
+		before := s.fakes.calls("finnhub")
+		_, err = replica.GetLatestPrice(ctx, &mdv1.GetLatestPriceRequest{Symbol: "MSFT", Provider: "finnhub"})
+		if status.Code(err) != codes.ResourceExhausted {
+			t.Errorf("a new replica's call beyond the day's quota: %v", err)
+		}
+		if s.fakes.calls("finnhub") != before || s.fakes.violations("finnhub") != 0 {
+			t.Errorf("a new replica called finnhub beyond its day: %d calls, %d refused", s.fakes.calls("finnhub")-before, s.fakes.violations("finnhub"))
 		}
 	})
 
