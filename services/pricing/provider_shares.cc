@@ -17,7 +17,8 @@ absl::Status ProviderShares::Take(int64_t key, const PriceProvider& provider) {
     absl::MutexLock lock(&mu_);
     std::unique_ptr<TokenBucket>& slot = buckets_[{key, provider.name()}];
     if (slot == nullptr) {
-      // Bursts as the provider's own limit does (up to 10), scaled to the share.
+      // A key bursts up to 10 calls, scaled to its share: within the provider's own limit, which
+      // the guard enforces on every call anyway.
       const double burst = std::max(1.0, std::min(10.0, stats->rate_limit_per_minute) * share_);
       slot = std::make_unique<TokenBucket>(limit, burst, clock_);
     }
