@@ -153,7 +153,8 @@ TEST(PartitionsTest, PricesArePartitionedOnlineWhileAWriterGoesOn) {
   upgraded = true;
   writer.join();
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->applied, 2);
+  // 0012 and 0013, and every migration after them.
+  EXPECT_EQ(report->applied, static_cast<int>(EmbeddedMigrations().size()) - 11);
   EXPECT_EQ(report->prepared, 3)
       << "price_points: constraint, key and old index; moving_averages and bars: constraint";
   EXPECT_EQ(failed.load(), 0);
