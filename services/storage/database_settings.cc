@@ -8,7 +8,9 @@ namespace marketdata {
 SettingTable<DatabaseConfig> DatabaseSettingsTable(int default_pool_size) {
   return SettingTable<DatabaseConfig>({
       RequiredStringSetting("DATABASE_URL", &DatabaseConfig::url,
-                            "PostgreSQL connection, postgresql://user:password@host:port/database"),
+                            "PostgreSQL connection, postgresql://user:password@host:port/database; several "
+                            "hosts (host1:port,host2:port with ?target_session_attrs=read-write) "
+                            "reach whichever is primary"),
       CustomSetting<DatabaseConfig>(
           "DATABASE_POOL_SIZE", absl::StrCat(default_pool_size),
           [](const std::string& name, const std::string& value, DatabaseConfig& config) {
