@@ -1,22 +1,38 @@
 #include "services/api/api_metrics.h"
 
+#include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace marketdata {
 namespace {
 
-// One gauge series per provider that keeps statistics (those behind a rate limit).
-std::function<std::vector<MetricSample>()> PerProvider(const ProviderRegistry& providers,
-                                                        double ProviderStats::*field) {
-  return [&providers, field] {
+// The samples of every provider that keeps statistics (those behind a guard): `add` turns one
+// provider's statistics into its samples.
+using AddSamples = std::function<void(const std::string& provider, const ProviderStats& stats,
+                                      std::vector<MetricSample>& out)>;
+std::function<std::vector<MetricSample>()> PerProviderSamples(const ProviderRegistry& providers,
+                                                               AddSamples add) {
+  return [&providers, add = std::move(add)] {
     std::vector<MetricSample> out;
     for (PriceProvider* p : providers.providers()) {
       if (std::optional<ProviderStats> stats = p->stats(); stats.has_value()) {
-        out.push_back({{{"provider", p->name()}}, (*stats).*field});
+        add(p->name(), *stats, out);
       }
     }
     return out;
   };
+}
+
+// One series per provider: a field of its statistics.
+std::function<std::vector<MetricSample>()> PerProvider(const ProviderRegistry& providers,
+                                                        double ProviderStats::*field) {
+  return PerProviderSamples(providers, [field](const std::string& provider,
+                                               const ProviderStats& stats,
+                                               std::vector<MetricSample>& out) {
+    out.push_back({{{"provider", provider}}, stats.*field});
+  });
 }
 
 }  // namespace
@@ -88,65 +104,52 @@ void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
   metrics.AddLabeled(Kind::kCounter, "mds_provider_calls_total",
                      "Calls to a provider by how they ended: ok, not_found, rate_limited (ours "
                      "or the provider's), timeout or error; retries are part of their call.",
-                     [&providers] {
-                       std::vector<MetricSample> out;
-                       for (PriceProvider* p : providers.providers()) {
-                         std::optional<ProviderStats> stats = p->stats();
-                         if (!stats.has_value()) continue;
-                         for (int i = 0; i < kProviderOutcomes; ++i) {
-                           const auto outcome = static_cast<ProviderOutcome>(i);
-                           out.push_back({{{"provider", p->name()},
-                                           {"outcome", std::string(ProviderOutcomeName(outcome))}},
-                                          static_cast<double>(stats->calls[i])});
-                         }
+                     PerProviderSamples(providers, [](const std::string& provider,
+                                                      const ProviderStats& stats,
+                                                      std::vector<MetricSample>& out) {
+                       for (int i = 0; i < kProviderOutcomes; ++i) {
+                         const auto outcome = static_cast<ProviderOutcome>(i);
+                         out.push_back({{{"provider", provider},
+                                         {"outcome", std::string(ProviderOutcomeName(outcome))}},
+                                        static_cast<double>(stats.calls[i])});
                        }
-                       return out;
-                     });
+                     }));
   metrics.AddLabeled(Kind::kGauge, "mds_provider_recent_error_ratio",
                      "Share of failed calls among a provider's recent ones.",
                      PerProvider(providers, &ProviderStats::recent_error_rate));
   metrics.AddLabeled(Kind::kGauge, "mds_provider_calls_left_today",
                      "Calls a provider's daily quota still allows today (providers with one).",
-                     [&providers] {
-                       std::vector<MetricSample> out;
-                       for (PriceProvider* p : providers.providers()) {
-                         std::optional<ProviderStats> stats = p->stats();
-                         if (!stats.has_value() || stats->rate_limit_per_day <= 0) continue;
-                         out.push_back({{{"provider", p->name()}},
-                                        static_cast<double>(stats->calls_left_today)});
-                       }
-                       return out;
-                     });
+                     PerProviderSamples(providers, [](const std::string& provider,
+                                                      const ProviderStats& stats,
+                                                      std::vector<MetricSample>& out) {
+                       if (stats.rate_limit_per_day <= 0) return;
+                       out.push_back({{{"provider", provider}},
+                                      static_cast<double>(stats.calls_left_today)});
+                     }));
   metrics.AddLabeled(Kind::kGauge, "mds_provider_circuit_state",
                      "1 for the state a provider's circuit breaker is in (closed, open, "
                      "half_open), 0 for the others.",
-                     [&providers] {
-                       std::vector<MetricSample> out;
-                       for (PriceProvider* p : providers.providers()) {
-                         std::optional<ProviderStats> stats = p->stats();
-                         if (!stats.has_value() || !stats->circuit.has_value()) continue;
-                         for (CircuitBreaker::State state :
-                              {CircuitBreaker::State::kClosed, CircuitBreaker::State::kOpen,
-                               CircuitBreaker::State::kHalfOpen}) {
-                           out.push_back({{{"provider", p->name()},
-                                           {"state", std::string(StateName(state))}},
-                                          *stats->circuit == state ? 1.0 : 0.0});
-                         }
+                     PerProviderSamples(providers, [](const std::string& provider,
+                                                      const ProviderStats& stats,
+                                                      std::vector<MetricSample>& out) {
+                       if (!stats.circuit.has_value()) return;
+                       for (CircuitBreaker::State state :
+                            {CircuitBreaker::State::kClosed, CircuitBreaker::State::kOpen,
+                             CircuitBreaker::State::kHalfOpen}) {
+                         out.push_back({{{"provider", provider},
+                                         {"state", std::string(StateName(state))}},
+                                        *stats.circuit == state ? 1.0 : 0.0});
                        }
-                       return out;
-                     });
+                     }));
   metrics.AddLabeled(Kind::kCounter, "mds_provider_circuit_opened_total",
                      "Times a provider's circuit opened (a failed probe reopens it).",
-                     [&providers] {
-                       std::vector<MetricSample> out;
-                       for (PriceProvider* p : providers.providers()) {
-                         std::optional<ProviderStats> stats = p->stats();
-                         if (!stats.has_value() || !stats->circuit.has_value()) continue;
-                         out.push_back({{{"provider", p->name()}},
-                                        static_cast<double>(stats->circuit_opened)});
-                       }
-                       return out;
-                     });
+                     PerProviderSamples(providers, [](const std::string& provider,
+                                                      const ProviderStats& stats,
+                                                      std::vector<MetricSample>& out) {
+                       if (!stats.circuit.has_value()) return;
+                       out.push_back({{{"provider", provider}},
+                                      static_cast<double>(stats.circuit_opened)});
+                     }));
   metrics.AddLabeled(Kind::kCounter, "mds_price_answers_total",
                      "Latest-price requests and polling fetches by how they were answered: call "
                      "(a provider call they started), shared (another request's call), recent "

@@ -23,20 +23,14 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
     reactor->Finish(ToGrpcStatus(caller.status(), context));
     return reactor;
   }
+  // The recorder checks the range; NaN, which absl::Seconds cannot take, is out of it too.
   const double max_age = request->max_age();
-  if (!std::isfinite(max_age) || max_age < 0 ||
-      max_age > absl::ToDoubleSeconds(PriceRecorder::kMaxAge)) {
-    reactor->Finish(ToGrpcStatus(
-        absl::InvalidArgumentError(absl::StrCat("max_age must be between 0 and ",
-                                                absl::ToInt64Seconds(PriceRecorder::kMaxAge),
-                                                " seconds")),
-        context));
-    return reactor;
-  }
+  const absl::Duration accepted =
+      std::isnan(max_age) ? -absl::InfiniteDuration() : absl::Seconds(max_age);
   // context and response live until Finish, which is the last thing done here.
   recorder_.RecordAsync(
       request->symbol(), request->provider(),
-      [context, response, reactor, with_age = max_age > 0](absl::StatusOr<StoredPrice> stored) {
+      [context, response, reactor, with_age = accepted > absl::ZeroDuration()](absl::StatusOr<StoredPrice> stored) {
         if (!stored.ok()) {
           reactor->Finish(ToGrpcStatus(stored.status(), context));
           return;
@@ -54,8 +48,7 @@ grpc::ServerUnaryReactor* PriceServiceImpl::GetLatestPrice(
         context->AddInitialMetadata("age", absl::StrCat(absl::ToInt64Seconds(age)));
         reactor->Finish(grpc::Status::OK);
       },
-      [context] { return context->IsCancelled(); }, caller->key_id,
-      absl::Seconds(max_age));
+      [context] { return context->IsCancelled(); }, caller->key_id, accepted);
   return reactor;
 }
 

@@ -10,9 +10,9 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "services/common/grpc/errors.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "services/common/grpc/errors.h"
 #include "services/domain/symbol.h"
 #include "spdlog/spdlog.h"
 
@@ -181,46 +181,47 @@ void PriceRecorder::Try(std::shared_ptr<Attempt> attempt) {
         Answered(std::move(attempt), std::move(result));
       },
       std::move(cancelled),
-      [this, provider, symbol = attempt->symbol, blocking_fetches = attempt->blocking_fetches,
+      [this, provider, key, symbol = attempt->symbol,
+       blocking_fetches = attempt->blocking_fetches,
        origin = attempt->origin](std::function<bool()> abandoned, SharedCalls::Done finish) {
-        Call(provider, symbol, blocking_fetches, std::move(abandoned), origin, std::move(finish));
+        Call(provider, key, symbol, blocking_fetches, std::move(abandoned), origin,
+             std::move(finish));
       },
       not_before);
 }
 
 void PriceRecorder::Answered(std::shared_ptr<Attempt> attempt,
                              absl::StatusOr<StoredPrice> result) {
-  if (result.ok() || !FallsBack(result.status())) {
-    if (!result.ok()) {
-      absl::Status failed = result.status();
-      failed.ErasePayload(kProviderFailed);
-      result = std::move(failed);
+  if (!result.ok() && FallsBack(result.status())) {
+    attempt->failures.emplace_back(attempt->chain[attempt->next]->name(), result.status());
+    if (++attempt->next < attempt->chain.size() &&
+        !(attempt->cancelled && attempt->cancelled())) {
+      fallbacks_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("{} {}: falling back to {} ({})", attempt->failures.back().first,
+                   attempt->symbol, attempt->chain[attempt->next]->name(),
+                   std::string(attempt->failures.back().second.message()));
+      Try(std::move(attempt));
+      return;
     }
-    attempt->done(std::move(result));
-    return;
+    result = Combine(attempt->failures);
   }
-  attempt->failures.emplace_back(attempt->chain[attempt->next]->name(), result.status());
-  if (++attempt->next == attempt->chain.size() ||
-      (attempt->cancelled && attempt->cancelled())) {
-    absl::Status failed = Combine(attempt->failures);
+  if (!result.ok()) {
+    // The mark is for this class alone.
+    absl::Status failed = result.status();
     failed.ErasePayload(kProviderFailed);
-    attempt->done(std::move(failed));
-    return;
+    result = std::move(failed);
   }
-  fallbacks_.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("{} {}: falling back to {} ({})", attempt->failures.back().first, attempt->symbol,
-               attempt->chain[attempt->next]->name(),
-               std::string(attempt->failures.back().second.message()));
-  Try(std::move(attempt));
+  attempt->done(std::move(result));
 }
 
-void PriceRecorder::Call(PriceProvider* provider, const std::string& symbol,
-                         FetchLanes* blocking_fetches, std::function<bool()> cancelled,
-                         const RequestContext& origin, RecordDone done) {
+void PriceRecorder::Call(PriceProvider* provider, const std::string& key,
+                         const std::string& symbol, FetchLanes* blocking_fetches,
+                         std::function<bool()> cancelled, const RequestContext& origin,
+                         RecordDone done) {
   if (blocking_fetches != nullptr && provider->may_block()) {
     auto shared_done = std::make_shared<RecordDone>(std::move(done));
     const std::string lane = provider->name();
-    FetchLanes::Fetch work = [this, provider, symbol, shared_done,
+    FetchLanes::Fetch work = [this, provider, key, symbol, shared_done,
                               cancelled = std::move(cancelled), origin](absl::Time deadline) mutable {
       ScopedRequestContext scope(origin);
       if (cancelled && cancelled()) {
@@ -237,7 +238,7 @@ void PriceRecorder::Call(PriceProvider* provider, const std::string& symbol,
       }
       const absl::Time fetched_at = absl::Now();
       absl::StatusOr<Quote> quote = provider->FetchQuoteBy(symbol, deadline);
-      Store(std::move(quote), fetched_at, std::move(origin), std::move(*shared_done));
+      Store(key, std::move(quote), fetched_at, std::move(origin), std::move(*shared_done));
     };
     if (!blocking_fetches->TrySchedule(lane, std::move(work))) {
       Count(false);
@@ -248,11 +249,11 @@ void PriceRecorder::Call(PriceProvider* provider, const std::string& symbol,
   }
   const absl::Time fetched_at = absl::Now();
   absl::StatusOr<Quote> quote = provider->FetchQuote(symbol);
-  Store(std::move(quote), fetched_at, origin, std::move(done));
+  Store(key, std::move(quote), fetched_at, origin, std::move(done));
 }
 
-void PriceRecorder::Store(absl::StatusOr<Quote> quote, absl::Time fetched_at,
-                          RequestContext origin, RecordDone done) {
+void PriceRecorder::Store(const std::string& key, absl::StatusOr<Quote> quote,
+                          absl::Time fetched_at, RequestContext origin, RecordDone done) {
   if (!quote.ok()) {
     Count(false);
     absl::Status failed = quote.status();
@@ -262,7 +263,6 @@ void PriceRecorder::Store(absl::StatusOr<Quote> quote, absl::Time fetched_at,
   }
   quote->origin = std::move(origin);
   quote->fetched_at = fetched_at;
-  const std::string key = absl::StrCat(quote->provider, "/", quote->symbol);
   if (const AcceptanceWindow::Verdict verdict = window_.Judge(quote->timestamp, absl::Now());
       verdict != AcceptanceWindow::Verdict::kStore) {
     // The caller gets the quote; no stored price is made of it (ids 0), and no event.
@@ -273,19 +273,17 @@ void PriceRecorder::Store(absl::StatusOr<Quote> quote, absl::Time fetched_at,
                   std::string(VerdictName(verdict)));
     StoredPrice answered;
     answered.quote = *std::move(quote);
-    recent_.Put(key, answered, fetched_at);
+    recent_.Put(key, answered);
     done(std::move(answered));
     return;
   }
   store_.SavePriceAsync(*std::move(quote),
-                        [this, key, fetched_at, done = std::move(done)](
-                            absl::StatusOr<StoredPrice> stored) {
+                        [this, key, done = std::move(done)](absl::StatusOr<StoredPrice> stored) {
                           // Runs on a storage thread: its lines name the request too.
                           std::optional<ScopedRequestContext> scope;
-                          if (stored.ok()) scope.emplace(stored->quote.origin);
                           if (stored.ok()) {
-                            stored->quote.fetched_at = fetched_at;
-                            recent_.Put(key, *stored, fetched_at);
+                            scope.emplace(stored->quote.origin);
+                            recent_.Put(key, *stored);
                             publisher_.Publish(*stored);
                           }
                           Count(stored.ok());

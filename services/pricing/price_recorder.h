@@ -101,10 +101,12 @@ class PriceRecorder {
   void Answered(std::shared_ptr<Attempt> attempt, absl::StatusOr<StoredPrice> result);
   // One provider call and its commit, shared by every request that joined it (SharedCalls):
   // `cancelled` tells whether all of them gave up.
-  void Call(PriceProvider* provider, const std::string& symbol, FetchLanes* blocking_fetches,
-            std::function<bool()> cancelled, const RequestContext& origin, RecordDone done);
-  void Store(absl::StatusOr<Quote> quote, absl::Time fetched_at, RequestContext origin,
-             RecordDone done);
+  // `key` names the call's provider and symbol (SharedCalls, RecentQuotes).
+  void Call(PriceProvider* provider, const std::string& key, const std::string& symbol,
+            FetchLanes* blocking_fetches, std::function<bool()> cancelled,
+            const RequestContext& origin, RecordDone done);
+  void Store(const std::string& key, absl::StatusOr<Quote> quote, absl::Time fetched_at,
+             RequestContext origin, RecordDone done);
   void Count(bool ok);
 
   ProviderRegistry& providers_;

@@ -62,6 +62,23 @@ class PriceRecorderTest : public ::testing::Test {
     return result;
   }
 
+  // A request for AAPL from the network provider, its call held for 300 ms, under way (on a
+  // fetch thread) when this returns.
+  struct Pending {
+    absl::Notification done;
+    absl::StatusOr<StoredPrice> result = absl::InternalError("no answer");
+  };
+  std::unique_ptr<Pending> StartSlowCall(PriceRecorder& recorder) {
+    network_->set_call_takes(absl::Milliseconds(300));
+    auto pending = std::make_unique<Pending>();
+    recorder.RecordAsync("AAPL", "network", [p = pending.get()](absl::StatusOr<StoredPrice> s) {
+      p->result = std::move(s);
+      p->done.Notify();
+    });
+    EXPECT_TRUE(WaitFor([&] { return network_->calls() == 1; }));
+    return pending;
+  }
+
   ProviderRegistry registry_;
   FakeProvider* inline_;
   FakeProvider* network_;
@@ -201,15 +218,8 @@ TEST_F(PriceRecorderTest, ACallItsClientGaveUpOnCallsNoProvider) {
 // one stored price; none gets the price of the call that was running when it arrived.
 TEST_F(PriceRecorderTest, ConcurrentRequestsForOneSymbolShareTheNextCall) {
   PriceRecorder recorder(registry_, store_, publisher_, &pool_);
-  network_->set_call_takes(absl::Milliseconds(300));
-  absl::Notification first_done;
-  absl::StatusOr<StoredPrice> first = absl::InternalError("no answer");
-  recorder.RecordAsync("AAPL", "network", [&](absl::StatusOr<StoredPrice> s) {
-    first = std::move(s);
-    first_done.Notify();
-  });
-  // The first call is under way (on a fetch thread) before the others arrive.
-  ASSERT_TRUE(WaitFor([&] { return network_->calls() == 1; }));
+  // The first call is under way before the others arrive.
+  std::unique_ptr<Pending> pending = StartSlowCall(recorder);
   constexpr int kOthers = 5;
   std::vector<absl::StatusOr<StoredPrice>> others(kOthers, absl::InternalError("no answer"));
   absl::BlockingCounter answered(kOthers);
@@ -219,7 +229,8 @@ TEST_F(PriceRecorderTest, ConcurrentRequestsForOneSymbolShareTheNextCall) {
       answered.DecrementCount();
     });
   }
-  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(pending->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  const absl::StatusOr<StoredPrice>& first = pending->result;
   answered.Wait();
   ASSERT_TRUE(first.ok()) << first.status();
   for (const absl::StatusOr<StoredPrice>& s : others) {
@@ -336,17 +347,11 @@ TEST_F(PriceRecorderTest, AProvidersRefreshFloorReusesQuotesEvenWithoutMaxAge) {
 // A request that accepts an older quote joins the call in flight when it began late enough.
 TEST_F(PriceRecorderTest, MaxAgeJoinsTheCallInFlight) {
   PriceRecorder recorder(registry_, store_, publisher_, &pool_);
-  network_->set_call_takes(absl::Milliseconds(300));
-  absl::Notification first_done;
-  absl::StatusOr<StoredPrice> first = absl::InternalError("no answer");
-  recorder.RecordAsync("AAPL", "network", [&](absl::StatusOr<StoredPrice> s) {
-    first = std::move(s);
-    first_done.Notify();
-  });
-  ASSERT_TRUE(WaitFor([&] { return network_->calls() == 1; }));
+  std::unique_ptr<Pending> pending = StartSlowCall(recorder);
   absl::StatusOr<StoredPrice> joined =
       RecordAsync("AAPL", "network", recorder, {}, absl::Seconds(10));
-  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(pending->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  const absl::StatusOr<StoredPrice>& first = pending->result;
   ASSERT_TRUE(first.ok() && joined.ok());
   EXPECT_EQ(joined->price_point_id, first->price_point_id);
   EXPECT_EQ(network_->calls(), 1);

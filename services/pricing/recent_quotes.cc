@@ -5,12 +5,13 @@
 
 namespace marketdata {
 
-void RecentQuotes::Put(const std::string& key, const StoredPrice& price, absl::Time fetched_at) {
+void RecentQuotes::Put(const std::string& key, const StoredPrice& price) {
   absl::MutexLock lock(&mu_);
-  auto [it, added] = entries_.try_emplace(key, Entry{price, fetched_at});
+  auto [it, added] = entries_.try_emplace(key, price);
   if (!added) {
-    if (it->second.fetched_at > fetched_at) return;  // a newer fetch answered first
-    it->second = Entry{price, fetched_at};
+    // A newer fetch answered first.
+    if (it->second.quote.fetched_at > price.quote.fetched_at) return;
+    it->second = price;
   }
   if (entries_.size() > capacity_ + capacity_ / 4) Trim();
 }
@@ -20,9 +21,9 @@ std::optional<RecentQuote> RecentQuotes::Get(const std::string& key, absl::Durat
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
-  const absl::Duration age = std::max(absl::ZeroDuration(), now - it->second.fetched_at);
+  const absl::Duration age = std::max(absl::ZeroDuration(), now - it->second.quote.fetched_at);
   if (age > max_age) return std::nullopt;
-  return RecentQuote{it->second.price, age};
+  return RecentQuote{it->second, age};
 }
 
 size_t RecentQuotes::size() const {
@@ -33,13 +34,13 @@ size_t RecentQuotes::size() const {
 void RecentQuotes::Trim() {
   std::vector<absl::Time> times;
   times.reserve(entries_.size());
-  for (const auto& [key, entry] : entries_) times.push_back(entry.fetched_at);
+  for (const auto& [key, price] : entries_) times.push_back(price.quote.fetched_at);
   const size_t drop = entries_.size() - capacity_;
   std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(drop - 1),
                    times.end());
   const absl::Time cutoff = times[drop - 1];  // entries fetched at or before it go
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.fetched_at <= cutoff) {
+    if (it->second.quote.fetched_at <= cutoff) {
       entries_.erase(it++);
     } else {
       ++it;

@@ -25,8 +25,9 @@ class RecentQuotes {
  public:
   explicit RecentQuotes(size_t capacity = 100000) : capacity_(capacity) {}
 
-  // Remembers `price` of `key`, fetched at `fetched_at`, unless a newer fetch is already known.
-  void Put(const std::string& key, const StoredPrice& price, absl::Time fetched_at);
+  // Remembers `price` of `key` (fetched at price.quote.fetched_at), unless a newer fetch is
+  // already known.
+  void Put(const std::string& key, const StoredPrice& price);
 
   // The price of `key` fetched at most `max_age` before `now`, if there is one.
   std::optional<RecentQuote> Get(const std::string& key, absl::Duration max_age,
@@ -35,17 +36,13 @@ class RecentQuotes {
   size_t size() const;
 
  private:
-  struct Entry {
-    StoredPrice price;
-    absl::Time fetched_at;
-  };
   // Drops the entries fetched longest ago until at most `capacity_` remain (amortised: runs once
   // the map has grown by a quarter beyond it).
   void Trim() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t capacity_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, StoredPrice> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace marketdata

@@ -10,9 +10,14 @@ namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
 
+StoredPrice FetchedAt(StoredPrice price, absl::Time fetched_at) {
+  price.quote.fetched_at = fetched_at;
+  return price;
+}
+
 TEST(RecentQuotesTest, AQuoteYoungerThanMaxAgeIsAnsweredWithItsAge) {
   RecentQuotes quotes;
-  quotes.Put("test/AAPL", TestPrice("AAPL", 7, 180, kT0), kT0);
+  quotes.Put("test/AAPL", FetchedAt(TestPrice("AAPL", 7, 180, kT0), kT0));
   std::optional<RecentQuote> got = quotes.Get("test/AAPL", absl::Seconds(60), kT0 + absl::Seconds(12));
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->price.price_point_id, 7);
@@ -27,8 +32,8 @@ TEST(RecentQuotesTest, AQuoteYoungerThanMaxAgeIsAnsweredWithItsAge) {
 
 TEST(RecentQuotesTest, AnOlderFetchNeverReplacesANewerOne) {
   RecentQuotes quotes;
-  quotes.Put("test/AAPL", TestPrice("AAPL", 9, 181, kT0), kT0 + absl::Seconds(5));
-  quotes.Put("test/AAPL", TestPrice("AAPL", 8, 180, kT0), kT0 + absl::Seconds(4));
+  quotes.Put("test/AAPL", FetchedAt(TestPrice("AAPL", 9, 181, kT0), kT0 + absl::Seconds(5)));
+  quotes.Put("test/AAPL", FetchedAt(TestPrice("AAPL", 8, 180, kT0), kT0 + absl::Seconds(4)));
   std::optional<RecentQuote> got = quotes.Get("test/AAPL", absl::Seconds(60), kT0 + absl::Seconds(6));
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->price.price_point_id, 9);
@@ -38,7 +43,8 @@ TEST(RecentQuotesTest, AnOlderFetchNeverReplacesANewerOne) {
 TEST(RecentQuotesTest, BeyondCapacityTheQuotesFetchedLongestAgoGo) {
   RecentQuotes quotes(/*capacity=*/100);
   for (int i = 0; i < 1000; ++i) {
-    quotes.Put("test/S" + std::to_string(i), TestPrice("S", i + 1, 1, kT0), kT0 + absl::Seconds(i));
+    quotes.Put("test/S" + std::to_string(i),
+               FetchedAt(TestPrice("S", i + 1, 1, kT0), kT0 + absl::Seconds(i)));
   }
   EXPECT_LE(quotes.size(), 125u);
   EXPECT_GE(quotes.size(), 100u);

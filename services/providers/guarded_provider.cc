@@ -11,6 +11,11 @@
 namespace marketdata {
 namespace {
 
+// The start of the UTC day the quota counts now, as the ledger names it.
+absl::Time CountedDay(const CallQuota::QuotaState& state) {
+  return state.day_resets_at - absl::Hours(24);
+}
+
 GuardOptions WithDefaults(GuardOptions options) {
   if (!options.clock) options.clock = [] { return absl::Now(); };
   if (!options.sleep) options.sleep = [](absl::Duration d) { absl::SleepFor(d); };
@@ -103,9 +108,8 @@ absl::Status GuardedProvider::TakeCall() {
   // The minute first: a call it refuses must not spend one of the day's.
   const CallQuota::QuotaState state = quota_.state();
   if (state.minute_left == 0) return quota_.Acquire();
-  const absl::Time day = state.day_resets_at - absl::Hours(24);
   absl::StatusOr<DailyCallLedger::Take> take =
-      ledger->TakeCall(inner_->name(), day, options_.per_day);
+      ledger->TakeCall(inner_->name(), CountedDay(state), options_.per_day);
   if (!take.ok()) {
     // The shared count is out of reach: this process counts alone until it is back.
     spdlog::warn("provider {}: daily calls not counted in storage ({}); counting them here",
@@ -119,8 +123,8 @@ absl::Status GuardedProvider::TakeCall() {
 
 absl::Status GuardedProvider::LoadDailyCalls() {
   if (options_.ledger == nullptr || options_.per_day <= 0) return absl::OkStatus();
-  const absl::Time day = quota_.state().day_resets_at - absl::Hours(24);
-  absl::StatusOr<int64_t> used = options_.ledger->Used(inner_->name(), day);
+  absl::StatusOr<int64_t> used =
+      options_.ledger->Used(inner_->name(), CountedDay(quota_.state()));
   if (!used.ok()) return used.status();
   quota_.Seed(*used);
   return absl::OkStatus();

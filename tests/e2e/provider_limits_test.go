@@ -64,7 +64,7 @@ type latestAnswer struct {
 	err        error
 }
 
-var manyClients = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
+var manyClients = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
 
 func getLatest(base, query string) latestAnswer {
 	start := time.Now()

@@ -1,12 +1,14 @@
 #include "services/common/grpc/errors.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace marketdata {
 namespace {
@@ -72,6 +74,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContextBase* c
   // absl::StatusCode and grpc::StatusCode share their numeric values by design.
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
+}
+
+std::string WaitText(absl::Duration wait) {
+  return absl::StrFormat("%.1f s", std::ceil(absl::ToDoubleSeconds(wait) * 10) / 10);
 }
 
 }  // namespace marketdata

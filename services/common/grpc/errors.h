@@ -42,6 +42,9 @@ struct RetryAdvice {
 };
 absl::Status WithRetryAdvice(absl::Status status, RetryAdvice advice);
 std::optional<RetryAdvice> RetryAdviceOf(const absl::Status& status);
+// A wait as messages state it: "7.2 s", rounded up to the tenth so that waiting that long is
+// enough.
+std::string WaitText(absl::Duration wait);
 
 // The one place where absl codes become gRPC codes. `context` (may be null) receives the
 // reason as trailing metadata.

@@ -19,11 +19,6 @@ absl::Time UtcDayStart(absl::Time t) {
   return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), absl::Hours(24));
 }
 
-// "7.2 s", rounded up to the tenth so that waiting that long is enough.
-std::string Seconds(absl::Duration d) {
-  return absl::StrFormat("%.1f s", std::ceil(absl::ToDoubleSeconds(d) * 10) / 10);
-}
-
 }  // namespace
 
 CallQuota::CallQuota(Options options, Clock clock)
@@ -90,7 +85,7 @@ absl::Status CallQuota::MinuteRefusal(absl::Duration wait) const {
   }
   return WithRetryAdvice(
       absl::ResourceExhaustedError(absl::StrCat(options_.name, ": ", limit,
-                                                " used; next call allowed in ", Seconds(wait))),
+                                                " used; next call allowed in ", WaitText(wait))),
       RetryAdvice{wait, window_calls_});
 }
 

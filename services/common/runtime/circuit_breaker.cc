@@ -1,10 +1,8 @@
 #include "services/common/runtime/circuit_breaker.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "services/common/grpc/errors.h"
 
@@ -15,11 +13,6 @@ CircuitBreaker::Options Checked(CircuitBreaker::Options options) {
   options.failures_to_open = std::max(1, options.failures_to_open);
   options.cool_down = std::max(absl::ZeroDuration(), options.cool_down);
   return options;
-}
-
-// "3.1 s", rounded up to the tenth so that waiting that long is enough.
-std::string Seconds(absl::Duration d) {
-  return absl::StrFormat("%.1f s", std::ceil(absl::ToDoubleSeconds(d) * 10) / 10);
 }
 
 }  // namespace
@@ -104,7 +97,7 @@ absl::Status CircuitBreaker::Allow() {
           status = WithRetryAdvice(
               absl::UnavailableError(absl::StrCat(
                   options_.name, " is failing: circuit open after ", consecutive_failures_,
-                  " consecutive failures; next probe in ", Seconds(wait))),
+                  " consecutive failures; next probe in ", WaitText(wait))),
               RetryAdvice{wait, 0});
         } else {
           MoveTo(State::kHalfOpen, now);  // this caller is the probe
@@ -115,7 +108,7 @@ absl::Status CircuitBreaker::Allow() {
           status = WithRetryAdvice(
               absl::UnavailableError(absl::StrCat(
                   options_.name, " is failing: circuit half-open, a probe is out after ",
-                  consecutive_failures_, " consecutive failures; next probe in ", Seconds(wait),
+                  consecutive_failures_, " consecutive failures; next probe in ", WaitText(wait),
                   " at the latest")),
               RetryAdvice{wait, 0});
         } else {
