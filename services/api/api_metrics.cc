@@ -96,6 +96,11 @@ void ExportApiMetrics(MetricsExporter& metrics, const PriceRecorder& recorder,
   metrics.AddHistogram("mds_polling_tick_lag_seconds",
                        "How late polling runs started: actual minus planned start.",
                        scheduler.lag_histogram());
+  metrics.Add(Kind::kCounter, "mds_polling_tick_writes_refused_total",
+              "Prices of a polling tick the database refused to store or record: the tick "
+              "already had one for the symbol, or this replica no longer held the job's lease "
+              "(it froze or was cut off past it). Nothing of them was stored.",
+              [&scheduler] { return scheduler.refused_writes(); });
   metrics.Add(Kind::kGauge, "mds_price_stream_subscribers", "Open StreamPrices calls.",
               [&price_hub] { return price_hub.subscriber_count(); });
   metrics.AddLabeled(Kind::kGauge, "mds_provider_tokens_available",

@@ -11,6 +11,19 @@
 
 namespace marketdata {
 
+// A tick of a polling job that a price is fetched for. Such a price is stored only while `owner`
+// holds the job's lease for this very tick, and at most once per (job, tick, symbol): the tick's
+// record of the symbol is written in the same transaction as the price, under a unique key.
+struct PollTick {
+  std::string job_id;
+  absl::Time tick_at;  // the run's planned time (the job's next_run_at when it was claimed)
+  std::string owner;   // the replica holding the lease
+
+  friend bool operator==(const PollTick& a, const PollTick& b) {
+    return a.job_id == b.job_id && a.tick_at == b.tick_at && a.owner == b.owner;
+  }
+};
+
 struct Quote {
   std::string symbol;    // normalised
   double price = 0;
@@ -27,6 +40,8 @@ struct Quote {
   // When this service asked the provider for it (the start of the call): how old an answer is,
   // for requests that accept a recent quote (max_age). Unset until PriceRecorder fetches it.
   absl::Time fetched_at = absl::InfinitePast();
+  // The polling tick it was fetched for, if any (see PollTick).
+  std::optional<PollTick> tick;
 };
 
 // A quote after it was committed to the database.
@@ -34,6 +49,8 @@ struct StoredPrice {
   Quote quote;
   int64_t raw_response_id = 0;
   int64_t price_point_id = 0;
+  // Whether the quote's tick (quote.tick) was recorded with this price, in its transaction.
+  bool tick_recorded = false;
 };
 
 }  // namespace marketdata

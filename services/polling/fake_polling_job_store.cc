@@ -185,4 +185,45 @@ absl::Status FakePollingJobStore::ReleaseLeases(const std::string& owner) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> FakePollingJobStore::TickSymbols(
+    const std::string& job_id, absl::Time tick_at) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> symbols;
+  for (const auto& [key, id] : ticks_) {
+    if (std::get<0>(key) == job_id && std::get<1>(key) == tick_at) {
+      symbols.push_back(std::get<2>(key));
+    }
+  }
+  return symbols;
+}
+
+absl::StatusOr<bool> FakePollingJobStore::RecordTick(const PollTick& tick,
+                                                     const std::string& symbol,
+                                                     int64_t price_point_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = rows_.find(tick.job_id);
+  const bool fenced_in = it != rows_.end() && it->second.job.status == JobStatus::kRunning &&
+                         LeasedTo(it->second, tick.owner) &&
+                         it->second.lease_expires_at.has_value() &&
+                         *it->second.lease_expires_at > clock_() &&
+                         it->second.job.next_run_at == tick.tick_at;
+  if (!fenced_in || !ticks_.emplace(std::make_tuple(tick.job_id, tick.tick_at, symbol),
+                                    price_point_id).second) {
+    ++refused_ticks_;
+    return false;
+  }
+  return true;
+}
+
+std::map<std::tuple<std::string, absl::Time, std::string>, int64_t>
+FakePollingJobStore::tick_records() const {
+  absl::MutexLock lock(&mu_);
+  return ticks_;
+}
+
+int FakePollingJobStore::refused_ticks() const {
+  absl::MutexLock lock(&mu_);
+  return refused_ticks_;
+}
+
 }  // namespace marketdata

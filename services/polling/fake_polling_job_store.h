@@ -1,6 +1,7 @@
 // An in-memory PollingJobStore for tests, following the lease rules of the PostgreSQL store:
 // claims skip leased jobs until their lease runs out, and renewals, completions and failures
-// apply only for the lease's owner.
+// apply only for the lease's owner; tick records pass the same fence (see PollTick). Unlike the
+// PostgreSQL store it keeps the records of completed ticks, for tests to count.
 #ifndef MARKETDATA_SERVICES_POLLING_FAKE_POLLING_JOB_STORE_H_
 #define MARKETDATA_SERVICES_POLLING_FAKE_POLLING_JOB_STORE_H_
 
@@ -8,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -52,6 +54,15 @@ class FakePollingJobStore final : public PollingJobStore {
   absl::Status MarkFailed(const std::string& job_id, const std::string& owner,
                           const std::string& reason) override;
   absl::Status ReleaseLeases(const std::string& owner) override;
+  absl::StatusOr<std::vector<std::string>> TickSymbols(const std::string& job_id,
+                                                       absl::Time tick_at) override;
+  absl::StatusOr<bool> RecordTick(const PollTick& tick, const std::string& symbol,
+                                  int64_t price_point_id) override;
+
+  // Every tick record ever written, completed ticks' included: (job, tick, symbol) -> price id.
+  std::map<std::tuple<std::string, absl::Time, std::string>, int64_t> tick_records() const;
+  // RecordTick calls refused, by the fence or because the tick already had the symbol.
+  int refused_ticks() const;
 
  private:
   bool LeasedTo(const Row& row, const std::string& owner) const;
@@ -62,6 +73,9 @@ class FakePollingJobStore final : public PollingJobStore {
   absl::Status renew_status_ ABSL_GUARDED_BY(mu_);
   int renewals_ ABSL_GUARDED_BY(mu_) = 0;
   int completions_after_expiry_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::tuple<std::string, absl::Time, std::string>, int64_t> ticks_
+      ABSL_GUARDED_BY(mu_);
+  int refused_ticks_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace marketdata

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "services/polling/job_rules.h"
 #include "spdlog/spdlog.h"
@@ -148,15 +149,52 @@ void PollingScheduler::Run(const Claimed& claimed) {
     if (recent_lag_.size() > kLagWindow) recent_lag_.pop_front();
   }
   lag_seconds_.Observe(absl::ToDoubleSeconds(lag));
+  // A tick holds one price per symbol, whoever fetched it: a run that completes a tick another
+  // run began (a replica that died, or froze past its lease) fetches only the missing symbols.
+  const PollTick tick{job.job_id, job.next_run_at, options_.instance_id};
+  absl::flat_hash_set<std::string> recorded;
+  if (absl::StatusOr<std::vector<std::string>> done = store_.TickSymbols(job.job_id, tick.tick_at);
+      done.ok()) {
+    recorded.insert(done->begin(), done->end());
+  } else {
+    // The writes are fenced all the same: a symbol already recorded is refused, not stored twice.
+    spdlog::warn("polling: reading the records of {}'s tick failed: {}", job.job_id,
+                 done.status().ToString());
+  }
+  if (!recorded.empty()) {
+    spdlog::info("polling: job {} completes a tick begun earlier: {} of {} symbols already have "
+                 "their price",
+                 job.job_id, recorded.size(), job.config.symbols.size());
+  }
   size_t fetched = 0;
   for (const std::string& symbol : job.config.symbols) {
+    if (recorded.contains(symbol)) continue;
     // Checked before every fetch: a job stopped during its run fetches no more, and a run that
     // lost its lease leaves the tick to the replica that holds it now.
     if (!leases_.Held(claimed.lease)) break;
     ++fetched;
-    absl::StatusOr<StoredPrice> stored = recorder_.Record(
-        symbol, job.config.provider, job.config.owner_key_id, TickShareWindow(job.config));
+    absl::StatusOr<StoredPrice> stored =
+        recorder_.Record(symbol, job.config.provider, job.config.owner_key_id,
+                         TickShareWindow(job.config), tick);
+    if (stored.ok() && !(stored->tick_recorded && stored->quote.tick == tick)) {
+      // A price another request stored (a call it shared, or a recent quote): the tick's record
+      // names it, under the same fence.
+      absl::StatusOr<bool> ok = store_.RecordTick(tick, stored->quote.symbol,
+                                                  stored->price_point_id);
+      if (!ok.ok()) {
+        stored = ok.status();
+      } else if (!*ok) {
+        stored = TickRefusedError(tick, stored->quote.symbol);
+      }
+    }
     if (stored.ok()) continue;
+    if (RefusedTick(stored.status()).has_value()) {
+      // Another run recorded the symbol first, or this one's lease is gone: not an error of the
+      // job's, and nothing was stored.
+      refused_writes_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("polling: job {}: {}", job.job_id, std::string(stored.status().message()));
+      continue;
+    }
     ++result.errors;
     result.last_error = absl::StrCat(symbol, ": ", stored.status().message());
   }

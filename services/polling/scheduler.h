@@ -1,13 +1,16 @@
 // PollingScheduler: runs the polling jobs this replica manages to lease. A claim loop leases
 // jobs that are due within a short look-ahead; a runner waits for the planned tick, fetches every
-// symbol through the same PriceRecorder as GetLatestPrice, records the run and releases the
-// lease. A renewal loop keeps the leases of claimed jobs while they run; a run whose lease is
+// symbol the tick does not hold yet through the same PriceRecorder as GetLatestPrice, records the
+// run and releases the lease. Each price of a tick is stored with the tick's record of its
+// symbol, fenced by the lease in the database (see PollTick): one price per (job, tick, symbol),
+// even when a replica that froze past its lease wakes up and writes. A renewal loop keeps the leases of claimed jobs while they run; a run whose lease is
 // lost (the job was stopped, or the lease ran out) stops fetching and records nothing. Any
 // number of replicas can share the jobs table.
 #ifndef MARKETDATA_SERVICES_POLLING_SCHEDULER_H_
 #define MARKETDATA_SERVICES_POLLING_SCHEDULER_H_
 
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <string>
@@ -72,6 +75,9 @@ class PollingScheduler {
   LagSummary lag() const;
   // Every run's lag in seconds since the start, for mds_polling_tick_lag_seconds.
   const Histogram& lag_histogram() const { return lag_seconds_; }
+  // Prices of a tick the database refused to store, or to record, because the tick already had
+  // one for the symbol or this replica no longer held its lease (a run that froze past it).
+  int64_t refused_writes() const { return refused_writes_.load(std::memory_order_relaxed); }
 
  private:
   // A job claimed by ClaimOnce, waiting for a runner.
@@ -93,6 +99,7 @@ class PollingScheduler {
   LeaseKeeper leases_;
 
   std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> refused_writes_{0};
   absl::Notification stop_renewing_;
   std::thread claimer_;
   std::thread renewer_;

@@ -28,6 +28,7 @@ class SchedulerTest : public ::testing::Test {
     provider->set_call_takes(fetch_delay);
     provider_ = provider.get();
     providers_.Add(std::move(provider));
+    prices_.RecordTicksIn(&store_);
   }
 
   // A job of `symbols` symbols, due at `first_run`, that runs once a minute.
@@ -139,6 +140,89 @@ TEST_F(SchedulerTest, RunThatCannotRenewStopsBeforeItsLeaseRunsOut) {
   EXPECT_EQ(store_.row("poll_00000004")->job.run_count, 0);
   // No fetch started once another replica could have claimed the job.
   EXPECT_LT(provider_->last_fetch_started(), lease_ends);
+}
+
+TEST_F(SchedulerTest, RunThatCompletesAnInterruptedTickFetchesOnlyTheMissingSymbols) {
+  AddJob("poll_00000005", 20, absl::Now());
+  // A replica claimed the tick, stored the prices of 8 symbols, and died: its lease runs out.
+  std::vector<PollingJob> claimed =
+      *store_.ClaimDue("replica-dead", 1, absl::Seconds(1), absl::Seconds(3));
+  ASSERT_EQ(claimed.size(), 1u);
+  const PollTick tick{"poll_00000005", claimed[0].next_run_at, "replica-dead"};
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(recorder_.Record(absl::StrFormat("S%02d", i), "slow", std::nullopt,
+                                 absl::ZeroDuration(), tick)
+                    .ok());
+  }
+  ASSERT_EQ(provider_->calls(), 8);
+  auto b = Replica("replica-b", absl::Seconds(10));
+  b->Start();
+  ASSERT_TRUE(WaitFor([&] { return store_.row("poll_00000005")->job.run_count >= 1; }, kWait));
+  b->Stop();
+  // Only the 12 missing symbols were fetched, and the tick holds one price of each of the 20.
+  EXPECT_EQ(provider_->calls(), 20);
+  EXPECT_EQ(prices_.saved_count(), 20);
+  int of_tick = 0;
+  for (const auto& [key, id] : store_.tick_records()) {
+    if (std::get<1>(key) == tick.tick_at) ++of_tick;
+  }
+  EXPECT_EQ(of_tick, 20);
+  EXPECT_EQ(store_.row("poll_00000005")->job.error_count, 0);
+  EXPECT_EQ(b->refused_writes(), 0);
+}
+
+TEST_F(SchedulerTest, LateWriteOfARunThatLostItsLeaseIsRefusedAndNotStored) {
+  AddJob("poll_00000006", 3, absl::Now());
+  std::vector<PollingJob> claimed =
+      *store_.ClaimDue("replica-frozen", 1, absl::Seconds(1), absl::Milliseconds(200));
+  ASSERT_EQ(claimed.size(), 1u);
+  const PollTick frozen{"poll_00000006", claimed[0].next_run_at, "replica-frozen"};
+  // The frozen replica's lease runs out; another takes the job and runs the tick to its end.
+  auto b = Replica("replica-b", absl::Seconds(10));
+  b->Start();
+  ASSERT_TRUE(WaitFor([&] { return store_.row("poll_00000006")->job.run_count >= 1; }, kWait));
+  b->Stop();
+  ASSERT_EQ(prices_.saved_count(), 3);
+  // It wakes up and writes the price it was fetching: refused, nothing stored.
+  absl::StatusOr<StoredPrice> late =
+      recorder_.Record("S00", "slow", std::nullopt, absl::ZeroDuration(), frozen);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(RefusedTick(late.status()).has_value());
+  EXPECT_EQ(prices_.saved_count(), 3);
+  // And a second write of the tick by the replica that holds it is refused too.
+  std::vector<PollingJob> next = *store_.ClaimDue("replica-c", 1, absl::Hours(1), absl::Seconds(10));
+  ASSERT_EQ(next.size(), 1u);
+  const PollTick current{"poll_00000006", next[0].next_run_at, "replica-c"};
+  ASSERT_TRUE(recorder_.Record("S01", "slow", std::nullopt, absl::ZeroDuration(), current).ok());
+  absl::StatusOr<StoredPrice> twice =
+      recorder_.Record("S01", "slow", std::nullopt, absl::ZeroDuration(), current);
+  EXPECT_TRUE(RefusedTick(twice.status()).has_value());
+  EXPECT_EQ(prices_.saved_count(), 4);
+}
+
+TEST_F(SchedulerTest, TicksOfTwoJobsSharingACallEachRecordThePrice) {
+  // Two jobs polling one symbol at the same tick share the call (TickShareWindow): one stored
+  // price, recorded by both ticks.
+  const absl::Time tick = absl::Now() + absl::Milliseconds(300);
+  AddJob("poll_00000007", 1, tick);
+  AddJob("poll_00000008", 1, tick);
+  auto a = Replica("replica-a", absl::Seconds(10));
+  a->Start();
+  ASSERT_TRUE(WaitFor([&] {
+    return store_.row("poll_00000007")->job.run_count >= 1 &&
+           store_.row("poll_00000008")->job.run_count >= 1;
+  }, kWait));
+  a->Stop();
+  std::vector<int64_t> ids;
+  for (const auto& [key, id] : store_.tick_records()) ids.push_back(id);
+  ASSERT_EQ(ids.size(), 2u);
+  // Almost always one call; on a machine so busy that the second run starts more than the
+  // share window after the first, two calls, each its own tick's price. Never a price no tick
+  // names, nor a tick without its price.
+  EXPECT_EQ(prices_.saved_count(), ids[0] == ids[1] ? 1 : 2);
+  EXPECT_EQ(provider_->calls(), prices_.saved_count());
+  EXPECT_EQ(a->refused_writes(), 0);
 }
 
 }  // namespace

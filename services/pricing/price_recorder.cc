@@ -84,13 +84,17 @@ struct PriceRecorder::Attempt {
   absl::Duration max_age;
   absl::Time arrived;
   RequestContext origin;
+  std::optional<PollTick> tick;
+  // Whether it already made a call of its own after sharing one whose tick was refused.
+  bool retried_refused_tick = false;
   std::vector<std::pair<std::string, absl::Status>> failures;
 };
 
 absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
                                                   absl::string_view provider_name,
                                                   std::optional<int64_t> key,
-                                                  absl::Duration max_age) {
+                                                  absl::Duration max_age,
+                                                  std::optional<PollTick> tick) {
   // The caller's own thread may block: it fetches itself and waits for the commit.
   absl::StatusOr<StoredPrice> result = absl::InternalError("not recorded");
   absl::Notification recorded;
@@ -99,7 +103,7 @@ absl::StatusOr<StoredPrice> PriceRecorder::Record(absl::string_view raw_symbol,
           result = std::move(stored);
           recorded.Notify();
         },
-        /*cancelled=*/{}, key, max_age);
+        /*cancelled=*/{}, key, max_age, std::move(tick));
   recorded.WaitForNotification();
   return result;
 }
@@ -114,7 +118,7 @@ void PriceRecorder::RecordAsync(absl::string_view raw_symbol, absl::string_view 
 void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provider_name,
                           FetchLanes* blocking_fetches, RecordDone done,
                           std::function<bool()> cancelled, std::optional<int64_t> key,
-                          absl::Duration max_age) {
+                          absl::Duration max_age, std::optional<PollTick> tick) {
   auto attempt = std::make_shared<Attempt>();
   absl::Status invalid;
   if (absl::StatusOr<std::string> symbol = NormalizeSymbol(raw_symbol); symbol.ok()) {
@@ -144,6 +148,7 @@ void PriceRecorder::Start(absl::string_view raw_symbol, absl::string_view provid
   attempt->cancelled = std::move(cancelled);
   attempt->key = key;
   attempt->max_age = max_age;
+  attempt->tick = std::move(tick);
   attempt->arrived = absl::Now();
   // The request's ids go along to the lane thread and the storage thread, on the price itself
   // (the ids of the request that started a shared call).
@@ -182,9 +187,9 @@ void PriceRecorder::Try(std::shared_ptr<Attempt> attempt) {
       },
       std::move(cancelled),
       [this, provider, key, symbol = attempt->symbol,
-       blocking_fetches = attempt->blocking_fetches,
-       origin = attempt->origin](std::function<bool()> abandoned, SharedCalls::Done finish) {
-        Call(provider, key, symbol, blocking_fetches, std::move(abandoned), origin,
+       blocking_fetches = attempt->blocking_fetches, origin = attempt->origin,
+       tick = attempt->tick](std::function<bool()> abandoned, SharedCalls::Done finish) {
+        Call(provider, key, symbol, blocking_fetches, std::move(abandoned), origin, tick,
              std::move(finish));
       },
       not_before);
@@ -192,6 +197,16 @@ void PriceRecorder::Try(std::shared_ptr<Attempt> attempt) {
 
 void PriceRecorder::Answered(std::shared_ptr<Attempt> attempt,
                              absl::StatusOr<StoredPrice> result) {
+  if (std::optional<std::string> refused =
+          result.ok() ? std::nullopt : RefusedTick(result.status());
+      refused.has_value() && !attempt->retried_refused_tick &&
+      (!attempt->tick.has_value() || TickKey(*attempt->tick) != *refused)) {
+    // The call it shared was made for another request's polling tick, whose record was refused,
+    // so its price was not stored: this request gets a call of its own.
+    attempt->retried_refused_tick = true;
+    Try(std::move(attempt));
+    return;
+  }
   if (!result.ok() && FallsBack(result.status())) {
     attempt->failures.emplace_back(attempt->chain[attempt->next]->name(), result.status());
     if (++attempt->next < attempt->chain.size() &&
@@ -217,12 +232,13 @@ void PriceRecorder::Answered(std::shared_ptr<Attempt> attempt,
 void PriceRecorder::Call(PriceProvider* provider, const std::string& key,
                          const std::string& symbol, FetchLanes* blocking_fetches,
                          std::function<bool()> cancelled, const RequestContext& origin,
-                         RecordDone done) {
+                         std::optional<PollTick> tick, RecordDone done) {
   if (blocking_fetches != nullptr && provider->may_block()) {
     auto shared_done = std::make_shared<RecordDone>(std::move(done));
     const std::string lane = provider->name();
     FetchLanes::Fetch work = [this, provider, key, symbol, shared_done,
-                              cancelled = std::move(cancelled), origin](absl::Time deadline) mutable {
+                              cancelled = std::move(cancelled), origin,
+                              tick = std::move(tick)](absl::Time deadline) mutable {
       ScopedRequestContext scope(origin);
       if (cancelled && cancelled()) {
         Count(false);
@@ -238,7 +254,8 @@ void PriceRecorder::Call(PriceProvider* provider, const std::string& key,
       }
       const absl::Time fetched_at = absl::Now();
       absl::StatusOr<Quote> quote = provider->FetchQuoteBy(symbol, deadline);
-      Store(key, std::move(quote), fetched_at, std::move(origin), std::move(*shared_done));
+      Store(key, std::move(quote), fetched_at, std::move(origin), std::move(tick),
+            std::move(*shared_done));
     };
     if (!blocking_fetches->TrySchedule(lane, std::move(work))) {
       Count(false);
@@ -249,11 +266,12 @@ void PriceRecorder::Call(PriceProvider* provider, const std::string& key,
   }
   const absl::Time fetched_at = absl::Now();
   absl::StatusOr<Quote> quote = provider->FetchQuote(symbol);
-  Store(key, std::move(quote), fetched_at, origin, std::move(done));
+  Store(key, std::move(quote), fetched_at, origin, std::move(tick), std::move(done));
 }
 
 void PriceRecorder::Store(const std::string& key, absl::StatusOr<Quote> quote,
-                          absl::Time fetched_at, RequestContext origin, RecordDone done) {
+                          absl::Time fetched_at, RequestContext origin,
+                          std::optional<PollTick> tick, RecordDone done) {
   if (!quote.ok()) {
     Count(false);
     absl::Status failed = quote.status();
@@ -263,6 +281,7 @@ void PriceRecorder::Store(const std::string& key, absl::StatusOr<Quote> quote,
   }
   quote->origin = std::move(origin);
   quote->fetched_at = fetched_at;
+  quote->tick = std::move(tick);
   if (const AcceptanceWindow::Verdict verdict = window_.Judge(quote->timestamp, absl::Now());
       verdict != AcceptanceWindow::Verdict::kStore) {
     // The caller gets the quote; no stored price is made of it (ids 0), and no event.

@@ -58,9 +58,13 @@ class PriceRecorder {
   // `key`: the API key the price is fetched for, if any (see ProviderShares).
   // `max_age`: a quote fetched at most this long ago is good enough (0: one fetched after the
   // request arrived); at most kMaxAge, else INVALID_ARGUMENT.
+  // `tick`: the polling tick the price is for. A new price is then stored only with the tick's
+  // record (see PollTick), else the call fails with TickRefusedError; a request that shared
+  // such a refused call makes a call of its own.
   absl::StatusOr<StoredPrice> Record(absl::string_view symbol, absl::string_view provider,
                                      std::optional<int64_t> key = std::nullopt,
-                                     absl::Duration max_age = absl::ZeroDuration());
+                                     absl::Duration max_age = absl::ZeroDuration(),
+                                     std::optional<PollTick> tick = std::nullopt);
 
   // The same without holding the caller's thread: `done` runs once the price is committed and
   // published (or failed), usually on a storage thread; a validation error calls it at once.
@@ -94,7 +98,7 @@ class PriceRecorder {
   struct Attempt;
   void Start(absl::string_view symbol, absl::string_view provider, FetchLanes* blocking_fetches,
              RecordDone done, std::function<bool()> cancelled, std::optional<int64_t> key,
-             absl::Duration max_age);
+             absl::Duration max_age, std::optional<PollTick> tick = std::nullopt);
   // Asks the attempt's current provider: a recent quote, a shared call or a new one; on a
   // provider's failure, the next provider of the order.
   void Try(std::shared_ptr<Attempt> attempt);
@@ -102,11 +106,12 @@ class PriceRecorder {
   // One provider call and its commit, shared by every request that joined it (SharedCalls):
   // `cancelled` tells whether all of them gave up.
   // `key` names the call's provider and symbol (SharedCalls, RecentQuotes).
+  // `tick`: the polling tick of the request that made the call, if any.
   void Call(PriceProvider* provider, const std::string& key, const std::string& symbol,
             FetchLanes* blocking_fetches, std::function<bool()> cancelled,
-            const RequestContext& origin, RecordDone done);
+            const RequestContext& origin, std::optional<PollTick> tick, RecordDone done);
   void Store(const std::string& key, absl::StatusOr<Quote> quote, absl::Time fetched_at,
-             RequestContext origin, RecordDone done);
+             RequestContext origin, std::optional<PollTick> tick, RecordDone done);
   void Count(bool ok);
 
   ProviderRegistry& providers_;

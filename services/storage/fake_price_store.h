@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "services/storage/polling_job_store.h"
 #include "services/storage/price_store.h"
 
 namespace marketdata {
@@ -36,12 +37,20 @@ class FakePriceStore final : public PriceStore {
   absl::StatusOr<StoredPrice> SavePrice(const Quote& quote) override {
     absl::MutexLock lock(&mu_);
     if (!fail_.ok()) return fail_;
+    const auto id = static_cast<int64_t>(saved_.size()) + 1;
+    const bool ticked = quote.tick.has_value() && ticks_ != nullptr;
+    if (ticked) {
+      // As in one transaction: the price is kept only if its tick record is.
+      absl::StatusOr<bool> recorded = ticks_->RecordTick(*quote.tick, quote.symbol, id);
+      if (!recorded.ok()) return recorded.status();
+      if (!*recorded) return TickRefusedError(*quote.tick, quote.symbol);
+    }
     saved_.push_back(quote);
-    const auto id = static_cast<int64_t>(saved_.size());
     StoredPrice stored;
     stored.quote = quote;
     stored.price_point_id = id;
     stored.raw_response_id = id + 100;
+    stored.tick_recorded = ticked;
     return stored;
   }
   void SavePriceAsync(Quote quote, SaveDone done) override {
@@ -55,6 +64,12 @@ class FakePriceStore final : public PriceStore {
     });
   }
 
+  // Records the tick of every quote fetched for one in `ticks`, as the PostgreSQL store does in
+  // the price's transaction: a refused record refuses the price (TickRefusedError).
+  void RecordTicksIn(PollingJobStore* ticks) {
+    absl::MutexLock lock(&mu_);
+    ticks_ = ticks;
+  }
   // Every save answers `status` while it is not OK, and saves nothing.
   void Fail(absl::Status status) {
     absl::MutexLock lock(&mu_);
@@ -74,6 +89,7 @@ class FakePriceStore final : public PriceStore {
   const Async async_;
   mutable absl::Mutex mu_;
   absl::Status fail_ ABSL_GUARDED_BY(mu_);
+  PollingJobStore* ticks_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::vector<Quote> saved_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };

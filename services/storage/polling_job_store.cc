@@ -34,10 +34,14 @@ constexpr PreparedSql kList = {
     "       (CAST($3 AS TIMESTAMPTZ), $4)) "
     "ORDER BY created_at DESC, job_id DESC LIMIT CAST($5 AS INT)"};
 
+// A stopped job's tick records go with it.
 constexpr PreparedSql kStop = {
-    "job_stop",
-    "UPDATE polling_jobs SET status = 'stopped', lease_owner = NULL, lease_expires_at = NULL, "
-    "updated_at = now() WHERE job_id = $1 RETURNING " JOB_COLUMNS("")};
+    "job_stop_v2",
+    "WITH stopped AS ("
+    "  UPDATE polling_jobs SET status = 'stopped', lease_owner = NULL, lease_expires_at = NULL, "
+    "  updated_at = now() WHERE job_id = $1 RETURNING *), "
+    "gone AS (DELETE FROM polling_tick_prices t USING stopped WHERE t.job_id = stopped.job_id) "
+    "SELECT " JOB_COLUMNS("") " FROM stopped"};
 
 constexpr PreparedSql kClaimDue = {
     "job_claim_due",
@@ -67,15 +71,34 @@ constexpr PreparedSql kRenewLease = {
     "  AND lease_expires_at > now() "
     "RETURNING job_id"};
 
-// A NULL error keeps the last one.
+// A NULL error keeps the last one. The completed tick's records are no longer needed: next_run_at
+// no longer names that tick, which refuses its late writes (see kRecordTick).
 constexpr PreparedSql kCompleteRun = {
-    "job_complete_run",
-    "UPDATE polling_jobs SET "
-    "  last_run_at = CAST($1 AS TIMESTAMPTZ), next_run_at = CAST($2 AS TIMESTAMPTZ),"
-    "  run_count = run_count + 1, error_count = error_count + CAST($3 AS INT),"
-    "  last_error = coalesce($4, last_error),"
-    "  lease_owner = NULL, lease_expires_at = NULL, updated_at = now() "
-    "WHERE job_id = $5 AND lease_owner = $6"};
+    "job_complete_run_v2",
+    "WITH done AS ("
+    "  UPDATE polling_jobs SET "
+    "    last_run_at = CAST($1 AS TIMESTAMPTZ), next_run_at = CAST($2 AS TIMESTAMPTZ),"
+    "    run_count = run_count + 1, error_count = error_count + CAST($3 AS INT),"
+    "    last_error = coalesce($4, last_error),"
+    "    lease_owner = NULL, lease_expires_at = NULL, updated_at = now() "
+    "  WHERE job_id = $5 AND lease_owner = $6 RETURNING job_id, next_run_at) "
+    "DELETE FROM polling_tick_prices t USING done "
+    "WHERE t.job_id = done.job_id AND t.tick_at < done.next_run_at"};
+
+// The fence every tick record passes, here and in the batch that stores a tick's new price
+// (price_store.cc): the job still runs, leased to the record's writer for this very tick, and
+// the tick holds no price of the symbol yet (the primary key).
+constexpr PreparedSql kRecordTick = {
+    "job_record_tick",
+    "INSERT INTO polling_tick_prices (job_id, tick_at, symbol, price_point_id, recorded_by) "
+    "SELECT j.job_id, CAST($2 AS TIMESTAMPTZ), $3, CAST($4 AS BIGINT), $5 FROM polling_jobs j "
+    "WHERE j.job_id = $1 AND j.status = 'running' AND j.lease_owner = $5 "
+    "  AND j.lease_expires_at > now() AND j.next_run_at = CAST($2 AS TIMESTAMPTZ) "
+    "ON CONFLICT DO NOTHING RETURNING symbol"};
+
+constexpr PreparedSql kTickSymbols = {
+    "job_tick_symbols",
+    "SELECT symbol FROM polling_tick_prices WHERE job_id = $1 AND tick_at = CAST($2 AS TIMESTAMPTZ)"};
 
 constexpr PreparedSql kMarkFailed = {
     "job_mark_failed",
@@ -226,6 +249,30 @@ absl::Status PostgresPollingJobStore::CompleteRun(const std::string& job_id,
   result.errors > 0 ? params.Text(result.last_error) : params.Null();
   params.Text(job_id).Text(owner);
   return RunStatement(db_, kCompleteRun, params, "recording a polling run").status();
+}
+
+absl::StatusOr<std::vector<std::string>> PostgresPollingJobStore::TickSymbols(
+    const std::string& job_id, absl::Time tick_at) {
+  absl::StatusOr<PgResult> rows = RunStatement(db_, kTickSymbols,
+                                               SqlParams().Text(job_id).Time(tick_at),
+                                               "reading a polling tick's records");
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> symbols;
+  for (int r = 0; r < rows->rows(); ++r) symbols.emplace_back(rows->text(r, 0));
+  return symbols;
+}
+
+absl::StatusOr<bool> PostgresPollingJobStore::RecordTick(const PollTick& tick,
+                                                         const std::string& symbol,
+                                                         int64_t price_point_id) {
+  SqlParams params;
+  params.Text(tick.job_id).Time(tick.tick_at).Text(symbol);
+  params.OptionalInt(price_point_id > 0 ? std::optional<int64_t>(price_point_id) : std::nullopt);
+  params.Text(tick.owner);
+  absl::StatusOr<PgResult> rows =
+      RunStatement(db_, kRecordTick, params, "recording a polling tick's price");
+  if (!rows.ok()) return rows.status();
+  return rows->rows() > 0;
 }
 
 absl::Status PostgresPollingJobStore::MarkFailed(const std::string& job_id,

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/domain/polling_job.h"
+#include "services/domain/quote.h"
 #include "services/storage/database.h"
 
 namespace marketdata {
@@ -77,6 +78,17 @@ class PollingJobStore {
   // Releases every lease held by `owner`: a restarted replica takes its jobs back at once
   // instead of waiting for its old leases to expire.
   virtual absl::Status ReleaseLeases(const std::string& owner) = 0;
+
+  // The symbols a tick already holds a price of (a run of it that was interrupted stored them):
+  // the run that completes the tick fetches only the others.
+  virtual absl::StatusOr<std::vector<std::string>> TickSymbols(const std::string& job_id,
+                                                               absl::Time tick_at) = 0;
+  // Records `price_point_id` (0: a quote answered but not stored) as the tick's price of
+  // `symbol`, a price some other request stored. False, recording nothing, when the tick already
+  // has one, or `tick.owner` no longer holds the job's lease for this tick (see PollTick). A new
+  // price of a tick is recorded with the price itself (SavePriceBatch), not here.
+  virtual absl::StatusOr<bool> RecordTick(const PollTick& tick, const std::string& symbol,
+                                          int64_t price_point_id) = 0;
 };
 
 class PostgresPollingJobStore final : public PollingJobStore {
@@ -99,6 +111,10 @@ class PostgresPollingJobStore final : public PollingJobStore {
   absl::Status MarkFailed(const std::string& job_id, const std::string& owner,
                           const std::string& reason) override;
   absl::Status ReleaseLeases(const std::string& owner) override;
+  absl::StatusOr<std::vector<std::string>> TickSymbols(const std::string& job_id,
+                                                       absl::Time tick_at) override;
+  absl::StatusOr<bool> RecordTick(const PollTick& tick, const std::string& symbol,
+                                  int64_t price_point_id) override;
 
  private:
   // Runs `statement` (the job id as $1, JOB_COLUMNS returned); NOT_FOUND when no row comes back.

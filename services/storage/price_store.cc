@@ -1,5 +1,8 @@
 #include "services/storage/price_store.h"
 
+#include <algorithm>
+
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "services/storage/page_cursor.h"
 #include "services/storage/raw_replies.h"
@@ -16,6 +19,13 @@ namespace {
 // They are drawn under a transaction-scoped advisory lock, so batches commit in the order of
 // their ids, across replicas too: events then reach consumers in id order, which they can apply
 // without repairs. The lock costs one batch's statement time, not a round trip.
+//
+// A quote fetched for a polling tick (Quote::tick) is kept only if its tick record goes in with
+// it: the job is still running, leased to the quote's owner for this very tick, and the tick has
+// no price of the symbol yet. Otherwise neither the price nor its outbox row is written, and the
+// quote comes back with price_point_id 0 (see SavedOrRefused).
+// Batches without such quotes take the statement without tick records, which also runs on
+// schemas from before tick records (0015), as during an online upgrade.
 constexpr PreparedSql kSaveBatch = {"save_price_batch_v3", R"SQL(
 WITH in_id_order AS MATERIALIZED (SELECT pg_advisory_xact_lock(4242001)),
 raw AS MATERIALIZED (
@@ -39,7 +49,49 @@ point AS (
 outbox AS (
     INSERT INTO price_event_outbox (price_point_id, symbol, price_ts, request_id, traceparent)
     SELECT point_id, symbol, ts, request_id, traceparent FROM input)
-SELECT n, raw_id, point_id FROM input)SQL"};
+SELECT n, raw_id, point_id, 0, 1 FROM input)SQL"};
+
+// The same with the tick records of a batch that holds quotes of polling ticks.
+constexpr PreparedSql kSaveTickedBatch = {"save_ticked_price_batch", R"SQL(
+WITH in_id_order AS MATERIALIZED (SELECT pg_advisory_xact_lock(4242001)),
+raw AS MATERIALIZED (
+    INSERT INTO raw_market_data (id, replies, fetched_at)
+    SELECT nextval('raw_market_data_id_seq'), CAST($8 AS BYTEA), now() FROM in_id_order
+    RETURNING id),
+input AS MATERIALIZED (
+    SELECT u.n, u.symbol, u.provider,
+           u.ts, u.price, u.volume,
+           raw.id AS raw_id,
+           nextval('price_points_id_seq') AS point_id,
+           nullif(u.request_id, '') AS request_id, nullif(u.traceparent, '') AS traceparent,
+           nullif(u.job_id, '') AS job_id, u.tick_at, u.owner
+    FROM raw,
+         unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TIMESTAMPTZ[]),
+                CAST($4 AS DOUBLE PRECISION[]), CAST($5 AS DOUBLE PRECISION[]),
+                CAST($6 AS TEXT[]), CAST($7 AS TEXT[]), CAST($9 AS TEXT[]),
+                CAST($10 AS TIMESTAMPTZ[]), CAST($11 AS TEXT[]))
+         WITH ORDINALITY AS u(symbol, provider, ts, price, volume, request_id, traceparent,
+                              job_id, tick_at, owner, n)),
+ticked AS MATERIALIZED (
+    INSERT INTO polling_tick_prices (job_id, tick_at, symbol, price_point_id, recorded_by)
+    SELECT i.job_id, i.tick_at, i.symbol, i.point_id, i.owner
+    FROM input i JOIN polling_jobs j ON j.job_id = i.job_id
+    WHERE j.status = 'running' AND j.lease_owner = i.owner AND j.lease_expires_at > now()
+      AND j.next_run_at = i.tick_at
+    ON CONFLICT DO NOTHING
+    RETURNING price_point_id),
+kept AS MATERIALIZED (
+    SELECT * FROM input
+    WHERE job_id IS NULL OR point_id IN (SELECT price_point_id FROM ticked)),
+point AS (
+    INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)
+    SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM kept),
+outbox AS (
+    INSERT INTO price_event_outbox (price_point_id, symbol, price_ts, request_id, traceparent)
+    SELECT point_id, symbol, ts, request_id, traceparent FROM kept)
+SELECT i.n, i.raw_id, i.point_id, CAST(i.job_id IS NOT NULL AS INT),
+       CAST(k.point_id IS NOT NULL AS INT)
+FROM input i LEFT JOIN kept k ON k.point_id = i.point_id)SQL"};
 
 constexpr PreparedSql kClaimDue = {"claim_outbox", R"SQL(
 WITH due AS (
@@ -113,8 +165,9 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
                                                         const std::vector<Quote>& quotes) {
   std::vector<StoredPrice> out(quotes.size());
   for (size_t i = 0; i < quotes.size(); ++i) out[i].quote = quotes[i];
-  std::vector<std::string> symbols, providers, request_ids, traceparents;
+  std::vector<std::string> symbols, providers, request_ids, traceparents, job_ids, owners;
   std::vector<absl::Time> times;
+  std::vector<std::optional<absl::Time>> ticks;
   std::vector<double> prices;
   std::vector<std::optional<double>> volumes;
   std::vector<RawReply> replies;
@@ -127,19 +180,29 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
     prices.push_back(q.price);
     volumes.push_back(q.volume);
     replies.push_back({q.symbol, q.provider, q.timestamp, q.raw_response});
+    job_ids.push_back(q.tick.has_value() ? q.tick->job_id : "");
+    ticks.push_back(q.tick.has_value() ? std::optional<absl::Time>(q.tick->tick_at) : std::nullopt);
+    owners.push_back(q.tick.has_value() ? q.tick->owner : "");
   }
   SqlParams params;
   params.TextArray(symbols).TextArray(providers).TimeArray(times).FloatArray(prices)
       .OptionalFloatArray(volumes).TextArray(request_ids).TextArray(traceparents)
       .Bytes(EncodeRawReplies(replies));
-  absl::StatusOr<PgResult> rows = RunStatement(db, kSaveBatch, params, "saving prices");
+  const bool ticked = std::any_of(quotes.begin(), quotes.end(),
+                                  [](const Quote& q) { return q.tick.has_value(); });
+  if (ticked) params.TextArray(job_ids).OptionalTimeArray(ticks).TextArray(owners);
+  absl::StatusOr<PgResult> rows =
+      RunStatement(db, ticked ? kSaveTickedBatch : kSaveBatch, params, "saving prices");
   if (!rows.ok()) return rows.status();
   size_t seen = 0;
   for (int r = 0; r < rows->rows(); ++r) {
     const int64_t n = rows->int64(r, 0) - 1;
     if (n < 0 || n >= static_cast<int64_t>(quotes.size())) continue;
+    const bool recorded = rows->int64(r, 3) != 0;
+    const bool kept = rows->int64(r, 4) != 0;
     out[n].raw_response_id = rows->int64(r, 1);
-    out[n].price_point_id = rows->int64(r, 2);
+    out[n].price_point_id = kept ? rows->int64(r, 2) : 0;
+    out[n].tick_recorded = recorded && kept;
     ++seen;
   }
   if (seen != quotes.size()) {
@@ -151,7 +214,37 @@ absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
 absl::StatusOr<StoredPrice> PostgresPriceStore::SavePrice(const Quote& quote) {
   absl::StatusOr<std::vector<StoredPrice>> stored = SavePriceBatch(db_, {quote});
   if (!stored.ok()) return stored.status();
-  return (*stored)[0];
+  return SavedOrRefused((*stored)[0]);
+}
+
+namespace {
+constexpr absl::string_view kTickRefused = "type.marketdata/tick-refused";
+}  // namespace
+
+absl::Status TickRefusedError(const PollTick& tick, absl::string_view symbol) {
+  absl::Status refused = absl::AbortedError(absl::StrCat(
+      "not stored: job ", tick.job_id, "'s tick at ",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", tick.tick_at, absl::UTCTimeZone()),
+      " already has a price of ", symbol, ", or ", tick.owner, " no longer holds its lease"));
+  refused.SetPayload(kTickRefused, absl::Cord(TickKey(tick)));
+  return refused;
+}
+
+std::optional<std::string> RefusedTick(const absl::Status& status) {
+  auto key = status.GetPayload(kTickRefused);
+  if (!key.has_value()) return std::nullopt;
+  return std::string(*key);
+}
+
+std::string TickKey(const PollTick& tick) {
+  return absl::StrCat(tick.job_id, "@", absl::ToUnixMicros(tick.tick_at), "@", tick.owner);
+}
+
+absl::StatusOr<StoredPrice> SavedOrRefused(const StoredPrice& saved) {
+  if (saved.quote.tick.has_value() && !saved.tick_recorded && saved.price_point_id == 0) {
+    return TickRefusedError(*saved.quote.tick, saved.quote.symbol);
+  }
+  return saved;
 }
 
 absl::StatusOr<std::vector<StoredPrice>> PostgresPriceStore::ClaimDue(int limit,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/domain/quote.h"
 #include "services/storage/database.h"
@@ -60,9 +61,20 @@ class PriceOutbox {
 };
 
 // Writes quotes in one statement and one transaction (raw replies, price points and outbox rows);
-// results in the order of `quotes`.
+// results in the order of `quotes`. A quote of a polling tick whose record the database refused
+// (see PollTick) is not written: its result has price_point_id 0 and tick_recorded false, which
+// SavedOrRefused turns into the error its caller gets.
 absl::StatusOr<std::vector<StoredPrice>> SavePriceBatch(Database& db,
                                                         const std::vector<Quote>& quotes);
+
+// A price of a polling tick that was not stored because the tick already has one for the symbol,
+// or its lease is no longer held by the quote's owner: ABORTED, marked with the tick's key.
+absl::Status TickRefusedError(const PollTick& tick, absl::string_view symbol);
+// The key of the tick whose write `status` refused; nullopt for any other status.
+std::optional<std::string> RefusedTick(const absl::Status& status);
+std::string TickKey(const PollTick& tick);
+// One result of SavePriceBatch as its caller's answer: the price, or TickRefusedError.
+absl::StatusOr<StoredPrice> SavedOrRefused(const StoredPrice& saved);
 
 class PostgresPriceStore final : public PriceStore, public PriceOutbox, public PriceHistory {
  public:

@@ -119,13 +119,12 @@ void PriceWriter::Write(std::vector<Pending>& batch) {
     // twice, so those calls fail as the batch did.
     for (Pending& p : batch) {
       absl::StatusOr<std::vector<StoredPrice>> one = SavePriceBatch(db_, {p.quote});
-      p.done(one.ok() ? absl::StatusOr<StoredPrice>((*one)[0])
-                      : absl::StatusOr<StoredPrice>(one.status()));
+      p.done(one.ok() ? SavedOrRefused((*one)[0]) : absl::StatusOr<StoredPrice>(one.status()));
     }
     return;
   }
   for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done(stored.ok() ? absl::StatusOr<StoredPrice>((*stored)[i])
+    batch[i].done(stored.ok() ? SavedOrRefused((*stored)[i])
                               : absl::StatusOr<StoredPrice>(stored.status()));
   }
 }

@@ -112,6 +112,17 @@ SqlParams& SqlParams::TimeArray(const std::vector<absl::Time>& values) {
   }));
   return *this;
 }
+SqlParams& SqlParams::OptionalTimeArray(const std::vector<std::optional<absl::Time>>& values) {
+  values_.emplace_back(
+      ArrayLiteral(values, [](std::string* out, const std::optional<absl::Time>& v) {
+        if (v.has_value()) {
+          AppendQuoted(out, SqlTimeText(*v));
+        } else {
+          out->append("NULL");
+        }
+      }));
+  return *this;
+}
 SqlParams& SqlParams::Bytes(absl::string_view value) {
   values_.emplace_back(absl::StrCat("\\x", absl::BytesToHexString(value)));
   return *this;

@@ -37,6 +37,7 @@ class SqlParams {
   SqlParams& FloatArray(const std::vector<double>& values);
   SqlParams& OptionalFloatArray(const std::vector<std::optional<double>>& values);
   SqlParams& TimeArray(const std::vector<absl::Time>& values);
+  SqlParams& OptionalTimeArray(const std::vector<std::optional<absl::Time>>& values);
   // bytea, as its hex text form.
   SqlParams& Bytes(absl::string_view value);
 

@@ -27,13 +27,15 @@ TEST(SqlParamsTest, ArraysAreLiteralsWithEveryElementQuoted) {
       .IntArray({1, -2})
       .FloatArray({})
       .OptionalFloatArray({1.5, std::nullopt})
-      .TimeArray({absl::UnixEpoch()});
+      .TimeArray({absl::UnixEpoch()})
+      .OptionalTimeArray({std::nullopt, absl::UnixEpoch()});
   const auto& v = p.values();
   EXPECT_EQ(*v[0], R"({"A","with \"quotes\", commas {braces} and \\",""})");
   EXPECT_EQ(*v[1], "{1,-2}");
   EXPECT_EQ(*v[2], "{}");
   EXPECT_EQ(*v[3], "{1.5,NULL}");
   EXPECT_EQ(*v[4], R"({"1970-01-01 00:00:00.000000+00"})");
+  EXPECT_EQ(*v[5], R"({NULL,"1970-01-01 00:00:00.000000+00"})");
 }
 
 TEST(SqlParamsTest, TimesReadBackAsPrinted) {

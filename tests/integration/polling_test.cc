@@ -210,6 +210,103 @@ TEST_F(PollingStoreTest, MarkFailedRecordsWhy) {
   EXPECT_TRUE(store_.ClaimDue("r", 10, absl::Hours(1), absl::Seconds(30))->empty());
 }
 
+// The rows of price_points and price_event_outbox of `symbol`.
+std::pair<int, int> PriceRows(Database& db, const std::string& symbol) {
+  auto lease = MustAcquire(db);
+  int points = 0, outbox = 0;
+  *lease << "SELECT count(*) FROM price_points WHERE symbol = :s", soci::use(symbol),
+      soci::into(points);
+  *lease << "SELECT count(*) FROM price_event_outbox WHERE symbol = :s", soci::use(symbol),
+      soci::into(outbox);
+  return {points, outbox};
+}
+
+Quote TickQuote(const std::string& symbol, std::optional<PollTick> tick) {
+  Quote q;
+  q.symbol = symbol;
+  q.price = 10;
+  q.timestamp = absl::Now();
+  q.provider = "test";
+  q.raw_response = "{}";
+  q.tick = std::move(tick);
+  return q;
+}
+
+TEST_F(PollingStoreTest, ATickHoldsOnePriceOfASymbolAndOnlyItsLeaseHolderWritesIt) {
+  ASSERT_TRUE(store_.Create("poll_000000h1", Config({"TA", "TB", "TC"})).ok());
+  std::vector<PollingJob> claimed =
+      *store_.ClaimDue("replica-a", 1, absl::Seconds(1), absl::Seconds(30));
+  ASSERT_EQ(claimed.size(), 1u);
+  const PollTick tick{"poll_000000h1", claimed[0].next_run_at, "replica-a"};
+  PostgresPriceStore prices(*db_);
+
+  absl::StatusOr<StoredPrice> first = prices.SavePrice(TickQuote("TA", tick));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->tick_recorded);
+  EXPECT_GT(first->price_point_id, 0);
+  // The second price of the tick's TA is refused, and nothing of it is written.
+  absl::StatusOr<StoredPrice> second = prices.SavePrice(TickQuote("TA", tick));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(RefusedTick(second.status()).has_value());
+  EXPECT_EQ(PriceRows(*db_, "TA"), std::make_pair(1, 1));
+
+  // In one batch: the tick's TB twice (one kept), a price of no tick, and another replica's
+  // write of the tick's TC (refused: it holds no lease).
+  const PollTick other{"poll_000000h1", tick.tick_at, "replica-b"};
+  absl::StatusOr<std::vector<StoredPrice>> batch = SavePriceBatch(
+      *db_, {TickQuote("TB", tick), TickQuote("TB", tick), TickQuote("TX", std::nullopt),
+             TickQuote("TC", other)});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(((*batch)[0].price_point_id > 0) + ((*batch)[1].price_point_id > 0), 1);
+  EXPECT_TRUE(SavedOrRefused((*batch)[2]).ok());
+  EXPECT_FALSE((*batch)[2].tick_recorded);
+  EXPECT_TRUE(RefusedTick(SavedOrRefused((*batch)[3]).status()).has_value());
+  EXPECT_EQ(PriceRows(*db_, "TB"), std::make_pair(1, 1));
+  EXPECT_EQ(PriceRows(*db_, "TX"), std::make_pair(1, 1));
+  EXPECT_EQ(PriceRows(*db_, "TC"), std::make_pair(0, 0));
+
+  // A price another request stored is recorded once, by the holder only.
+  EXPECT_FALSE(*store_.RecordTick(other, "TC", (*batch)[2].price_point_id));
+  EXPECT_TRUE(*store_.RecordTick(tick, "TC", (*batch)[2].price_point_id));
+  EXPECT_FALSE(*store_.RecordTick(tick, "TC", (*batch)[2].price_point_id));
+  std::vector<std::string> recorded = *store_.TickSymbols("poll_000000h1", tick.tick_at);
+  EXPECT_EQ(std::set<std::string>(recorded.begin(), recorded.end()),
+            (std::set<std::string>{"TA", "TB", "TC"}));
+
+  // Once the run is recorded the tick is over: its records go, and a late write is refused.
+  JobRunResult result{absl::Now(), absl::Now() + absl::Seconds(1), 0, ""};
+  ASSERT_TRUE(store_.CompleteRun("poll_000000h1", "replica-a", result).ok());
+  EXPECT_TRUE(store_.TickSymbols("poll_000000h1", tick.tick_at)->empty());
+  EXPECT_TRUE(RefusedTick(prices.SavePrice(TickQuote("TA", tick)).status()).has_value());
+  EXPECT_EQ(PriceRows(*db_, "TA"), std::make_pair(1, 1));
+}
+
+TEST_F(PollingStoreTest, AHolderWhoseLeaseRanOutCannotWriteItsTick) {
+  ASSERT_TRUE(store_.Create("poll_000000h2", Config({"TD"})).ok());
+  std::vector<PollingJob> claimed =
+      *store_.ClaimDue("replica-a", 1, absl::Seconds(1), absl::Milliseconds(200));
+  ASSERT_EQ(claimed.size(), 1u);
+  const PollTick tick{"poll_000000h2", claimed[0].next_run_at, "replica-a"};
+  // The replica froze: its lease ran out in the database, nobody has claimed the job yet.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto lease = MustAcquire(*db_);
+        int n = 0;
+        *lease << "SELECT count(*) FROM polling_jobs WHERE job_id = 'poll_000000h2' "
+                  "AND lease_expires_at <= now()",
+            soci::into(n);
+        return n > 0;
+      },
+      absl::Seconds(10), kPoll));
+  PostgresPriceStore prices(*db_);
+  EXPECT_TRUE(RefusedTick(prices.SavePrice(TickQuote("TD", tick)).status()).has_value());
+  EXPECT_FALSE(*store_.RecordTick(tick, "TD", 0));
+  EXPECT_EQ(PriceRows(*db_, "TD"), std::make_pair(0, 0));
+  // Stopped jobs take their records with them.
+  ASSERT_TRUE(store_.Stop("poll_000000h2").ok());
+  EXPECT_TRUE(store_.TickSymbols("poll_000000h2", tick.tick_at)->empty());
+}
+
 class SchedulerTest : public ::testing::Test {
  protected:
   SchedulerTest() {
@@ -362,6 +459,33 @@ TEST_F(SchedulerTest, JobStoppedDuringARunStopsFetchingAndIsNotRecorded) {
   EXPECT_EQ(job->run_count, 0);
   EXPECT_FALSE(job->last_run_at.has_value());
   EXPECT_TRUE(jobs_.ClaimDue("anyone", 10, absl::Hours(24), absl::Seconds(1))->empty());
+}
+
+TEST_F(SchedulerTest, ATickBegunByADeadReplicaIsCompletedWithOnlyTheMissingSymbols) {
+  ASSERT_TRUE(jobs_.Create("poll_000000i1", Config({"QA", "QB", "QC", "QD", "QE", "QF"}, 60)).ok());
+  std::vector<PollingJob> claimed =
+      *jobs_.ClaimDue("replica-dead", 1, absl::Seconds(1), absl::Seconds(2));
+  ASSERT_EQ(claimed.size(), 1u);
+  const PollTick tick{"poll_000000i1", claimed[0].next_run_at, "replica-dead"};
+  for (const char* symbol : {"QA", "QB", "QC"}) {
+    ASSERT_TRUE(recorder_.Record(symbol, "test", std::nullopt, absl::ZeroDuration(), tick).ok());
+  }
+  // It died; once its lease runs out another replica takes the tick over.
+  auto b = Replica("replica-b");
+  b->Start();
+  ASSERT_TRUE(WaitFor([&] { return jobs_.Get("poll_000000i1")->run_count >= 1; },
+                      absl::Seconds(20), kPoll));
+  b->Stop();
+  for (const char* symbol : {"QA", "QB", "QC", "QD", "QE", "QF"}) {
+    EXPECT_EQ(PricePoints(symbol), 1) << symbol;
+  }
+  EXPECT_EQ(jobs_.Get("poll_000000i1")->error_count, 0);
+  EXPECT_EQ(b->refused_writes(), 0);
+  // The dead replica's late write of the tick, had it only frozen, is refused.
+  absl::StatusOr<StoredPrice> late =
+      recorder_.Record("QD", "test", std::nullopt, absl::ZeroDuration(), tick);
+  EXPECT_TRUE(RefusedTick(late.status()).has_value());
+  EXPECT_EQ(PricePoints("QD"), 1);
 }
 
 TEST_F(SchedulerTest, JobWithAProviderThisProcessLacksFails) {
