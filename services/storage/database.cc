@@ -50,12 +50,12 @@ std::string Quote(absl::string_view value) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ToConnectString(absl::string_view url) {
+absl::StatusOr<std::string> ToConnectString(absl::string_view url, absl::string_view setting) {
   absl::string_view rest = url;
   if (!absl::ConsumePrefix(&rest, "postgresql://") && !absl::ConsumePrefix(&rest, "postgres://")) {
     if (absl::StrContains(url, "=")) return std::string(url);  // already keyword form
-    return absl::InvalidArgumentError(
-        "DATABASE_URL must look like postgresql://user:password@host:port/database");
+    return absl::InvalidArgumentError(absl::StrCat(
+        setting, " must look like postgresql://user:password@host:port/database"));
   }
   std::vector<std::string> parts;
   absl::string_view query;
@@ -79,27 +79,44 @@ absl::StatusOr<std::string> ToConnectString(absl::string_view url) {
     if (!user.empty()) parts.push_back(absl::StrCat("user=", Quote(Decode(user))));
     if (!password.empty()) parts.push_back(absl::StrCat("password=", Quote(Decode(password))));
   }
-  absl::string_view host = authority, port;
-  if (!authority.empty() && authority.front() == '[') {  // [::1]:5432
-    size_t close = authority.find(']');
-    if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError("DATABASE_URL has an unterminated IPv6 host");
+  // host[:port], or a list of them separated by commas: libpq takes a list of hosts and one of
+  // their ports (an empty port is the default one).
+  std::vector<std::string> hosts, ports;
+  bool any_port = false;
+  for (absl::string_view item : absl::StrSplit(authority, ',')) {
+    absl::string_view host = item, port;
+    if (!item.empty() && item.front() == '[') {  // [::1]:5432
+      size_t close = item.find(']');
+      if (close == absl::string_view::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(setting, " has an unterminated IPv6 host"));
+      }
+      host = item.substr(1, close - 1);
+      absl::string_view after = item.substr(close + 1);
+      if (absl::ConsumePrefix(&after, ":")) port = after;
+    } else if (size_t colon = item.rfind(':'); colon != absl::string_view::npos) {
+      host = item.substr(0, colon);
+      port = item.substr(colon + 1);
     }
-    host = authority.substr(1, close - 1);
-    absl::string_view after = authority.substr(close + 1);
-    if (absl::ConsumePrefix(&after, ":")) port = after;
-  } else if (size_t colon = authority.rfind(':'); colon != absl::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (!host.empty()) parts.push_back(absl::StrCat("host=", Quote(Decode(host))));
-  if (!port.empty()) {
+    hosts.push_back(Decode(host));
+    if (port.empty()) {
+      ports.emplace_back();
+      continue;
+    }
     int parsed = 0;
     if (!absl::SimpleAtoi(port, &parsed) || parsed <= 0 || parsed > 65535) {
       return absl::InvalidArgumentError(
-          absl::StrCat("DATABASE_URL has an invalid port \"", port, "\""));
+          absl::StrCat(setting, " has an invalid port \"", port, "\""));
     }
-    parts.push_back(absl::StrCat("port=", parsed));
+    ports.push_back(absl::StrCat(parsed));
+    any_port = true;
+  }
+  if (hosts.size() > 1 || !hosts.front().empty()) {
+    parts.push_back(absl::StrCat("host=", Quote(absl::StrJoin(hosts, ","))));
+  }
+  if (any_port) {
+    parts.push_back(hosts.size() == 1 ? absl::StrCat("port=", ports.front())
+                                      : absl::StrCat("port=", Quote(absl::StrJoin(ports, ","))));
   }
   if (!database.empty()) parts.push_back(absl::StrCat("dbname=", Quote(Decode(database))));
   for (absl::string_view kv : absl::StrSplit(query, '&', absl::SkipEmpty())) {
@@ -172,26 +189,50 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Connect(absl::string_view da
   return Connect(database_url, options);
 }
 
+absl::StatusOr<std::unique_ptr<Database>> Database::Create(absl::string_view database_url,
+                                                           const DatabaseOptions& options) {
+  absl::StatusOr<std::string> connect = ToConnectString(database_url, options.setting);
+  if (!connect.ok()) return connect.status();
+  return std::unique_ptr<Database>(
+      new Database(WithTimeouts(*connect, options),
+                   absl::StrCat(options.setting, "=", RedactDatabaseUrl(database_url)), options));
+}
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Connect(absl::string_view database_url,
                                                             const DatabaseOptions& options) {
-  absl::StatusOr<std::string> connect = ToConnectString(database_url);
-  if (!connect.ok()) return connect.status();
-  std::unique_ptr<Database> db(new Database(WithTimeouts(*connect, options), options));
+  absl::StatusOr<std::unique_ptr<Database>> db = Create(database_url, options);
+  if (!db.ok()) return db.status();
   const absl::Time deadline = absl::Now() + options.connect_wait;
   for (size_t i = 0; i < options.pool_size; ++i) {
     while (true) {
       try {
-        db->Open(i);
+        (*db)->Open(i);
         break;
       } catch (const std::exception& e) {
         if (absl::Now() >= deadline) {
-          return absl::UnavailableError(
-              absl::StrCat("cannot connect to DATABASE_URL=", RedactDatabaseUrl(database_url),
-                           ": ", absl::StripTrailingAsciiWhitespace(e.what())));
+          return absl::UnavailableError(absl::StrCat("cannot connect to ", (*db)->name_, ": ",
+                                                     absl::StripTrailingAsciiWhitespace(e.what())));
         }
         spdlog::info("database not reachable yet, retrying: {}", e.what());
         absl::SleepFor(absl::Milliseconds(500));
       }
+    }
+  }
+  return db;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::ConnectLazily(
+    absl::string_view database_url, const DatabaseOptions& options) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Create(database_url, options);
+  if (!db.ok()) return db.status();
+  for (size_t i = 0; i < options.pool_size; ++i) {
+    try {
+      (*db)->Open(i);
+    } catch (const std::exception& e) {
+      // The others would fail alike, each after up to connect_timeout: they wait for Acquire().
+      spdlog::warn("cannot connect to {} yet, its calls fail as unavailable until it answers: {}",
+                   (*db)->name_, std::string(absl::StripTrailingAsciiWhitespace(e.what())));
+      break;
     }
   }
   return db;
@@ -245,9 +286,10 @@ absl::StatusOr<Database::Lease> Database::Acquire() {
       conn = Conn(session);
     } catch (const std::exception& e) {
       pool_.give_back(position);
-      spdlog::debug("database: cannot reconnect: {}",
+      spdlog::debug("database: cannot reconnect to {}: {}", name_,
                    std::string(absl::StripTrailingAsciiWhitespace(e.what())));
-      return absl::UnavailableError("database unavailable");
+      return absl::UnavailableError(
+          absl::StrCat("database unavailable: cannot connect to ", name_));
     }
   }
   in_use_.fetch_add(1, std::memory_order_relaxed);

@@ -1,4 +1,5 @@
-// Database: a pool of SOCI sessions to PostgreSQL, opened from DATABASE_URL, and the one way the
+// Database: a pool of SOCI sessions to PostgreSQL, opened from DATABASE_URL (the reads that
+// tolerate a replica have one of their own on DATABASE_READ_URL), and the one way the
 // stores talk to it: a Lease runs prepared statements with SqlParams (Run) and plain SQL for
 // transaction control and DDL (Exec), on the session's own libpq connection (prepared once per
 // connection, one round trip a call; SOCI's own statements would parse and plan every time).
@@ -29,9 +30,11 @@ typedef struct pg_result PGresult;
 namespace marketdata {
 
 // Converts postgresql://user:pass@host:port/db?k=v (or postgres://) into libpq's keyword form,
-// which SOCI's PostgreSQL backend passes through intact (it mangles URIs). A string that is
-// already in keyword form is returned unchanged.
-absl::StatusOr<std::string> ToConnectString(absl::string_view database_url);
+// which SOCI's PostgreSQL backend passes through intact (it mangles URIs). A list of hosts,
+// host1:port1,host2:port2, becomes libpq's lists host='host1,host2' port='port1,port2'. A string
+// that is already in keyword form is returned unchanged. Errors name `setting`.
+absl::StatusOr<std::string> ToConnectString(absl::string_view database_url,
+                                            absl::string_view setting = "DATABASE_URL");
 
 // The same URL with its password replaced by "***", for logs and errors.
 std::string RedactDatabaseUrl(absl::string_view database_url);
@@ -82,16 +85,25 @@ struct DatabaseOptions {
   absl::Duration statement_timeout = absl::Seconds(30);
   // The longest Acquire() waits for a free session of the pool.
   absl::Duration pool_wait = absl::Seconds(5);
+  // The setting the URL comes from: errors of a pool that cannot reach its server name it, with
+  // the URL without its password ("cannot connect to DATABASE_READ_URL=postgresql://u:***@h/db").
+  std::string setting = "DATABASE_URL";
 };
 
 class Database {
  public:
   // Opens `options.pool_size` sessions, retrying until `connect_wait` has passed. The error names
-  // DATABASE_URL without its password.
+  // `options.setting` and the URL without its password.
   static absl::StatusOr<std::unique_ptr<Database>> Connect(absl::string_view database_url,
                                                            const DatabaseOptions& options);
   static absl::StatusOr<std::unique_ptr<Database>> Connect(absl::string_view database_url,
                                                            size_t pool_size, absl::Duration wait);
+  // A pool that does not need its server at start, for one whose absence must not stop the
+  // process (a replica): tries its sessions once, without retrying, and leaves those it could not
+  // open to Acquire(), which opens them on first use and meanwhile fails with UNAVAILABLE, naming
+  // the URL without its password. Fails only for a URL that is not one.
+  static absl::StatusOr<std::unique_ptr<Database>> ConnectLazily(absl::string_view database_url,
+                                                                 const DatabaseOptions& options);
 
   // A session of the pool, held for one unit of work. A Lease is always connected: Acquire()
   // reconnects a session the server dropped, and fails with UNAVAILABLE when it cannot.
@@ -132,7 +144,8 @@ class Database {
   };
 
   // A connected session, or UNAVAILABLE: every session busy for longer than `pool_wait`, or the
-  // server unreachable.
+  // server unreachable (within connect_timeout; the message names `options.setting` and the URL
+  // without its password).
   absl::StatusOr<Lease> Acquire();
   size_t pool_size() const { return options_.pool_size; }
 
@@ -158,16 +171,21 @@ class Database {
     std::vector<std::string> prepared;
   };
 
-  Database(std::string connect_string, const DatabaseOptions& options)
+  Database(std::string connect_string, std::string name, const DatabaseOptions& options)
       : connect_string_(std::move(connect_string)),
+        name_(std::move(name)),
         options_(options),
         pool_(options.pool_size),
         connections_(options.pool_size) {}
 
+  // A pool with no session open yet.
+  static absl::StatusOr<std::unique_ptr<Database>> Create(absl::string_view database_url,
+                                                          const DatabaseOptions& options);
   // Opens (or re-opens) session `position`; the caller holds it.
   void Open(size_t position);
 
   const std::string connect_string_;
+  const std::string name_;  // SETTING=url without its password, for errors
   const DatabaseOptions options_;
   soci::connection_pool pool_;
   std::vector<Connection> connections_;
