@@ -9,8 +9,11 @@
 namespace marketdata {
 
 // mds_db_pool_connections{state="in_use"|"idle"}, mds_db_pool_size, mds_db_pool_waits_total and
-// mds_db_pool_wait_seconds_total. `db` must outlive `metrics`.
-void ExportDatabasePoolMetrics(MetricsExporter& metrics, const Database& db);
+// mds_db_pool_wait_seconds_total of the pool on DATABASE_URL, and, when `read_pool` is given (the
+// pool on DATABASE_READ_URL), the same series of it with the label pool="read". `db` and
+// `read_pool` must outlive `metrics`.
+void ExportDatabasePoolMetrics(MetricsExporter& metrics, const Database& db,
+                               const Database* read_pool = nullptr);
 
 }  // namespace marketdata
 
