@@ -93,6 +93,27 @@ TEST(ApiConfigTest, OptionsFollowTheirSettings) {
             "POLLING_LEASE_SECONDS=\"3601\" is not an integer between 1 and 3600");
 }
 
+TEST(ApiConfigTest, ReadUrlIsOptionalAndHasAPoolOfItsOwn) {
+  auto plain = LoadApiConfig(Required());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->database.read_url, "");  // history and snapshots read DATABASE_URL
+  auto config = LoadApiConfig(Required(
+      {{"DATABASE_READ_URL",
+        "postgresql://u:p@standby1:5432,standby2:5433/db?target_session_attrs=any"},
+       {"DATABASE_READ_POOL_SIZE", "4"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->database.read_url,
+            "postgresql://u:p@standby1:5432,standby2:5433/db?target_session_attrs=any");
+  EXPECT_EQ(ReadPoolOptions(config->database).pool_size, 4u);
+  EXPECT_EQ(config->database.options.pool_size, 16u);
+  auto unsized = LoadApiConfig(Required({{"DATABASE_READ_URL", "postgresql://standby/db"}}));
+  ASSERT_TRUE(unsized.ok()) << unsized.status();
+  EXPECT_EQ(ReadPoolOptions(unsized->database).pool_size, 16u);  // DATABASE_POOL_SIZE's
+  auto bad = LoadApiConfig(Required({{"DATABASE_READ_URL", "standby"}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("DATABASE_READ_URL"), absl::string_view::npos);
+}
+
 TEST(ApiConfigTest, MissingDatabaseUrlIsNamed) {
   auto config = LoadApiConfig(Settings::FromMap({{"KAFKA_BOOTSTRAP_SERVERS", "h:9092"}}));
   ASSERT_FALSE(config.ok());

@@ -31,6 +31,7 @@
 #include "services/storage/snapshot_store.h"
 #include "services/storage/database.h"
 #include "services/storage/database_metrics.h"
+#include "services/storage/database_settings.h"
 #include "services/storage/outbox_backlog.h"
 #include "services/storage/partition_store.h"
 #include "services/storage/migrate_command.h"
@@ -118,6 +119,10 @@ int Run(int argc, char** argv) {
   std::unique_ptr<Database> db =
       OrExit(ConnectMigrated(config.database.url, config.database.options));
   spdlog::info("database ready");
+  // Price history and snapshots may come from a replica (DATABASE_READ_URL); everything else,
+  // latest prices included, reads and writes the primary.
+  std::unique_ptr<Database> read_pool = OrExit(ConnectReadPool(config.database));
+  Database& reads = read_pool != nullptr ? *read_pool : *db;
   // The daily quotas count in the database: one count for every replica, kept across restarts.
   PostgresDailyCallLedger daily_calls(*db);
   CurlHttpClient http;
@@ -150,8 +155,9 @@ int Run(int argc, char** argv) {
   PriceRecorder recorder(*providers, writer, *publisher, &blocking_fetches, &shares,
                          PriceAcceptanceWindow(config.lifecycle));
   PriceHub price_hub(config.max_open_streams);
-  PostgresSnapshotStore snapshots(*db);
-  PriceServiceImpl price_service(recorder, *providers, store, snapshots, price_hub, auth);
+  PostgresPriceStore history(reads);
+  PostgresSnapshotStore snapshots(reads);
+  PriceServiceImpl price_service(recorder, *providers, history, snapshots, price_hub, auth);
   std::unique_ptr<PriceEventFeed> feed = OrExit(PriceEventFeed::Create(
       config.kafka.bootstrap_servers, config.kafka.extra, config.kafka.topic,
       [&price_hub](const StoredPrice& price) { PublishPrice(price_hub, price); }));
@@ -174,7 +180,7 @@ int Run(int argc, char** argv) {
     outbox_backlog.Start();
     ExportApiMetrics(metrics, recorder, writer, *publisher, scheduler, price_hub, *providers,
                      outbox_backlog);
-    ExportDatabasePoolMetrics(metrics, *db);
+    ExportDatabasePoolMetrics(metrics, *db, read_pool.get());
     ExportPartitionMetrics(metrics, maintainer);
   });
 

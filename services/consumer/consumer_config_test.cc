@@ -69,6 +69,20 @@ TEST(ConsumerConfigTest, TheGroupInstanceIdIsTheHostAndPortUnlessSet) {
   EXPECT_EQ(none->kafka.instance_id, "");
 }
 
+TEST(ConsumerConfigTest, ReadUrlIsOptionalAndHasAPoolOfItsOwn) {
+  auto plain = LoadConsumerConfig(Required());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->database.read_url, "");  // averages and bars read DATABASE_URL
+  auto config = LoadConsumerConfig(Required({{"DATABASE_READ_URL", "postgresql://standby/db"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->database.read_url, "postgresql://standby/db");
+  EXPECT_EQ(ReadPoolOptions(config->database).pool_size, 6u);  // DATABASE_POOL_SIZE's
+  auto sized = LoadConsumerConfig(Required(
+      {{"DATABASE_READ_URL", "postgresql://standby/db"}, {"DATABASE_READ_POOL_SIZE", "2"}}));
+  ASSERT_TRUE(sized.ok()) << sized.status();
+  EXPECT_EQ(ReadPoolOptions(sized->database).pool_size, 2u);
+}
+
 TEST(ConsumerConfigTest, MissingKafkaIsNamed) {
   auto config = LoadConsumerConfig(Settings::FromMap({{"DATABASE_URL", "postgresql://h/db"}}));
   ASSERT_FALSE(config.ok());

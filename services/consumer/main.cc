@@ -19,6 +19,7 @@
 #include "services/storage/moving_average_store.h"
 #include "services/storage/database.h"
 #include "services/storage/database_metrics.h"
+#include "services/storage/database_settings.h"
 #include "services/storage/migrations.h"
 #include "spdlog/spdlog.h"
 
@@ -40,6 +41,10 @@ int Run(int argc, char** argv) {
   const ConsumerConfig& config = *loaded;
   std::unique_ptr<Database> db =
       OrExit(ConnectMigrated(config.database.url, config.database.options));
+  // The gRPC reads of averages and bars may come from a replica (DATABASE_READ_URL); the
+  // handlers read and write the primary.
+  std::unique_ptr<Database> read_pool = OrExit(ConnectReadPool(config.database));
+  Database& reads = read_pool != nullptr ? *read_pool : *db;
 
   PostgresMovingAverageStore store(*db, config.write_connections);
   MovingAverageHub hub(config.max_open_streams);
@@ -58,8 +63,10 @@ int Run(int argc, char** argv) {
   PostgresApiKeyStore keys(*db);
   Authorizer auth(&keys, config.auth);
   std::unique_ptr<PeriodicLoop> key_reloads = OrExit(StartKeyReloads(auth));
-  MovingAverageServiceImpl moving_averages(store, config.windows, hub, auth);
-  BarServiceImpl bar_service(bars, config.bar_intervals, bar_hub, auth);
+  PostgresMovingAverageStore average_reads(reads);
+  PostgresBarStore bar_reads(reads);
+  MovingAverageServiceImpl moving_averages(average_reads, config.windows, hub, auth);
+  BarServiceImpl bar_service(bar_reads, config.bar_intervals, bar_hub, auth);
   GrpcServer& server =
       process.Serve(config.listen_address, {&moving_averages, &bar_service}, config.tls);
   consumer->Start();
@@ -68,7 +75,7 @@ int Run(int argc, char** argv) {
   process.WatchHealth({{"database", [&db] { return db->Ping(); }}});
   process.ExportMetrics(config.metrics_listen, [&](MetricsExporter& metrics) {
     ExportConsumerMetrics(metrics, *consumer, averages, bar_handler, hub);
-    ExportDatabasePoolMetrics(metrics, *db);
+    ExportDatabasePoolMetrics(metrics, *db, read_pool.get());
   });
 
   process.OnShutdown([&] {

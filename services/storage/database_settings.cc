@@ -20,6 +20,33 @@ SettingTable<DatabaseConfig> DatabaseSettingsTable(int default_pool_size) {
             return absl::OkStatus();
           },
           "PostgreSQL sessions this process keeps open (1-256)"),
+      CustomSetting<DatabaseConfig>(
+          "DATABASE_READ_URL", "",
+          [](const std::string& name, const std::string& value, DatabaseConfig& config) {
+            if (!value.empty()) {
+              absl::StatusOr<std::string> connect = ToConnectString(value, name);
+              if (!connect.ok()) return connect.status();
+            }
+            config.read_url = value;
+            return absl::OkStatus();
+          },
+          "PostgreSQL connection for the reads that tolerate a replica a moment behind (price "
+          "history, snapshots, moving averages, bars), in the form of DATABASE_URL; it may list "
+          "several hosts, host1:port,host2:port with ?target_session_attrs=prefer-standby (a "
+          "standby if one answers, else the primary) or any (the first that answers); empty: "
+          "DATABASE_URL"),
+      CustomSetting<DatabaseConfig>(
+          "DATABASE_READ_POOL_SIZE", "",
+          [](const std::string& name, const std::string& value, DatabaseConfig& config) {
+            config.read_pool_size = 0;
+            if (value.empty()) return absl::OkStatus();
+            absl::StatusOr<int64_t> n = ParseIntSetting(name, value, 1, 256);
+            if (!n.ok()) return n.status();
+            config.read_pool_size = static_cast<size_t>(*n);
+            return absl::OkStatus();
+          },
+          "PostgreSQL sessions this process keeps open to DATABASE_READ_URL (1-256); empty: "
+          "DATABASE_POOL_SIZE"),
       EmbeddedSettings(
           &DatabaseConfig::options,
           SettingTable<DatabaseOptions>({
@@ -37,6 +64,18 @@ SettingTable<DatabaseConfig> DatabaseSettingsTable(int default_pool_size) {
                                   "fails as unavailable"),
           })),
   });
+}
+
+DatabaseOptions ReadPoolOptions(const DatabaseConfig& config) {
+  DatabaseOptions options = config.options;
+  if (config.read_pool_size > 0) options.pool_size = config.read_pool_size;
+  options.setting = "DATABASE_READ_URL";
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> ConnectReadPool(const DatabaseConfig& config) {
+  if (config.read_url.empty()) return std::unique_ptr<Database>();
+  return Database::ConnectLazily(config.read_url, ReadPoolOptions(config));
 }
 
 }  // namespace marketdata
