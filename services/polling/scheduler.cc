@@ -197,6 +197,7 @@ void PollingScheduler::Run(const Claimed& claimed) {
     }
     ++result.errors;
     result.last_error = absl::StrCat(symbol, ": ", stored.status().message());
+    spdlog::debug("polling: job {}: {}", job.job_id, result.last_error);
   }
   if (!leases_.Held(claimed.lease)) {
     // Recording now could overwrite the run of the replica that took the job over.

@@ -27,12 +27,15 @@ func fakeProviderMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v8/finance/chart/", func(w http.ResponseWriter, r *http.Request) {
 		symbol := strings.TrimPrefix(r.URL.Path, "/v8/finance/chart/")
+		if strings.HasPrefix(symbol, "YF") {
+			symbol = "YF" // YF1, YF2, YFA...: any number of symbols Yahoo knows
+		}
 		switch symbol {
-		case "AAPL", "YF1", "YF2":
+		case "AAPL", "YF":
 			fmt.Fprintf(w, `{"chart":{"result":[{"meta":{"currency":"USD","symbol":%q,"exchangeName":"NMS",`+
 				`"regularMarketPrice":189.5,"regularMarketTime":%d,"previousClose":187.1},`+
 				`"timestamp":[1704495600],"indicators":{"quote":[{"close":[189.5]}]}}],"error":null}}`,
-				symbol, time.Now().Unix())
+				strings.TrimPrefix(r.URL.Path, "/v8/finance/chart/"), time.Now().Unix())
 		case "NOPE":
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprint(w, `{"chart":{"result":null,"error":{"code":"Not Found","description":"No data found, symbol may be delisted"}}}`)

@@ -65,7 +65,7 @@ func TestFaultSubsetApiKilled(t *testing.T) {
 	waitFor(t, 30*time.Second, "REST to answer again", func() bool { return rest.okCount() >= oks+30 })
 	settle(t, s, rest, jobIDs)
 	checkNothingLost(t, s, []int{2, 5}, rest)
-	if c := checkPolling(t, s.databaseURL, 3); len(c.violations) > 0 || c.errors > 0 || c.runs == 0 {
+	if c := checkPolling(t, s.databaseURL, 1); len(c.violations) > 0 || c.errors > 0 || c.runs == 0 {
 		t.Errorf("polling: %s", c)
 	}
 }

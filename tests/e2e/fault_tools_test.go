@@ -865,10 +865,11 @@ func awaitQuiet(t *testing.T, databaseURL string, quiet, timeout time.Duration) 
 
 // pollingCheck compares, for every job, its recorded runs with the price points of each of its
 // symbols. A run fetches the job's symbols in order; a run that is interrupted (the process
-// killed, or the job stopped) before it is recorded leaves points for a prefix of the symbols and
-// its tick is fetched again by the next run. So for each symbol, points - run_count (the excess)
-// is between 0 and the number of interrupted runs, and never grows along the job's symbol
-// order. A tick polled twice by two runs that both completed would break the first bound.
+// killed, or the job stopped) before it is recorded leaves points for a prefix of the symbols, and
+// the run that completes its tick fetches only the others. So for each symbol, points - run_count
+// (the excess) is between 0 and the number of runs cut short and never completed (maxInterrupted:
+// the one the jobs' stop cut short), and never grows along the job's symbol order. A symbol
+// fetched twice in one tick would break the first bound.
 type pollingCheck struct {
 	jobs, symbols, runs, points, errors int
 	excessSymbols, maxExcess            int
@@ -923,7 +924,7 @@ func checkPolling(t *testing.T, databaseURL string, maxInterrupted int) pollingC
 }
 
 func (c pollingCheck) String() string {
-	s := fmt.Sprintf("%d jobs, %d symbols: %s runs recorded, %s price points; %d symbols with points of an interrupted run (at most %d each), fetched again by the run that completed the tick; %d fetch errors",
+	s := fmt.Sprintf("%d jobs, %d symbols: %s runs recorded, %s price points; %d symbols with a point of a run cut short (at most %d each) and not completed since; %d fetch errors",
 		c.jobs, c.symbols, thousands(c.runs), thousands(c.points), c.excessSymbols, c.maxExcess, c.errors)
 	if len(c.violations) > 0 {
 		s += "; inconsistent: " + strings.Join(c.violations, ", ")
