@@ -288,8 +288,11 @@ absl::StatusOr<Database::Lease> Database::Acquire() {
       pool_.give_back(position);
       spdlog::debug("database: cannot reconnect to {}: {}", name_,
                    std::string(absl::StripTrailingAsciiWhitespace(e.what())));
+      // Clients learn which setting's server is away, not its address nor its user: the log
+      // line above and the one at start name those, for operators.
+      const absl::string_view setting = absl::string_view(name_).substr(0, name_.find('='));
       return absl::UnavailableError(
-          absl::StrCat("database unavailable: cannot connect to ", name_));
+          absl::StrCat("database unavailable: cannot connect to the server of ", setting));
     }
   }
   in_use_.fetch_add(1, std::memory_order_relaxed);
