@@ -416,6 +416,25 @@ func TestFaultApiKilled(t *testing.T) {
 		pc.String(), len(pc.violations) == 0 && pc.errors == 0 && pc.runs > 0)
 }
 
+// ---- 3b. PollingReplicaFrozen ----
+
+// A polling replica frozen with SIGSTOP past its lease while a provider call of its tick is in
+// flight, then resumed once another replica has completed the tick (freezePollingReplica).
+func TestFaultPollingReplicaFrozen(t *testing.T) {
+	sc := newScenario(t, "PollingReplicaFrozen")
+	r := freezePollingReplica(t, "f_frozen")
+	sc.check("exactly one price per (job, tick, symbol): the completing replica fetches only the missing symbols, the frozen one's late price is refused and counted",
+		r.String()+violationsText(r.violations),
+		len(r.violations) == 0 && r.refused >= 1)
+}
+
+func violationsText(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return "; broken: " + strings.Join(v, ", ")
+}
+
 // aimAtTick waits until 20 ms after the next tick of a polling job: a kill then meets a run
 // fetching its symbols (the timing of the fault, not a synchronisation).
 func aimAtTick(t *testing.T, databaseURL string) {
@@ -881,6 +900,13 @@ for every row, not for a sample.
   instance id) completes that tick with only the symbols it is missing. So for every symbol,
   points − run_count is 0, or 1 for the first symbols of a run the jobs' stop cut short; a symbol
   fetched again, or a tick polled twice, would break that.
+- **PollingReplicaFrozen**: one mds-api runs a polling tick of 6 symbols on a fake Yahoo that
+  answers in 3 s, with POLLING_LEASE_SECONDS=2. It is frozen with SIGSTOP while a call of the tick
+  is in flight; a second mds-api takes the job once the lease has run out and completes the tick;
+  then the frozen one is resumed and its call returns. Checked: every symbol has exactly one price
+  point, the completing replica made a call only for the symbols still missing, the late price
+  was refused by the database (` + "`mds_polling_tick_writes_refused_total`" + ` on the woken
+  replica) and nothing exited.
 - **ConsumerKilled**: a million price points are stored with COPY and their events produced
   straight onto the topic while mds-consumer is SIGKILLed 10 times, evenly over the committed
   offsets. Every average (windows 5 and 20) must equal the SQL reference: none lost, none wrong,

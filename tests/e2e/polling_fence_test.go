@@ -14,8 +14,33 @@ import (
 // with only the symbols still missing; then the frozen replica wakes up and its fetch returns.
 // The database must refuse that late price: exactly one price per (job, tick, symbol).
 func TestFrozenPollingReplicasLateWritesAreRefused(t *testing.T) {
+	r := freezePollingReplica(t, "fence")
+	for _, v := range r.violations {
+		t.Error(v)
+	}
+	t.Log(r)
+}
+
+// frozenReplica is what freezePollingReplica saw.
+type frozenReplica struct {
+	symbols, callsAtFreeze, calls int
+	refused                       float64
+	frozenFor, takeover           time.Duration
+	violations                    []string
+}
+
+func (r frozenReplica) String() string {
+	return fmt.Sprintf("%d symbols; frozen %s with %d provider calls made; the other replica completed the tick %s after the freeze, %d calls in all; late writes refused: %v",
+		r.symbols, r.frozenFor.Round(time.Millisecond), r.callsAtFreeze, r.takeover.Round(time.Millisecond), r.calls, r.refused)
+}
+
+// freezePollingReplica runs the scenario on a stack of its own and returns what held and what
+// did not.
+func freezePollingReplica(t *testing.T, prefix string) frozenReplica {
+	t.Helper()
+	var r frozenReplica
 	const lease = 2 * time.Second
-	s := startLimitedStack(t, "fence", map[string]fakeLimits{},
+	s := startLimitedStack(t, prefix, map[string]fakeLimits{},
 		fmt.Sprintf("POLLING_LEASE_SECONDS=%d", int(lease.Seconds())),
 		// The frozen replica's call must come back, not time out, once it runs again.
 		"PROVIDER_TIMEOUT_MS=120000", "PROVIDER_MAX_RETRIES=0", "LOG_LEVEL=debug")
@@ -35,6 +60,7 @@ func TestFrozenPollingReplicasLateWritesAreRefused(t *testing.T) {
 	if err := frozen.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	frozeAt := time.Now()
 	stopped := true
 	defer func() {
 		if stopped {
@@ -52,35 +78,38 @@ func TestFrozenPollingReplicasLateWritesAreRefused(t *testing.T) {
 		return dbInt(t, s.databaseURL, fmt.Sprintf("SELECT run_count FROM polling_jobs WHERE job_id = '%s'", job)) >= 1
 	})
 	completedCalls := s.fakes.calls("yfinance")
+	r.takeover = time.Since(frozeAt)
 
 	// The frozen replica wakes up: the call it was making returns, and its price is refused.
 	if err := frozen.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	stopped = false
+	r.frozenFor = time.Since(frozeAt)
 	waitFor(t, 30*time.Second, "the woken replica's late write to be refused", func() bool {
 		return metricValue(s.apiMetrics, "mds_polling_tick_writes_refused_total") >= 1
 	})
 
 	for _, symbol := range symbols {
 		if n := dbInt(t, s.databaseURL, fmt.Sprintf("SELECT count(*) FROM price_points WHERE symbol = '%s'", symbol)); n != 1 {
-			t.Errorf("%s: %d price points for the one tick, want exactly 1", symbol, n)
+			r.violations = append(r.violations, fmt.Sprintf("%s: %d price points for the one tick, want exactly 1", symbol, n))
 		}
 	}
 	// The other replica fetched only what the tick was missing: every symbol once, plus the one
 	// the frozen replica was fetching (its call was made, its price refused).
 	if completedCalls != len(symbols)+1 {
-		t.Errorf("%d provider calls for %d symbols (frozen with %d calls made), want %d: the completing run fetched symbols the tick already had",
-			completedCalls, len(symbols), inFlight, len(symbols)+1)
+		r.violations = append(r.violations, fmt.Sprintf("%d provider calls for %d symbols (frozen with %d calls made), want %d: the completing run fetched symbols the tick already had",
+			completedCalls, len(symbols), inFlight, len(symbols)+1))
 	}
 	if n := dbInt(t, s.databaseURL, fmt.Sprintf("SELECT error_count FROM polling_jobs WHERE job_id = '%s'", job)); n != 0 {
-		t.Errorf("the tick recorded %d errors", n)
+		r.violations = append(r.violations, fmt.Sprintf("the tick recorded %d errors", n))
 	}
 	select {
 	case err := <-frozen.done:
-		t.Errorf("the woken replica exited: %v", err)
+		r.violations = append(r.violations, fmt.Sprintf("the woken replica exited: %v", err))
 	default:
 	}
-	t.Logf("frozen after %d calls; tick completed by the other replica with %d calls in all; refused late writes: %v",
-		inFlight, completedCalls, metricValue(s.apiMetrics, "mds_polling_tick_writes_refused_total"))
+	r.symbols, r.callsAtFreeze, r.calls = len(symbols), inFlight, completedCalls
+	r.refused = metricValue(s.apiMetrics, "mds_polling_tick_writes_refused_total")
+	return r
 }
