@@ -39,13 +39,18 @@ is_root() { [[ "$(id -u)" -eq 0 ]]; }
 #               folder (e.g. /root) that the postgres system user cannot enter
 # The dev stack's ports can be set in .env (or the environment): DEV_POSTGRES_PORT,
 # DEV_KAFKA_PORT, DEV_KAFKA_CONTROLLER_PORT; the services' own addresses are their settings.
+#   CLUSTER     single: one PostgreSQL, one broker (every stack by default); replicated: three
+#               brokers and a PostgreSQL primary with a synchronous standby (cluster.sh), which
+#               the dev stack runs with DEV_CLUSTER=replicated
 stack_select() {
   STACK="$1"
+  CLUSTER=single
   case "$STACK" in
     dev)
       PG_PORT="$(dev_setting DEV_POSTGRES_PORT 15432)"
       KAFKA_PORT="$(dev_setting DEV_KAFKA_PORT 9092)"
       KAFKA_CONTROLLER_PORT="$(dev_setting DEV_KAFKA_CONTROLLER_PORT 9093)"
+      CLUSTER="$(dev_choice DEV_CLUSTER single single replicated)"
       ;;
     test) PG_PORT=15433; KAFKA_PORT=19092; KAFKA_CONTROLLER_PORT=19093 ;;
     faults) PG_PORT=15434; KAFKA_PORT=29092; KAFKA_CONTROLLER_PORT=29093 ;;
@@ -67,6 +72,8 @@ stack_select() {
   KAFKA_PID="$RUN_DIR/kafka.pid"
   DATABASE_URL_STACK="postgresql://mds:mds@127.0.0.1:$PG_PORT/marketdata"
   KAFKA_BOOTSTRAP_STACK="127.0.0.1:$KAFKA_PORT"
+  # The replicated layout's folders and ports; with CLUSTER=replicated its addresses above.
+  cluster_select
 }
 
 # .env in the repo root (MDS_DOTENV names another): KEY=value lines, '#' comments, optional
@@ -93,17 +100,34 @@ dotenv_pairs() {
   done <"$file"
 }
 
-# dev_setting NAME DEFAULT: NAME from the environment, else from .env, else DEFAULT.
-dev_setting() {
+# dev_value NAME DEFAULT: NAME from the environment, else from .env, else DEFAULT.
+dev_value() {
   local name="$1" value
   if [[ -n "${!name:-}" ]]; then
     value="${!name}"
   else
     value="$(dotenv_pairs | awk -F'\t' -v k="$name" '$1 == k { v = $2 } END { print v }')"
   fi
-  value="${value:-$2}"
-  [[ "$value" =~ ^[0-9]+$ ]] || die "$name must be a port number, not '$value'"
+  printf '%s\n' "${value:-$2}"
+}
+
+# dev_setting NAME DEFAULT: a port number, as dev_value finds it.
+dev_setting() {
+  local value
+  value="$(dev_value "$1" "$2")"
+  [[ "$value" =~ ^[0-9]+$ ]] || die "$1 must be a port number, not '$value'"
   printf '%s\n' "$value"
+}
+
+# dev_choice NAME DEFAULT ALLOWED...: one of ALLOWED, as dev_value finds it.
+dev_choice() {
+  local name="$1" value choice
+  value="$(dev_value "$1" "$2")"
+  shift 2
+  for choice in "$@"; do
+    [[ "$value" == "$choice" ]] && { printf '%s\n' "$value"; return 0; }
+  done
+  die "$name must be one of: $*; not '$value'"
 }
 
 ensure_stack_dirs() { mkdir -p "$LOG_DIR" "$RUN_DIR"; }

@@ -43,7 +43,12 @@ num.recovery.threads.per.data.dir=1
 log.retention.hours=168
 log.segment.bytes=67108864
 PROPS
-  cat >"$KAFKA_DIR/log4j.properties" <<'PROPS'
+  kafka_write_log4j "$KAFKA_DIR"
+}
+
+# kafka_write_log4j DIR: the broker's log4j.properties and the tools' tools-log4j.properties.
+kafka_write_log4j() {
+  cat >"$1/log4j.properties" <<'PROPS'
 log4j.rootLogger=WARN, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
 log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
@@ -52,7 +57,7 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
 PROPS
-  cat >"$KAFKA_DIR/tools-log4j.properties" <<'PROPS'
+  cat >"$1/tools-log4j.properties" <<'PROPS'
 log4j.rootLogger=WARN, stderr
 log4j.appender.stderr=org.apache.log4j.ConsoleAppender
 log4j.appender.stderr.Target=System.err
