@@ -472,7 +472,7 @@ func maxDur(ds []time.Duration) time.Duration {
 
 func TestFaultConsumerKilled(t *testing.T) {
 	sc := newScenario(t, "ConsumerKilled")
-	n := faultsSize("MDS_FAULTS_EVENTS", 1000000, "ConsumerKilled: events (over 1,000 symbols)")
+	n := faultsSize("MDS_FAULTS_EVENTS", 1000000, "ConsumerKilled and ConsumerReplicaLost: events (over 1,000 symbols)")
 	kills := faultsSize("MDS_FAULTS_CONSUMER_KILLS", 10, "ConsumerKilled: SIGKILLs of mds-consumer")
 	windows := []int{5, 20}
 	s := startFaultStack(t, faultStackOptions{prefix: "f_consumer", env: []string{"MOVING_AVERAGE_WINDOWS=5,20", "DATABASE_POOL_SIZE=4"}})
@@ -914,6 +914,11 @@ for every row, not for a sample.
   mds-api does; a window seeded from ` + "`price_points`" + ` then meets stored prices it has no
   event for yet, and the events beyond them are averaged from their stored neighbours (one more
   query per batch): the row counts them.
+- **ConsumerReplicaLost**: three mds-consumer replicas share the group (static members) while a
+  million price points are stored with COPY and their events produced; a third of the way
+  through, one replica is SIGKILLed and not started again. Checked: every partition's committed
+  offset moves again within the session timeout (10 s, plus the rebalance), and every average
+  (windows 5 and 20) equals the SQL reference, none parked as a dead letter.
 - **SlowProviders**: a fake Alpha Vantage answers one byte a second and a fake Finnhub never
   answers, 16 requests in flight to each; every network provider has a lane of its own
   PROVIDER_FETCH_THREADS=32 threads. With PROVIDER_TIMEOUT_MS=2000 and no retries they must fail
