@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Checks docker-compose.yml as `docker-compose config` renders it (see compose_test.sh).
 
-  compose_check.py --default D.yml --observability O.yml --all-settings A.yml --project DIR \
-      .env.example docs/configuration.md docs/deployment.md .dockerignore \
+  compose_check.py --default D.yml --observability O.yml --replicated R.yml --all-settings A.yml \
+      --project DIR .env.example docs/configuration.md docs/deployment.md .dockerignore \
       [deploy/docker/*.dockerignore...]
 
-D and O are rendered without a .env (O with --profile observability), A with a .env setting
-every name of .env.example to "from-env-NAME". Which service reads which setting comes from
+D, O and R are rendered without a .env (O with --profile observability, R with --profile
+replicated), A with a .env setting every name of .env.example to "from-env-NAME". Which service reads which setting comes from
 the tables of docs/configuration.md (which //tests/docs:settings_doc_test holds to each binary's
 --help): the section a row is in, and the gateway too where a row of the services' table says
 "the gateway reads it too". Every published host port must be named in docs/deployment.md.
@@ -31,7 +31,8 @@ SERVICES = {"mds-api", "mds-consumer", "gateway"}
 # Addresses inside the compose network: fixed, whatever .env says (a .env written for the
 # local stack names 127.0.0.1).
 FIXED = {
-    "DATABASE_URL": "postgresql://mds:mds@postgres:5432/marketdata",
+    "DATABASE_URL": "postgresql://mds:mds@postgres:5432,postgres-standby:5432/marketdata"
+                    "?target_session_attrs=read-write",
     "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
     "MDS_API_LISTEN": "0.0.0.0:50051",
     "MDS_API_METRICS_LISTEN": "0.0.0.0:9101",
@@ -44,11 +45,15 @@ FIXED = {
 # mds-api and mds-consumer read an empty variable as "the default"; the gateway does not.
 EMPTY_MEANS_DEFAULT = {"mds-api", "mds-consumer"}
 OBSERVABILITY = {"prometheus", "grafana", "kafka-ui"}
+REPLICATED = {"kafka-2", "kafka-3", "postgres-standby"}
+PROFILES = {**{name: "observability" for name in OBSERVABILITY},
+            **{name: "replicated" for name in REPLICATED}}
 # Published host ports, each named in docs/deployment.md.
 HOST_PORTS = {
     "postgres": {15432}, "kafka": {9094}, "mds-api": {15051, 9101},
     "mds-consumer": {15052, 9102}, "gateway": {8000},
     "prometheus": {9090}, "grafana": {3000}, "kafka-ui": {8080},
+    "kafka-2": {9095}, "kafka-3": {9096}, "postgres-standby": {15532},
 }
 # What each service does after SIGTERM before it exits, in seconds, besides settings: the gRPC
 # servers' 10 s for calls in flight, mds-api's 5 s Kafka flush (services/*/main.cc).
@@ -161,6 +166,8 @@ def mounts(service):
 def check_settings(default, all_settings, config_doc, example):
     readers = config_readers(config_doc)
     for name in sorted(example):
+        if name.startswith("DEV_"):
+            continue  # read by ./deploy/dev only (the dev stack's layout and ports)
         if name not in readers:
             fail(f".env.example sets {name}, which the tables of {config_doc} give to no service")
     for name in sorted(readers):
@@ -198,23 +205,73 @@ def check_settings(default, all_settings, config_doc, example):
                      f"literally, so it must be .env.example's {want or ''!r}")
 
 
-def check_profiles(default, observability):
+def check_profiles(default, observability, replicated):
     for name, service in default["services"].items():
         profiles = set(service.get("profiles") or [])
-        if name in OBSERVABILITY and profiles != {"observability"}:
-            fail(f"{name} belongs to the observability profile alone, has {sorted(profiles)}")
-        if name not in OBSERVABILITY and profiles:
+        if name in PROFILES and profiles != {PROFILES[name]}:
+            fail(f"{name} belongs to the {PROFILES[name]} profile alone, has {sorted(profiles)}")
+        if name not in PROFILES and profiles:
             fail(f"{name} must start without a profile, has {sorted(profiles)}")
     base = active(default, set())
-    with_profile = active(observability, {"observability"})
-    if OBSERVABILITY & base:
-        fail(f"without a profile these would start: {sorted(OBSERVABILITY & base)}")
-    if not OBSERVABILITY <= with_profile:
-        fail(f"the observability profile lacks {sorted(OBSERVABILITY - with_profile)}")
-    if with_profile - base != OBSERVABILITY:
-        fail(f"the observability profile adds {sorted(with_profile - base)}")
     if not SERVICES <= base:
         fail(f"without a profile {sorted(SERVICES - base)} would not start")
+    for profile, config, members in (("observability", observability, OBSERVABILITY),
+                                     ("replicated", replicated, REPLICATED)):
+        with_profile = active(config, {profile})
+        if members & base:
+            fail(f"without a profile these would start: {sorted(members & base)}")
+        if not members <= with_profile:
+            fail(f"the {profile} profile lacks {sorted(members - with_profile)}")
+        if with_profile - base != members:
+            fail(f"the {profile} profile adds {sorted(with_profile - base)}")
+
+
+def check_replicated(config, project):
+    """The replicated profile: two more brokers of kafka's cluster that keep every topic in three
+    replicas, writes needing two; a standby of postgres; scripts that exist; the services'
+    DATABASE_URL naming both PostgreSQL services."""
+    services = config["services"]
+    kafka = environment(services["kafka"])
+    ids = {kafka.get("KAFKA_NODE_ID")}
+    want = {
+        "CLUSTER_ID": kafka.get("CLUSTER_ID"),
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": kafka.get("KAFKA_CONTROLLER_QUORUM_VOTERS"),
+        "KAFKA_PROCESS_ROLES": "broker",
+        "KAFKA_DEFAULT_REPLICATION_FACTOR": "3",
+        "KAFKA_MIN_INSYNC_REPLICAS": "2",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "3",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "3",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "2",
+    }
+    for name in ("kafka-2", "kafka-3"):
+        env = environment(services[name])
+        for key, value in want.items():
+            if env.get(key) != value:
+                fail(f"{name}: {key} is {env.get(key)!r}, want {value!r}")
+        if env.get("KAFKA_NODE_ID") in ids:
+            fail(f"{name}: KAFKA_NODE_ID {env.get('KAFKA_NODE_ID')} is taken")
+        ids.add(env.get("KAFKA_NODE_ID"))
+        advertised = env.get("KAFKA_ADVERTISED_LISTENERS", "")
+        if f"PLAINTEXT://{name}:9092" not in advertised:
+            fail(f"{name} advertises {advertised!r}, not PLAINTEXT://{name}:9092")
+        host = re.search(r"HOST://localhost:(\d+)", advertised)
+        if not host or int(host.group(1)) not in published(services[name]):
+            fail(f"{name}: its HOST listener {advertised!r} is not the port it publishes")
+    standby = services["postgres-standby"]
+    if "postgres" not in (standby.get("depends_on") or {}):
+        fail("postgres-standby must depend on postgres")
+    if environment(standby).get("PRIMARY_HOST") != "postgres":
+        fail("postgres-standby must follow postgres (PRIMARY_HOST)")
+    for service in ("postgres-standby", "kafka-init"):
+        for source, _ in mounts(services[service]):
+            if not os.path.exists(os.path.join(project, source)):
+                fail(f"{service} mounts {source}, which does not exist")
+    for name in ("mds-api", "mds-consumer"):
+        url = environment(services[name]).get("DATABASE_URL", "")
+        if "postgres:5432" not in url or "postgres-standby:5432" not in url or \
+                "target_session_attrs=read-write" not in url:
+            fail(f"{name}: DATABASE_URL {url!r} must name postgres and postgres-standby, "
+                 "read-write sessions only")
 
 
 def check_ports(config, deployment_doc):
@@ -322,6 +379,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--default", required=True)
     parser.add_argument("--observability", required=True)
+    parser.add_argument("--replicated", required=True)
     parser.add_argument("--all-settings", required=True)
     parser.add_argument("--project", required=True)
     parser.add_argument("env_example")
@@ -333,10 +391,12 @@ def main():
 
     load = lambda p: yaml.safe_load(open(p, encoding="utf-8"))
     default, observability, all_settings = load(args.default), load(args.observability), load(args.all_settings)
+    replicated = load(args.replicated)
     example = env_example(args.env_example)
 
     check_settings(default, all_settings, args.config_doc, example)
-    check_profiles(default, observability)
+    check_profiles(default, observability, replicated)
+    check_replicated(replicated, args.project)
     check_ports(observability, args.deployment_doc)
     check_grace(default, example)
     check_observability(observability, args.project)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # docker-compose.yml is valid and passes each service what it reads: `docker-compose config`
 # (Compose v1, Debian's package, needs no Docker engine; `docker compose` v2 when that is what
-# the machine has) renders it without a .env, with the observability profile, and with a .env
-# giving every setting of .env.example a value of its own; compose_check.py then compares the
-# results with the settings tables of docs/configuration.md, the host ports docs/deployment.md
-# names and the files the stack mounts.
+# the machine has) renders it without a .env, with the observability and replicated profiles,
+# and with a .env giving every setting of .env.example a value of its own; compose_check.py then
+# compares the results with the settings tables of docs/configuration.md, the host ports
+# docs/deployment.md names and the files the stack mounts.
 #
 #   compose_test.sh <compose_check.py> <docker-compose.yml> <.env.example> \
 #                   <docs/configuration.md> <docs/deployment.md> \
@@ -55,12 +55,14 @@ compose_config() {
 }
 compose_config default "$tmp/empty.env"
 compose_config observability "$tmp/empty.env" --profile observability
+compose_config replicated "$tmp/empty.env" --profile replicated
 compose_config all_settings "$tmp/all.env"
 echo "rendered with ${compose[*]}: $("${compose[@]}" version 2>/dev/null | head -n1)"
 
 "$python" "$checker" \
   --default "$tmp/default.yml" \
   --observability "$tmp/observability.yml" \
+  --replicated "$tmp/replicated.yml" \
   --all-settings "$tmp/all_settings.yml" \
   --project "$project" \
   "$@"
