@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every setting a binary reads is documented, with its real default, in the tables of
-# docs/configuration.md and in .env.example; and nothing is documented that no binary reads.
+# docs/configuration.md and in .env.example; and nothing is documented that no binary reads,
+# but the DEV_ settings that ./deploy/dev reads, which docs/configuration.md names.
 # The truth is each binary's own `--help`, which comes from the same table that parses the
 # settings.
 #
@@ -81,6 +82,13 @@ while IFS= read -r line; do
   fi
 done <"$env_example"
 for name in "${!env_value[@]}"; do
+  if [[ "$name" == DEV_* ]]; then
+    # ./deploy/dev's own (the dev stack's layout and ports): no binary reads it, the prose of
+    # docs/configuration.md names it.
+    [[ -v "defaults[$name]" ]] && fail ".env.example: $name is read by a binary; DEV_ names ./deploy/dev's settings"
+    grep -qF "\`$name\`" "$doc" || fail ".env.example sets $name, which docs/configuration.md does not name"
+    continue
+  fi
   [[ -v "defaults[$name]" ]] || fail ".env.example sets $name, which no binary reads"
 done
 
