@@ -891,6 +891,16 @@ for every row, not for a sample.
   503 and fast (not after the gateway's 30 s timeout), the first 200 within 5 s of ` + "`pg_isready`" + `
   succeeding, every price that was answered 200 is stored (symbol, timestamp, price), and none
   twice.
+- **PostgresFailover**: a private primary and its hot standby (pg_pair_test.go: initdb, then
+  pg_basebackup, with the installed PostgreSQL), the standby named in the primary's
+  synchronous_standby_names and synchronous_commit = remote_apply, so a commit returns once the
+  standby has applied it. The services' DATABASE_URL lists both nodes with
+  target_session_attrs=read-write. Under REST and gRPC load and 100 polled symbols the primary's
+  postmaster is SIGKILLed and the standby promoted 5 s later. Checked: no process exits; while no
+  node takes writes requests fail with 503 (UNAVAILABLE) and fast, none answered successfully; a
+  200 within 5 s of the promotion; every price answered 200 or OK is on the promoted node itself
+  (symbol, timestamp, price), none twice; every committed price published and every average
+  exact.
 - **ApiKilled**: mds-api is SIGKILLed 5 times under REST load and 500 polled symbols (10 jobs of 50,
   every second), each kill 20 ms after a job's tick so that it cuts a run short, and restarted
   each time. Checked: every committed price published, one exact average per price point and window,
