@@ -12,6 +12,7 @@
 #include "services/common/grpc/errors.h"
 #include "services/common/testing/wait_for.h"
 #include "services/events/fake_publisher.h"
+#include "services/polling/fake_polling_job_store.h"
 #include "services/providers/fake_provider.h"
 #include "services/storage/fake_price_store.h"
 
@@ -356,6 +357,33 @@ TEST_F(PriceRecorderTest, MaxAgeJoinsTheCallInFlight) {
   EXPECT_EQ(joined->price_point_id, first->price_point_id);
   EXPECT_EQ(network_->calls(), 1);
   EXPECT_EQ(recorder.shared(), 1);
+}
+
+TEST_F(PriceRecorderTest, ARequestThatSharedARefusedTicksCallGetsACallOfItsOwn) {
+  // The tick's record is refused (the job is not leased to its owner: it froze past its
+  // lease), so the price of its call is not stored.
+  FakePollingJobStore jobs;
+  store_.RecordTicksIn(&jobs);
+  PriceRecorder recorder(registry_, store_, publisher_, &pool_);
+  network_->set_call_takes(absl::Milliseconds(300));
+  const PollTick tick{"poll_00000001", absl::FromUnixSeconds(1767225600), "replica-frozen"};
+  absl::StatusOr<StoredPrice> polled = absl::InternalError("no answer");
+  std::thread poll([&] {
+    polled = recorder.Record("AAPL", "network", std::nullopt, absl::ZeroDuration(), tick);
+  });
+  ASSERT_TRUE(WaitFor([&] { return network_->calls() == 1; }));
+  // A client joins that call (it accepts a quote fetched before it arrived).
+  absl::StatusOr<StoredPrice> joined =
+      RecordAsync("AAPL", "network", recorder, {}, absl::Seconds(10));
+  poll.join();
+  EXPECT_TRUE(RefusedTick(polled.status()).has_value()) << polled.status();
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  EXPECT_GT(joined->price_point_id, 0);
+  EXPECT_FALSE(joined->quote.tick.has_value());
+  EXPECT_EQ(network_->calls(), 2);
+  EXPECT_EQ(store_.saved_count(), 1);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(jobs.refused_ticks(), 1);
 }
 
 TEST_F(PriceRecorderTest, AFallbackOrderAsksTheNextProviderWhenOneFails) {
