@@ -75,7 +75,8 @@ func TestFaultPostgresFailover(t *testing.T) {
 		r.codes["503"] == r.failed() && g.codes["Unavailable"] == g.failed() && r.failed() > 0 && g.failed() > 0 &&
 			longest < 6*time.Second && okInside == 0)
 	sc.check("service back within 5 s of the promotion (the promoted node leaving recovery)",
-		fmt.Sprintf("first REST 200 %s, first gRPC OK %s after it", ms(restBack.Sub(promoted)), ms(rpcBack.Sub(promoted))),
+		fmt.Sprintf("first REST 200 %s, first gRPC OK %s after it; of the requests made after it, %d (REST) and %d (gRPC) failed",
+			ms(restBack.Sub(promoted)), ms(rpcBack.Sub(promoted)), failuresSince(rest, promoted), failuresSince(rpc, promoted)),
 		restBack.Sub(promoted) <= 5*time.Second && rpcBack.Sub(promoted) <= 5*time.Second)
 
 	if primary, err := pair.primaryNode(); primary != pair.standby {
