@@ -21,7 +21,9 @@ namespace marketdata {
 struct KafkaPublisherOptions {
   std::string bootstrap_servers;
   std::string topic = "price-events";
-  // How long librdkafka keeps retrying one message before giving it back to the outbox.
+  // How long librdkafka keeps retrying one message before giving it back to the outbox. Must stay
+  // below the outbox's first delay (25 s, migration 0016): the relay republishes a price only
+  // once its first attempt has settled, so a slow delivery is never doubled.
   absl::Duration message_timeout = absl::Seconds(20);
   absl::Duration linger = absl::Milliseconds(5);
   // Extra librdkafka properties (tests use test.mock.num.brokers).
