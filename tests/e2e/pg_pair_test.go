@@ -84,14 +84,16 @@ func pgMajor(binDir string) int {
 }
 
 // pgPairDir is an empty folder for the pair's data. As root the servers run as `postgres`, which
-// must reach it: the test's temporary folder if every folder above it lets others through (not
-// one under /root, where Bazel's is), else one under /tmp, removed at the end.
+// must reach it: the test's temporary folder if every folder above it lets others through (its
+// parent, the test's own, is opened for that; not one under /root, where Bazel's is), else one
+// under /tmp, removed at the end.
 func pgPairDir(t *testing.T, cred *syscall.Credential) string {
 	t.Helper()
 	dir := t.TempDir()
 	if cred == nil {
 		return dir
 	}
+	_ = os.Chmod(filepath.Dir(dir), 0o711)
 	reachable := true
 	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
 		if st, err := os.Stat(d); err != nil || st.Mode().Perm()&0o001 == 0 {
@@ -388,9 +390,38 @@ func (p *pgPair) stop(t *testing.T) {
 			<-n.done
 		}
 	}
+	// A killed postmaster's backends end by themselves, soon; its data folder is removed after.
+	for _, n := range []*pgNode{p.standby, p.primary} {
+		if n == nil {
+			continue
+		}
+		if err := waitForErr(30*time.Second, "the processes of PostgreSQL "+n.name+" to end", func() (bool, error) {
+			left := processesIn(n.dir)
+			return len(left) == 0, fmt.Errorf("pids %v", left)
+		}); err != nil {
+			t.Log(err)
+		}
+	}
 	if t.Failed() {
 		t.Logf("PostgreSQL logs:\n%s", p.logTails(60))
 	}
+}
+
+// processesIn lists the processes whose working folder is dir (a PostgreSQL server's processes
+// run in its data folder).
+func processesIn(dir string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil && cwd == dir && procAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // logTails is the end of both nodes' logs, for failure messages.
