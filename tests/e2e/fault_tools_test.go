@@ -56,6 +56,9 @@ type faultStackOptions struct {
 	env    []string // NAME=value for both services, over the defaults
 	dbAddr string   // host:port the services reach PostgreSQL at; "" for MDS_TEST_DATABASE_URL's
 	kafka  string   // bootstrap servers; "" for MDS_TEST_KAFKA_BOOTSTRAP_SERVERS
+	// A private cluster instead: its nodes are the bootstrap servers, and the topics keep a
+	// replica on each node (kafka_cluster_test.go).
+	cluster *kafkaCluster
 }
 
 func (s *faultStack) api() *process      { return s.processes[0] }
@@ -82,8 +85,12 @@ func startFaultStack(t *testing.T, o faultStackOptions) *faultStack {
 	s.topic = "price-events-" + o.prefix + "-" + suffix
 	s.deadLetters = "price-events-dlq-" + o.prefix + "-" + suffix
 	s.group = "moving-average-consumer-" + o.prefix + "-" + suffix
-	if err := waitForErr(60*time.Second, "the topics to be created", func() (bool, error) {
-		err := createTopics(kafka, map[string]int32{s.topic: 6, s.deadLetters: 1})
+	topics := map[string]int32{s.topic: 6, s.deadLetters: 1}
+	if o.cluster != nil {
+		kafka, s.kafka = o.cluster.bootstrap, o.cluster.bootstrap
+		o.cluster.createTopics(t, topics)
+	} else if err := waitForErr(60*time.Second, "the topics to be created", func() (bool, error) {
+		err := createTopics(kafka, topics)
 		return err == nil, err
 	}); err != nil {
 		t.Fatalf("create topics: %v", err)
@@ -1081,10 +1088,12 @@ func postgresHostPort(t *testing.T) string {
 // ---- a private single-node Kafka broker ----
 
 // privateBroker is a KRaft broker (broker and controller in one JVM) of one test, from the jars
-// ./deploy/dev installs, on free ports, with its data in a temporary folder.
+// ./deploy/dev installs, on free ports, with its data in a temporary folder. It is also one node
+// of a private cluster (kafka_cluster_test.go).
 type privateBroker struct {
 	dir, props, log string
 	bootstrap       string
+	heap            string // -Xmx of the JVM
 	cmd             *exec.Cmd
 	done            chan struct{}
 }
@@ -1104,58 +1113,97 @@ func kafkaLibDir(t *testing.T) string {
 func startPrivateBroker(t *testing.T) *privateBroker {
 	t.Helper()
 	lib := kafkaLibDir(t)
-	b := &privateBroker{dir: t.TempDir()}
+	dir := t.TempDir()
 	port, controller := freeAddr(), freeAddr()
-	b.bootstrap = port
-	b.props = filepath.Join(b.dir, "server.properties")
-	b.log = filepath.Join(b.dir, "kafka.log")
-	props := fmt.Sprintf(`process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@%[2]s
-listeners=PLAINTEXT://%[1]s,CONTROLLER://%[2]s
-advertised.listeners=PLAINTEXT://%[1]s
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=%[3]s
-num.partitions=6
-offsets.topic.replication.factor=1
+	b := newKafkaNode(t, dir, port, kafkaNodeProps(1, port, controller, "1@"+controller, filepath.Join(dir, "data"))+
+		`offsets.topic.replication.factor=1
 offsets.topic.num.partitions=3
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
+`)
+	if err := b.format(lib, newKafkaClusterID()); err != nil {
+		t.Fatal(err)
+	}
+	b.start(t, lib, filepath.Join(b.dir, "log4j.properties"))
+	t.Cleanup(func() { b.kill() })
+	return b
+}
+
+// kafkaNodeProps is the server.properties of KRaft node `id` (broker and controller in one JVM)
+// of the quorum `voters` (id@host:port,...), without the settings of its internal topics.
+func kafkaNodeProps(id int, port, controller, voters, dataDir string) string {
+	return fmt.Sprintf(`process.roles=broker,controller
+node.id=%[1]d
+controller.quorum.voters=%[4]s
+listeners=PLAINTEXT://%[2]s,CONTROLLER://%[3]s
+advertised.listeners=PLAINTEXT://%[2]s
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=%[5]s
+num.partitions=6
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=2
 num.recovery.threads.per.data.dir=1
-`, port, controller, filepath.Join(b.dir, "data"))
+`, id, port, controller, voters, dataDir)
+}
+
+// newKafkaNode writes a node's server.properties and log4j.properties into dir; bootstrap is
+// its PLAINTEXT listener.
+func newKafkaNode(t *testing.T, dir, bootstrap, props string) *privateBroker {
+	t.Helper()
+	b := &privateBroker{dir: dir, bootstrap: bootstrap, heap: "-Xmx384m"}
+	b.props = filepath.Join(b.dir, "server.properties")
+	b.log = filepath.Join(b.dir, "kafka.log")
 	if err := os.WriteFile(b.props, []byte(props), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	log4j := filepath.Join(b.dir, "log4j.properties")
-	os.WriteFile(log4j, []byte("log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"+
-		"log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"), 0o644)
+	if err := os.WriteFile(log4j, []byte("log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"+
+		"log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// newKafkaClusterID is a random cluster id for `kafka-storage format`.
+func newKafkaClusterID() string {
 	id := make([]byte, 16)
 	rand.Read(id)
+	return base64.RawURLEncoding.EncodeToString(id)
+}
+
+// format prepares the node's storage for the cluster `id`.
+func (b *privateBroker) format(lib, id string) error {
 	// "--cluster-id=ID" and not "-t ID": an id that starts with '-' (one in 64) would be read as
 	// an option.
-	format := exec.Command("java", b.javaArgs(lib, log4j, "kafka.tools.StorageTool", "format",
-		"--cluster-id="+base64.RawURLEncoding.EncodeToString(id), "-c", b.props)...)
+	format := exec.Command("java", b.javaArgs(lib, filepath.Join(b.dir, "log4j.properties"), "kafka.tools.StorageTool", "format",
+		"--cluster-id="+id, "-c", b.props)...)
 	if out, err := format.CombinedOutput(); err != nil {
-		t.Fatalf("kafka storage format: %v\n%s", err, out)
+		return fmt.Errorf("kafka storage format: %v\n%s", err, out)
 	}
-	b.start(t, lib, log4j)
-	t.Cleanup(func() { b.kill() })
-	return b
+	return nil
 }
 
 func (b *privateBroker) javaArgs(lib, log4j string, main string, args ...string) []string {
 	// A small heap and the client compiler only: this broker carries a test's few thousand
 	// records, and starts faster so.
-	return append([]string{"-Xmx384m", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+	return append([]string{b.heap, "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Djava.awt.headless=true", "-Dlog4j.configuration=file:" + log4j, "-cp", filepath.Join(lib, "*"), main}, args...)
 }
 
 func (b *privateBroker) start(t *testing.T, lib, log4j string) {
+	t.Helper()
+	b.launch(t, lib, log4j)
+	if err := b.awaitReady(90 * time.Second); err != nil {
+		data, _ := os.ReadFile(b.log)
+		t.Fatalf("private Kafka broker not ready: %v\n%s", err, data)
+	}
+}
+
+// launch starts the node's JVM, appending to its log, without waiting for it.
+func (b *privateBroker) launch(t *testing.T, lib, log4j string) {
 	t.Helper()
 	logFile, err := os.OpenFile(b.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -1172,10 +1220,6 @@ func (b *privateBroker) start(t *testing.T, lib, log4j string) {
 		logFile.Close()
 		close(done)
 	}(b.cmd, b.done)
-	if err := b.awaitReady(90 * time.Second); err != nil {
-		data, _ := os.ReadFile(b.log)
-		t.Fatalf("private Kafka broker not ready: %v\n%s", err, data)
-	}
 }
 
 // restart starts the broker again on the same ports and data.
