@@ -23,9 +23,35 @@ void OutboxRelay::Stop() {
   if (!thread_.joinable()) return;
   stop_.Notify();
   thread_.join();
-  if (absl::Status s = outbox_.Acknowledge(publisher_.TakeAcknowledged()); !s.ok()) {
-    spdlog::warn("outbox: final acknowledgement failed: {}", s.ToString());
+  absl::MutexLock lock(&mu_);
+  RecordAcknowledgements(publisher_.TakeAcknowledged());
+}
+
+void OutboxRelay::RecordAcknowledgements(const std::vector<int64_t>& acknowledged) {
+  // Held at most this many; beyond, the oldest are given up and will be published again.
+  constexpr size_t kMaxUnrecorded = 1000000;
+  unrecorded_.insert(unrecorded_.end(), acknowledged.begin(), acknowledged.end());
+  if (unrecorded_.empty()) return;
+  if (absl::Status s = outbox_.Acknowledge(unrecorded_); !s.ok()) {
+    if (unrecorded_.size() > kMaxUnrecorded) {
+      const size_t dropped = unrecorded_.size() - kMaxUnrecorded;
+      unrecorded_.erase(unrecorded_.begin(), unrecorded_.begin() + static_cast<ptrdiff_t>(dropped));
+      spdlog::warn("outbox: {} acknowledgements given up, those events will be published again",
+                   dropped);
+    }
+    if (!recording_fails_) {
+      recording_fails_ = true;
+      spdlog::warn("outbox: recording acknowledgements failed, kept to record later: {}",
+                   s.ToString());
+    }
+    return;
   }
+  if (recording_fails_) {
+    recording_fails_ = false;
+    spdlog::info("outbox: recorded {} acknowledgements kept while the database was away",
+                 unrecorded_.size());
+  }
+  unrecorded_.clear();
 }
 
 absl::Duration OutboxRelay::NextWait() const {
@@ -39,9 +65,7 @@ int OutboxRelay::RunOnce() {
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_();
   std::vector<int64_t> acknowledged = publisher_.TakeAcknowledged();
-  if (absl::Status s = outbox_.Acknowledge(acknowledged); !s.ok()) {
-    spdlog::warn("outbox: acknowledgement failed, will be redelivered: {}", s.ToString());
-  }
+  RecordAcknowledgements(acknowledged);
   if (!acknowledged.empty()) {
     // Any acknowledgement, of a republished event or of a fresh one, shows the broker is there.
     for (int64_t id : acknowledged) awaiting_.erase(id);

@@ -1,7 +1,8 @@
 // OutboxRelay: the background loop that makes publishing reliable. It forgets outbox entries the
 // broker acknowledged and republishes entries that stayed unacknowledged past their lease
 // (broker down, process killed after the commit). Delivery is at least once; consumers are
-// idempotent by price_point_id.
+// idempotent by price_point_id. An acknowledgement the database could not record (it was away)
+// is kept and recorded once it is back, so a delivered price is not published again.
 //
 // The publisher never reports a failure directly (a message into an unreachable broker only
 // fails once librdkafka gives up on it), so the relay judges the broker by acknowledgements:
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
@@ -86,6 +88,14 @@ class OutboxRelay {
   bool backlog_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
   absl::Time next_attempt_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Acknowledged by the broker, not yet deleted from the outbox (the database was away): deleted
+  // at the next pass that can, before anything is claimed, so that they are not republished.
+  std::vector<int64_t> unrecorded_ ABSL_GUARDED_BY(mu_);
+  bool recording_fails_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Deletes the entries of `acknowledged` and of earlier passes that could not be deleted.
+  void RecordAcknowledgements(const std::vector<int64_t>& acknowledged)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace marketdata
