@@ -18,6 +18,7 @@ namespace {
 class FakeOutbox : public PriceOutbox {
  public:
   absl::StatusOr<std::vector<StoredPrice>> ClaimDue(int limit, absl::Duration lease) override {
+    if (!down.ok()) return down;
     leases.push_back(lease);
     std::vector<StoredPrice> out;
     for (int64_t id : pending) {
@@ -27,10 +28,12 @@ class FakeOutbox : public PriceOutbox {
     return out;
   }
   absl::Status Acknowledge(const std::vector<int64_t>& ids) override {
+    if (!down.ok()) return down;
     for (int64_t id : ids) pending.erase(id);
     return absl::OkStatus();
   }
   std::set<int64_t> pending;
+  absl::Status down;  // every call fails with it while not OK
   std::vector<absl::Duration> leases;  // of each claim
 };
 
@@ -43,6 +46,26 @@ TEST(OutboxRelayTest, RepublishesDueEntriesAndForgetsAcknowledgedOnes) {
   EXPECT_EQ(publisher.published_ids(), (std::vector<int64_t>{1, 2, 3}));
   relay.RunOnce();  // acknowledges what the first pass delivered
   EXPECT_TRUE(outbox.pending.empty());
+}
+
+TEST(OutboxRelayTest, AcknowledgementsTheDatabaseMissedAreRecordedOnceItIsBack) {
+  FakeOutbox outbox;
+  outbox.pending = {1, 2, 3};
+  FakePublisher publisher;
+  OutboxRelay relay(outbox, publisher, {});
+  // Published and acknowledged, while the database is away: nothing can be deleted.
+  publisher.AddAcknowledged(1);
+  publisher.AddAcknowledged(2);
+  outbox.down = absl::UnavailableError("database unavailable");
+  relay.RunOnce();
+  relay.RunOnce();
+  EXPECT_EQ(outbox.pending, (std::set<int64_t>{1, 2, 3}));
+  // Back: the kept acknowledgements are recorded before anything is claimed, so only the entry
+  // the broker never acknowledged is published again.
+  outbox.down = absl::OkStatus();
+  relay.RunOnce();
+  EXPECT_EQ(outbox.pending, (std::set<int64_t>{3}));
+  EXPECT_EQ(publisher.published_ids(), (std::vector<int64_t>{3}));
 }
 
 // Captures what the relay logs, to count lines.
