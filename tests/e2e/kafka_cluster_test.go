@@ -133,6 +133,32 @@ func (c *kafkaCluster) restart(t *testing.T, i int) {
 	t.Helper()
 	b := c.nodes[i]
 	b.launch(t, c.lib, filepath.Join(b.dir, "log4j.properties"))
+	// The node itself first: the others may still list it for a while after its kill, until the
+	// controller fences it.
+	if err := waitForErr(clusterStartTimeout, fmt.Sprintf("node %d to list itself as a broker", nodeID(i)), func() (bool, error) {
+		if !c.alive(i) {
+			return true, nil
+		}
+		client, err := kgo.NewClient(kgo.SeedBrokers(b.bootstrap), kgo.RetryTimeout(2*time.Second))
+		if err != nil {
+			return false, err
+		}
+		defer client.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		md, err := kadm.NewClient(client).BrokerMetadata(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, broker := range md.Brokers {
+			if broker.NodeID == nodeID(i) {
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("brokers listed: %v", md.Brokers.NodeIDs())
+	}); err != nil {
+		t.Fatalf("private Kafka cluster: %v\n%s", err, c.logTails(30))
+	}
 	c.awaitBrokers(t, []int{i})
 	c.mu.Lock()
 	topics := append([]string(nil), c.topics...)
