@@ -3,9 +3,11 @@
 // Scenarios of a replicated broker (./deploy/dev faults): the services run on a private cluster of
 // three KRaft nodes (kafka_cluster_test.go; topics with three replicas and min.insync.replicas 2),
 // not on the faults stack's single broker, and nodes of it are SIGKILLed under REST, gRPC and
-// polling load. Two nodes of three lost stop publishing (fewer in-sync replicas than a write
-// needs, and no quorum) but not the service: requests keep answering, prices wait in the outbox,
-// and once one node is back the backlog drains and nothing is lost.
+// polling load. One node lost (the leader of the price topic's busiest partition, or the active
+// KRaft controller) must cost nothing: no request fails, every committed price reaches the topic
+// exactly once, every average is exact. Two lost stop publishing (fewer in-sync replicas than a
+// write needs, and no quorum) but not the service: requests keep answering, prices wait in the
+// outbox, and once one node is back the backlog drains and nothing is lost.
 package e2e
 
 import (
@@ -186,6 +188,69 @@ func (r *replicatedRun) coordinatorText() string {
 		return fmt.Sprintf("node %d", nodeID(c))
 	}
 	return "unknown"
+}
+
+// ---- BrokerLeaderKilled ----
+
+func TestFaultBrokerLeaderKilled(t *testing.T) {
+	sc := newScenario(t, "BrokerLeaderKilled")
+	down := time.Duration(faultsSize("MDS_FAULTS_BROKER_DOWN_SECONDS", 60,
+		"BrokerLeaderKilled, ControllerKilled: seconds the node stays down")) * time.Second
+	r := startReplicatedRun(t, sc, "f_leader", "BL")
+	partition, leader := r.cluster.busiestPartition(t, r.s.topic)
+	controller, _ := r.cluster.activeController()
+	coordinator := r.coordinatorText()
+	killed := time.Now()
+	r.cluster.kill(leader)
+	next := r.cluster.awaitNewLeader(t, r.s.topic, partition, leader, 2*time.Minute)
+	elected := time.Now()
+	time.Sleep(time.Until(killed.Add(down))) // the rest of the outage
+	restarting := time.Now()
+	r.cluster.restart(t, leader)
+	back := time.Now()
+	pause, resumed := r.acks.longestPause(killed, back)
+	sc.check("the other nodes take over the partition, and publishing resumes, while the node is down",
+		fmt.Sprintf("node %d (leader of the busiest partition %d; active controller: node %d; group coordinator: %s) SIGKILLed: node %d led the partition %s later; "+
+			"longest time without an acknowledged event %s (ended %s after the kill); the node back and every replica in sync %s after its restart",
+			nodeID(leader), partition, nodeID(controller), coordinator, nodeID(next), secs(elected.Sub(killed)),
+			secs(pause), afterKill(resumed, killed), secs(back.Sub(restarting))),
+		!resumed.IsZero() && resumed.Before(restarting))
+	r.settleAndCheck(killed, elected, back, "during the failover, from the kill to the take-over", true)
+}
+
+// afterKill is how long after the kill t was, or says it never came.
+func afterKill(t, killed time.Time) string {
+	if t.IsZero() {
+		return "never, while the node was down"
+	}
+	return secs(t.Sub(killed))
+}
+
+// ---- ControllerKilled ----
+
+func TestFaultControllerKilled(t *testing.T) {
+	sc := newScenario(t, "ControllerKilled")
+	down := time.Duration(faultsSize("MDS_FAULTS_BROKER_DOWN_SECONDS", 60,
+		"BrokerLeaderKilled, ControllerKilled: seconds the node stays down")) * time.Second
+	r := startReplicatedRun(t, sc, "f_controller", "CK")
+	controller := r.cluster.awaitController(t, -1, time.Minute)
+	coordinator := r.coordinatorText()
+	killed := time.Now()
+	r.cluster.kill(controller)
+	next := r.cluster.awaitController(t, controller, 2*time.Minute)
+	elected := time.Now()
+	time.Sleep(time.Until(killed.Add(down))) // the rest of the outage
+	restarting := time.Now()
+	r.cluster.restart(t, controller)
+	back := time.Now()
+	pause, resumed := r.acks.longestPause(killed, back)
+	sc.check("another node becomes the active controller, and publishing resumes, while the node is down",
+		fmt.Sprintf("node %d (active controller; group coordinator: %s) SIGKILLed: node %d led the quorum %s later; "+
+			"longest time without an acknowledged event %s (ended %s after the kill); the node back and every replica in sync %s after its restart",
+			nodeID(controller), coordinator, nodeID(next), secs(elected.Sub(killed)), secs(pause), afterKill(resumed, killed),
+			secs(back.Sub(restarting))),
+		!resumed.IsZero() && resumed.Before(restarting))
+	r.settleAndCheck(killed, elected, back, "during the failover, from the kill to the take-over", true)
 }
 
 // ---- TwoBrokersDown ----
