@@ -41,6 +41,10 @@ void ExportConsumerMetrics(MetricsExporter& metrics, const PriceEventConsumer& c
               [&c] { return c.batches.load(); });
   metrics.Add(Kind::kCounter, "mds_consumer_rebalances_total", "Group rebalances seen.",
               [&c] { return c.rebalances.load(); });
+  metrics.Add(Kind::kCounter, "mds_consumer_client_rejoins_total",
+              "Times the Kafka client failed for good (a static member fenced, for example) "
+              "and a new one joined the group.",
+              [&consumer] { return consumer.rejoins(); });
   metrics.Add(Kind::kGauge, "mds_consumer_assigned_partitions",
               "Partitions of price-events this member owns.",
               [&consumer] { return consumer.assigned_partitions(); });

@@ -9,6 +9,7 @@
 #include "services/common/logging/logging.h"
 #include "services/common/logging/request_context.h"
 #include "services/consumer/isolate_failures.h"
+#include "librdkafka/rdkafka.h"
 #include "services/kafka/kafka_client.h"
 #include "spdlog/spdlog.h"
 
@@ -120,6 +121,7 @@ absl::StatusOr<std::unique_ptr<PriceEventConsumer>> PriceEventConsumer::Create(
       MakeConsumer(group, {o.topic});
   if (!consumer.ok()) return consumer.status();
   c->consumer_ = *std::move(consumer);
+  c->group_ = std::move(group);
   return c;
 }
 
@@ -133,11 +135,14 @@ void PriceEventConsumer::Stop() {
   if (stopping_.exchange(true)) return;
   stopped_.Notify();
   if (thread_.joinable()) thread_.join();
-  consumer_->close();  // commits the stored offsets and leaves the group
+  absl::MutexLock lock(&consumer_mu_);
+  if (consumer_ != nullptr) consumer_->close();  // commits the stored offsets, leaves the group
   dead_letters_->flush(5000);
 }
 
 std::vector<PartitionLag> PriceEventConsumer::Lag() const {
+  absl::MutexLock client(&consumer_mu_);
+  if (consumer_ == nullptr) return {};  // being replaced (Rejoin)
   std::vector<RdKafka::TopicPartition*> partitions;
   {
     absl::MutexLock lock(&assignment_mu_);
@@ -172,9 +177,57 @@ std::vector<PartitionLag> PriceEventConsumer::Lag() const {
 void PriceEventConsumer::Loop() {
   while (!stopping_.load()) {
     std::vector<ConsumedRecord> batch = NextBatch();
+    if (failed_) {
+      Rejoin();
+      continue;
+    }
     if (batch.empty()) continue;
     if (!Commit(batch)) return;
   }
+}
+
+void PriceEventConsumer::Rejoin() {
+  std::string reason;
+  const RdKafka::ErrorCode code = consumer_->fatal_error(reason);
+  spdlog::error("consumer: the Kafka client failed for good ({}: {}); joining the group again "
+                "with a new one",
+                RdKafka::err2str(code), reason);
+  // Its partitions are gone with it: the handlers forget them, as on a revocation, and the
+  // records read since the last stored offsets are read again by whoever gets them.
+  for (EventHandler* handler : handlers_) handler->Reset();
+  assigned_.store(0);
+  {
+    absl::MutexLock lock(&assignment_mu_);
+    assignment_.clear();
+  }
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (!stopping_.load()) {
+    {
+      absl::MutexLock lock(&consumer_mu_);
+      if (consumer_ != nullptr) {
+        consumer_->close();  // a failed client commits nothing; it leaves what it held
+        consumer_.reset();
+      }
+      absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> fresh =
+          MakeConsumer(group_, {options_.topic});
+      if (fresh.ok()) {
+        consumer_ = *std::move(fresh);
+        failed_ = false;
+        rejoins_.fetch_add(1);
+        spdlog::info("consumer: a new Kafka client joined the group");
+        return;
+      }
+      spdlog::warn("consumer: cannot make a new Kafka client yet: {}", fresh.status().ToString());
+    }
+    if (stopped_.WaitForNotificationWithTimeout(backoff)) return;
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+void PriceEventConsumer::FailClientForTesting(const std::string& reason) {
+  absl::MutexLock lock(&consumer_mu_);
+  rd_kafka_test_fatal_error(consumer_->c_ptr(), RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID,
+                            reason.c_str());
 }
 
 std::vector<ConsumedRecord> PriceEventConsumer::NextBatch() {
@@ -192,6 +245,13 @@ std::vector<ConsumedRecord> PriceEventConsumer::NextBatch() {
       // A record this same call returned comes after the re-assignment: it is kept, because
       // its partition's position has already moved past it.
       batch.clear();
+    }
+    if (m->err() == RdKafka::ERR__FATAL) {
+      // The client is done for (see Rejoin); what it gathered belongs to a membership that is
+      // gone.
+      failed_ = true;
+      batch.clear();
+      return batch;
     }
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) {
       if (batch.empty()) return batch;

@@ -25,6 +25,7 @@
 #include "services/common/runtime/thread_pool.h"
 #include "services/consumer/decoded_batch.h"
 #include "services/consumer/event_handler.h"
+#include "services/kafka/kafka_client.h"
 
 namespace marketdata {
 
@@ -83,6 +84,11 @@ class PriceEventConsumer {
   // when nothing has been read since the assignment (one bounded broker round trip). Thread-safe;
   // never waits for the consume loop. A partition whose watermark is not known yet is left out.
   std::vector<PartitionLag> Lag() const;
+  // Times the Kafka client failed for good (a static member fenced after its coordinator went
+  // away, for example) and was replaced by a new one that joined the group again.
+  int64_t rejoins() const { return rejoins_.load(); }
+  // Raises a fatal error in the Kafka client, as the broker's fencing would: for tests.
+  void FailClientForTesting(const std::string& reason);
 
  private:
   class Rebalancer;
@@ -93,7 +99,11 @@ class PriceEventConsumer {
 
   PriceEventConsumer(ConsumerOptions options, std::vector<EventHandler*> handlers);
   void Loop();
+  // Sets `failed_` when the client raised a fatal error (its batch so far is dropped).
   std::vector<ConsumedRecord> NextBatch();
+  // Replaces a client that failed for good with a new one, which joins the group again; tries
+  // until it can or the consumer stops.
+  void Rejoin();
   // Decode, handle (retried until it succeeds), park, store offsets. Returns false when stopping
   // before the batch was committed.
   bool Commit(const std::vector<ConsumedRecord>& batch);
@@ -115,7 +125,13 @@ class PriceEventConsumer {
   std::unique_ptr<ThreadPool> helpers_;  // runs handlers_[1..] beside handlers_[0]
   ConsumerCounters counters_;
   std::unique_ptr<Rebalancer> rebalancer_;
+  KafkaClientSpec group_;  // what consumer_ was made of, to make it again
+  // Replaced only by the loop's thread (Rejoin), under consumer_mu_; other threads (Lag, Stop)
+  // use it under consumer_mu_.
+  mutable absl::Mutex consumer_mu_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  bool failed_ = false;  // the loop's thread only
+  std::atomic<int64_t> rejoins_{0};
   std::unique_ptr<DeadLetterReports> dead_letter_reports_;
   std::unique_ptr<RdKafka::Producer> dead_letters_;
   std::atomic<int64_t> dead_letter_failures_{0};

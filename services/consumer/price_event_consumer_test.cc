@@ -111,5 +111,56 @@ TEST(PriceEventConsumerLagTest, HighWatermarkMinusPositionOfAssignedPartitionsOn
   EXPECT_TRUE((*consumer)->Lag().empty());
 }
 
+// Counts what it is handed; forgets nothing it counted when reset.
+class CountingHandler final : public EventHandler {
+ public:
+  std::string name() const override { return "counting"; }
+  absl::Status Handle(const std::vector<StoredPrice>& events) override {
+    for (const StoredPrice& e : events) ids_[e.price_point_id].fetch_add(1);
+    total_.fetch_add(static_cast<int>(events.size()));
+    return absl::OkStatus();
+  }
+  void Reset() override { resets_.fetch_add(1); }
+  // How many distinct ids of 1..n it was handed at least once.
+  int distinct(int n) const {
+    int seen = 0;
+    for (int i = 1; i <= n; ++i) seen += ids_[i].load() > 0;
+    return seen;
+  }
+  int resets() const { return resets_.load(); }
+  int total() const { return total_.load(); }
+
+ private:
+  std::atomic<int> total_{0};
+  std::atomic<int> ids_[64] = {};
+  std::atomic<int> resets_{0};
+};
+
+TEST(PriceEventConsumerRejoinTest, AClientThatFailedForGoodIsReplacedAndConsumptionGoesOn) {
+  MockCluster cluster;
+  Produce(cluster.bootstraps(), 5);
+  CountingHandler handler;
+  ConsumerOptions options;
+  options.bootstrap_servers = cluster.bootstraps();
+  options.group = "rejoin-test";
+  options.instance_id = "member-1";  // static, as deployed: the case the broker fences
+  options.batch_wait = absl::Milliseconds(1);
+  auto consumer = PriceEventConsumer::Create(options, {&handler});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  (*consumer)->Start();
+  ASSERT_TRUE(WaitFor([&] { return handler.distinct(5) == 5; }, kWait, kPoll));
+  const int resets = handler.resets();
+  // Fenced: librdkafka gives the client up for good.
+  (*consumer)->FailClientForTesting("fenced by another member with the same group.instance.id");
+  ASSERT_TRUE(WaitFor([&] { return (*consumer)->rejoins() == 1; }, kWait, kPoll));
+  EXPECT_GT(handler.resets(), resets);  // the old client's partitions were forgotten
+  // The new client consumes what comes next.
+  Produce(cluster.bootstraps(), 5);
+  EXPECT_TRUE(WaitFor([&] { return handler.total() >= 10 && LagOf(**consumer) == 0; }, kWait,
+                      kPoll))
+      << "handled " << handler.total() << ", lag " << LagOf(**consumer);
+  (*consumer)->Stop();
+}
+
 }  // namespace
 }  // namespace marketdata
