@@ -146,8 +146,9 @@ absl::Status FakePollingJobStore::CompleteRun(const std::string& job_id, const s
   auto it = rows_.find(job_id);
   if (it == rows_.end() || !LeasedTo(it->second, owner)) return absl::OkStatus();
   Row& row = it->second;
-  if (row.lease_expires_at.has_value() && *row.lease_expires_at < clock_()) {
+  if (row.lease_expires_at.has_value() && *row.lease_expires_at <= clock_()) {
     ++completions_after_expiry_;
+    return absl::OkStatus();  // as the PostgreSQL store: a lease that ran out records nothing
   }
   row.job.last_run_at = result.started_at;
   row.job.next_run_at = result.next_run_at;

@@ -35,7 +35,8 @@ class FakePollingJobStore final : public PollingJobStore {
   // Every renewal answers `status` while it is not OK.
   void FailRenewals(absl::Status status);
   int renewals() const;
-  // CompleteRun calls by the lease's owner after its lease had run out: a run outlived its lease.
+  // CompleteRun calls by the lease's owner after its lease had run out (a run outlived its
+  // lease); they record nothing.
   int completions_after_expiry() const;
 
   absl::StatusOr<PollingJob> Create(const std::string& job_id, const JobConfig& config) override;

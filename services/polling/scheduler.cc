@@ -189,10 +189,14 @@ void PollingScheduler::Run(const Claimed& claimed) {
     }
     if (stored.ok()) continue;
     if (RefusedTick(stored.status()).has_value()) {
-      // Another run recorded the symbol first, or this one's lease is gone: not an error of the
-      // job's, and nothing was stored.
+      // Another run recorded the symbol first, or this one's lease is gone in the store: not an
+      // error of the job's, and nothing was stored.
       refused_writes_.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("polling: job {}: {}", job.job_id, std::string(stored.status().message()));
+      // Only the store knows which: a run whose lease ran out (its renewals starved on a busy
+      // machine) stops here and records nothing, and whoever claims the job next completes the
+      // tick with the symbols it misses.
+      if (!leases_.RenewNow(claimed.lease)) break;
       continue;
     }
     ++result.errors;

@@ -71,17 +71,20 @@ constexpr PreparedSql kRenewLease = {
     "  AND lease_expires_at > now() "
     "RETURNING job_id"};
 
-// A NULL error keeps the last one. The completed tick's records are no longer needed: next_run_at
+// A NULL error keeps the last one. A run whose lease ran out records nothing, even when nobody
+// claimed the job since: some of its writes may have been refused, and the next claim completes
+// the tick with what it misses. The completed tick's records are no longer needed: next_run_at
 // no longer names that tick, which refuses its late writes (see kRecordTick).
 constexpr PreparedSql kCompleteRun = {
-    "job_complete_run_v2",
+    "job_complete_run_v3",
     "WITH done AS ("
     "  UPDATE polling_jobs SET "
     "    last_run_at = CAST($1 AS TIMESTAMPTZ), next_run_at = CAST($2 AS TIMESTAMPTZ),"
     "    run_count = run_count + 1, error_count = error_count + CAST($3 AS INT),"
     "    last_error = coalesce($4, last_error),"
     "    lease_owner = NULL, lease_expires_at = NULL, updated_at = now() "
-    "  WHERE job_id = $5 AND lease_owner = $6 RETURNING job_id, next_run_at) "
+    "  WHERE job_id = $5 AND lease_owner = $6 AND lease_expires_at > now() "
+    "  RETURNING job_id, next_run_at) "
     "DELETE FROM polling_tick_prices t USING done "
     "WHERE t.job_id = done.job_id AND t.tick_at < done.next_run_at"};
 

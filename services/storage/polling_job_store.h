@@ -68,8 +68,8 @@ class PollingJobStore {
   // replica may have claimed it since). An error says nothing either way.
   virtual absl::StatusOr<bool> RenewLease(const std::string& job_id, const std::string& owner,
                                           absl::Duration lease) = 0;
-  // Records a run and releases the lease. Does nothing when `owner` lost the lease meanwhile;
-  // a job stopped during the run stays stopped.
+  // Records a run and releases the lease. Does nothing when `owner` lost the lease meanwhile, or
+  // it ran out; a job stopped during the run stays stopped.
   virtual absl::Status CompleteRun(const std::string& job_id, const std::string& owner,
                                    const JobRunResult& result) = 0;
   // A job that can never run (e.g. its provider no longer exists).

@@ -302,6 +302,11 @@ TEST_F(PollingStoreTest, AHolderWhoseLeaseRanOutCannotWriteItsTick) {
   EXPECT_TRUE(RefusedTick(prices.SavePrice(TickQuote("TD", tick)).status()).has_value());
   EXPECT_FALSE(*store_.RecordTick(tick, "TD", 0));
   EXPECT_EQ(PriceRows(*db_, "TD"), std::make_pair(0, 0));
+  // Nor record its run: the next claim completes the tick.
+  JobRunResult result{absl::Now(), absl::Now() + absl::Seconds(1), 0, ""};
+  ASSERT_TRUE(store_.CompleteRun("poll_000000h2", "replica-a", result).ok());
+  EXPECT_EQ(store_.Get("poll_000000h2")->run_count, 0);
+  EXPECT_EQ(store_.Get("poll_000000h2")->next_run_at, tick.tick_at);
   // Stopped jobs take their records with them.
   ASSERT_TRUE(store_.Stop("poll_000000h2").ok());
   EXPECT_TRUE(store_.TickSymbols("poll_000000h2", tick.tick_at)->empty());
