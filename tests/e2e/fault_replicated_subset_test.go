@@ -48,8 +48,11 @@ func TestFaultSubsetBrokerLost(t *testing.T) {
 		t.Errorf("REST over the whole run: %s", out.codesString())
 	}
 	during := rest.summary(killed, restarting)
+	rejoins := 0
 	for _, p := range []*process{s.api(), s.consumer()} {
-		if lines := fatalKafkaLines(p); len(lines) > 0 {
+		lines, n := fatalKafkaLines(p)
+		rejoins += n
+		if len(lines) > 0 {
 			t.Errorf("%s: its Kafka client failed for good:\n%s", p.name, strings.Join(lines, "\n"))
 		}
 	}
@@ -60,8 +63,8 @@ func TestFaultSubsetBrokerLost(t *testing.T) {
 		t.Errorf("price points published more than once: %s", pub)
 	}
 	t.Logf("cluster and stack up in %v; node %d (leader of %s/%d) SIGKILLed: node %d led it %v later; "+
-		"REST while it was down: %s, p99 %v; back and in sync %v after its restart; %s; %v in all",
+		"REST while it was down: %s, p99 %v; back and in sync %v after its restart; %s; consumer clients replaced after failing for good: %d; %v in all",
 		ready.Sub(began).Round(time.Millisecond), nodeID(leader), s.topic, partition, nodeID(next),
 		failover.Round(time.Millisecond), during.codesString(), during.p99.Round(time.Millisecond),
-		rejoined.Round(time.Millisecond), pub, time.Since(began).Round(time.Second))
+		rejoined.Round(time.Millisecond), pub, rejoins, time.Since(began).Round(time.Second))
 }

@@ -485,15 +485,19 @@ func (c *kafkaCluster) groupCoordinator(group string) (int, error) {
 	return c.index(resp.NodeID), nil
 }
 
-// fatalKafkaLines are the lines of a process's log that report a fatal librdkafka error (the
-// client then never produces or consumes again).
-func fatalKafkaLines(p *process) []string {
+// fatalKafkaLines are the lines of a process's log that report a fatal librdkafka error that was
+// not followed by a new client joining the group (mds-consumer replaces a client that failed for
+// good; a client left failed never produces or consumes again). rejoins counts the replacements.
+func fatalKafkaLines(p *process) (unrecovered []string, rejoins int) {
 	data, _ := os.ReadFile(p.log)
-	var out []string
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.Contains(line, "FATAL") || strings.Contains(line, "Fatal error") {
-			out = append(out, line)
+		switch {
+		case strings.Contains(line, "FATAL") || strings.Contains(line, "Fatal error"):
+			unrecovered = append(unrecovered, line)
+		case strings.Contains(line, "a new Kafka client joined the group"):
+			unrecovered = nil
+			rejoins++
 		}
 	}
-	return out
+	return unrecovered, rejoins
 }
