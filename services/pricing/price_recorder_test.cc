@@ -2,6 +2,7 @@
 // published, on which thread a fetch runs, and how failures come back.
 #include "services/pricing/price_recorder.h"
 
+#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -12,7 +13,6 @@
 #include "services/common/grpc/errors.h"
 #include "services/common/testing/wait_for.h"
 #include "services/events/fake_publisher.h"
-#include "services/polling/fake_polling_job_store.h"
 #include "services/providers/fake_provider.h"
 #include "services/storage/fake_price_store.h"
 
@@ -362,8 +362,11 @@ TEST_F(PriceRecorderTest, MaxAgeJoinsTheCallInFlight) {
 TEST_F(PriceRecorderTest, ARequestThatSharedARefusedTicksCallGetsACallOfItsOwn) {
   // The tick's record is refused (the job is not leased to its owner: it froze past its
   // lease), so the price of its call is not stored.
-  FakePollingJobStore jobs;
-  store_.RecordTicksIn(&jobs);
+  std::atomic<int> refused{0};
+  store_.RecordTicksWith([&](const PollTick&, const std::string&, int64_t) {
+    refused.fetch_add(1);
+    return false;
+  });
   PriceRecorder recorder(registry_, store_, publisher_, &pool_);
   network_->set_call_takes(absl::Milliseconds(300));
   const PollTick tick{"poll_00000001", absl::FromUnixSeconds(1767225600), "replica-frozen"};
@@ -383,7 +386,7 @@ TEST_F(PriceRecorderTest, ARequestThatSharedARefusedTicksCallGetsACallOfItsOwn) 
   EXPECT_EQ(network_->calls(), 2);
   EXPECT_EQ(store_.saved_count(), 1);
   EXPECT_EQ(publisher_.published().size(), 1u);
-  EXPECT_EQ(jobs.refused_ticks(), 1);
+  EXPECT_EQ(refused.load(), 1);
 }
 
 TEST_F(PriceRecorderTest, AFallbackOrderAsksTheNextProviderWhenOneFails) {

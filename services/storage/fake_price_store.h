@@ -6,6 +6,8 @@
 #define MARKETDATA_SERVICES_STORAGE_FAKE_PRICE_STORE_H_
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -38,10 +40,10 @@ class FakePriceStore final : public PriceStore {
     absl::MutexLock lock(&mu_);
     if (!fail_.ok()) return fail_;
     const auto id = static_cast<int64_t>(saved_.size()) + 1;
-    const bool ticked = quote.tick.has_value() && ticks_ != nullptr;
+    const bool ticked = quote.tick.has_value() && record_tick_;
     if (ticked) {
       // As in one transaction: the price is kept only if its tick record is.
-      absl::StatusOr<bool> recorded = ticks_->RecordTick(*quote.tick, quote.symbol, id);
+      absl::StatusOr<bool> recorded = record_tick_(*quote.tick, quote.symbol, id);
       if (!recorded.ok()) return recorded.status();
       if (!*recorded) return TickRefusedError(*quote.tick, quote.symbol);
     }
@@ -64,11 +66,20 @@ class FakePriceStore final : public PriceStore {
     });
   }
 
-  // Records the tick of every quote fetched for one in `ticks`, as the PostgreSQL store does in
-  // the price's transaction: a refused record refuses the price (TickRefusedError).
-  void RecordTicksIn(PollingJobStore* ticks) {
+  // Records the tick of every quote fetched for one with `record` (false: refused), as the
+  // PostgreSQL store does in the price's transaction: a refused record refuses the price
+  // (TickRefusedError).
+  using TickRecorder =
+      std::function<absl::StatusOr<bool>(const PollTick&, const std::string& symbol, int64_t id)>;
+  void RecordTicksWith(TickRecorder record) {
     absl::MutexLock lock(&mu_);
-    ticks_ = ticks;
+    record_tick_ = std::move(record);
+  }
+  // The same through a job store's RecordTick.
+  void RecordTicksIn(PollingJobStore* ticks) {
+    RecordTicksWith([ticks](const PollTick& tick, const std::string& symbol, int64_t id) {
+      return ticks->RecordTick(tick, symbol, id);
+    });
   }
   // Every save answers `status` while it is not OK, and saves nothing.
   void Fail(absl::Status status) {
@@ -89,7 +100,7 @@ class FakePriceStore final : public PriceStore {
   const Async async_;
   mutable absl::Mutex mu_;
   absl::Status fail_ ABSL_GUARDED_BY(mu_);
-  PollingJobStore* ticks_ ABSL_GUARDED_BY(mu_) = nullptr;
+  TickRecorder record_tick_ ABSL_GUARDED_BY(mu_);
   std::vector<Quote> saved_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };
