@@ -27,6 +27,8 @@ func jsonLines(t *testing.T, p *process, id string) []logRecord {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The process may be writing a line as it is read: only lines that end are complete.
+	data = data[:bytes.LastIndexByte(data, '\n')+1]
 	var out []logRecord
 	scanner := bufio.NewScanner(bytes.NewReader(data))
 	scanner.Buffer(make([]byte, 1<<20), 1<<20)
