@@ -110,37 +110,26 @@ kafka_cluster_any_running() {
 
 kafka_node_write_config() {
   mkdir -p "$KAFKA_DIR/data"
-  cat >"$KAFKA_DIR/server.properties" <<PROPS
+  {
+    cat <<PROPS
 # Written by deploy/lib/cluster.sh for node $KAFKA_NODE of the replicated $STACK stack; rewritten at
 # every start.
 process.roles=broker,controller
 node.id=$KAFKA_NODE
 controller.quorum.voters=$KAFKA_CLUSTER_VOTERS
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$KAFKA_DIR/data
-num.partitions=6
 # Three copies of everything; a write (acks=all) needs two of them: one broker may be lost.
 default.replication.factor=$KAFKA_CLUSTER_REPLICATION
 min.insync.replicas=$KAFKA_CLUSTER_MIN_ISR
 offsets.topic.replication.factor=$KAFKA_CLUSTER_REPLICATION
-offsets.topic.num.partitions=6
 transaction.state.log.replication.factor=$KAFKA_CLUSTER_REPLICATION
 transaction.state.log.min.isr=$KAFKA_CLUSTER_MIN_ISR
 transaction.state.log.num.partitions=6
 unclean.leader.election.enable=false
-group.initial.rebalance.delay.ms=0
-# Few threads: two cores are shared by three brokers, PostgreSQL, the services and the build.
-num.network.threads=2
-num.io.threads=2
+# Three brokers share the cores too: one thread fetches each node's replicas.
 num.replica.fetchers=1
-num.recovery.threads.per.data.dir=1
-log.retention.hours=168
-log.segment.bytes=67108864
 PROPS
+    kafka_shared_properties
+  } >"$KAFKA_DIR/server.properties"
   kafka_write_log4j "$KAFKA_DIR"
 }
 

@@ -18,11 +18,27 @@ kafka_ready() { kcat -b "$KAFKA_BOOTSTRAP_STACK" -L -m 3 >/dev/null 2>&1; }
 
 kafka_write_config() {
   mkdir -p "$KAFKA_DIR/data"
-  cat >"$KAFKA_DIR/server.properties" <<PROPS
+  {
+    cat <<PROPS
 # Written by deploy/lib/kafka.sh for the $STACK stack; rewritten at every start.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+default.replication.factor=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+PROPS
+    kafka_shared_properties
+  } >"$KAFKA_DIR/server.properties"
+  kafka_write_log4j "$KAFKA_DIR"
+}
+
+# kafka_shared_properties: the server.properties lines of every broker, single or one node of
+# the replicated layout (cluster.sh): listeners on this node's ports, data in its folder, and
+# the tuning for a small shared machine.
+kafka_shared_properties() {
+  cat <<PROPS
 listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
 advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
 controller.listener.names=CONTROLLER
@@ -30,11 +46,7 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$KAFKA_DIR/data
 num.partitions=6
-default.replication.factor=1
-offsets.topic.replication.factor=1
 offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 # Few threads: two cores are shared with PostgreSQL, the services and the build.
 num.network.threads=2
@@ -43,7 +55,6 @@ num.recovery.threads.per.data.dir=1
 log.retention.hours=168
 log.segment.bytes=67108864
 PROPS
-  kafka_write_log4j "$KAFKA_DIR"
 }
 
 # kafka_write_log4j DIR: the broker's log4j.properties and the tools' tools-log4j.properties.
