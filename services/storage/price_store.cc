@@ -26,44 +26,44 @@ namespace {
 // quote comes back with price_point_id 0 (see SavedOrRefused).
 // Batches without such quotes take the statement without tick records, which also runs on
 // schemas from before tick records (0015), as during an online upgrade.
-constexpr PreparedSql kSaveBatch = {"save_price_batch_v3", R"SQL(
-WITH in_id_order AS MATERIALIZED (SELECT pg_advisory_xact_lock(4242001)),
-raw AS MATERIALIZED (
-    INSERT INTO raw_market_data (id, replies, fetched_at)
-    SELECT nextval('raw_market_data_id_seq'), CAST($8 AS BYTEA), now() FROM in_id_order
-    RETURNING id),
-input AS MATERIALIZED (
-    SELECT u.n, u.symbol, u.provider,
-           u.ts, u.price, u.volume,
-           raw.id AS raw_id,
-           nextval('price_points_id_seq') AS point_id,
-           nullif(u.request_id, '') AS request_id, nullif(u.traceparent, '') AS traceparent
+//
+// The two statements share their text but for the tick columns and the `kept` filter:
+// SAVE_BATCH_HEAD takes the id-order lock, stores the raw replies and begins the input with the
+// columns both read; SAVE_BATCH_INSERTS(rows) writes the price points and their outbox rows.
+#define SAVE_BATCH_HEAD                                                                          \
+  "\n"                                                                                           \
+  "WITH in_id_order AS MATERIALIZED (SELECT pg_advisory_xact_lock(4242001)),\n"                  \
+  "raw AS MATERIALIZED (\n"                                                                      \
+  "    INSERT INTO raw_market_data (id, replies, fetched_at)\n"                                  \
+  "    SELECT nextval('raw_market_data_id_seq'), CAST($8 AS BYTEA), now() FROM in_id_order\n"    \
+  "    RETURNING id),\n"                                                                         \
+  "input AS MATERIALIZED (\n"                                                                    \
+  "    SELECT u.n, u.symbol, u.provider,\n"                                                      \
+  "           u.ts, u.price, u.volume,\n"                                                        \
+  "           raw.id AS raw_id,\n"                                                               \
+  "           nextval('price_points_id_seq') AS point_id,\n"                                     \
+  "           nullif(u.request_id, '') AS request_id, nullif(u.traceparent, '') AS traceparent"
+
+#define SAVE_BATCH_INSERTS(rows)                                                                 \
+  "\n"                                                                                           \
+  "point AS (\n"                                                                                 \
+  "    INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)\n"    \
+  "    SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM " rows "),\n"           \
+  "outbox AS (\n"                                                                                \
+  "    INSERT INTO price_event_outbox (price_point_id, symbol, price_ts, request_id, traceparent)\n" \
+  "    SELECT point_id, symbol, ts, request_id, traceparent FROM " rows ")"
+
+constexpr PreparedSql kSaveBatch = {"save_price_batch_v3", SAVE_BATCH_HEAD R"SQL(
     FROM raw,
          unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TIMESTAMPTZ[]),
                 CAST($4 AS DOUBLE PRECISION[]), CAST($5 AS DOUBLE PRECISION[]),
                 CAST($6 AS TEXT[]), CAST($7 AS TEXT[]))
-         WITH ORDINALITY AS u(symbol, provider, ts, price, volume, request_id, traceparent, n)),
-point AS (
-    INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)
-    SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM input),
-outbox AS (
-    INSERT INTO price_event_outbox (price_point_id, symbol, price_ts, request_id, traceparent)
-    SELECT point_id, symbol, ts, request_id, traceparent FROM input)
+         WITH ORDINALITY AS u(symbol, provider, ts, price, volume, request_id, traceparent, n)),)SQL"
+    SAVE_BATCH_INSERTS("input") R"SQL(
 SELECT n, raw_id, point_id, 0, 1 FROM input)SQL"};
 
 // The same with the tick records of a batch that holds quotes of polling ticks.
-constexpr PreparedSql kSaveTickedBatch = {"save_ticked_price_batch", R"SQL(
-WITH in_id_order AS MATERIALIZED (SELECT pg_advisory_xact_lock(4242001)),
-raw AS MATERIALIZED (
-    INSERT INTO raw_market_data (id, replies, fetched_at)
-    SELECT nextval('raw_market_data_id_seq'), CAST($8 AS BYTEA), now() FROM in_id_order
-    RETURNING id),
-input AS MATERIALIZED (
-    SELECT u.n, u.symbol, u.provider,
-           u.ts, u.price, u.volume,
-           raw.id AS raw_id,
-           nextval('price_points_id_seq') AS point_id,
-           nullif(u.request_id, '') AS request_id, nullif(u.traceparent, '') AS traceparent,
+constexpr PreparedSql kSaveTickedBatch = {"save_ticked_price_batch", SAVE_BATCH_HEAD R"SQL(,
            nullif(u.job_id, '') AS job_id, u.tick_at, u.owner
     FROM raw,
          unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TIMESTAMPTZ[]),
@@ -82,16 +82,14 @@ ticked AS MATERIALIZED (
     RETURNING price_point_id),
 kept AS MATERIALIZED (
     SELECT * FROM input
-    WHERE job_id IS NULL OR point_id IN (SELECT price_point_id FROM ticked)),
-point AS (
-    INSERT INTO price_points (id, symbol, price, ts, provider, raw_response_id, volume)
-    SELECT point_id, symbol, price, ts, provider, raw_id, volume FROM kept),
-outbox AS (
-    INSERT INTO price_event_outbox (price_point_id, symbol, price_ts, request_id, traceparent)
-    SELECT point_id, symbol, ts, request_id, traceparent FROM kept)
+    WHERE job_id IS NULL OR point_id IN (SELECT price_point_id FROM ticked)),)SQL"
+    SAVE_BATCH_INSERTS("kept") R"SQL(
 SELECT i.n, i.raw_id, i.point_id, CAST(i.job_id IS NOT NULL AS INT),
        CAST(k.point_id IS NOT NULL AS INT)
 FROM input i LEFT JOIN kept k ON k.point_id = i.point_id)SQL"};
+
+#undef SAVE_BATCH_HEAD
+#undef SAVE_BATCH_INSERTS
 
 constexpr PreparedSql kClaimDue = {"claim_outbox", R"SQL(
 WITH due AS (
