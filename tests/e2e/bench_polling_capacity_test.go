@@ -5,8 +5,8 @@ package e2e
 // PollingCapacity: how many symbols one deployment (one mds-api, one mds-consumer, the shared
 // PostgreSQL and broker, all on this machine) polls every second, the figure a deployment is
 // sized by. The number of symbols rises step by step (jobs of 50, test provider, 1 s) until the
-// tick lag p99 passes 250 ms or the stored rate falls below 99% of the schedule (ticks missed);
-// every price is stored, published, averaged and put into bars.
+// tick lag p99 passes 250 ms or the stored rate falls below 99% of the schedule (ticks missed)
+// in two windows in a row; every price is stored, published, averaged and put into bars.
 
 import (
 	"context"
@@ -43,10 +43,7 @@ func TestBenchPollingCapacity(t *testing.T) {
 	window := time.Duration(envInt("MDS_BENCH_CAPACITY_SECONDS", 15)) * time.Second
 	var steps []capacityStep
 	jobs := 0
-	for _, symbols := range []int{1000, 2000, 4000, 6000, 8000, 10000, 12000, 16000, 20000} {
-		createJobs(t, s.restURL, fmt.Sprintf("C%03d", symbols/1000), symbols/50-jobs, 50, 1)
-		jobs = symbols / 50
-		time.Sleep(5 * time.Second) // benchmark settling window, not synchronisation
+	measure := func(symbols int) capacityStep {
 		lagBefore := histogramBuckets(s.apiMetrics, "mds_polling_tick_lag_seconds")
 		cpuBefore := cpuTime(s)
 		fresh.reset()
@@ -66,6 +63,23 @@ func TestBenchPollingCapacity(t *testing.T) {
 		step.passed = step.lagP99 <= 0.25 && step.rate >= 0.99*float64(symbols)
 		t.Logf("%d symbols: %.0f prices/s, tick lag p99 %.0f ms, freshness p99 %v, CPU %s, passed %v",
 			symbols, step.rate, step.lagP99*1000, step.freshP99, step.cpu, step.passed)
+		return step
+	}
+	for i, symbols := range []int{1000, 2000, 4000, 6000, 8000, 10000, 12000, 16000, 20000} {
+		createJobs(t, s.restURL, fmt.Sprintf("C%03d", symbols/1000), symbols/50-jobs, 50, 1)
+		jobs = symbols / 50
+		// Benchmark settling windows, not synchronisation: the first one also lets the freshly
+		// started broker's JVM compile its hot paths, which costs seconds of CPU.
+		settle := 5 * time.Second
+		if i == 0 {
+			settle = 20 * time.Second
+		}
+		time.Sleep(settle)
+		step := measure(symbols)
+		if !step.passed {
+			// One more window before giving up: a step fails on a moment of other load too.
+			step = measure(symbols)
+		}
 		steps = append(steps, step)
 		if !step.passed {
 			break
