@@ -279,6 +279,21 @@ TEST_F(PollingStoreTest, ATickHoldsOnePriceOfASymbolAndOnlyItsLeaseHolderWritesI
   EXPECT_TRUE(store_.TickSymbols("poll_000000h1", tick.tick_at)->empty());
   EXPECT_TRUE(RefusedTick(prices.SavePrice(TickQuote("TA", tick)).status()).has_value());
   EXPECT_EQ(PriceRows(*db_, "TA"), std::make_pair(1, 1));
+
+  // The next tick's records go with its run too: the job keeps none once its runs completed.
+  std::vector<PollingJob> again =
+      *store_.ClaimDue("replica-b", 1, absl::Seconds(5), absl::Seconds(30));
+  ASSERT_EQ(again.size(), 1u);
+  const PollTick next{"poll_000000h1", again[0].next_run_at, "replica-b"};
+  ASSERT_NE(next.tick_at, tick.tick_at);
+  ASSERT_TRUE(prices.SavePrice(TickQuote("TA", next))->tick_recorded);
+  JobRunResult next_result{absl::Now(), next.tick_at + absl::Seconds(1), 0, ""};
+  ASSERT_TRUE(store_.CompleteRun("poll_000000h1", "replica-b", next_result).ok());
+  auto lease = MustAcquire(*db_);
+  int left = -1;
+  *lease << "SELECT count(*) FROM polling_tick_prices WHERE job_id = 'poll_000000h1'",
+      soci::into(left);
+  EXPECT_EQ(left, 0);
 }
 
 TEST_F(PollingStoreTest, AHolderWhoseLeaseRanOutCannotWriteItsTick) {
