@@ -32,8 +32,9 @@ type capacityStep struct {
 }
 
 func TestBenchPollingCapacity(t *testing.T) {
-	s, cleanup, err := startStack("bench_capacity", "POLLING_RUNNERS=64", "DATABASE_POOL_SIZE=32",
-		"POLLING_MAX_SYMBOLS=50", "MOVING_AVERAGE_WINDOWS=5")
+	runners := envInt("MDS_BENCH_CAPACITY_RUNNERS", 64)
+	s, cleanup, err := startStack("bench_capacity", fmt.Sprintf("POLLING_RUNNERS=%d", runners),
+		"DATABASE_POOL_SIZE=32", "POLLING_MAX_SYMBOLS=50", "MOVING_AVERAGE_WINDOWS=5")
 	if err != nil {
 		t.Fatal(err)
 	}
