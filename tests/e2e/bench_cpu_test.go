@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,7 +32,7 @@ func cpuTime(s *stack) map[string]time.Duration {
 	for _, p := range s.processes {
 		pids[p.cmd.Process.Pid] = p.name
 	}
-	servers := stackServers(s)
+	servers := serversOf(s)
 	out := map[string]time.Duration{wallClock: time.Duration(time.Now().UnixNano())}
 	var counted time.Duration
 	entries, _ := os.ReadDir("/proc")
@@ -47,10 +48,10 @@ func cpuTime(s *stack) map[string]time.Duration {
 		name, ok := pids[pid]
 		switch {
 		case ok:
-		case st.comm == "postgres" && (servers[pid] == "PostgreSQL" || servers[st.ppid] == "PostgreSQL"):
-			name = "PostgreSQL" // the stack's postmaster and its backends
 		case servers[pid] != "":
 			name = servers[pid]
+		case servers[st.ppid] == "PostgreSQL":
+			name = "PostgreSQL" // a backend of the stack's postmaster
 		}
 		if name == "" {
 			continue
@@ -62,8 +63,8 @@ func cpuTime(s *stack) map[string]time.Duration {
 	return out
 }
 
+// procStat is what cpuTime reads of a process: its parent and its CPU time so far.
 type procStat struct {
-	comm string
 	ppid int
 	cpu  time.Duration
 }
@@ -74,8 +75,9 @@ func readStat(pid int) (procStat, bool) {
 		return procStat{}, false
 	}
 	s := string(data)
-	open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || closing < 0 || closing+2 > len(s) {
+	// The command name, in parentheses, may hold spaces and parentheses itself.
+	closing := strings.LastIndexByte(s, ')')
+	if closing < 0 || closing+2 > len(s) {
 		return procStat{}, false
 	}
 	fields := strings.Fields(s[closing+2:])
@@ -85,7 +87,7 @@ func readStat(pid int) (procStat, bool) {
 	ppid, _ := strconv.Atoi(fields[1])
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return procStat{comm: s[open+1 : closing], ppid: ppid, cpu: time.Duration(utime+stime) * userHZ}, true
+	return procStat{ppid: ppid, cpu: time.Duration(utime+stime) * userHZ}, true
 }
 
 // machineBusy is the CPU time all cores have spent on anything but idling and waiting for I/O.
@@ -106,6 +108,24 @@ func machineBusy() time.Duration {
 	}
 	return time.Duration(busy) * userHZ
 }
+
+// serversOf is stackServers(s), looked up once per stack: the servers keep their pids for a
+// benchmark's length, and finding them reads every process's open files.
+func serversOf(s *stack) map[int]string {
+	serversMu.Lock()
+	defer serversMu.Unlock()
+	servers, ok := serversByStack[s]
+	if !ok {
+		servers = stackServers(s)
+		serversByStack[s] = servers
+	}
+	return servers
+}
+
+var (
+	serversMu      sync.Mutex
+	serversByStack = map[*stack]map[int]string{}
+)
 
 // stackServers names the pids listening on the ports of the stack's PostgreSQL (its postmaster)
 // and Kafka brokers.
